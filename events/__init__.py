@@ -1,0 +1,36 @@
+"""The event store: the catalogue, validation, and storage behind a narrow recorder interface.
+
+Nothing here imports the rest of livetally.
+"""
+
+from events.catalogue import CATALOGUE, INGESTIBLE_TYPES, EventType
+from events.database import create_engine, read_transaction, write_transaction
+from events.envelope import MAX_BATCH, BatchInvalid, parse_body
+from events.recorder import (
+    AppendResult,
+    ConcurrencyConflict,
+    DuplicateConflict,
+    NewEvent,
+    Recorder,
+    StoredEvent,
+)
+from events.sql import SqlRecorder
+
+__all__ = [
+    "CATALOGUE",
+    "INGESTIBLE_TYPES",
+    "MAX_BATCH",
+    "AppendResult",
+    "BatchInvalid",
+    "ConcurrencyConflict",
+    "DuplicateConflict",
+    "EventType",
+    "NewEvent",
+    "Recorder",
+    "SqlRecorder",
+    "StoredEvent",
+    "create_engine",
+    "parse_body",
+    "read_transaction",
+    "write_transaction",
+]

@@ -1,0 +1,220 @@
+"""The event catalogue of DESIGN.md: one marshmallow schema per event type and schema version.
+
+Schemas load the wire shape into the stored shape (money in fen under `*_fen` keys) and dump it
+back. Each type belongs to one stream family: session, person or period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from marshmallow import Schema, fields, validate
+
+from events.fields import Identifier, Money, Period, StrictInteger, StrictNumber
+
+StreamFamily = Literal["session", "person", "period"]
+
+TRAFFIC_SOURCES = ("recommend", "follow", "short_video", "ad", "search", "share", "other")
+INTERACTION_KINDS = (
+    "like", "comment", "share", "follow", "question", "gift", "lottery", "vote", "red_packet",
+)
+INCIDENT_KINDS = (
+    "stream_interruption", "technical_failure", "product_info_error", "compliance", "other",
+)
+ROLES = ("host", "live_ops", "supervisor", "department_head", "short_video", "ecommerce_ops")
+LEVELS = ("probation", "regular", "competent", "expert", "enabler")
+PLATFORMS_HINT = "douyin, kuaishou, taobao_live, tiktok_shop, ... (free text)"
+
+# Studio rule book (DOMAIN.md, document 002): the fine in yuan for each rule, per occurrence.
+RULE_BOOK_FINES_YUAN: dict[str, int] = {
+    "smoking": 50,
+    "appliance_left_on": 20,
+    "air_conditioning_left_on": 50,
+    "rubbish_left": 20,
+    "register_not_filled": 10,
+    "equipment_mess": 20,
+    "preparing_with_appliances_on": 50,
+}
+
+
+def _one_of(choices: tuple[str, ...]) -> validate.OneOf:
+    return validate.OneOf(choices, error="must be one of: {choices}")
+
+
+class _Data(Schema):
+    """Base of every event's data: unknown fields are refused (marshmallow's RAISE)."""
+
+
+class SessionStarted(_Data):
+    host_id = Identifier(required=True)
+    ops_id = Identifier(load_default=None, allow_none=True)
+    room_id = Identifier(required=True)
+    platform = fields.String(required=True, validate=validate.Length(1, 64),
+                             metadata={"description": PLATFORMS_HINT})
+    title = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    planned_minutes = StrictInteger(load_default=None, allow_none=True,
+                                    validate=validate.Range(1, 24 * 60))
+
+
+class SessionEnded(_Data):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class ViewerJoined(_Data):
+    viewer_id = Identifier(required=True)
+    source = fields.String(load_default=None, allow_none=True, validate=_one_of(TRAFFIC_SOURCES))
+
+
+class ViewerLeft(_Data):
+    viewer_id = Identifier(required=True)
+
+
+class AudienceSampled(_Data):
+    online = StrictInteger(required=True, validate=validate.Range(0, 10**9))
+
+
+class InteractionRecorded(_Data):
+    kind = fields.String(required=True, validate=_one_of(INTERACTION_KINDS))
+    viewer_id = Identifier(load_default=None, allow_none=True)
+    count = StrictInteger(load_default=1, validate=validate.Range(1, 10**7))
+
+
+class ProductPinned(_Data):
+    product_id = Identifier(required=True)
+    price_fen = Money(data_key="price", load_default=None, allow_none=True)
+
+
+class ProductClicked(_Data):
+    product_id = Identifier(required=True)
+    viewer_id = Identifier(load_default=None, allow_none=True)
+
+
+class OrderPlaced(_Data):
+    order_id = Identifier(required=True)
+    buyer_id = Identifier(required=True)
+    product_id = Identifier(required=True)
+    quantity = StrictInteger(required=True, validate=validate.Range(1, 10**6))
+    amount_fen = Money(data_key="amount", required=True)
+
+
+class OrderPaid(_Data):
+    order_id = Identifier(required=True)
+    amount_fen = Money(data_key="amount", load_default=None, allow_none=True)
+
+
+class OrderCancelled(_Data):
+    order_id = Identifier(required=True)
+
+
+class OrderRefunded(_Data):
+    order_id = Identifier(required=True)
+    amount_fen = Money(data_key="amount", required=True)
+
+
+class IncidentOpened(_Data):
+    incident_id = Identifier(required=True)
+    kind = fields.String(required=True, validate=_one_of(INCIDENT_KINDS))
+    severity = StrictInteger(required=True, validate=validate.Range(1, 3))
+    description = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(max=2000))
+
+
+class IncidentResolved(_Data):
+    incident_id = Identifier(required=True)
+
+
+class AdSpendRecorded(_Data):
+    amount_fen = Money(data_key="amount", required=True)
+    channel = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class PersonRegistered(_Data):
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    role = fields.String(required=True, validate=_one_of(ROLES))
+    level = fields.String(load_default=None, allow_none=True, validate=_one_of(LEVELS))
+    team_id = Identifier(load_default=None, allow_none=True)
+    manager_id = Identifier(load_default=None, allow_none=True)
+    on_air_since = fields.Date(load_default=None, allow_none=True)
+
+
+class TargetSet(_Data):
+    period = Period(required=True)
+    kpi = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$",
+                        error="must be a KPI key (lower-case letters, digits, _)"))
+    value = StrictNumber(required=True, validate=validate.Range(min=0))
+
+
+class RatingRecorded(_Data):
+    kind = fields.String(required=True, validate=validate.Regexp(
+        r"^[a-z][a-z0-9_]{0,63}$", error="must be a rating kind (lower-case letters, digits, _)"))
+    value = StrictNumber(required=True, validate=validate.Range(0, 100))
+    rater_id = Identifier(load_default=None, allow_none=True)
+
+
+class MetricRecorded(_Data):
+    kpi = fields.String(required=True, validate=validate.Regexp(
+        r"^[a-z][a-z0-9_]{0,63}$", error="must be a KPI key (lower-case letters, digits, _)"))
+    period = Period(required=True)
+    value = StrictNumber(required=True, validate=validate.Range(min=0))
+
+
+class ClipPublished(_Data):
+    clip_id = Identifier(required=True)
+    viral = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+
+
+class ViolationRecorded(_Data):
+    rule = fields.String(required=True, validate=validate.Regexp(
+        r"^[a-z][a-z0-9_]{0,63}$", error="must be a rule key (lower-case letters, digits, _)"))
+    fine_fen = Money(data_key="fine", load_default=None, allow_none=True)
+
+
+class PeriodClosed(_Data):
+    period = Period(required=True)
+    scorecards = fields.List(fields.Dict(), required=True)
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    family: StreamFamily
+    schema: type[Schema]
+    version: int = 1
+    # Producers may post it to /events; period.closed only comes from POST /periods/{p}/close.
+    ingestible: bool = True
+
+
+CATALOGUE: dict[str, EventType] = {
+    t.name: t
+    for t in (
+        EventType("session.started", "session", SessionStarted),
+        EventType("session.ended", "session", SessionEnded),
+        EventType("viewer.joined", "session", ViewerJoined),
+        EventType("viewer.left", "session", ViewerLeft),
+        EventType("audience.sampled", "session", AudienceSampled),
+        EventType("interaction.recorded", "session", InteractionRecorded),
+        EventType("product.pinned", "session", ProductPinned),
+        EventType("product.clicked", "session", ProductClicked),
+        EventType("order.placed", "session", OrderPlaced),
+        EventType("order.paid", "session", OrderPaid),
+        EventType("order.cancelled", "session", OrderCancelled),
+        EventType("order.refunded", "session", OrderRefunded),
+        EventType("incident.opened", "session", IncidentOpened),
+        EventType("incident.resolved", "session", IncidentResolved),
+        EventType("ad.spend_recorded", "session", AdSpendRecorded),
+        EventType("person.registered", "person", PersonRegistered),
+        EventType("target.set", "person", TargetSet),
+        EventType("rating.recorded", "person", RatingRecorded),
+        EventType("metric.recorded", "person", MetricRecorded),
+        EventType("clip.published", "person", ClipPublished),
+        EventType("violation.recorded", "person", ViolationRecorded),
+        EventType("period.closed", "period", PeriodClosed, ingestible=False),
+    )
+}
+
+INGESTIBLE_TYPES = tuple(name for name, t in CATALOGUE.items() if t.ingestible)
+
+
+def stream_id_for(family: StreamFamily, key: str) -> str:
+    return f"{family}-{key}"

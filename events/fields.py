@@ -1,0 +1,125 @@
+"""marshmallow fields the catalogue needs and marshmallow does not ship as strictly as we want."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from marshmallow import ValidationError, fields
+
+from events.money import MoneyError, fen_to_yuan, yuan_to_fen
+
+PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+IDENTIFIER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+
+
+class Money(fields.Field):
+    """Yuan on the wire, integer fen inside."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {}).update(
+            {"type": "number", "minimum": 0, "multipleOf": 0.01,
+             "description": "yuan, a number or decimal string with at most two decimals"}
+        )
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        try:
+            return yuan_to_fen(value)
+        except MoneyError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> float | None:
+        return None if value is None else fen_to_yuan(int(value))
+
+
+class StrictInteger(fields.Integer):
+    """An integer that refuses booleans, floats and numeric strings."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError("must be an integer")
+        return int(super()._deserialize(value, attr, data, **kwargs))
+
+
+class StrictNumber(fields.Float):
+    """A JSON number (integer or float), never a boolean or string."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float | int:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValidationError("must be a number")
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValidationError("must be a finite number")
+        return value
+
+
+class Identifier(fields.String):
+    """Ids chosen by producers: 1-128 characters of letters, digits and . _ : @ -."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {}).update({"pattern": IDENTIFIER_RE.pattern})
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if not isinstance(value, str) or not IDENTIFIER_RE.match(value):
+            raise ValidationError(
+                "must be 1-128 characters: letters, digits and . _ : @ - (starting with a letter "
+                "or digit)"
+            )
+        return value
+
+
+class Period(fields.String):
+    """A calendar month, YYYY-MM."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {}).update({"pattern": PERIOD_RE.pattern})
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if not isinstance(value, str) or not PERIOD_RE.match(value):
+            raise ValidationError("must be a month as YYYY-MM")
+        return value
+
+
+def parse_timestamp(value: object) -> int:
+    """ISO 8601 -> integer microseconds since the epoch (UTC). A time without offset is UTC."""
+    if not isinstance(value, str):
+        raise ValidationError("must be an ISO 8601 timestamp string")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("is not an ISO 8601 timestamp") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    delta = parsed - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def format_timestamp(micros: int) -> str:
+    """Microseconds since the epoch -> ISO 8601 in UTC with a Z (milliseconds, or µs when needed)."""
+    moment = EPOCH + timedelta(microseconds=micros)
+    fraction = micros % 1_000_000
+    tail = f"{fraction // 1000:03d}" if fraction % 1000 == 0 else f"{fraction:06d}"
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{tail}Z"
+
+
+class Timestamp(fields.Field):
+    """ISO 8601 on the wire, integer microseconds since the epoch inside."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {}).update({"type": "string", "format": "date-time"})
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        return parse_timestamp(value)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else format_timestamp(int(value))

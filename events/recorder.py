@@ -1,0 +1,86 @@
+"""The narrow interface between livetally and its event storage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(slots=True)
+class NewEvent:
+    """A validated event on its way into the store (data already in stored shape)."""
+
+    event_id: str
+    type: str
+    stream_id: str
+    data: dict[str, Any]
+    occurred_at: int  # microseconds since the epoch, producer's clock
+    schema_version: int = 1
+    metadata: dict[str, Any] = field(default_factory=dict)
+    expected_version: int | None = None
+
+    def same_content(self, other: StoredEvent) -> bool:
+        return (
+            self.type == other.type
+            and self.stream_id == other.stream_id
+            and self.schema_version == other.schema_version
+            and self.occurred_at == other.occurred_at
+            and self.data == other.data
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    position: int
+    event_id: str
+    stream_id: str
+    version: int
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    occurred_at: int
+    recorded_at: int  # microseconds since the epoch, our clock
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    appended: int
+    duplicates: int
+    # One per request event, in request order; a duplicate reports the original's position.
+    positions: list[int]
+    # Streams that received new events, with their new head versions.
+    heads: dict[str, int]
+
+
+class ConcurrencyConflict(Exception):
+    """An event's expected_version is not the stream's head."""
+
+    def __init__(self, index: int, stream_id: str, expected: int, actual: int) -> None:
+        super().__init__(f"stream {stream_id} is at version {actual}, expected {expected}")
+        self.index, self.stream_id, self.expected, self.actual = index, stream_id, expected, actual
+
+
+class DuplicateConflict(Exception):
+    """An event_id that is already stored (or repeated in the batch) with different content."""
+
+    def __init__(self, index: int, event_id: str) -> None:
+        super().__init__(f"event_id {event_id} is already stored with different content")
+        self.index, self.event_id = index, event_id
+
+
+class Recorder(Protocol):
+    def append(self, events: Sequence[NewEvent]) -> AppendResult:
+        """Store all of the events or none of them."""
+        ...
+
+    def read_stream(
+        self, stream_id: str, after_version: int = 0, limit: int | None = None
+    ) -> list[StoredEvent]: ...
+
+    def read_all(
+        self, after_position: int = 0, limit: int = 1000, stream_id: str | None = None
+    ) -> list[StoredEvent]: ...
+
+    def head(self, stream_id: str) -> int: ...

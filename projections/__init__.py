@@ -1,0 +1,1 @@
+"""Pure folds of event streams, the read-model tables they fill, and period scoring."""

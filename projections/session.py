@@ -1,0 +1,408 @@
+"""The session projection: `fold_session(state, event) -> state` and the metrics derived from it.
+
+Every number follows DESIGN.md's Session metrics table. Events are taken in stream order
+(version), but anything whose meaning depends on time (presence pairing, first-join attribution,
+latest audience sample) is ordered by occurred_at, so late or out-of-order arrival lands where it
+belongs. The fold owns the state it is given and returns it (mutated): copying it per event would
+cost more than the fold itself. It reads no clock, database or broker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from events.catalogue import INCIDENT_KINDS, INTERACTION_KINDS, TRAFFIC_SOURCES
+from events.money import fen_to_yuan
+from events.recorder import StoredEvent
+from projections.clock import US_PER_SECOND, minute_of, ratio
+from projections.orders import Orders
+from projections.presence import JOIN, LEAVE, Presence, Viewer
+
+ENGAGING_KINDS = frozenset({"like", "comment", "share", "follow", "question", "gift"})
+DEFAULT_SOURCE = "other"  # a join that names no source
+DROP_WINDOW_US = 5 * 60 * US_PER_SECOND
+DROP_FRACTION = 0.30
+DROP_MIN_BASELINE = 10  # below this many viewers a "drop" is noise, not an alert
+
+
+class SessionState:
+    __slots__ = (
+        "ad_spend_fen", "alerts", "buckets", "clickers", "clock", "drop_active", "ended_at",
+        "host_id", "incidents", "interacting", "interactions", "last_recorded_at", "ops_id",
+        "orders", "peak_online", "pins", "planned_minutes", "platform", "presence",
+        "product_clicks", "reason", "recent_online", "room_id", "sample", "session_id",
+        "started_at", "title", "version", "viewers", "views", "views_by_source",
+        "viewers_by_source",
+    )
+
+    def __init__(self, session_id: str) -> None:
+        self.session_id = session_id
+        self.version = 0
+        self.host_id: str | None = None
+        self.ops_id: str | None = None
+        self.room_id: str | None = None
+        self.platform: str | None = None
+        self.title: str | None = None
+        self.planned_minutes: int | None = None
+        self.started_at: int | None = None
+        self.ended_at: int | None = None
+        self.reason: str | None = None
+        self.clock: int | None = None  # latest occurred_at seen
+        self.last_recorded_at: int | None = None
+        self.views = 0
+        self.views_by_source: dict[str, int] = dict.fromkeys(TRAFFIC_SOURCES, 0)
+        self.viewers_by_source: dict[str, int] = dict.fromkeys(TRAFFIC_SOURCES, 0)
+        self.viewers: dict[str, Viewer] = {}
+        self.presence = Presence()
+        self.sample: tuple[int, int, int] | None = None  # (occurred_at, version, online)
+        self.peak_online = 0
+        self.interactions: dict[str, int] = dict.fromkeys(INTERACTION_KINDS, 0)
+        self.interacting: set[str] = set()
+        self.product_clicks = 0
+        self.clickers: set[str] = set()
+        self.orders = Orders()
+        self.ad_spend_fen = 0
+        # incident_id -> [opened, kind, severity, opened_at, resolved_at, description]
+        self.incidents: dict[str, list[Any]] = {}
+        self.pins: list[tuple[int, str, int | None]] = []  # (occurred_at, product_id, price)
+        # minute -> [joins, leaves, online, interactions, clicks]; orders and incidents are
+        # bucketed when the timeline is drawn, from their own state.
+        self.buckets: dict[int, list[int]] = {}
+        self.recent_online: list[tuple[int, int]] = []  # (second, highest online in it)
+        self.drop_active = False
+        self.alerts: list[dict[str, Any]] = []  # raised since the worker last took them
+
+    # -- snapshots (the worker stores these so a run does not refold from version 1) --------
+
+    def dump(self) -> dict[str, Any]:
+        raw = {name: getattr(self, name) for name in self.__slots__}
+        raw["viewers"] = {k: v.dump() for k, v in self.viewers.items()}
+        raw["presence"] = [self.presence.closed_total, self.presence.open_count,
+                           self.presence.open_sum]
+        raw["interacting"] = sorted(self.interacting)
+        raw["clickers"] = sorted(self.clickers)
+        raw["orders"] = self.orders.dump()
+        raw["buckets"] = [[k, *v] for k, v in self.buckets.items()]
+        raw["alerts"] = []
+        return raw
+
+    @classmethod
+    def load(cls, raw: dict[str, Any]) -> SessionState:
+        state = cls(raw["session_id"])
+        for name in cls.__slots__:
+            if name in raw:
+                setattr(state, name, raw[name])
+        state.viewers = {k: Viewer.load(v) for k, v in raw["viewers"].items()}
+        state.presence = Presence()
+        (state.presence.closed_total, state.presence.open_count,
+         state.presence.open_sum) = raw["presence"]
+        state.interacting = set(raw["interacting"])
+        state.clickers = set(raw["clickers"])
+        state.orders = Orders.load(raw["orders"])
+        state.buckets = {row[0]: row[1:] for row in raw["buckets"]}
+        state.sample = tuple(raw["sample"]) if raw["sample"] else None  # type: ignore[assignment]
+        state.pins = [tuple(p) for p in raw["pins"]]  # type: ignore[misc]
+        state.recent_online = [tuple(p) for p in raw["recent_online"]]  # type: ignore[misc]
+        return state
+
+    # -- derived values ----------------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        if self.ended_at is not None:
+            return "ended"
+        return "live" if self.started_at is not None else "pending"
+
+    @property
+    def session_clock(self) -> int | None:
+        """Where open presences and open incidents are counted up to."""
+        return self.ended_at if self.ended_at is not None else self.clock
+
+    @property
+    def online(self) -> int:
+        if self.ended_at is not None:
+            return 0
+        if self.sample is not None:
+            return self.sample[2]
+        return self.presence.open_count
+
+    def watch_us(self) -> int:
+        until = self.session_clock
+        if until is None:
+            return self.presence.closed_total
+        exact = self.ended_at is not None
+        return self.presence.closed_total + self.presence.open_watch_us(until, self.viewers, exact)
+
+    def bucket(self, occurred_at: int) -> list[int]:
+        minute = minute_of(occurred_at)
+        row = self.buckets.get(minute)
+        if row is None:
+            row = self.buckets[minute] = [0, 0, -1, 0, 0]  # -1: online not seen
+        return row
+
+
+JOINS, LEAVES, ONLINE, INTERACTIONS, CLICKS = range(5)
+AUDIENCE_TYPES = frozenset({"viewer.joined", "viewer.left", "audience.sampled"})
+
+Handler = Callable[[SessionState, StoredEvent], None]
+
+
+def _session_started(state: SessionState, event: StoredEvent) -> None:
+    data = event.data
+    state.host_id = data["host_id"]
+    state.ops_id = data.get("ops_id")
+    state.room_id = data["room_id"]
+    state.platform = data["platform"]
+    state.title = data.get("title")
+    state.planned_minutes = data.get("planned_minutes")
+    if state.started_at is None or event.occurred_at < state.started_at:
+        state.started_at = event.occurred_at
+
+
+def _session_ended(state: SessionState, event: StoredEvent) -> None:
+    if state.ended_at is None or event.occurred_at > state.ended_at:
+        state.ended_at = event.occurred_at
+        state.reason = event.data.get("reason")
+
+
+def _viewer_joined(state: SessionState, event: StoredEvent) -> None:
+    viewer_id = event.data["viewer_id"]
+    source = event.data.get("source") or DEFAULT_SOURCE
+    state.views += 1
+    state.views_by_source[source] += 1
+    state.bucket(event.occurred_at)[JOINS] += 1
+    viewer = state.viewers.get(viewer_id)
+    if viewer is None:
+        viewer = state.viewers[viewer_id] = Viewer()
+    first = (event.occurred_at, event.version, source)
+    if viewer.first is None:
+        viewer.first = first
+        state.viewers_by_source[source] += 1
+    elif first < viewer.first:  # an earlier join arrived late: it is the first join
+        state.viewers_by_source[viewer.first[2]] -= 1
+        state.viewers_by_source[source] += 1
+        viewer.first = first
+    state.presence.mark(viewer, event.occurred_at, event.version, JOIN)
+
+
+def _viewer_left(state: SessionState, event: StoredEvent) -> None:
+    state.bucket(event.occurred_at)[LEAVES] += 1
+    viewer_id = event.data["viewer_id"]
+    viewer = state.viewers.get(viewer_id)
+    if viewer is None:
+        # Keep the mark: its join may still arrive and pair with it. The viewer is not a
+        # unique viewer until a join does arrive.
+        viewer = state.viewers[viewer_id] = Viewer()
+    state.presence.mark(viewer, event.occurred_at, event.version, LEAVE)
+
+
+def _audience_sampled(state: SessionState, event: StoredEvent) -> None:
+    sample = (event.occurred_at, event.version, event.data["online"])
+    if state.sample is None or sample[:2] > state.sample[:2]:
+        state.sample = sample
+
+
+def _interaction_recorded(state: SessionState, event: StoredEvent) -> None:
+    data = event.data
+    kind, count = data["kind"], data.get("count", 1)
+    state.interactions[kind] += count
+    state.bucket(event.occurred_at)[INTERACTIONS] += count
+    viewer_id = data.get("viewer_id")
+    if viewer_id is not None and kind in ENGAGING_KINDS:
+        state.interacting.add(viewer_id)
+
+
+def _product_pinned(state: SessionState, event: StoredEvent) -> None:
+    state.pins.append((event.occurred_at, event.data["product_id"], event.data.get("price_fen")))
+
+
+def _product_clicked(state: SessionState, event: StoredEvent) -> None:
+    state.product_clicks += 1
+    state.bucket(event.occurred_at)[CLICKS] += 1
+    viewer_id = event.data.get("viewer_id")
+    if viewer_id is not None:
+        state.clickers.add(viewer_id)
+
+
+def _order_event(state: SessionState, event: StoredEvent) -> None:
+    state.orders.apply(event.type, event.data, event.occurred_at)
+
+
+def _incident_opened(state: SessionState, event: StoredEvent) -> None:
+    data = event.data
+    incident = state.incidents.get(data["incident_id"])
+    if incident is None:
+        incident = state.incidents[data["incident_id"]] = [False, None, None, None, None, None]
+    if not incident[0]:
+        incident[:4] = [True, data["kind"], data["severity"], event.occurred_at]
+        incident[5] = data.get("description")
+        if incident[4] is None and state.ended_at is None:
+            state.alerts.append({
+                "kind": "incident_opened", "incident_id": data["incident_id"],
+                "incident_kind": data["kind"], "severity": data["severity"],
+                "description": data.get("description"), "at": event.occurred_at,
+            })
+
+
+def _incident_resolved(state: SessionState, event: StoredEvent) -> None:
+    incident_id = event.data["incident_id"]
+    incident = state.incidents.get(incident_id)
+    if incident is None:  # resolved arrived before opened: keep the time for when it does
+        incident = state.incidents[incident_id] = [False, None, None, None, None, None]
+    if incident[4] is None:
+        incident[4] = event.occurred_at
+
+
+def _ad_spend_recorded(state: SessionState, event: StoredEvent) -> None:
+    state.ad_spend_fen += event.data["amount_fen"]
+
+
+HANDLERS: dict[str, Handler] = {
+    "session.started": _session_started,
+    "session.ended": _session_ended,
+    "viewer.joined": _viewer_joined,
+    "viewer.left": _viewer_left,
+    "audience.sampled": _audience_sampled,
+    "interaction.recorded": _interaction_recorded,
+    "product.pinned": _product_pinned,
+    "product.clicked": _product_clicked,
+    "order.placed": _order_event,
+    "order.paid": _order_event,
+    "order.cancelled": _order_event,
+    "order.refunded": _order_event,
+    "incident.opened": _incident_opened,
+    "incident.resolved": _incident_resolved,
+    "ad.spend_recorded": _ad_spend_recorded,
+}
+
+
+def fold_session(state: SessionState, event: StoredEvent) -> SessionState:
+    handler = HANDLERS.get(event.type)
+    if handler is not None:
+        handler(state, event)
+    if state.clock is None or event.occurred_at > state.clock:
+        state.clock = event.occurred_at
+    state.last_recorded_at = event.recorded_at
+    state.version = event.version
+    online = state.online
+    if online > state.peak_online:
+        state.peak_online = online
+    if event.type in AUDIENCE_TYPES:
+        state.bucket(event.occurred_at)[ONLINE] = online
+    _watch_for_drop(state, event.occurred_at, online)
+    return state
+
+
+def _watch_for_drop(state: SessionState, occurred_at: int, online: int) -> None:
+    """Alert when online falls 30% or more below its high of the last 5 minutes."""
+    if state.ended_at is not None:
+        return
+    second = occurred_at // US_PER_SECOND
+    recent = state.recent_online
+    if recent and recent[-1][0] == second:
+        if online > recent[-1][1]:
+            recent[-1] = (second, online)
+    elif not recent or second > recent[-1][0]:
+        recent.append((second, online))
+    horizon = second - DROP_WINDOW_US // US_PER_SECOND
+    while recent and recent[0][0] < horizon:
+        recent.pop(0)
+    high = max((value for _, value in recent), default=0)
+    dropped = high >= DROP_MIN_BASELINE and online <= high * (1 - DROP_FRACTION)
+    if dropped and not state.drop_active:
+        state.alerts.append({"kind": "online_drop", "from": high, "to": online,
+                             "at": occurred_at})
+    state.drop_active = dropped
+
+
+def fold_all(state: SessionState, events: list[StoredEvent]) -> SessionState:
+    for event in events:
+        state = fold_session(state, event)
+    return state
+
+
+# -- what the API and the screens show ------------------------------------------------------
+
+
+def session_metrics(state: SessionState) -> dict[str, Any]:
+    unique = sum(state.viewers_by_source.values())
+    orders = state.orders.totals
+    buyers = orders.buyers
+    gmv = orders.gmv_fen
+    clicking = len(state.clickers)
+    interacting = len(state.interacting)
+    watch_seconds = state.watch_us() / US_PER_SECOND
+    return {
+        "views": state.views,
+        "unique_viewers": unique,
+        "online": state.online,
+        "peak_online": state.peak_online,
+        "watch_seconds": watch_seconds,
+        "avg_watch_seconds": ratio(watch_seconds, unique),
+        "interactions": dict(state.interactions),
+        "interacting_viewers": interacting,
+        "interaction_rate": ratio(interacting, unique),
+        "new_followers": state.interactions["follow"],
+        "product_clicks": state.product_clicks,
+        "clicking_viewers": clicking,
+        "click_rate": ratio(clicking, unique),
+        "orders_placed": orders.placed,
+        "orders_paid": orders.paid,
+        "buyers": buyers,
+        "gmv": fen_to_yuan(gmv),
+        "refunds": fen_to_yuan(orders.refunds_fen),
+        "net_gmv": fen_to_yuan(gmv - orders.refunds_fen),
+        "conversion_rate": ratio(buyers, unique),
+        "click_to_order_rate": ratio(buyers, clicking),
+        "gpm": None if not state.views else gmv / 100 / state.views * 1000,
+        "uv_value": ratio(gmv / 100, unique),
+        "aov": ratio(gmv / 100, buyers),
+        "ad_spend": fen_to_yuan(state.ad_spend_fen),
+        "roi": ratio(gmv, state.ad_spend_fen),
+        "incidents": incident_summary(state),
+        "traffic_sources": traffic_sources(state),
+    }
+
+
+def incident_summary(state: SessionState) -> dict[str, Any]:
+    by_kind = dict.fromkeys(INCIDENT_KINDS, 0)
+    total = open_ = 0
+    downtime_us = 0
+    until = state.session_clock
+    for opened, kind, _severity, opened_at, resolved_at, _ in state.incidents.values():
+        if not opened:
+            continue
+        total += 1
+        by_kind[kind] += 1
+        if resolved_at is None:
+            open_ += 1
+        if kind == "stream_interruption":
+            end = resolved_at if resolved_at is not None else until
+            if end is not None and end > opened_at:
+                downtime_us += end - opened_at
+    return {"total": total, "open": open_, "by_kind": by_kind,
+            "downtime_seconds": downtime_us / US_PER_SECOND}
+
+
+def traffic_sources(state: SessionState) -> dict[str, dict[str, int]]:
+    buyers = dict.fromkeys(TRAFFIC_SOURCES, 0)
+    for buyer in state.orders.buyer_ids():
+        viewer = state.viewers.get(buyer)
+        if viewer is not None and viewer.first is not None:
+            buyers[viewer.first[2]] += 1
+    return {
+        source: {"views": state.views_by_source[source],
+                 "viewers": state.viewers_by_source[source], "buyers": buyers[source]}
+        for source in TRAFFIC_SOURCES
+    }
+
+
+def open_incidents(state: SessionState) -> list[dict[str, Any]]:
+    return [
+        {"incident_id": incident_id, "kind": kind, "severity": severity, "opened_at": opened_at,
+         "description": description}
+        for incident_id, (opened, kind, severity, opened_at, resolved_at, description)
+        in state.incidents.items()
+        if opened and resolved_at is None
+    ]

@@ -1,0 +1,88 @@
+"""The session projection's rows: session_view, session_source, session_timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from events.fields import format_timestamp
+from projections.clock import US_PER_SECOND
+from projections.session import SessionState, open_incidents, session_metrics
+from projections.tables import session_source, session_timeline, session_view
+from projections.timeline import session_timeline as build_timeline
+from projections.upsert import upsert
+
+
+def _iso(micros: int | None) -> str | None:
+    return None if micros is None else format_timestamp(micros)
+
+
+def session_document(state: SessionState, metrics: dict[str, Any]) -> dict[str, Any]:
+    """The body of GET /api/v1/sessions/{id}, and of the feed's snapshot."""
+    duration = None
+    if state.started_at is not None:
+        until = state.session_clock or state.started_at
+        duration = max(0, until - state.started_at) / US_PER_SECOND
+    return {
+        "session_id": state.session_id,
+        "status": state.status,
+        "host_id": state.host_id,
+        "ops_id": state.ops_id,
+        "room_id": state.room_id,
+        "platform": state.platform,
+        "title": state.title,
+        "planned_minutes": state.planned_minutes,
+        "started_at": _iso(state.started_at),
+        "ended_at": _iso(state.ended_at),
+        "duration_seconds": duration,
+        "last_event_at": _iso(state.clock),
+        "version": state.version,
+        "metrics": metrics,
+        "open_incidents": [
+            {**incident, "opened_at": _iso(incident["opened_at"])}
+            for incident in open_incidents(state)
+        ],
+    }
+
+
+def write_session(conn: Connection, state: SessionState) -> dict[str, Any]:
+    metrics = session_metrics(state)
+    document = session_document(state, metrics)
+    totals = state.orders.totals
+    upsert(conn, session_view, [{
+        "session_id": state.session_id,
+        "status": state.status,
+        "host_id": state.host_id,
+        "ops_id": state.ops_id,
+        "room_id": state.room_id,
+        "platform": state.platform,
+        "started_at": state.started_at,
+        "ended_at": state.ended_at,
+        "last_recorded_at": state.last_recorded_at,
+        "version": state.version,
+        "views": state.views,
+        "unique_viewers": metrics["unique_viewers"],
+        "online": metrics["online"],
+        "peak_online": state.peak_online,
+        "interacting_viewers": metrics["interacting_viewers"],
+        "new_followers": metrics["new_followers"],
+        "clicking_viewers": metrics["clicking_viewers"],
+        "orders_paid": totals.paid,
+        "buyers": totals.buyers,
+        "gmv_fen": totals.gmv_fen,
+        "refunds_fen": totals.refunds_fen,
+        "ad_spend_fen": state.ad_spend_fen,
+        "incidents": metrics["incidents"]["total"],
+        "incidents_open": metrics["incidents"]["open"],
+        "silent_since": None,
+        "body": document,
+    }], ["session_id"])
+    upsert(conn, session_source, [
+        {"session_id": state.session_id, "source": source, **figures}
+        for source, figures in metrics["traffic_sources"].items()
+    ], ["session_id", "source"])
+    upsert(conn, session_timeline, [{
+        "session_id": state.session_id, "version": state.version, "body": build_timeline(state),
+    }], ["session_id"])
+    return document

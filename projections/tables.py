@@ -1,0 +1,117 @@
+"""Read-model tables: what the API, the feed and the scorer read. Workers are their only writers."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData()
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+
+session_view = sa.Table(
+    "session_view",
+    metadata,
+    sa.Column("session_id", sa.String(128), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("host_id", sa.String(128)),
+    sa.Column("ops_id", sa.String(128)),
+    sa.Column("room_id", sa.String(128)),
+    sa.Column("platform", sa.String(64)),
+    sa.Column("started_at", sa.BigInteger),
+    sa.Column("ended_at", sa.BigInteger),
+    sa.Column("last_recorded_at", sa.BigInteger),
+    sa.Column("version", sa.Integer, nullable=False),
+    # Sums the scorer adds up over a period (ratios of sums, never averages of ratios).
+    sa.Column("views", sa.Integer, nullable=False),
+    sa.Column("unique_viewers", sa.Integer, nullable=False),
+    sa.Column("online", sa.Integer, nullable=False),
+    sa.Column("peak_online", sa.Integer, nullable=False),
+    sa.Column("interacting_viewers", sa.Integer, nullable=False),
+    sa.Column("new_followers", sa.Integer, nullable=False),
+    sa.Column("clicking_viewers", sa.Integer, nullable=False),
+    sa.Column("orders_paid", sa.Integer, nullable=False),
+    sa.Column("buyers", sa.Integer, nullable=False),
+    sa.Column("gmv_fen", sa.BigInteger, nullable=False),
+    sa.Column("refunds_fen", sa.BigInteger, nullable=False),
+    sa.Column("ad_spend_fen", sa.BigInteger, nullable=False),
+    sa.Column("incidents", sa.Integer, nullable=False),
+    sa.Column("incidents_open", sa.Integer, nullable=False),
+    # Set by the sweep when a live session has been silent for 60 s, cleared by new events.
+    sa.Column("silent_since", sa.BigInteger),
+    sa.Column("body", Json, nullable=False),  # the GET /sessions/{id} document
+    sa.Index("ix_session_view_started", "started_at"),
+    sa.Index("ix_session_view_host_started", "host_id", "started_at"),
+    sa.Index("ix_session_view_ops_started", "ops_id", "started_at"),
+    sa.Index("ix_session_view_status", "status"),
+)
+
+session_source = sa.Table(
+    "session_source",
+    metadata,
+    sa.Column("session_id", sa.String(128), primary_key=True),
+    sa.Column("source", sa.String(32), primary_key=True),
+    sa.Column("views", sa.Integer, nullable=False),
+    sa.Column("viewers", sa.Integer, nullable=False),
+    sa.Column("buyers", sa.Integer, nullable=False),
+)
+
+session_timeline = sa.Table(
+    "session_timeline",
+    metadata,
+    sa.Column("session_id", sa.String(128), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("body", Json, nullable=False),
+)
+
+person_view = sa.Table(
+    "person_view",
+    metadata,
+    sa.Column("person_id", sa.String(128), primary_key=True),
+    sa.Column("registered", sa.Boolean, nullable=False),
+    sa.Column("name", sa.String(200)),
+    sa.Column("role", sa.String(32)),
+    sa.Column("level", sa.String(32)),
+    sa.Column("team_id", sa.String(128)),
+    sa.Column("manager_id", sa.String(128)),
+    sa.Column("on_air_since", sa.String(10)),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("ledger", Json, nullable=False),
+    sa.Index("ix_person_view_role", "role"),
+    sa.Index("ix_person_view_manager", "manager_id"),
+)
+
+period_view = sa.Table(
+    "period_view",
+    metadata,
+    sa.Column("period", sa.String(7), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("closed_at", sa.BigInteger),
+    sa.Column("body", Json, nullable=False),  # the frozen scorecards
+)
+
+checkpoints = sa.Table(
+    "projection_checkpoints",
+    metadata,
+    sa.Column("stream_id", sa.String(160), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+)
+
+snapshots = sa.Table(
+    "projection_snapshots",
+    metadata,
+    sa.Column("stream_id", sa.String(160), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("state", sa.LargeBinary, nullable=False),
+)
+
+worker_heartbeats = sa.Table(
+    "worker_heartbeats",
+    metadata,
+    sa.Column("worker_id", sa.String(64), primary_key=True),
+    sa.Column("seen_at", sa.BigInteger, nullable=False),
+)
+
+# Emptied by `livetally rebuild`; heartbeats are about processes, not projections.
+PROJECTION_TABLES = (session_view, session_source, session_timeline, person_view, period_view,
+                     checkpoints, snapshots)

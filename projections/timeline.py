@@ -1,0 +1,73 @@
+"""Per-minute buckets (by occurred_at) and markers for a session's timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from events.fields import format_timestamp
+from events.money import fen_to_yuan
+from projections.clock import US_PER_MINUTE, minute_of
+from projections.session import CLICKS, INTERACTIONS, JOINS, LEAVES, ONLINE, SessionState
+
+MAX_FILLED_MINUTES = 24 * 60  # gaps are filled inside the broadcast, up to a day of minutes
+
+
+def session_timeline(state: SessionState) -> dict[str, Any]:
+    paid = state.orders.totals.by_minute
+    incidents: dict[int, int] = {}
+    for opened, _kind, _severity, opened_at, _resolved, _ in state.incidents.values():
+        if opened:
+            incidents[minute_of(opened_at)] = incidents.get(minute_of(opened_at), 0) + 1
+    minutes = set(state.buckets) | {m for m, v in paid.items() if v[0]} | set(incidents)
+    if state.started_at is not None:
+        first = minute_of(state.started_at)
+        last_time = state.session_clock or state.started_at
+        last = min(minute_of(last_time), first + MAX_FILLED_MINUTES - 1)
+        minutes.update(range(first, last + 1))
+    online = 0
+    rows = []
+    for minute in sorted(minutes):
+        bucket = state.buckets.get(minute, (0, 0, -1, 0, 0))
+        if bucket[ONLINE] >= 0:
+            online = bucket[ONLINE]
+        if state.ended_at is not None and minute > minute_of(state.ended_at):
+            online = 0
+        orders, gmv = paid.get(minute, (0, 0))
+        rows.append({
+            "minute": format_timestamp(minute * US_PER_MINUTE),
+            "joins": bucket[JOINS],
+            "leaves": bucket[LEAVES],
+            "online": online,
+            "interactions": bucket[INTERACTIONS],
+            "clicks": bucket[CLICKS],
+            "paid_orders": orders,
+            "gmv": fen_to_yuan(gmv),
+            "incidents": incidents.get(minute, 0),
+        })
+    return {
+        "session_id": state.session_id,
+        "version": state.version,
+        "minutes": rows,
+        "markers": markers(state),
+    }
+
+
+def markers(state: SessionState) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for incident_id, (opened, kind, severity, opened_at, resolved_at, description) in (
+        state.incidents.items()
+    ):
+        if opened:
+            found.append({
+                "type": "incident", "at": format_timestamp(opened_at),
+                "incident_id": incident_id, "kind": kind, "severity": severity,
+                "description": description,
+                "resolved_at": None if resolved_at is None else format_timestamp(resolved_at),
+            })
+    for at, product_id, price_fen in state.pins:
+        found.append({
+            "type": "product_pin", "at": format_timestamp(at), "product_id": product_id,
+            "price": None if price_fen is None else fen_to_yuan(price_fen),
+        })
+    found.sort(key=lambda marker: marker["at"])
+    return found

@@ -1,0 +1,81 @@
+"""GET /api/v1/health (liveness, projection lag, worker liveness) and Prometheus /metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, current_app, jsonify
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy.engine import Engine
+
+from events.sql import now_micros
+from projections.tables import worker_heartbeats
+from worker.sweep import projection_lag
+
+blp = Blueprint("health", __name__)
+
+WORKER_STALE_SECONDS = 15
+
+
+def _health(engine: Engine) -> dict[str, Any]:
+    with engine.connect() as conn:
+        lag = projection_lag(conn)
+        beats = conn.execute(sa.select(worker_heartbeats.c.worker_id,
+                                       worker_heartbeats.c.seen_at)).all()
+    now = now_micros()
+    alive = [w for w, seen in beats if now - seen < WORKER_STALE_SECONDS * 1_000_000]
+    return {
+        "projection_lag": {"streams_behind": lag.streams_behind,
+                           "events_behind": lag.events_behind,
+                           "worst_stream": lag.worst_stream, "worst_lag": lag.worst_lag},
+        "workers": {"alive": len(alive), "ids": sorted(alive)},
+    }
+
+
+@blp.route("/api/v1/health")
+def health() -> Any:
+    runtime = current_app.extensions["livetally"]
+    try:
+        body = {"status": "ok", "database": "ok", **_health(runtime.engine)}
+    except sa.exc.SQLAlchemyError as exc:
+        response = jsonify({"status": "down", "database": f"unreachable: {type(exc).__name__}"})
+        response.status_code = 503
+        return response
+    if body["workers"]["alive"] == 0:
+        body["status"] = "degraded"
+    return jsonify(body)
+
+
+class LagCollector(Collector):
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        body = _health(self.engine)
+        lag = body["projection_lag"]
+        yield GaugeMetricFamily("livetally_projection_events_behind",
+                                "events stored but not yet projected", lag["events_behind"])
+        yield GaugeMetricFamily("livetally_projection_streams_behind",
+                                "streams whose projection is behind their head",
+                                lag["streams_behind"])
+        yield GaugeMetricFamily("livetally_projection_worst_stream_lag",
+                                "events behind on the worst stream", lag["worst_lag"])
+        yield GaugeMetricFamily("livetally_workers_alive",
+                                "workers with a recent heartbeat", body["workers"]["alive"])
+
+
+def metrics_registry(engine: Engine) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(LagCollector(engine))
+    return registry
+
+
+@blp.route("/metrics")
+@blp.route("/api/v1/metrics")
+def metrics() -> Response:
+    registry = current_app.extensions["livetally.metrics"]
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -1,0 +1,114 @@
+"""GET /api/v1/sessions, /sessions/{id}, /sessions/{id}/timeline: straight from the read models."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from flask import Response, current_app
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from werkzeug.exceptions import NotFound
+
+from events.fields import parse_timestamp
+from projections.tables import session_timeline, session_view
+from service.auth import requires
+from service.errors import error_response
+
+blp = Blueprint("sessions", __name__, url_prefix="/api/v1", description="Broadcast sessions")
+
+HEADLINE = ("views", "unique_viewers", "online", "peak_online", "gmv", "net_gmv", "orders_paid",
+            "buyers", "conversion_rate", "gpm", "new_followers", "interaction_rate")
+
+
+class DateOrTime(fields.Field):
+    """A date (YYYY-MM-DD, a whole UTC day) or an ISO 8601 time."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> Any:
+        if isinstance(value, str) and len(value) == 10:
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        return parse_timestamp(value)
+
+
+def _micros(day: date) -> int:
+    moment = datetime.combine(day, time(), tzinfo=UTC)
+    return int(moment.timestamp()) * 1_000_000
+
+
+class SessionsQuerySchema(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(["pending", "live", "ended"]))
+    host_id = fields.String(load_default=None)
+    ops_id = fields.String(load_default=None)
+    from_ = DateOrTime(data_key="from", load_default=None,
+                       metadata={"description": "started at or after (date or time)"})
+    to = DateOrTime(load_default=None,
+                    metadata={"description": "started before this time, or on or before this date"})
+    limit = fields.Integer(load_default=200, validate=validate.Range(1, 5000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+def _json(body: Any) -> Response:
+    return Response(orjson.dumps(body), mimetype="application/json")
+
+
+def headline(body: dict[str, Any]) -> dict[str, Any]:
+    metrics = body["metrics"]
+    summary = {k: v for k, v in body.items() if k not in ("metrics", "open_incidents")}
+    summary["metrics"] = {key: metrics[key] for key in HEADLINE}
+    summary["metrics"]["incidents_open"] = metrics["incidents"]["open"]
+    summary["metrics"]["incidents"] = metrics["incidents"]["total"]
+    return summary
+
+
+@blp.route("/sessions")
+@blp.arguments(SessionsQuerySchema, location="query")
+@blp.doc(security=[{"bearer": []}])
+@requires("read")
+def list_sessions(query: dict[str, Any]) -> Response:
+    statement = sa.select(session_view.c.body).order_by(
+        session_view.c.started_at.desc(), session_view.c.session_id)
+    for name in ("status", "host_id", "ops_id"):
+        if query[name] is not None:
+            statement = statement.where(session_view.c[name] == query[name])
+    start, end = query["from_"], query["to"]
+    if start is not None:
+        start = _micros(start) if isinstance(start, date) else start
+        statement = statement.where(session_view.c.started_at >= start)
+    if end is not None:
+        end = _micros(end + timedelta(days=1)) if isinstance(end, date) else end
+        statement = statement.where(session_view.c.started_at < end)
+    if start is not None and end is not None and end <= start:
+        return error_response(422, "invalid_query", "to must be after from",
+                              {"query": {"to": ["must be after from"]}})
+    statement = statement.limit(query["limit"]).offset(query["offset"])
+    with current_app.extensions["livetally"].engine.connect() as conn:
+        bodies = conn.execute(statement).scalars().all()
+    return _json({"sessions": [headline(body) for body in bodies], "count": len(bodies)})
+
+
+def _one(table: sa.Table, session_id: str) -> Any:
+    with current_app.extensions["livetally"].engine.connect() as conn:
+        body = conn.execute(
+            sa.select(table.c.body).where(table.c.session_id == session_id)).scalar()
+    if body is None:
+        raise NotFound(f"no session {session_id!r} (or its events are not projected yet)")
+    return body
+
+
+@blp.route("/sessions/<session_id>")
+@blp.doc(security=[{"bearer": []}])
+@requires("read")
+def get_session(session_id: str) -> Response:
+    return _json(_one(session_view, session_id))
+
+
+@blp.route("/sessions/<session_id>/timeline")
+@blp.doc(security=[{"bearer": []}])
+@requires("read")
+def get_timeline(session_id: str) -> Response:
+    return _json(_one(session_timeline, session_id))

@@ -1,0 +1,43 @@
+"""The application factory: create_app(settings). Blueprints, config passed in, nothing connects."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+from events.envelope import EventBatchSchema, EventEnvelopeSchema
+from service.api import events, health, sessions
+from service.errors import register_error_handlers
+from service.runtime import Runtime, build_runtime
+from service.settings import Settings
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
+    settings = settings or (runtime.settings if runtime else Settings())
+    runtime = runtime or build_runtime(settings)
+    app = Flask("livetally")
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        API_TITLE="livetally",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["livetally"] = runtime
+    app.extensions["livetally.metrics"] = health.metrics_registry(runtime.engine)
+    api = Api(app)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.spec.components.schema("Event", schema=EventEnvelopeSchema)
+    api.spec.components.schema("EventBatch", schema=EventBatchSchema)
+    api.register_blueprint(events.blp)
+    api.register_blueprint(sessions.blp)
+    app.register_blueprint(health.blp)
+    register_error_handlers(app)
+    return app
+
+
+def create_app_from_env() -> Flask:
+    """For WSGI servers (gunicorn 'service.app:create_app_from_env()')."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,147 @@
+"""The `livetally` command: every process starts here, reads Settings once and passes them down."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+import click
+
+from service.settings import Settings
+
+
+def _settings(**overrides: Any) -> Settings:
+    return Settings.from_env(**overrides)
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+
+
+@click.group()
+@click.option("--log-level", default="WARNING", show_default=True)
+def main(log_level: str) -> None:
+    """livetally: real-time tracking and scoring of live-stream commerce."""
+    logging.basicConfig(level=log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--host", default=None, help="API and feed bind address [127.0.0.1]")
+@click.option("--port", type=int, default=None, help="API port [8000]")
+@click.option("--feed-port", type=int, default=None, help="websocket feed port [8765]")
+@click.option("--db", "database_url", default=None, help="database URL [sqlite:///./livetally.db]")
+@click.option("--demo", is_flag=True, help="also drive a simulated broadcast into it")
+@click.option("--demo-speed", type=float, default=1.0, show_default=True)
+def up(host: str | None, port: int | None, feed_port: int | None, database_url: str | None,
+       demo: bool, demo_speed: float) -> None:
+    """Everything in one process: API, feed, worker, on a SQLite file (the embedded default)."""
+    from service.embedded import run_embedded
+
+    settings = _settings(api_host=host, feed_host=host, api_port=port, feed_port=feed_port,
+                         database_url=database_url)
+    run_embedded(settings, demo=demo, demo_speed=demo_speed, wait=_wait_for_signal)
+
+
+@main.command()
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+@click.option("--workers", type=int, default=2, show_default=True, help="gunicorn processes")
+@click.option("--threads", type=int, default=4, show_default=True)
+def api(host: str | None, port: int | None, workers: int, threads: int) -> None:
+    """The HTTP API under gunicorn (production; set LIVETALLY_REDIS_URL)."""
+    from service.gunicorn_app import run_gunicorn
+
+    settings = _settings(api_host=host, api_port=port)
+    run_gunicorn(settings, workers=workers, threads=threads)
+
+
+@main.command()
+@click.option("--threads", type=int, default=None, help="worker threads [2]")
+def worker(threads: int | None) -> None:
+    """Projection workers on Redis (production; needs LIVETALLY_REDIS_URL)."""
+    from events import create_engine
+    from worker.runtime import RunningWorker, build_worker_parts
+
+    settings = _settings(worker_threads=threads)
+    if settings.redis_url is None:
+        raise click.UsageError("livetally worker needs LIVETALLY_REDIS_URL (the embedded default "
+                               "runs its worker inside `livetally up`)")
+    engine = create_engine(settings.database_url)
+    parts = build_worker_parts(engine, settings.redis_url)
+    running = RunningWorker(parts, engine, settings.worker_threads, settings.sweep_seconds,
+                            settings.worker_timeout_ms)
+    running.start()
+    click.echo(f"worker running: {settings.worker_threads} threads", err=True)
+    _wait_for_signal()
+    running.stop()
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--db", "database_url", default=None)
+def db_upgrade(database_url: str | None) -> None:
+    """Apply Alembic migrations up to head."""
+    from events import create_engine
+    from service.migrate import upgrade
+
+    settings = _settings(database_url=database_url)
+    upgrade(create_engine(settings.database_url))
+    click.echo("database is at head", err=True)
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens."""
+
+
+@tokens.command("create")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              type=click.Choice(["ingest", "read", "admin"]), help="repeat for several")
+@click.option("--name", default=None)
+@click.option("--db", "database_url", default=None)
+def tokens_create(scopes: tuple[str, ...], name: str | None, database_url: str | None) -> None:
+    """Create a token and print it, alone, on stdout (it is stored only as a hash)."""
+    from events import create_engine
+    from service.migrate import upgrade
+    from service.tokens import create_token
+
+    settings = _settings(database_url=database_url)
+    engine = create_engine(settings.database_url)
+    upgrade(engine)
+    click.echo(create_token(engine, list(scopes), name))
+
+
+@main.command()
+@click.option("--db", "database_url", default=None)
+def rebuild(database_url: str | None) -> None:
+    """Empty the projections and replay every stream (stop the workers first)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from events import create_engine
+    from service.migrate import upgrade
+    from worker.rebuild import rebuild as run_rebuild
+
+    settings = _settings(database_url=database_url)
+    engine = create_engine(settings.database_url)
+    upgrade(engine)
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn()) as bar:
+        task = bar.add_task("events", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = run_rebuild(engine, progress)
+    click.echo(f"rebuilt {report.streams} streams, {report.events} events in "
+               f"{report.seconds:.1f} s ({report.events_per_second:,.0f} events/s)")

@@ -1,0 +1,36 @@
+"""`livetally api`: the Flask app under gunicorn, built from Settings in each worker process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from service.settings import Settings
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from service.app import create_app
+
+        return create_app(self.settings)
+
+
+def run_gunicorn(settings: Settings, workers: int, threads: int) -> None:
+    _Gunicorn(settings, {
+        "bind": f"{settings.api_host}:{settings.api_port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "timeout": 60,
+        "accesslog": None,
+    }).run()

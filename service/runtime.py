@@ -1,0 +1,40 @@
+"""Everything a livetally process holds, built once from Settings at the entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from events import SqlRecorder, create_engine
+from service.settings import Settings
+from service.tokens import TokenChecker
+from worker.runtime import WorkerParts, build_worker_parts
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    recorder: SqlRecorder
+    tokens: TokenChecker
+    worker: WorkerParts
+
+    def streams_moved(self, stream_ids: Iterable[str]) -> None:
+        self.worker.dispatcher.streams_moved(stream_ids)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Builds, does not connect: the engine and Redis client connect on first use."""
+    engine = create_engine(settings.database_url)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        recorder=SqlRecorder(engine),
+        tokens=TokenChecker(engine),
+        worker=build_worker_parts(engine, settings.redis_url),
+    )

@@ -1,0 +1,64 @@
+"""Settings are read once, at the entry point, and passed down. Nothing reads the environment later."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+DEFAULT_DATABASE_URL = "sqlite:///./livetally.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    feed_host: str = "127.0.0.1"
+    feed_port: int = 8765
+    # A YAML file of scorecards replacing the shipped defaults.
+    scorecards_path: str | None = None
+    # In-process worker threads on the embedded default; per process with Redis.
+    worker_threads: int = 2
+    # How often the sweep looks for streams whose projection is behind their head.
+    sweep_seconds: float = 1.0
+    # Redis broker idle poll cap: short, so an idle worker picks up a message quickly.
+    worker_timeout_ms: int = 100
+    max_body_bytes: int = 10 * 1024 * 1024
+    # Updates per second a feed client receives at most (coalesced beyond that).
+    feed_max_rate: float = 10.0
+
+    @property
+    def embedded(self) -> bool:
+        return self.redis_url is None
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if env is None else env
+        names = {
+            "database_url": "LIVETALLY_DATABASE_URL",
+            "redis_url": "LIVETALLY_REDIS_URL",
+            "api_host": "LIVETALLY_API_HOST",
+            "api_port": "LIVETALLY_API_PORT",
+            "feed_host": "LIVETALLY_FEED_HOST",
+            "feed_port": "LIVETALLY_FEED_PORT",
+            "scorecards_path": "LIVETALLY_SCORECARDS",
+            "worker_threads": "LIVETALLY_WORKER_THREADS",
+            "sweep_seconds": "LIVETALLY_SWEEP_SECONDS",
+            "feed_max_rate": "LIVETALLY_FEED_MAX_RATE",
+        }
+        types = {f.name: f.type for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for name, var in names.items():
+            raw = env.get(var)
+            if raw:
+                kind = types[name]
+                values[name] = (
+                    int(raw) if kind == "int" else float(raw) if kind == "float" else raw
+                )
+        return cls(**values).with_overrides(**overrides)

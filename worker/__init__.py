@@ -1,0 +1,1 @@
+"""dramatiq workers that fold event streams into the read models."""

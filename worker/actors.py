@@ -1,0 +1,37 @@
+"""The dramatiq actors, declared on a broker handed in (never on a global one at import)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import dramatiq
+
+
+class UnknownStream(Exception):
+    """A stream id of no family livetally projects: retrying cannot help."""
+
+
+def declare_project_stream(
+    broker: dramatiq.Broker, project: Callable[[str], object]
+) -> dramatiq.Actor:  # type: ignore[type-arg]
+    def project_stream(stream_id: str) -> None:
+        project(stream_id)
+
+    return dramatiq.Actor(
+        project_stream,
+        broker=broker,
+        actor_name="project_stream",
+        queue_name="projections",
+        priority=0,
+        options={
+            # A run is idempotent (it reads from the checkpoint), so retrying is always safe;
+            # after the retries the sweep still finds the stream behind its head.
+            "max_retries": 8,
+            "min_backoff": 100,
+            "max_backoff": 5_000,
+            "time_limit": 120_000,
+            # A message older than this is stale: a later run or the sweep has done its work.
+            "max_age": 3_600_000,
+            "throws": (UnknownStream,),
+        },
+    )

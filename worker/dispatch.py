@@ -1,0 +1,45 @@
+"""After an append commits: one "stream X moved" message per touched stream, never per event."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+import dramatiq
+
+from worker.pending import PendingStreams
+
+log = logging.getLogger(__name__)
+
+
+class StreamDispatcher:
+    def __init__(self, actor: dramatiq.Actor, pending: PendingStreams) -> None:  # type: ignore[type-arg]
+        self.actor = actor
+        self.pending = pending
+
+    def streams_moved(self, stream_ids: Iterable[str]) -> bool:
+        """Send what is needed; False if the broker could not be reached.
+
+        A failure never reaches the appender: the events are stored, and the sweep finds
+        streams whose projections are behind their heads.
+        """
+        for stream_id in stream_ids:
+            try:
+                if self.pending.claim(stream_id):
+                    try:
+                        self.actor.send(stream_id)
+                    except Exception:
+                        self._release_quietly(stream_id)
+                        raise
+            except Exception as exc:
+                # One failure means the broker is down: skip the rest, the sweep has them.
+                log.warning("could not enqueue projection of %s (%s); the sweep will", stream_id,
+                            exc)
+                return False
+        return True
+
+    def _release_quietly(self, stream_id: str) -> None:
+        try:
+            self.pending.release(stream_id)
+        except Exception:
+            log.debug("could not release the pending claim of %s", stream_id)

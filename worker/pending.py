@@ -1,0 +1,56 @@
+"""Coalescing: at most one queued projection message per stream.
+
+The appender claims a stream before sending "stream X moved"; if the claim is already held, a
+message is queued and not yet started, and it will read the new events too, so nothing is sent.
+The worker releases the claim when it starts a run, before reading, so an append that lands after
+that read claims again and sends again. Claims expire, so a message lost with them is not waited
+for forever (and the sweep catches it sooner).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Protocol
+
+import redis
+
+
+class PendingStreams(Protocol):
+    def claim(self, stream_id: str) -> bool:
+        """True if the caller should send a message for the stream."""
+        ...
+
+    def release(self, stream_id: str) -> None: ...
+
+
+class LocalPending:
+    def __init__(self) -> None:
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+
+    def claim(self, stream_id: str) -> bool:
+        with self._lock:
+            if stream_id in self._pending:
+                return False
+            self._pending.add(stream_id)
+            return True
+
+    def release(self, stream_id: str) -> None:
+        with self._lock:
+            self._pending.discard(stream_id)
+
+
+class RedisPending:
+    def __init__(self, client: redis.Redis, ttl_seconds: int = 30) -> None:
+        self.client = client
+        self.ttl = ttl_seconds
+
+    @staticmethod
+    def _key(stream_id: str) -> str:
+        return f"livetally:pending:{stream_id}"
+
+    def claim(self, stream_id: str) -> bool:
+        return bool(self.client.set(self._key(stream_id), b"1", nx=True, ex=self.ttl))
+
+    def release(self, stream_id: str) -> None:
+        self.client.delete(self._key(stream_id))

@@ -1,0 +1,73 @@
+"""Wiring of the worker side: broker, actor, coalescing, dispatch, projector, publisher, sweep."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+
+import dramatiq
+import redis
+from sqlalchemy.engine import Engine
+
+from worker.actors import declare_project_stream
+from worker.broker import create_broker
+from worker.dispatch import StreamDispatcher
+from worker.pending import LocalPending, PendingStreams, RedisPending
+from worker.projector import Projector
+from worker.publish import LocalHub, Publisher, RedisPublisher
+from worker.sweep import Sweeper
+
+
+@dataclass
+class WorkerParts:
+    broker: dramatiq.Broker
+    actor: dramatiq.Actor  # type: ignore[type-arg]
+    pending: PendingStreams
+    dispatcher: StreamDispatcher
+    projector: Projector
+    publisher: Publisher
+    hub: LocalHub | None
+    redis_client: redis.Redis | None
+
+
+def redis_client(url: str) -> redis.Redis:
+    # Short timeouts: an append must not hang on a Redis that went away.
+    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+
+
+def build_worker_parts(engine: Engine, redis_url: str | None) -> WorkerParts:
+    broker = create_broker(redis_url)
+    client = redis_client(redis_url) if redis_url else None
+    hub = None
+    publisher: Publisher
+    pending: PendingStreams
+    if client is None:
+        hub = LocalHub()
+        publisher, pending = hub, LocalPending()
+    else:
+        publisher, pending = RedisPublisher(client), RedisPending(client)
+    projector = Projector(engine, publisher, pending)
+    actor = declare_project_stream(broker, projector.project)
+    return WorkerParts(broker, actor, pending, StreamDispatcher(actor, pending), projector,
+                       publisher, hub, client)
+
+
+class RunningWorker:
+    """dramatiq worker threads plus the sweep, in this process."""
+
+    def __init__(self, parts: WorkerParts, engine: Engine, threads: int, sweep_seconds: float,
+                 worker_timeout_ms: int = 100) -> None:
+        self.worker = dramatiq.Worker(parts.broker, worker_threads=threads,
+                                      worker_timeout=worker_timeout_ms)
+        worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.sweeper = Sweeper(engine, parts.projector.project, parts.publisher, worker_id,
+                               sweep_seconds)
+
+    def start(self) -> None:
+        self.worker.start()
+        self.sweeper.start()
+
+    def stop(self) -> None:
+        self.sweeper.stop()
+        self.worker.stop(timeout=10_000)
