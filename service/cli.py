@@ -145,3 +145,7 @@ def rebuild(database_url: str | None) -> None:
         report = run_rebuild(engine, progress)
     click.echo(f"rebuilt {report.streams} streams, {report.events} events in "
                f"{report.seconds:.1f} s ({report.events_per_second:,.0f} events/s)")
+
+
+if __name__ == "__main__":
+    main()

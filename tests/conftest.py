@@ -1,0 +1,69 @@
+"""Fixtures: real SQLite files, and real PostgreSQL and Redis servers started for the run."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from events import create_engine
+from service.migrate import upgrade
+from tests.servers import PostgresServer, RedisServer, start_postgres, start_redis
+
+TEMPLATE = "livetally_template"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = start_postgres()
+    server.execute(f"CREATE DATABASE {TEMPLATE}")
+    template = create_engine(server.url(TEMPLATE))
+    upgrade(template)
+    template.dispose()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = start_redis()
+    yield server
+    server.stop()
+
+
+def fresh_postgres_url(server: PostgresServer) -> str:
+    """A new, migrated database (copied from a migrated template: fast)."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    server.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    return server.url(name)
+
+
+def fresh_sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'livetally.db'}"
+    engine = create_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Runs the test once on each backend, on a fresh migrated database."""
+    if request.param == "sqlite":
+        return fresh_sqlite_url(tmp_path)
+    return fresh_postgres_url(request.getfixturevalue("postgres"))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return fresh_sqlite_url(tmp_path)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()

@@ -1,0 +1,171 @@
+"""One store suite, run against SQLite and PostgreSQL (the `engine` fixture is parametrized)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from events import (
+    ConcurrencyConflict,
+    DuplicateConflict,
+    NewEvent,
+    SqlRecorder,
+    create_engine,
+)
+from events.upcasting import UPCASTERS
+from tests.builders import Broadcast, event
+
+NOW = 10**18
+
+
+def new(stream: str, n: int, expected: int | None = None, **data: object) -> NewEvent:
+    import uuid
+
+    return NewEvent(event_id=str(uuid.uuid4()), type="audience.sampled", stream_id=stream,
+                    data={"online": n, **data}, occurred_at=1_000_000 * n,
+                    expected_version=expected)
+
+
+def test_appended_events_read_back_in_stream_order(engine: Engine) -> None:
+    recorder = SqlRecorder(engine)
+    result = recorder.append([new("session-a", 1), new("session-b", 2), new("session-a", 3)])
+    assert result.appended == 3 and result.duplicates == 0
+    assert result.heads == {"session-a": 2, "session-b": 1}
+    a = recorder.read_stream("session-a")
+    assert [(e.version, e.data["online"]) for e in a] == [(1, 1), (2, 3)]
+    assert recorder.read_stream("session-a", after_version=1)[0].data["online"] == 3
+    assert recorder.head("session-a") == 2 and recorder.head("session-x") == 0
+
+
+def test_positions_increase_in_append_order(engine: Engine) -> None:
+    recorder = SqlRecorder(engine)
+    first = recorder.append([new("session-a", i) for i in range(1, 4)])
+    second = recorder.append([new("session-b", 9)])
+    positions = first.positions + second.positions
+    assert positions == sorted(positions) and len(set(positions)) == 4
+    everything = recorder.read_all(0, 100)
+    assert [e.position for e in everything] == positions
+    assert [e.position for e in recorder.read_all(positions[1], 100)] == positions[2:]
+    assert [e.stream_id for e in recorder.read_all(0, 100, "session-b")] == ["session-b"]
+
+
+def test_a_repeated_event_id_is_reported_as_duplicate_not_stored(engine: Engine) -> None:
+    recorder = SqlRecorder(engine)
+    original = new("session-a", 1)
+    first = recorder.append([original])
+    again = recorder.append([original, new("session-a", 2)])
+    assert again.appended == 1 and again.duplicates == 1
+    assert again.positions[0] == first.positions[0]
+    assert recorder.head("session-a") == 2
+
+
+def test_a_repeat_inside_one_batch_is_stored_once(engine: Engine) -> None:
+    recorder = SqlRecorder(engine)
+    one = new("session-a", 1)
+    result = recorder.append([one, one])
+    assert (result.appended, result.duplicates) == (1, 1)
+    assert result.positions[0] == result.positions[1]
+
+
+def test_the_same_event_id_with_other_content_is_a_conflict(engine: Engine) -> None:
+    recorder = SqlRecorder(engine)
+    original = new("session-a", 1)
+    recorder.append([original])
+    changed = NewEvent(original.event_id, original.type, original.stream_id, {"online": 99},
+                       original.occurred_at)
+    with pytest.raises(DuplicateConflict) as caught:
+        recorder.append([new("session-a", 2), changed])
+    assert caught.value.index == 1
+    assert recorder.head("session-a") == 1  # the first event of the failed batch is not stored
+
+
+def test_expected_version_must_match_the_head(engine: Engine) -> None:
+    recorder = SqlRecorder(engine)
+    recorder.append([new("session-a", 1, expected=0), new("session-a", 2, expected=1)])
+    with pytest.raises(ConcurrencyConflict) as caught:
+        recorder.append([new("session-a", 3, expected=1)])
+    assert (caught.value.expected, caught.value.actual) == (1, 2)
+    assert recorder.head("session-a") == 2
+
+
+def test_a_failed_batch_stores_nothing(engine: Engine) -> None:
+    recorder = SqlRecorder(engine)
+    batch = [new("session-a", 1), new("session-b", 2), new("session-a", 3, expected=7)]
+    with pytest.raises(ConcurrencyConflict):
+        recorder.append(batch)
+    assert recorder.read_all(0, 10) == []
+    assert recorder.head("session-a") == 0 and recorder.head("session-b") == 0
+
+
+def test_data_round_trips_exactly(engine: Engine) -> None:
+    recorder = SqlRecorder(engine)
+    b = Broadcast().start().place(1, "o-1", "b-1", "1999.99")
+    from tests.builders import stored
+
+    events = stored(b.events)
+    recorder.append([NewEvent(e.event_id, e.type, e.stream_id, e.data, e.occurred_at)
+                     for e in events])
+    back = recorder.read_stream("session-s-1")
+    assert back[1].data["amount_fen"] == 199_999
+    assert [e.data for e in back] == [e.data for e in events]
+    assert [e.occurred_at for e in back] == [e.occurred_at for e in events]
+
+
+def test_old_shapes_are_upcast_on_read_and_never_rewritten(engine: Engine) -> None:
+    recorder = SqlRecorder(engine)
+    UPCASTERS[("audience.sampled", 0)] = lambda data: {"online": data["viewers"]}
+    try:
+        old = NewEvent("00000000-0000-4000-8000-000000000001", "audience.sampled", "session-a",
+                       {"viewers": 12}, 1, schema_version=0)
+        recorder.append([old])
+        read = recorder.read_stream("session-a")[0]
+        assert (read.schema_version, read.data) == (1, {"online": 12})
+        with engine.connect() as conn:
+            raw = conn.execute(sa.text("SELECT data, schema_version FROM events")).one()
+        stored_data = raw[0] if isinstance(raw[0], dict) else __import__("json").loads(raw[0])
+        assert stored_data == {"viewers": 12} and raw[1] == 0
+    finally:
+        del UPCASTERS[("audience.sampled", 0)]
+
+
+def _append_many(url: str, stream: str, count: int, start_flag: multiprocessing.Event) -> None:  # type: ignore[valid-type]
+    engine = create_engine(url)
+    recorder = SqlRecorder(engine)
+    start_flag.wait()  # type: ignore[attr-defined]
+    for n in range(count):
+        recorder.append([new(stream, n + 1)])
+    engine.dispose()
+
+
+def test_two_processes_appending_to_one_stream_lose_and_double_nothing(
+    engine: Engine, database_url: str
+) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    flag = ctx.Event()
+    workers = [ctx.Process(target=_append_many, args=(database_url, "session-hot", 150, flag))
+               for _ in range(2)]
+    for p in workers:
+        p.start()
+    time.sleep(1.0)
+    flag.set()
+    for p in workers:
+        p.join(120)
+        assert p.exitcode == 0
+    events = SqlRecorder(engine).read_stream("session-hot")
+    assert [e.version for e in events] == list(range(1, 301))
+    assert len({e.event_id for e in events}) == 300
+    assert SqlRecorder(engine).head("session-hot") == 300
+
+
+def test_session_and_person_events_go_to_their_streams() -> None:
+    from events.envelope import parse_body
+
+    parsed = parse_body({"events": [
+        event("viewer.joined", 0, {"viewer_id": "v"}, session="s-9"),
+        event("target.set", 0, {"period": "2026-11", "kpi": "gmv", "value": 5000}, person="p-1"),
+    ]}, NOW)
+    assert [e.stream_id for e in parsed] == ["session-s-9", "person-p-1"]

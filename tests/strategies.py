@@ -1,0 +1,67 @@
+"""Hypothesis strategies: messy but valid broadcasts (out of order, repeats, late events)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from tests.builders import Broadcast
+
+VIEWERS = [f"v{i}" for i in range(6)]
+ORDERS = [f"o{i}" for i in range(4)]
+INCIDENTS = ["i0", "i1"]
+SOURCES = [None, "ad", "follow", "short_video", "recommend"]
+
+seconds = st.integers(min_value=0, max_value=900)
+money = st.sampled_from(["0.01", "9.90", "19.9", 25, "100.00", 3])
+
+step = st.one_of(
+    st.tuples(st.just("join"), seconds, st.sampled_from(VIEWERS), st.sampled_from(SOURCES)),
+    st.tuples(st.just("leave"), seconds, st.sampled_from(VIEWERS)),
+    st.tuples(st.just("interact"), seconds, st.sampled_from(["like", "follow", "gift", "vote"]),
+              st.sampled_from([None, *VIEWERS]), st.integers(1, 5)),
+    st.tuples(st.just("click"), seconds, st.sampled_from([None, *VIEWERS])),
+    st.tuples(st.just("place"), seconds, st.sampled_from(ORDERS), st.sampled_from(VIEWERS), money),
+    st.tuples(st.just("pay"), seconds, st.sampled_from(ORDERS), st.sampled_from([None, "5.00"])),
+    st.tuples(st.just("cancel"), seconds, st.sampled_from(ORDERS)),
+    st.tuples(st.just("refund"), seconds, st.sampled_from(ORDERS), money),
+    st.tuples(st.just("incident"), seconds, st.sampled_from(INCIDENTS),
+              st.sampled_from(["stream_interruption", "other"])),
+    st.tuples(st.just("resolve"), seconds, st.sampled_from(INCIDENTS)),
+    st.tuples(st.just("sample"), seconds, st.integers(0, 50)),
+    st.tuples(st.just("end"), seconds),
+)
+
+
+def build(steps: list[tuple[Any, ...]], session_id: str = "s-1") -> Broadcast:
+    b = Broadcast(session_id).start(0)
+    for kind, t, *args in steps:
+        if kind == "join":
+            b.join(t, args[0], args[1])
+        elif kind == "leave":
+            b.leave(t, args[0])
+        elif kind == "interact":
+            b.interact(t, args[0], args[1], args[2])
+        elif kind == "click":
+            b.click(t, args[0])
+        elif kind == "place":
+            b.place(t, args[0], args[1], args[2])
+        elif kind == "pay":
+            b.pay(t, args[0], args[1])
+        elif kind == "cancel":
+            b.cancel(t, args[0])
+        elif kind == "refund":
+            b.refund(t, args[0], args[1])
+        elif kind == "incident":
+            b.incident(t, args[0], kind=args[1])
+        elif kind == "resolve":
+            b.resolve(t, args[0])
+        elif kind == "sample":
+            b.add("audience.sampled", t, online=args[0])
+        elif kind == "end":
+            b.end(t)
+    return b
+
+
+broadcasts = st.lists(step, min_size=0, max_size=60).map(build)
