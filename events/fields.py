@@ -41,9 +41,10 @@ class StrictInteger(fields.Integer):
         super().__init__(strict=True, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
+        # type() rather than isinstance(): bool is an int subclass, and a JSON integer is an int.
+        if type(value) is not int:
             raise ValidationError("must be an integer")
-        return int(super()._deserialize(value, attr, data, **kwargs))
+        return value
 
 
 class StrictNumber(fields.Float):
@@ -104,7 +105,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def format_timestamp(micros: int) -> str:
-    """Microseconds since the epoch -> ISO 8601 in UTC with a Z (milliseconds, or µs when needed)."""
+    """Microseconds since the epoch -> ISO 8601 UTC with a Z (ms, or µs when needed)."""
     moment = EPOCH + timedelta(microseconds=micros)
     fraction = micros % 1_000_000
     tail = f"{fraction // 1000:03d}" if fraction % 1000 == 0 else f"{fraction:06d}"

@@ -30,7 +30,7 @@ class NewEvent:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs ~2 µs per event read
 class StoredEvent:
     position: int
     event_id: str

@@ -30,8 +30,8 @@ class Viewer:
     def load(cls, raw: list[Any]) -> Viewer:
         viewer = cls()
         first, marks, viewer.open_since, viewer.closed_us = raw
-        viewer.first = tuple(first) if first else None  # type: ignore[assignment]
-        viewer.marks = [tuple(m) for m in marks]  # type: ignore[misc]
+        viewer.first = tuple(first) if first else None
+        viewer.marks = [tuple(m) for m in marks]
         return viewer
 
 

@@ -18,7 +18,8 @@ from projections.upsert import upsert
 
 
 class Projection(Protocol):
-    family: str
+    @property
+    def family(self) -> str: ...
 
     def new(self, key: str) -> Any: ...
     def fold(self, state: Any, event: StoredEvent) -> Any: ...

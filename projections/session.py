@@ -28,12 +28,38 @@ DROP_MIN_BASELINE = 10  # below this many viewers a "drop" is noise, not an aler
 
 class SessionState:
     __slots__ = (
-        "ad_spend_fen", "alerts", "buckets", "clickers", "clock", "drop_active", "ended_at",
-        "host_id", "incidents", "interacting", "interactions", "last_recorded_at", "ops_id",
-        "orders", "peak_online", "pins", "planned_minutes", "platform", "presence",
-        "product_clicks", "reason", "recent_online", "room_id", "sample", "session_id",
-        "started_at", "title", "version", "viewers", "views", "views_by_source",
+        "ad_spend_fen",
+        "alerts",
+        "buckets",
+        "clickers",
+        "clock",
+        "drop_active",
+        "ended_at",
+        "host_id",
+        "incidents",
+        "interacting",
+        "interactions",
+        "last_recorded_at",
+        "ops_id",
+        "orders",
+        "peak_online",
+        "pins",
+        "planned_minutes",
+        "platform",
+        "presence",
+        "product_clicks",
+        "reason",
+        "recent_online",
+        "room_id",
+        "sample",
+        "session_id",
+        "started_at",
+        "title",
+        "version",
+        "viewers",
         "viewers_by_source",
+        "views",
+        "views_by_source",
     )
 
     def __init__(self, session_id: str) -> None:
@@ -69,7 +95,7 @@ class SessionState:
         # minute -> [joins, leaves, online, interactions, clicks]; orders and incidents are
         # bucketed when the timeline is drawn, from their own state.
         self.buckets: dict[int, list[int]] = {}
-        self.recent_online: list[tuple[int, int]] = []  # (second, highest online in it)
+        self.recent_online: list[tuple[int, int]] = []  # (second, online), values decreasing
         self.drop_active = False
         self.alerts: list[dict[str, Any]] = []  # raised since the worker last took them
 
@@ -101,9 +127,9 @@ class SessionState:
         state.clickers = set(raw["clickers"])
         state.orders = Orders.load(raw["orders"])
         state.buckets = {row[0]: row[1:] for row in raw["buckets"]}
-        state.sample = tuple(raw["sample"]) if raw["sample"] else None  # type: ignore[assignment]
-        state.pins = [tuple(p) for p in raw["pins"]]  # type: ignore[misc]
-        state.recent_online = [tuple(p) for p in raw["recent_online"]]  # type: ignore[misc]
+        state.sample = tuple(raw["sample"]) if raw["sample"] else None
+        state.pins = [tuple(p) for p in raw["pins"]]
+        state.recent_online = [tuple(p) for p in raw["recent_online"]]
         return state
 
     # -- derived values ----------------------------------------------------------------------
@@ -295,20 +321,22 @@ def fold_session(state: SessionState, event: StoredEvent) -> SessionState:
 
 
 def _watch_for_drop(state: SessionState, occurred_at: int, online: int) -> None:
-    """Alert when online falls 30% or more below its high of the last 5 minutes."""
+    """Alert when online falls 30% or more below its high of the last 5 minutes.
+
+    `recent_online` is a monotonic queue: values strictly decrease from the front, so the front
+    is the window's high and each event costs O(1) amortised.
+    """
     if state.ended_at is not None:
         return
     second = occurred_at // US_PER_SECOND
     recent = state.recent_online
-    if recent and recent[-1][0] == second:
-        if online > recent[-1][1]:
-            recent[-1] = (second, online)
-    elif not recent or second > recent[-1][0]:
-        recent.append((second, online))
+    while recent and recent[-1][1] <= online:
+        recent.pop()
+    recent.append((second, online))
     horizon = second - DROP_WINDOW_US // US_PER_SECOND
-    while recent and recent[0][0] < horizon:
+    while recent[0][0] < horizon:
         recent.pop(0)
-    high = max((value for _, value in recent), default=0)
+    high = recent[0][1]
     dropped = high >= DROP_MIN_BASELINE and online <= high * (1 - DROP_FRACTION)
     if dropped and not state.drop_active:
         state.alerts.append({"kind": "online_drop", "from": high, "to": online,

@@ -59,6 +59,7 @@ def write_session(conn: Connection, state: SessionState) -> dict[str, Any]:
         "platform": state.platform,
         "started_at": state.started_at,
         "ended_at": state.ended_at,
+        "clock": state.clock,
         "last_recorded_at": state.last_recorded_at,
         "version": state.version,
         "views": state.views,

@@ -19,6 +19,7 @@ session_view = sa.Table(
     sa.Column("platform", sa.String(64)),
     sa.Column("started_at", sa.BigInteger),
     sa.Column("ended_at", sa.BigInteger),
+    sa.Column("clock", sa.BigInteger),  # latest occurred_at: a live session's duration so far
     sa.Column("last_recorded_at", sa.BigInteger),
     sa.Column("version", sa.Integer, nullable=False),
     # Sums the scorer adds up over a period (ratios of sums, never averages of ratios).

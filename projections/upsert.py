@@ -9,11 +9,19 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+_statements: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Any] = {}
+
 
 def upsert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
            keys: Sequence[str]) -> None:
     if not rows:
         return
-    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
-    updates = {name: insert.excluded[name] for name in rows[0] if name not in keys}
-    conn.execute(insert.on_conflict_do_update(index_elements=list(keys), set_=updates), rows)
+    # Building the statement costs more than running it on the hot path: build it once.
+    key = (conn.dialect.name, table.name, tuple(rows[0]), tuple(keys))
+    statement = _statements.get(key)
+    if statement is None:
+        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+        updates = {name: insert.excluded[name] for name in rows[0] if name not in keys}
+        statement = insert.on_conflict_do_update(index_elements=list(keys), set_=updates)
+        _statements[key] = statement
+    conn.execute(statement, rows)

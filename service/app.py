@@ -6,7 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from events.envelope import EventBatchSchema, EventEnvelopeSchema
-from service.api import events, health, sessions
+from service.api import events, health, scores, sessions
 from service.errors import register_error_handlers
 from service.runtime import Runtime, build_runtime
 from service.settings import Settings
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     api.spec.components.schema("EventBatch", schema=EventBatchSchema)
     api.register_blueprint(events.blp)
     api.register_blueprint(sessions.blp)
+    api.register_blueprint(scores.blp)
     app.register_blueprint(health.blp)
     register_error_handlers(app)
     return app

@@ -147,5 +147,33 @@ def rebuild(database_url: str | None) -> None:
                f"{report.seconds:.1f} s ({report.events_per_second:,.0f} events/s)")
 
 
+@main.command()
+@click.option("--period", required=True, help="YYYY-MM")
+@click.option("--role", default=None, type=click.Choice(
+    ["host", "live_ops", "supervisor", "department_head", "short_video", "ecommerce_ops"]))
+@click.option("--db", "database_url", default=None)
+def scores(period: str, role: str | None, database_url: str | None) -> None:
+    """Print a period's scorecards as a table."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from projections.scoring.figures import month_range
+    from service.runtime import build_runtime
+    from service.scores import scores as period_scores
+
+    runtime = build_runtime(_settings(database_url=database_url))
+    body = period_scores(runtime, month_range(period), role)
+    table = Table(title=f"livetally scores {period}" + (" (closed)" if body["closed"] else ""))
+    for column in ("rank", "person", "role", "score", "grade", "complete", "KPIs", "fines"):
+        table.add_column(column)
+    for card in body["scorecards"]:
+        kpis = ", ".join(f"{k['key']} {k['points']:.1f}" if k["status"] == "ok"
+                         else f"{k['key']} ({k['status']})" for k in card["kpis"])
+        table.add_row(str(card["rank"]), card.get("name") or card["person_id"], card["role"],
+                      f"{card['score']:.2f}", card["grade"], "yes" if card["complete"] else "no",
+                      kpis, f"{card['fines']['total']:.2f}")
+    Console().print(table)
+
+
 if __name__ == "__main__":
     main()

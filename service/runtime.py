@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from events import SqlRecorder, create_engine
+from projections.scoring.scorecards import Scorecards, load_scorecards
 from service.settings import Settings
 from service.tokens import TokenChecker
 from worker.runtime import WorkerParts, build_worker_parts
@@ -20,6 +21,7 @@ class Runtime:
     recorder: SqlRecorder
     tokens: TokenChecker
     worker: WorkerParts
+    scorecards: Scorecards
 
     def streams_moved(self, stream_ids: Iterable[str]) -> None:
         self.worker.dispatcher.streams_moved(stream_ids)
@@ -37,4 +39,6 @@ def build_runtime(settings: Settings) -> Runtime:
         recorder=SqlRecorder(engine),
         tokens=TokenChecker(engine),
         worker=build_worker_parts(engine, settings.redis_url),
+        # Validated now, at start: a bad scorecard file stops the process with a clear message.
+        scorecards=load_scorecards(settings.scorecards_path),
     )

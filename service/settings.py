@@ -1,4 +1,4 @@
-"""Settings are read once, at the entry point, and passed down. Nothing reads the environment later."""
+"""Settings are read once, at the entry point, and passed down; nothing reads the env later."""
 
 from __future__ import annotations
 

@@ -18,7 +18,8 @@ def at(seconds: float, base: datetime = T0) -> str:
 
 
 def event(type_: str, seconds: float, data: dict[str, Any] | None = None, *,
-          session: str | None = "s-1", person: str | None = None, **envelope: Any) -> dict[str, Any]:
+          session: str | None = "s-1", person: str | None = None,
+          **envelope: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"event_id": str(uuid.uuid4()), "type": type_,
                             "occurred_at": at(seconds), "data": data or {}}
     if person is not None:

@@ -13,7 +13,7 @@ class UnknownStream(Exception):
 
 def declare_project_stream(
     broker: dramatiq.Broker, project: Callable[[str], object]
-) -> dramatiq.Actor:  # type: ignore[type-arg]
+) -> dramatiq.Actor:
     def project_stream(stream_id: str) -> None:
         project(stream_id)
 

@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 
 class StreamDispatcher:
-    def __init__(self, actor: dramatiq.Actor, pending: PendingStreams) -> None:  # type: ignore[type-arg]
+    def __init__(self, actor: dramatiq.Actor, pending: PendingStreams) -> None:
         self.actor = actor
         self.pending = pending
 

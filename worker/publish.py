@@ -1,4 +1,4 @@
-"""Where workers announce a committed change: in-process on the embedded default, Redis otherwise."""
+"""Where workers announce a committed change: in-process when embedded, Redis otherwise."""
 
 from __future__ import annotations
 

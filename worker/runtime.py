@@ -22,7 +22,7 @@ from worker.sweep import Sweeper
 @dataclass
 class WorkerParts:
     broker: dramatiq.Broker
-    actor: dramatiq.Actor  # type: ignore[type-arg]
+    actor: dramatiq.Actor
     pending: PendingStreams
     dispatcher: StreamDispatcher
     projector: Projector

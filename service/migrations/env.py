@@ -1,4 +1,4 @@
-"""Alembic environment: the connection is handed in by service.migrate, never made from a URL here."""
+"""Alembic environment: service.migrate hands in the connection; none is made from a URL."""
 
 from __future__ import annotations
 

@@ -12,9 +12,8 @@ from sqlalchemy.engine import Engine
 
 from events import NewEvent, SqlRecorder
 from events.envelope import parse_event
-from projections.session import SessionState, fold_all
+from projections.session import SessionState, fold_all, session_metrics
 from projections.session_rows import session_document
-from projections.session import session_metrics
 from projections.tables import PROJECTION_TABLES, checkpoints, session_view, snapshots
 from tests.builders import FAR_FUTURE_NOW, Broadcast, event
 from tests.strategies import broadcasts
@@ -33,7 +32,7 @@ def table_rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         for table in PROJECTION_TABLES:
             columns = [c for c in table.c if c.name not in ("updated_at", "state")]
             found = conn.execute(sa.select(*columns)).all()
-            rows[table.name] = sorted((tuple(map(repr, r)) for r in found))
+            rows[table.name] = sorted(tuple(map(repr, r)) for r in found)
     return rows
 
 

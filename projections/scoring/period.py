@@ -1,0 +1,192 @@
+"""score_period: every scorecard of a period (or custom range), from the read models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from projections.clock import ratio
+from projections.scoring import figures
+from projections.scoring.figures import Range, Sums
+from projections.scoring.rules import (
+    PLACES,
+    KpiValue,
+    Scorecard,
+    months_on_air,
+    rank_within_role,
+    score_person,
+    tenure_sales_target,
+)
+from projections.scoring.scorecards import KpiDef, Scorecards
+
+
+def _target(ledger: dict[str, Any], rng: Range, key: str) -> float | None:
+    entry = ledger.get("targets", {}).get(rng.period, {}).get(key)
+    return None if entry is None else float(entry[0])
+
+
+def _mean_rating(ledger: dict[str, Any], rng: Range, kind: str) -> float | None:
+    values = [v for k, v, _rater, at in ledger.get("ratings", []) if k == kind and rng.holds(at)]
+    return sum(values) / len(values) if values else None
+
+
+def kpi_value(kpi: KpiDef, role: str, ledger: dict[str, Any], sums: Sums, previous: Sums | None,
+              rng: Range, cards: Scorecards) -> KpiValue:
+    target = _target(ledger, rng, kpi.key)
+    value = KpiValue(None, target)
+    gmv = sums.gmv_fen / 100
+    formula = kpi.formula
+    if formula == "net_gmv":
+        value.actual = (sums.gmv_fen - sums.refunds_fen) / 100
+        if target is None and role == "host":
+            value.target = tenure_sales_target(
+                months_on_air(ledger.get("on_air_since"), rng.period), cards.host_sales_targets)
+            value.target_source = "tenure"
+    elif formula == "interaction_rate":
+        value.actual = ratio(sums.interacting_viewers, sums.unique_viewers)
+    elif formula == "new_followers":
+        value.actual = sums.new_followers
+    elif formula == "conversion_rate":
+        value.actual = ratio(sums.buyers, sums.unique_viewers)
+    elif formula == "views_growth":
+        value.actual = sums.views
+        if target is None and previous is not None:
+            value.target = previous.views or None
+            value.target_source = "previous_period"
+    elif formula == "promoted_viewers":
+        value.actual = sums.promoted_viewers
+    elif formula == "promoted_conversion":
+        value.actual = ratio(sums.promoted_buyers, sums.promoted_viewers)
+    elif formula == "incident_penalty":
+        value.actual = sums.incidents
+    elif formula == "roi":
+        value.actual = ratio(sums.gmv_fen, sums.ad_spend_fen)
+    elif formula == "gpm":
+        value.actual = None if not sums.views else gmv / sums.views * 1000
+    elif formula == "recorded":
+        entry = ledger.get("metrics", {}).get(rng.period, {}).get(kpi.key)
+        value.actual = None if entry is None else float(entry[0])
+    elif formula == "mean_rating":
+        value.actual = _mean_rating(ledger, rng, kpi.key)
+    if isinstance(value.actual, float):
+        value.actual = round(value.actual, 10)
+    return value
+
+
+def _reports(everyone: dict[str, dict[str, Any]], head: str) -> set[str]:
+    """People whose manager chain reaches `head`, and those sharing the head's team."""
+    members = {head}
+    changed = True
+    while changed:
+        changed = False
+        for pid, ledger in everyone.items():
+            if pid not in members and ledger.get("manager_id") in members:
+                members.add(pid)
+                changed = True
+    team = everyone.get(head, {}).get("team_id")
+    if team:
+        members |= {pid for pid, ledger in everyone.items() if ledger.get("team_id") == team}
+    return members
+
+
+def score_period(conn: Connection, cards: Scorecards, rng: Range, role: str | None = None,
+                 person_id: str | None = None) -> list[dict[str, Any]]:
+    everyone = figures.people(conn)
+    if person_id is not None:
+        # One person is still ranked among everyone of their role.
+        if person_id not in everyone:
+            return []
+        role = everyone[person_id].get("role")
+    roles = [role] if role else list(cards.roles)
+    chosen = {pid: ledger for pid, ledger in everyone.items() if ledger.get("role") in roles}
+    present = {ledger["role"] for ledger in chosen.values()}
+    previous = rng.previous()
+    promoted = cards.promoted_sources
+    by_host = figures.session_sums(conn, rng, "host_id", promoted) if "host" in present else {}
+    by_ops: dict[str, Sums] = {}
+    by_ops_before: dict[str, Sums] = {}
+    if "live_ops" in present:
+        by_ops = figures.session_sums(conn, rng, "ops_id", promoted)
+        by_ops_before = figures.session_sums(conn, previous, "ops_id", promoted)
+    hosts = [pid for pid, ledger in chosen.items() if ledger["role"] == "host"]
+    days = figures.host_days(conn, rng, hosts)
+
+    results: dict[str, list[Scorecard]] = {}
+    for pid, ledger in sorted(chosen.items()):
+        person_role = ledger["role"]
+        if person_role not in cards.roles:
+            continue
+        before: Sums | None = None
+        if person_role == "host":
+            sums = by_host.get(pid, Sums())
+        elif person_role == "live_ops":
+            sums, before = by_ops.get(pid, Sums()), by_ops_before.get(pid, Sums())
+        elif person_role == "supervisor":
+            team = {p for p, other in everyone.items() if other.get("manager_id") == pid}
+            sums = figures.team_sums(conn, rng, team, promoted)
+        elif person_role == "department_head":
+            team = _reports(everyone, pid)
+            sums = figures.team_sums(conn, rng, team, promoted)
+            before = figures.team_sums(conn, previous, team, promoted)
+        else:
+            sums = Sums()
+        values = {k.key: kpi_value(k, person_role, ledger, sums, before, rng, cards)
+                  for k in cards.roles[person_role]}
+        card = score_person(pid, person_role, values, cards)
+        card.extra = {
+            "name": ledger.get("name"),
+            "level": ledger.get("level"),
+            "fines": figures.fines(ledger, rng),
+            "compliance": (figures.compliance(days.get(pid, {}), ledger, rng)
+                           if person_role == "host" else None),
+            "sessions": sums.sessions,
+        }
+        results.setdefault(person_role, []).append(card)
+    ordered: list[dict[str, Any]] = []
+    for person_role in roles:
+        cards_of_role = results.get(person_role, [])
+        rank_within_role(cards_of_role)
+        cards_of_role.sort(key=lambda c: (c.rank, c.person_id))
+        ordered.extend(scorecard_document(c) for c in cards_of_role
+                       if person_id is None or c.person_id == person_id)
+    return ordered
+
+
+def scorecard_document(card: Scorecard) -> dict[str, Any]:
+    return {
+        "person_id": card.person_id,
+        "name": card.extra.get("name"),
+        "role": card.role,
+        "level": card.extra.get("level"),
+        "score": card.score,
+        "grade": card.grade,
+        "rank": card.rank,
+        "complete": card.complete,
+        "sessions": card.extra.get("sessions", 0),
+        "kpis": [k.as_dict() for k in card.kpis],
+        "fines": card.extra.get("fines"),
+        "compliance": card.extra.get("compliance"),
+    }
+
+
+def with_corrections(frozen: list[dict[str, Any]], live: list[dict[str, Any]]
+                     ) -> list[dict[str, Any]]:
+    """A closed period shows its frozen figures; what changed since shows as a difference."""
+    now = {(c["person_id"], c["role"]): c for c in live}
+    shown = []
+    for card in frozen:
+        current = now.get((card["person_id"], card["role"]))
+        difference: dict[str, Any] = {"score": None, "kpis": {}}
+        if current is not None:
+            difference["score"] = round(current["score"] - card["score"], PLACES)
+            for old, new in zip(card["kpis"], current["kpis"], strict=False):
+                if old["actual"] != new["actual"] or old["points"] != new["points"]:
+                    difference["kpis"][old["key"]] = {
+                        "actual": new["actual"],
+                        "points": round(new["points"] - old["points"], PLACES),
+                    }
+        shown.append({**card, "frozen": True,
+                      "corrections": difference if difference["score"] or difference["kpis"]
+                      else None})
+    return shown

@@ -1,0 +1,101 @@
+"""GET /scores, /scores/{person_id}, /scorecards; POST /periods/{period}/close."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import orjson
+from flask import Response, current_app
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from werkzeug.exceptions import NotFound
+
+from events.catalogue import ROLES
+from events.fields import PERIOD_RE
+from projections.scoring.figures import Range, custom_range, month_range
+from service.auth import requires
+from service.errors import error_response
+from service.scores import AlreadyClosed, close_period, scores, scores_csv
+
+blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Period scorecards")
+
+
+class ScoresQuerySchema(Schema):
+    period = fields.String(load_default=None, validate=validate.Regexp(
+        PERIOD_RE, error="must be a month as YYYY-MM"))
+    from_ = fields.Date(data_key="from", load_default=None)
+    to = fields.Date(load_default=None)
+    role = fields.String(load_default=None, validate=validate.OneOf(ROLES))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+    @validates_schema
+    def _one_range(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["period"] is None and (data["from_"] is None or data["to"] is None):
+            raise ValidationError("give period=YYYY-MM, or both from and to dates", "period")
+        if data["from_"] is not None and data["to"] is not None and data["to"] < data["from_"]:
+            raise ValidationError("must not be before from", "to")
+
+
+class OneScoreQuerySchema(ScoresQuerySchema):
+    pass
+
+
+def range_of(query: dict[str, Any]) -> Range:
+    if query["period"] is not None:
+        return month_range(query["period"])
+    first, last = query["from_"], query["to"]
+    assert isinstance(first, date) and isinstance(last, date)
+    return custom_range(first, last)
+
+
+def _runtime() -> Any:
+    return current_app.extensions["livetally"]
+
+
+@blp.route("/scores")
+@blp.arguments(ScoresQuerySchema, location="query")
+@blp.doc(security=[{"bearer": []}])
+@requires("read")
+def list_scores(query: dict[str, Any]) -> Response:
+    body = scores(_runtime(), range_of(query), query["role"])
+    if query["format"] == "csv":
+        name = f"livetally-scores-{body['period']}{'-' + query['role'] if query['role'] else ''}"
+        return Response(scores_csv(body), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return Response(orjson.dumps(body), mimetype="application/json")
+
+
+@blp.route("/scores/<person_id>")
+@blp.arguments(OneScoreQuerySchema, location="query")
+@blp.doc(security=[{"bearer": []}])
+@requires("read")
+def one_score(query: dict[str, Any], person_id: str) -> Response:
+    body = scores(_runtime(), range_of(query), None, person_id)
+    if not body["scorecards"]:
+        raise NotFound(f"no registered person {person_id!r} with a scorecard")
+    card = body["scorecards"][0]
+    return Response(orjson.dumps({"period": body["period"], "closed": body["closed"], **card}),
+                    mimetype="application/json")
+
+
+@blp.route("/scorecards")
+@blp.doc(security=[{"bearer": []}])
+@requires("read")
+def scorecards() -> Response:
+    return Response(orjson.dumps(_runtime().scorecards.as_dict()), mimetype="application/json")
+
+
+@blp.route("/periods/<period>/close", methods=["POST"])
+@blp.doc(security=[{"bearer": []}])
+@requires("admin")
+def close(period: str) -> Response:
+    if not PERIOD_RE.match(period):
+        return error_response(422, "invalid_period", "the period must be a month as YYYY-MM",
+                              {"path": {"period": ["must be a month as YYYY-MM"]}})
+    try:
+        body = close_period(_runtime(), month_range(period))
+    except AlreadyClosed:
+        return error_response(409, "already_closed", f"period {period} is already closed",
+                              {"path": {"period": ["is already closed"]}})
+    return Response(orjson.dumps(body), status=201, mimetype="application/json")

@@ -1,0 +1,95 @@
+"""Scores as the API and the CLI show them: live, or frozen with corrections once closed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+
+from events import NewEvent
+from events.sql import now_micros
+from projections.scoring.figures import Range
+from projections.scoring.period import score_period, with_corrections
+from projections.tables import period_view
+from service.runtime import Runtime
+
+
+class AlreadyClosed(Exception):
+    pass
+
+
+def frozen_period(runtime: Runtime, period: str) -> dict[str, Any] | None:
+    with runtime.engine.connect() as conn:
+        body = conn.execute(sa.select(period_view.c.body)
+                            .where(period_view.c.period == period)).scalar()
+    return body if body and body.get("closed_at") is not None else None
+
+
+def scores(runtime: Runtime, rng: Range, role: str | None = None,
+           person_id: str | None = None) -> dict[str, Any]:
+    with runtime.engine.connect() as conn:
+        live = score_period(conn, runtime.scorecards, rng, role, person_id)
+    frozen = frozen_period(runtime, rng.period) if rng.label == rng.period else None
+    body: dict[str, Any] = {"period": rng.label, "role": role, "closed": frozen is not None,
+                            "from": rng.start.isoformat(), "to": rng.end.isoformat()}
+    if frozen is None:
+        body["scorecards"] = live
+        return body
+    kept = [c for c in frozen["scorecards"]
+            if (role is None or c["role"] == role)
+            and (person_id is None or c["person_id"] == person_id)]
+    body["scorecards"] = with_corrections(kept, live)
+    body["closed_at"] = frozen["closed_at"]
+    return body
+
+
+def close_period(runtime: Runtime, rng: Range) -> dict[str, Any]:
+    """Append period.closed with every scorecard frozen in it, then project it at once."""
+    if frozen_period(runtime, rng.period) is not None:
+        raise AlreadyClosed(rng.period)
+    with runtime.engine.connect() as conn:
+        cards = score_period(conn, runtime.scorecards, rng)
+    stream_id = f"period-{rng.period}"
+    from events import ConcurrencyConflict
+
+    try:
+        runtime.recorder.append([NewEvent(
+            event_id=str(uuid.uuid4()), type="period.closed", stream_id=stream_id,
+            data={"period": rng.period, "scorecards": cards}, occurred_at=now_micros(),
+            metadata={"source": "livetally"}, expected_version=0)])
+    except ConcurrencyConflict:
+        raise AlreadyClosed(rng.period) from None
+    runtime.worker.projector.project(stream_id)
+    return {"period": rng.period, "closed": True, "scorecards": len(cards)}
+
+
+def scores_csv(body: dict[str, Any]) -> str:
+    cards = body["scorecards"]
+    keys: list[str] = []
+    for card in cards:
+        for kpi in card["kpis"]:
+            if kpi["key"] not in keys:
+                keys.append(kpi["key"])
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["period", "person_id", "name", "role", "score", "grade", "rank",
+                     "complete", "fines_total",
+                     *(f"{k}.{part}" for k in keys for part in ("actual", "target", "points"))])
+    for card in cards:
+        by_key = {k["key"]: k for k in card["kpis"]}
+        row = [body["period"], card["person_id"], card.get("name") or "", card["role"],
+               card["score"], card["grade"], card["rank"], card["complete"],
+               (card.get("fines") or {}).get("total", 0)]
+        for key in keys:
+            kpi = by_key.get(key)
+            row += (["", "", ""] if kpi is None else
+                    [_cell(kpi["actual"]), _cell(kpi["target"]), _cell(kpi["points"])])
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    return "" if value is None else value

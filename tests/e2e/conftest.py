@@ -1,0 +1,102 @@
+"""Production-shaped pieces: PostgreSQL, Redis, and `livetally worker` as real processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from events import create_engine
+from projections.session import SessionState, fold_all, session_metrics
+from projections.session_rows import session_document
+from projections.tables import session_view
+from tests.builders import Broadcast
+from tests.conftest import fresh_postgres_url
+from tests.integration.conftest import Api, make_api
+from tests.servers import PostgresServer, RedisServer
+from worker.sweep import projection_lag
+
+
+@dataclass
+class Stack:
+    database_url: str
+    redis: RedisServer
+    engine: Engine
+    api: Api
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "LIVETALLY_DATABASE_URL": self.database_url,
+                "LIVETALLY_REDIS_URL": self.redis.url, "LIVETALLY_SWEEP_SECONDS": "0.5",
+                "LIVETALLY_WORKER_THREADS": "2"}
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"],
+                                   env=self.env(), stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        self.workers.append(process)
+        return process
+
+    def kill(self, process: subprocess.Popen[bytes]) -> None:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+    def events_behind(self) -> int:
+        with self.engine.connect() as conn:
+            return projection_lag(conn).events_behind
+
+    def wait_until(self, done: Callable[[], bool], timeout: float) -> float:
+        started = time.monotonic()
+        while not done():
+            if time.monotonic() - started > timeout:
+                raise AssertionError(f"not done within {timeout} s")
+            time.sleep(0.05)
+        return time.monotonic() - started
+
+    def wait_caught_up(self, timeout: float = 60) -> float:
+        return self.wait_until(lambda: self.events_behind() == 0, timeout)
+
+    def body(self, session_id: str) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(session_view.c.body)
+                                .where(session_view.c.session_id == session_id)).scalar()
+
+
+def expected(b: Broadcast) -> dict[str, Any]:
+    state = fold_all(SessionState(b.session_id), b.stored())
+    return session_document(state, session_metrics(state))
+
+
+@pytest.fixture
+def stack(postgres: PostgresServer, redis_server: RedisServer) -> Iterator[Stack]:
+    if redis_server.process is None:
+        redis_server.start()
+    redis_server.flush()
+    url = fresh_postgres_url(postgres)
+    api = make_api(url)
+    from service.runtime import build_runtime
+    from service.settings import Settings
+
+    # The API of this stack enqueues to Redis, as `livetally api` does in production.
+    runtime = build_runtime(Settings(database_url=url, redis_url=redis_server.url))
+    api.runtime.worker = runtime.worker
+    made = Stack(url, redis_server, create_engine(url), api)
+    yield made
+    for process in made.workers:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    made.engine.dispose()
+    api.runtime.close()
