@@ -94,7 +94,7 @@ def run_client(port: int, token: str, args: argparse.Namespace) -> list[tuple[in
     return [tuple(r) for r in json.loads(out)]  # type: ignore[misc]
 
 
-def embedded(args: argparse.Namespace) -> list[float]:  # noqa: D103
+def embedded(args: argparse.Namespace) -> list[float]:
     from service.embedded import Embedded
     from service.settings import Settings
 

@@ -38,12 +38,15 @@ class Viewer:
 class Presence:
     """Aggregates over all viewers, kept exact as marks arrive."""
 
-    __slots__ = ("closed_total", "open_count", "open_sum")
+    __slots__ = ("base", "closed_total", "open_count", "open_sum")
 
     def __init__(self) -> None:
         self.closed_total = 0  # microseconds of closed presences
         self.open_count = 0
-        self.open_sum = 0  # sum of open_since of open presences
+        # Sum of (open_since - base) over open presences. Relative to a base time, because
+        # absolute microseconds (~1.8e15) summed over thousands of viewers overflow 64 bits.
+        self.open_sum = 0
+        self.base: int | None = None
 
     def mark(self, viewer: Viewer, occurred_at: int, version: int, kind: int) -> None:
         mark = (occurred_at, version, kind)
@@ -60,22 +63,24 @@ class Presence:
     def _step(self, viewer: Viewer, at: int, kind: int) -> None:
         if kind == JOIN:
             if viewer.open_since is None:
+                if self.base is None:
+                    self.base = at
                 viewer.open_since = at
                 self.open_count += 1
-                self.open_sum += at
+                self.open_sum += at - self.base
         elif viewer.open_since is not None:
             duration = at - viewer.open_since
             viewer.closed_us += duration
             self.closed_total += duration
             self.open_count -= 1
-            self.open_sum -= viewer.open_since
+            self.open_sum -= viewer.open_since - (self.base or 0)
             viewer.open_since = None
 
     def _forget(self, viewer: Viewer) -> None:
         self.closed_total -= viewer.closed_us
         if viewer.open_since is not None:
             self.open_count -= 1
-            self.open_sum -= viewer.open_since
+            self.open_sum -= viewer.open_since - (self.base or 0)
 
     def open_watch_us(self, until: int, viewers: dict[str, Viewer], exact: bool) -> int:
         """Watch time of open presences counted up to `until`.
@@ -85,7 +90,7 @@ class Presence:
         ended_at (a late join): `exact` walks the viewers and counts those as zero.
         """
         if not exact:
-            return self.open_count * until - self.open_sum
+            return self.open_count * (until - (self.base or 0)) - self.open_sum
         return sum(
             max(0, until - v.open_since) for v in viewers.values() if v.open_since is not None
         )

@@ -105,7 +105,7 @@ class SessionState:
         raw = {name: getattr(self, name) for name in self.__slots__}
         raw["viewers"] = {k: v.dump() for k, v in self.viewers.items()}
         raw["presence"] = [self.presence.closed_total, self.presence.open_count,
-                           self.presence.open_sum]
+                           self.presence.open_sum, self.presence.base]
         raw["interacting"] = sorted(self.interacting)
         raw["clickers"] = sorted(self.clickers)
         raw["orders"] = self.orders.dump()
@@ -122,7 +122,7 @@ class SessionState:
         state.viewers = {k: Viewer.load(v) for k, v in raw["viewers"].items()}
         state.presence = Presence()
         (state.presence.closed_total, state.presence.open_count,
-         state.presence.open_sum) = raw["presence"]
+         state.presence.open_sum, state.presence.base) = raw["presence"]
         state.interacting = set(raw["interacting"])
         state.clickers = set(raw["clickers"])
         state.orders = Orders.load(raw["orders"])

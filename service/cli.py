@@ -83,6 +83,27 @@ def worker(threads: int | None) -> None:
     running.stop()
 
 
+@main.command()
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+def feed(host: str | None, port: int | None) -> None:
+    """The websocket feed (production; fans out from Redis pub/sub)."""
+    import asyncio
+
+    from events import create_engine
+    from service.feed.server import run_feed
+    from service.tokens import TokenChecker
+
+    settings = _settings(feed_host=host, feed_port=port)
+    if settings.redis_url is None:
+        raise click.UsageError("livetally feed needs LIVETALLY_REDIS_URL (the embedded default "
+                               "runs its feed inside `livetally up`)")
+    engine = create_engine(settings.database_url)
+    click.echo(f"feed on ws://{settings.feed_host}:{settings.feed_port}/feed", err=True)
+    asyncio.run(run_feed(engine, TokenChecker(engine), settings.redis_url, settings.feed_host,
+                         settings.feed_port, settings.feed_max_rate))
+
+
 @main.group()
 def db() -> None:
     """Database schema."""

@@ -16,12 +16,9 @@ from events.fields import parse_timestamp
 from projections.tables import session_timeline, session_view
 from service.auth import requires
 from service.errors import error_response
+from service.views import headline
 
 blp = Blueprint("sessions", __name__, url_prefix="/api/v1", description="Broadcast sessions")
-
-HEADLINE = ("views", "unique_viewers", "online", "peak_online", "gmv", "net_gmv", "orders_paid",
-            "buyers", "conversion_rate", "gpm", "new_followers", "interaction_rate")
-
 
 class DateOrTime(fields.Field):
     """A date (YYYY-MM-DD, a whole UTC day) or an ISO 8601 time."""
@@ -54,15 +51,6 @@ class SessionsQuerySchema(Schema):
 
 def _json(body: Any) -> Response:
     return Response(orjson.dumps(body), mimetype="application/json")
-
-
-def headline(body: dict[str, Any]) -> dict[str, Any]:
-    metrics = body["metrics"]
-    summary = {k: v for k, v in body.items() if k not in ("metrics", "open_incidents")}
-    summary["metrics"] = {key: metrics[key] for key in HEADLINE}
-    summary["metrics"]["incidents_open"] = metrics["incidents"]["open"]
-    summary["metrics"]["incidents"] = metrics["incidents"]["total"]
-    return summary
 
 
 @blp.route("/sessions")

@@ -221,3 +221,18 @@ def test_timeline_buckets_by_minute() -> None:
     assert [m["incidents"] for m in minutes] == [0, 0, 1]
     assert [mk["type"] for mk in timeline["markers"]] == ["product_pin", "incident"]
     assert timeline["markers"][0]["price"] == 9.9
+
+
+def test_a_big_audience_folds_and_snapshots_without_overflow() -> None:
+    import orjson
+
+    b = Broadcast().start(0)
+    for i in range(20_000):
+        b.join(1 + i / 100, f"v{i}")
+    state = fold_all(SessionState("s-1"), b.stored())
+    restored = SessionState.load(orjson.loads(orjson.dumps(state.dump())))
+    assert session_metrics(restored) == session_metrics(state)
+    # every viewer watched from their join to the clock at 1 + 19999/100 s
+    clock = 1 + 19_999 / 100
+    expected = sum(clock - (1 + i / 100) for i in range(20_000))
+    assert state.watch_us() / 1e6 == pytest.approx(expected)

@@ -1,0 +1,126 @@
+"""One feed connection: a snapshot, then coalesced updates at most `max_rate` per second.
+
+Nothing is queued per client beyond a reference to the last document it was sent and its place
+in the alert ring, so a slow client costs the server one websocket write buffer (write_limit),
+not a growing queue. A send that stays blocked for SEND_TIMEOUT means the client stopped
+reading: it is closed with code 4008.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from websockets.asyncio.server import ServerConnection
+
+from events.fields import format_timestamp
+from events.sql import now_micros
+from service.feed.channels import Document, FeedHub, SessionChannel
+from service.views import headline
+
+PING_SECONDS = 15.0
+SEND_TIMEOUT = 5.0
+CLOSE_TOO_SLOW = 4008
+
+LoadDocument = Callable[[str], Awaitable[Document | None]]
+LoadLive = Callable[[], Awaitable[list[Document]]]
+
+
+class TooSlow(Exception):
+    pass
+
+
+class FeedClient:
+    def __init__(self, ws: ServerConnection, hub: FeedHub, max_rate: float,
+                 ping_seconds: float = PING_SECONDS) -> None:
+        self.ws = ws
+        self.hub = hub
+        self.min_interval = 1.0 / max_rate if max_rate > 0 else 0.0
+        self.ping_seconds = ping_seconds
+        self.last_sent = time.monotonic()
+
+    async def send(self, message: bytes | dict[str, Any]) -> None:
+        data = message if isinstance(message, bytes) else orjson.dumps(message)
+        try:
+            await asyncio.wait_for(self.ws.send(data, text=True), SEND_TIMEOUT)
+        except TimeoutError:
+            raise TooSlow from None
+        self.last_sent = time.monotonic()
+
+    async def _wait(self, event: asyncio.Event) -> None:
+        """Until something changes, sending a ping when the line has been quiet for a while."""
+        quiet = time.monotonic() - self.last_sent
+        try:
+            await asyncio.wait_for(event.wait(), max(0.0, self.ping_seconds - quiet))
+        except TimeoutError:
+            await self.send({"type": "ping", "at": format_timestamp(now_micros())})
+
+    async def _send_alerts(self, channel: SessionChannel, seen: int) -> int:
+        for seq, alert in list(channel.alerts):
+            if seq > seen:
+                await self.send({"type": "alert", "session_id": channel.session_id,
+                                 "alert": alert})
+                seen = seq
+        return seen
+
+    async def follow_session(self, session_id: str, since: int | None,
+                             load_document: LoadDocument) -> None:
+        channel = self.hub.channel(session_id)
+        sent: Document | None = None
+        if since is not None and since in channel.history:
+            sent = channel.history[since]  # resume: the next update carries what it missed
+        else:
+            stored = await load_document(session_id)
+            latest = channel.latest
+            sent = latest if latest and (not stored or latest["version"] >= stored["version"]) \
+                else stored
+            await self.send({"type": "snapshot", "session_id": session_id,
+                             "version": sent["version"] if sent else 0, "data": sent})
+        seen_alerts = channel.alert_seq
+        while True:
+            changed = channel.changed
+            seen_alerts = await self._send_alerts(channel, seen_alerts)
+            latest = channel.latest
+            if latest is not None and (sent is None or latest["version"] > sent["version"]):
+                await self.send(channel.update_message(sent))
+                sent = latest
+                if self.min_interval:
+                    await asyncio.sleep(self.min_interval)  # later changes coalesce meanwhile
+                continue
+            await self._wait(changed)
+
+    async def follow_live(self, load_live: LoadLive) -> None:
+        """Every live session's headline numbers, then their updates."""
+        stored = await load_live()
+        sent: dict[str, Document] = {}
+        for document in stored:
+            channel = self.hub.channel(document["session_id"])
+            latest = channel.latest
+            sent[document["session_id"]] = (
+                latest if latest and latest["version"] >= document["version"] else document)
+        await self.send({"type": "snapshot", "sessions": [headline(d) for d in sent.values()]})
+        seen_alerts = {sid: c.alert_seq for sid, c in self.hub.channels.items()}
+        while True:
+            changed = self.hub.any_changed
+            moved = False
+            for session_id, channel in list(self.hub.channels.items()):
+                seen_alerts[session_id] = await self._send_alerts(
+                    channel, seen_alerts.get(session_id, 0))
+                latest = channel.latest
+                before = sent.get(session_id)
+                if latest is None or (before is not None
+                                      and latest["version"] <= before["version"]):
+                    continue
+                if before is None and latest["status"] != "live":
+                    continue
+                await self.send(channel.update_message(before))
+                sent[session_id] = latest
+                moved = True
+            if moved:
+                if self.min_interval:
+                    await asyncio.sleep(self.min_interval)
+                continue
+            await self._wait(changed)
