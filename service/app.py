@@ -6,6 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from events.envelope import EventBatchSchema, EventEnvelopeSchema
+from service import web
 from service.api import events, health, scores, sessions
 from service.errors import register_error_handlers
 from service.runtime import Runtime, build_runtime
@@ -15,7 +16,7 @@ from service.settings import Settings
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
     settings = settings or (runtime.settings if runtime else Settings())
     runtime = runtime or build_runtime(settings)
-    app = Flask("livetally")
+    app = Flask("livetally", static_folder=None)  # the web blueprint serves /static
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         API_TITLE="livetally",
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     api.register_blueprint(sessions.blp)
     api.register_blueprint(scores.blp)
     app.register_blueprint(health.blp)
+    app.register_blueprint(web.blp)
     register_error_handlers(app)
     return app
 
