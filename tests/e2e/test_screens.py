@@ -1,4 +1,4 @@
-"""The screens in headless Chromium (Debian's), driven by Playwright; each test saves a screenshot."""
+"""The screens in headless Chromium, driven by Playwright; each test saves a screenshot."""
 
 from __future__ import annotations
 
@@ -132,13 +132,14 @@ def test_the_console_lists_live_sessions(site: Site, page: Page) -> None:
 
 
 def test_the_scores_page_shows_a_scorecard(site: Site, page: Page) -> None:
+    broadcast = Broadcast("sc-1").start(0, host_id="h-1").join(1, "v")
     site.post([
-        {**event("person.registered", 0, {"name": "Li Na", "role": "host",
-                                          "on_air_since": "2026-09-01"}, person="h-1")},
+        event("person.registered", 0, {"name": "Li Na", "role": "host",
+                                       "on_air_since": "2026-09-01"}, person="h-1"),
         event("target.set", 0, {"period": "2026-11", "kpi": "new_followers", "value": 4},
               person="h-1"),
-    ] + Broadcast("sc-1").start(0, host_id="h-1").join(1, "v").interact(2, "follow", "v",
-                                                                          count=2).events)
+        *broadcast.interact(2, "follow", "v", count=2).events,
+    ])
     site.wait_version("sc-1", 3)
     deadline = time.monotonic() + 5
     while not site.api("/api/v1/scores?period=2026-11&role=host")["scorecards"]:
