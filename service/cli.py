@@ -169,6 +169,43 @@ def rebuild(database_url: str | None) -> None:
 
 
 @main.command()
+@click.option("--url", default=None, help="API base URL [http://127.0.0.1:8000]")
+@click.option("--token", envvar="LIVETALLY_TOKEN", required=True, help="an ingest token")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--sessions", type=int, default=3, show_default=True)
+@click.option("--minutes", type=float, default=60, show_default=True)
+@click.option("--speed", type=float, default=1, show_default=True,
+              help="1 real time, N times faster, 0 as fast as possible")
+@click.option("--start", default=None, help="ISO time the broadcasts start (default: now, or "
+              "in the past when faster than real time)")
+@click.option("--arrivals", type=float, default=60, show_default=True,
+              help="peak viewer arrivals per minute per session")
+def simulate(url: str | None, token: str, seed: int, sessions: int, minutes: float, speed: float,
+             start: str | None, arrivals: float) -> None:
+    """Drive realistic, seeded broadcasts into a running API."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from events.fields import parse_timestamp
+    from service.simulator.driver import drive
+
+    settings = _settings()
+    url = url or f"http://{settings.api_host}:{settings.api_port}"
+    begins = parse_timestamp(start) / 1_000_000 if start else None
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn()) as bar:
+        task = bar.add_task("events", total=None)
+        report = drive(url, token, seed, sessions, minutes, speed, begins, arrivals,
+                       lambda done, total: bar.update(task, completed=done, total=total))
+    click.echo(f"sent {report.sent} events: {report.appended} stored, {report.duplicates} "
+               f"duplicates, {len(report.failures)} failed batches; sessions: "
+               f"{', '.join(report.sessions)}")
+    for failure in report.failures[:10]:
+        click.echo(f"  {failure}", err=True)
+    if report.failures:
+        raise SystemExit(1)
+
+
+@main.command()
 @click.option("--period", required=True, help="YYYY-MM")
 @click.option("--role", default=None, type=click.Choice(
     ["host", "live_ops", "supervisor", "department_head", "short_video", "ecommerce_ops"]))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Callable
+from typing import TextIO
 
 from waitress.server import create_server
 
@@ -71,8 +73,37 @@ def run_embedded(settings: Settings, demo: bool, demo_speed: float,
           f"(database {settings.database_url})", file=out)
     if embedded.admin_token:
         print(f"admin token (shown once): {embedded.admin_token}", file=out)
+    stopping = threading.Event()
+    if demo:
+        _start_demo(embedded, demo_speed, stopping, out)
     out.flush()
     try:
         wait()
     finally:
+        stopping.set()
         embedded.stop()
+
+
+def _start_demo(embedded: Embedded, speed: float, stopping: threading.Event,
+                out: TextIO) -> None:
+    """A simulated broadcast (two sessions, 90 minutes) played into this instance."""
+    from service.simulator.driver import drive, start_for
+
+    token = create_token(embedded.runtime.engine, ["ingest", "read"], "demo")
+    start = start_for(90, speed, time.time())
+    seed = int(start) % 10_000
+    sessions = [f"sim{seed}-{time.strftime('%m%d%H%M', time.gmtime(start + 0))}-{i}"
+                for i in range(2)]
+    print("demo broadcast running:", file=out)
+    for session_id in sessions:
+        print(f"  screen  {embedded.api_url}/screen/{session_id}?token={token}", file=out)
+    print(f"  console {embedded.api_url}/console?token={token}", file=out)
+    print(f"  scores  {embedded.api_url}/scores?token={token}", file=out)
+
+    def play() -> None:
+        report = drive(embedded.api_url, token, seed, 2, 90, speed, start,
+                       stop=stopping.is_set)
+        if report.failures:
+            print(f"demo: {len(report.failures)} batches failed: {report.failures[0]}", file=out)
+
+    threading.Thread(target=play, name="livetally-demo", daemon=True).start()
