@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from pathlib import Path
 from typing import Any
 
 import click
@@ -202,6 +203,37 @@ def simulate(url: str | None, token: str, seed: int, sessions: int, minutes: flo
     for failure in report.failures[:10]:
         click.echo(f"  {failure}", err=True)
     if report.failures:
+        raise SystemExit(1)
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--db", "database_url", default=None)
+@click.option("--batch", type=int, default=1000, show_default=True)
+@click.option("--no-project", is_flag=True, help="leave projecting to the running workers")
+def import_events(file: Path, database_url: str | None, batch: int, no_project: bool) -> None:
+    """Bulk-load events from JSON Lines (.jsonl) or CSV (.csv); exits 1 if a line was rejected."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from events import create_engine
+    from service.importer import import_file
+    from service.migrate import upgrade
+
+    settings = _settings(database_url=database_url)
+    engine = create_engine(settings.database_url)
+    upgrade(engine)
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn()) as bar:
+        task = bar.add_task(file.name, total=None)
+        report = import_file(engine, file, batch, not no_project,
+                             lambda done, total: bar.update(task, completed=done, total=total))
+    click.echo(f"{report.lines} lines: {report.appended} stored, {report.duplicates} "
+               f"duplicates, {len(report.rejected)} rejected")
+    for number, reason in report.rejected[:50]:
+        click.echo(f"  line {number}: {reason}")
+    if len(report.rejected) > 50:
+        click.echo(f"  ... and {len(report.rejected) - 50} more")
+    if report.rejected:
         raise SystemExit(1)
 
 
