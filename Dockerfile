@@ -1,0 +1,20 @@
+# livetally image: one image, run as api, worker or feed (see docker-compose.yml).
+FROM node:20-slim AS assets
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund && mkdir -p vendor && cp node_modules/echarts/dist/echarts.min.js vendor/
+
+FROM python:3.11-slim
+ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY events events
+COPY projections projections
+COPY worker worker
+COPY service service
+COPY --from=assets /build/vendor service/static/vendor
+RUN pip install .
+RUN useradd --system livetally
+USER livetally
+EXPOSE 8000 8765
+CMD ["livetally", "api", "--host", "0.0.0.0"]
