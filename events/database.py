@@ -23,7 +23,9 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         options["connect_args"] = {"timeout": 30, "check_same_thread": False}
     else:
-        options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        # No pre-ping: it costs a round trip per checkout on the ingest path. A connection
+        # broken by a server restart fails one statement, and SQLAlchemy then discards the pool.
+        options.update(pool_size=10, max_overflow=20, pool_recycle=1800)
     options.update(kwargs)
     engine = sa.create_engine(url, **options)
     if engine.dialect.name == "sqlite":

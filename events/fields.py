@@ -10,7 +10,9 @@ from marshmallow import ValidationError, fields
 
 from events.money import MoneyError, fen_to_yuan, yuan_to_fen
 
-PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# Years 1970-2999: periods are calendar months of broadcasts, and date arithmetic on them
+# (the month before, for growth) must stay in range.
+PERIOD_RE = re.compile(r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$")
 IDENTIFIER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
 
 

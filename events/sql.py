@@ -7,8 +7,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
+import psycopg
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -28,13 +28,17 @@ _CURRENT_VERSION = {name: entry.version for name, entry in CATALOGUE.items()}
 _INSERT_COLUMNS = ("position, event_id, stream_id, version, type, schema_version, data, metadata, "
                    "occurred_at, recorded_at")
 _INSERT_SQLITE = f"INSERT INTO events ({_INSERT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
-_INSERT_PG = (f"INSERT INTO events ({_INSERT_COLUMNS}) "
-              "VALUES (%s,%s,%s,%s,%s,%s,%s::jsonb,%s::jsonb,%s,%s)")
 _SELECT_COLUMNS = ("position, event_id, stream_id, version, type, schema_version, {data}, "
                    "{metadata}, occurred_at, recorded_at FROM events WHERE ")
 _SELECT_SQLITE = "SELECT " + _SELECT_COLUMNS.format(data="data", metadata="metadata")
 _SELECT_PG = "SELECT " + _SELECT_COLUMNS.format(data="data::text", metadata="metadata::text")
-_ID_CHUNK = 900  # stays under SQLite's bound-parameter limit on old builds
+_INSERT_RETURNING_PG = (
+    "INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, "
+    "occurred_at, recorded_at) VALUES (%s,%s,%s,%s,%s,%s::jsonb,%s::jsonb,%s,%s) "
+    "RETURNING position")
+_UPDATE_HEADS_SQLITE = "UPDATE streams SET version = ?, updated_at = ? WHERE stream_id = ?"
+_UPDATE_HEADS_PG = "UPDATE streams SET version = %s, updated_at = %s WHERE stream_id = %s"
+_ID_CHUNK = 400  # stays under SQLite's bound-parameter limit on old builds
 _COLUMNS = (
     events.c.position, events.c.event_id, events.c.stream_id, events.c.version, events.c.type,
     events.c.schema_version, events.c.data, events.c.metadata, events.c.occurred_at,
@@ -76,7 +80,7 @@ class SqlRecorder:
             try:
                 with write_transaction(self.engine) as conn:
                     return self._append(conn, new_events, look_up)
-            except IntegrityError:
+            except (IntegrityError, psycopg.IntegrityError):
                 # A stored event_id (or, on PostgreSQL, one a concurrent request stored after
                 # we looked): the next attempt finds it as a duplicate or a conflict.
                 look_up = True
@@ -101,9 +105,10 @@ class SqlRecorder:
         stored = self._find_stored(conn, list(first_index)) if look_up else {}
 
         positions: list[int | None] = [None] * len(new_events)
-        rows: list[dict[str, Any]] = []
+        rows: list[list[Any]] = []  # driver parameters; the position is filled in below
         row_index: list[int] = []
         recorded_at = now_micros()
+        dumps = orjson.dumps
         for index, event in enumerate(new_events):
             if index in repeats:
                 continue
@@ -117,12 +122,9 @@ class SqlRecorder:
             if event.expected_version is not None and event.expected_version != head:
                 raise ConcurrencyConflict(index, event.stream_id, event.expected_version, head)
             heads[event.stream_id] = head + 1
-            rows.append({
-                "event_id": event.event_id, "stream_id": event.stream_id, "version": head + 1,
-                "type": event.type, "schema_version": event.schema_version, "data": event.data,
-                "metadata": event.metadata, "occurred_at": event.occurred_at,
-                "recorded_at": recorded_at,
-            })
+            rows.append([0, event.event_id, event.stream_id, head + 1, event.type,
+                         event.schema_version, dumps(event.data).decode(),
+                         dumps(event.metadata).decode(), event.occurred_at, recorded_at])
             row_index.append(index)
 
         moved: dict[str, int] = {}
@@ -130,13 +132,10 @@ class SqlRecorder:
             for index, position in zip(row_index, self._insert(conn, rows), strict=True):
                 positions[index] = position
             for row in rows:
-                moved[row["stream_id"]] = row["version"]
-            conn.execute(
-                streams.update()
-                .where(streams.c.stream_id == sa.bindparam("sid"))
-                .values(version=sa.bindparam("head"), updated_at=recorded_at),
-                [{"sid": sid, "head": head} for sid, head in moved.items()],
-            )
+                moved[row[2]] = row[3]
+            conn.exec_driver_sql(
+                _UPDATE_HEADS_PG if is_postgres(conn) else _UPDATE_HEADS_SQLITE,
+                [(head, recorded_at, sid) for sid, head in moved.items()])
         for index, first in repeats.items():
             positions[index] = positions[first]
         return AppendResult(
@@ -146,49 +145,53 @@ class SqlRecorder:
             heads=moved,
         )
 
-    def _insert(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    def _insert(self, conn: Connection, rows: list[list[Any]]) -> list[int]:
         """Insert with positions chosen up front, as one driver-level executemany.
 
         SQLite: this transaction holds the only write lock (BEGIN IMMEDIATE), so the next
-        positions are max + 1... PostgreSQL: they are drawn from the column's sequence. Either way
-        no RETURNING is needed, and the rows skip SQLAlchemy's per-row parameter processing,
-        which costs more than the insert itself on this path.
+        positions are max + 1... and no RETURNING is needed. PostgreSQL: the sequence assigns
+        them and psycopg's pipelined executemany returns them. This path talks to the driver
+        directly: SQLAlchemy's statement and per-row parameter processing cost more than the
+        inserts themselves here.
         """
         if is_postgres(conn):
-            allocated = conn.execute(sa.text(
-                "SELECT nextval(pg_get_serial_sequence('events', 'position')) "
-                "FROM generate_series(1, :n)"), {"n": len(rows)}).scalars().all()
-            positions = sorted(allocated)
-            sql = _INSERT_PG
+            # psycopg pipelines executemany and returns each row's position, in order.
+            cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            cursor.executemany(_INSERT_RETURNING_PG, [tuple(row[1:]) for row in rows],
+                               returning=True)
+            positions = []
+            while True:
+                positions.append(cursor.fetchone()[0])
+                if not cursor.nextset():
+                    break
+            return positions
         else:
-            last = conn.execute(sa.select(sa.func.max(events.c.position))).scalar() or 0
+            last = conn.exec_driver_sql("SELECT max(position) FROM events").scalar() or 0
             positions = list(range(last + 1, last + 1 + len(rows)))
-            sql = _INSERT_SQLITE
-        dumps = orjson.dumps
-        conn.exec_driver_sql(sql, [
-            (position, r["event_id"], r["stream_id"], r["version"], r["type"],
-             r["schema_version"], dumps(r["data"]).decode(), dumps(r["metadata"]).decode(),
-             r["occurred_at"], r["recorded_at"])
-            for position, r in zip(positions, rows, strict=True)
-        ])
+        for position, row in zip(positions, rows, strict=True):
+            row[0] = position
+        conn.exec_driver_sql(_INSERT_SQLITE, [tuple(row) for row in rows])
         return positions
 
     def _lock_heads(self, conn: Connection, stream_ids: list[str]) -> dict[str, int]:
-        dialect_insert = postgresql.insert if is_postgres(conn) else sqlite.insert
-        conn.execute(
-            dialect_insert(streams).on_conflict_do_nothing(),
-            [{"stream_id": sid, "version": 0, "updated_at": now_micros()} for sid in stream_ids],
-        )
+        """Create missing heads and read every head, locked, in one statement per chunk.
+
+        ON CONFLICT DO UPDATE row-locks an existing head on PostgreSQL (in the sorted order
+        given, so two batches cannot deadlock) and RETURNING gives its version; SQLite is
+        serialised by BEGIN IMMEDIATE already.
+        """
+        postgres = is_postgres(conn)
+        mark = "%s" if postgres else "?"
+        now = now_micros()
         heads: dict[str, int] = {}
         for start in range(0, len(stream_ids), _ID_CHUNK):
             chunk = stream_ids[start:start + _ID_CHUNK]
-            query = (
-                sa.select(streams.c.stream_id, streams.c.version)
-                .where(streams.c.stream_id.in_(chunk))
-                .order_by(streams.c.stream_id)
-                .with_for_update()  # rendered on PostgreSQL only; SQLite is already serialised
-            )
-            heads.update((sid, version) for sid, version in conn.execute(query))
+            values = ", ".join([f"({mark}, 0, {mark})"] * len(chunk))
+            sql = (f"INSERT INTO streams (stream_id, version, updated_at) VALUES {values} "
+                   "ON CONFLICT (stream_id) DO UPDATE SET stream_id = excluded.stream_id "
+                   "RETURNING stream_id, version")
+            params = tuple(v for sid in chunk for v in (sid, now))
+            heads.update((sid, version) for sid, version in conn.exec_driver_sql(sql, params))
         return heads
 
     def _find_stored(self, conn: Connection, event_ids: list[str]) -> dict[str, StoredEvent]:

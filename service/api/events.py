@@ -28,7 +28,7 @@ class AppendedSchema(Schema):
 class EventsQuerySchema(Schema):
     stream = fields.String(load_default=None, validate=validate.Length(1, 160),
                            metadata={"description": "e.g. session-s-001 or person-p-7"})
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0),
+    after = fields.Integer(load_default=0, validate=validate.Range(0, 2**63 - 1),
                            metadata={"description": "global position to read after"})
     limit = fields.Integer(load_default=1000, validate=validate.Range(1, 10_000))
 

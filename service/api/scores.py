@@ -23,7 +23,7 @@ blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Period sc
 
 class ScoresQuerySchema(Schema):
     period = fields.String(load_default=None, validate=validate.Regexp(
-        PERIOD_RE, error="must be a month as YYYY-MM"))
+        PERIOD_RE, error="must be a month as YYYY-MM (years 1970-2999)"))
     from_ = fields.Date(data_key="from", load_default=None)
     to = fields.Date(load_default=None)
     role = fields.String(load_default=None, validate=validate.OneOf(ROLES))
@@ -33,6 +33,10 @@ class ScoresQuerySchema(Schema):
     def _one_range(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data["period"] is None and (data["from_"] is None or data["to"] is None):
             raise ValidationError("give period=YYYY-MM, or both from and to dates", "period")
+        for name in ("from_", "to"):
+            day = data[name]
+            if day is not None and not 1970 <= day.year <= 2999:
+                raise ValidationError("must be a date in the years 1970-2999", name.rstrip("_"))
         if data["from_"] is not None and data["to"] is not None and data["to"] < data["from_"]:
             raise ValidationError("must not be before from", "to")
 

@@ -46,7 +46,7 @@ class SessionsQuerySchema(Schema):
     to = DateOrTime(load_default=None,
                     metadata={"description": "started before this time, or on or before this date"})
     limit = fields.Integer(load_default=200, validate=validate.Range(1, 5000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 10**9))
 
 
 def _json(body: Any) -> Response:
