@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 
 from tests.builders import Broadcast
 from tests.e2e.conftest import Stack, expected
@@ -51,13 +50,13 @@ def assert_exact(stack: Stack, broadcasts: list[Broadcast]) -> None:
 
 
 def test_a_worker_killed_mid_batch_and_restarted_changes_no_number(stack: Stack) -> None:
-    broadcasts = [busy_broadcast(f"k-{i}", i, 1500) for i in range(12)]
-    ingest(stack, broadcasts)
+    broadcasts = [busy_broadcast(f"k-{i}", i, 4000) for i in range(24)]
+    ingest(stack, broadcasts, batch=2000)
+    total = sum(len(b.events) for b in broadcasts)
     victim = stack.start_worker()
-    stack.wait_until(lambda: stack.events_behind() < sum(len(b.events) for b in broadcasts), 60)
-    time.sleep(0.3)
+    stack.wait_until(lambda: stack.events_behind() < total, 60)  # it has committed a run
+    stack.kill(victim)  # at once: it is folding the next ones
     assert stack.events_behind() > 0, "the worker finished before it could be killed"
-    stack.kill(victim)
     stack.start_worker()
     stack.wait_caught_up()
     assert_exact(stack, broadcasts)
