@@ -64,20 +64,25 @@ def running_instance(database_url: str, extra_env: dict[str, str] | None = None
                                          "--feed-port", str(free_port())),
                                env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     instance = Instance(port, token, database_url)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            instance.get("/api/v1/health")
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise
-            time.sleep(0.1)
+    wait_healthy(instance, process)
     try:
         yield instance
     finally:
         process.terminate()
         process.wait(30)
+
+
+def wait_healthy(instance: Instance, process: subprocess.Popen[Any] | None = None,
+                 seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            instance.get("/api/v1/health")
+            return
+        except OSError:
+            if time.monotonic() > deadline or (process is not None and process.poll() is not None):
+                raise
+            time.sleep(0.1)
 
 
 @contextmanager

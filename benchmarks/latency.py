@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 import redis
 
-from benchmarks.common import ROOT, Instance, livetally, median
+from benchmarks.common import ROOT, Instance, livetally, median, wait_healthy
 from tests.servers import free_port, start_postgres, start_redis
 
 
@@ -144,16 +144,7 @@ def production(args: argparse.Namespace) -> list[float]:
                 return  # Redis stopped at the end of the run
 
         threading.Thread(target=listen, daemon=True).start()
-        instance = Instance(port, token, "")
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                instance.get("/api/v1/health")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        wait_healthy(Instance(port, token, ""))
         records = run_client(port, token, args)
         time.sleep(1.0)
         return published.latencies(records)

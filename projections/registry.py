@@ -58,15 +58,8 @@ class SessionProjection:
         return alerts
 
 
-@dataclass(frozen=True)
-class PersonProjection:
-    family: str = "person"
-
-    def new(self, key: str) -> dict[str, Any]:
-        return new_person(key)
-
-    def fold(self, state: dict[str, Any], event: StoredEvent) -> dict[str, Any]:
-        return fold_person(state, event)
+class _PlainStateProjection:
+    """For folds whose state is plain JSON data: stored as it is, raising no alerts."""
 
     def dump(self, state: dict[str, Any]) -> bytes:
         return orjson.dumps(state)
@@ -74,6 +67,20 @@ class PersonProjection:
     def load(self, raw: bytes) -> dict[str, Any]:
         loaded: dict[str, Any] = orjson.loads(raw)
         return loaded
+
+    def take_alerts(self, state: dict[str, Any]) -> list[dict[str, Any]]:
+        return []
+
+
+@dataclass(frozen=True)
+class PersonProjection(_PlainStateProjection):
+    family: str = "person"
+
+    def new(self, key: str) -> dict[str, Any]:
+        return new_person(key)
+
+    def fold(self, state: dict[str, Any], event: StoredEvent) -> dict[str, Any]:
+        return fold_person(state, event)
 
     def write(self, conn: Connection, state: dict[str, Any]) -> None:
         upsert(conn, person_view, [{
@@ -83,9 +90,6 @@ class PersonProjection:
             "on_air_since": state["on_air_since"], "version": state["version"], "ledger": state,
         }], ["person_id"])
         return None
-
-    def take_alerts(self, state: dict[str, Any]) -> list[dict[str, Any]]:
-        return []
 
 
 def fold_period(state: dict[str, Any], event: StoredEvent) -> dict[str, Any]:
@@ -98,7 +102,7 @@ def fold_period(state: dict[str, Any], event: StoredEvent) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class PeriodProjection:
+class PeriodProjection(_PlainStateProjection):
     family: str = "period"
 
     def new(self, key: str) -> dict[str, Any]:
@@ -107,22 +111,12 @@ class PeriodProjection:
     def fold(self, state: dict[str, Any], event: StoredEvent) -> dict[str, Any]:
         return fold_period(state, event)
 
-    def dump(self, state: dict[str, Any]) -> bytes:
-        return orjson.dumps(state)
-
-    def load(self, raw: bytes) -> dict[str, Any]:
-        loaded: dict[str, Any] = orjson.loads(raw)
-        return loaded
-
     def write(self, conn: Connection, state: dict[str, Any]) -> None:
         upsert(conn, period_view, [{
             "period": state["period"], "version": state["version"],
             "closed_at": state["closed_at"], "body": state,
         }], ["period"])
         return None
-
-    def take_alerts(self, state: dict[str, Any]) -> list[dict[str, Any]]:
-        return []
 
 
 PROJECTIONS: dict[str, Projection] = {

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 from events.fields import format_timestamp
 from projections.clock import US_PER_SECOND
 from projections.session import SessionState, open_incidents, session_metrics
-from projections.tables import session_source, session_timeline, session_view
+from projections.tables import session_document, session_source, session_timeline, session_view
 from projections.timeline import session_timeline as build_timeline
 from projections.upsert import upsert
 
@@ -18,7 +18,7 @@ def _iso(micros: int | None) -> str | None:
     return None if micros is None else format_timestamp(micros)
 
 
-def session_document(state: SessionState, metrics: dict[str, Any]) -> dict[str, Any]:
+def session_body(state: SessionState, metrics: dict[str, Any]) -> dict[str, Any]:
     """The body of GET /api/v1/sessions/{id}, and of the feed's snapshot."""
     duration = None
     if state.started_at is not None:
@@ -48,7 +48,7 @@ def session_document(state: SessionState, metrics: dict[str, Any]) -> dict[str, 
 
 def write_session(conn: Connection, state: SessionState) -> dict[str, Any]:
     metrics = session_metrics(state)
-    document = session_document(state, metrics)
+    document = session_body(state, metrics)
     totals = state.orders.totals
     upsert(conn, session_view, [{
         "session_id": state.session_id,
@@ -77,8 +77,9 @@ def write_session(conn: Connection, state: SessionState) -> dict[str, Any]:
         "incidents": metrics["incidents"]["total"],
         "incidents_open": metrics["incidents"]["open"],
         "silent_since": None,
-        "body": document,
     }], ["session_id"])
+    upsert(conn, session_document, [{"session_id": state.session_id, "body": document}],
+           ["session_id"])
     upsert(conn, session_source, [
         {"session_id": state.session_id, "source": source, **figures}
         for source, figures in metrics["traffic_sources"].items()

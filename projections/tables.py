@@ -39,11 +39,19 @@ session_view = sa.Table(
     sa.Column("incidents_open", sa.Integer, nullable=False),
     # Set by the sweep when a live session has been silent for 60 s, cleared by new events.
     sa.Column("silent_since", sa.BigInteger),
-    sa.Column("body", Json, nullable=False),  # the GET /sessions/{id} document
     sa.Index("ix_session_view_started", "started_at"),
     sa.Index("ix_session_view_host_started", "host_id", "started_at"),
     sa.Index("ix_session_view_ops_started", "ops_id", "started_at"),
     sa.Index("ix_session_view_status", "status"),
+)
+
+# The GET /sessions/{id} document, apart from session_view so that the rows the scorer sums over
+# stay narrow (with ~1.4 KB of JSON inline a 20,000-session month sums 4-5x slower on SQLite).
+session_document = sa.Table(
+    "session_document",
+    metadata,
+    sa.Column("session_id", sa.String(128), primary_key=True),
+    sa.Column("body", Json, nullable=False),
 )
 
 session_source = sa.Table(
@@ -114,5 +122,5 @@ worker_heartbeats = sa.Table(
 )
 
 # Emptied by `livetally rebuild`; heartbeats are about processes, not projections.
-PROJECTION_TABLES = (session_view, session_source, session_timeline, person_view, period_view,
-                     checkpoints, snapshots)
+PROJECTION_TABLES = (session_view, session_document, session_source, session_timeline,
+                     person_view, period_view, checkpoints, snapshots)

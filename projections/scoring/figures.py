@@ -94,15 +94,18 @@ def _in_range(rng: Range) -> Any:
                    session_view.c.started_at < rng.end_us)
 
 
-def session_sums(conn: Connection, rng: Range, by: str, promoted: tuple[str, ...]
+def session_sums(conn: Connection, rng: Range, by: str, promoted: tuple[str, ...] | None
                  ) -> dict[str, Sums]:
-    """Per host_id or ops_id: the sums of their sessions started in the range."""
+    """Per host_id or ops_id: the sums of their sessions started in the range (and of their
+    promoted-source viewers and buyers, when `promoted` names the sources)."""
     key = session_view.c[by]
     query = (sa.select(key, sa.func.count(), *(sa.func.sum(session_view.c[n]) for n in _SUMMED))
              .where(_in_range(rng), key.is_not(None)).group_by(key))
     result: dict[str, Sums] = {}
     for row in conn.execute(query):
         result[row[0]] = _sums(row[1], row[2:])
+    if not promoted:
+        return result
     promo = (sa.select(key, sa.func.sum(session_source.c.viewers),
                        sa.func.sum(session_source.c.buyers))
              .select_from(session_view.join(
@@ -142,17 +145,20 @@ def people(conn: Connection) -> dict[str, dict[str, Any]]:
 
 
 def host_days(conn: Connection, rng: Range, hosts: list[str]) -> dict[str, dict[str, float]]:
-    """Seconds on air per host per UTC day (of each session's start)."""
-    days: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    """Seconds on air per host per UTC day (of each session's start), summed in SQL."""
+    days: dict[str, dict[str, float]] = defaultdict(dict)
     if not hosts:
         return days
-    query = sa.select(session_view.c.host_id, session_view.c.started_at, session_view.c.ended_at,
-                      session_view.c.clock).where(_in_range(rng),
-                                                  session_view.c.host_id.in_(sorted(hosts)))
-    for host, started, ended, clock in conn.execute(query):
-        until = ended if ended is not None else (clock or started)
-        day = datetime.fromtimestamp(started / US_PER_SECOND, tz=UTC).date().isoformat()
-        days[host][day] += max(0, until - started) / US_PER_SECOND
+    day = (session_view.c.started_at // (86_400 * US_PER_SECOND)).label("day")
+    until = sa.func.coalesce(session_view.c.ended_at, session_view.c.clock,
+                             session_view.c.started_at)
+    query = (sa.select(session_view.c.host_id, day,
+                       sa.func.sum(until - session_view.c.started_at))
+             .where(_in_range(rng), session_view.c.host_id.in_(sorted(hosts)))
+             .group_by(session_view.c.host_id, day))
+    for host, day_number, micros in conn.execute(query):
+        date_text = (date(1970, 1, 1) + timedelta(days=int(day_number))).isoformat()
+        days[host][date_text] = max(0, int(micros or 0)) / US_PER_SECOND
     return days
 
 

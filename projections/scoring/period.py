@@ -103,7 +103,7 @@ def score_period(conn: Connection, cards: Scorecards, rng: Range, role: str | No
     present = {ledger["role"] for ledger in chosen.values()}
     previous = rng.previous()
     promoted = cards.promoted_sources
-    by_host = figures.session_sums(conn, rng, "host_id", promoted) if "host" in present else {}
+    by_host = figures.session_sums(conn, rng, "host_id", None) if "host" in present else {}
     by_ops: dict[str, Sums] = {}
     by_ops_before: dict[str, Sums] = {}
     if "live_ops" in present:

@@ -13,7 +13,7 @@ from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import NotFound
 
 from events.fields import parse_timestamp
-from projections.tables import session_timeline, session_view
+from projections.tables import session_document, session_timeline, session_view
 from service.auth import requires
 from service.errors import error_response
 from service.views import headline
@@ -58,7 +58,8 @@ def _json(body: Any) -> Response:
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def list_sessions(query: dict[str, Any]) -> Response:
-    statement = sa.select(session_view.c.body).order_by(
+    statement = sa.select(session_document.c.body).join(
+        session_view, session_view.c.session_id == session_document.c.session_id).order_by(
         session_view.c.started_at.desc(), session_view.c.session_id)
     for name in ("status", "host_id", "ops_id"):
         if query[name] is not None:
@@ -92,7 +93,7 @@ def _one(table: sa.Table, session_id: str) -> Any:
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def get_session(session_id: str) -> Response:
-    return _json(_one(session_view, session_id))
+    return _json(_one(session_document, session_id))
 
 
 @blp.route("/sessions/<session_id>/timeline")

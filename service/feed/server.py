@@ -24,7 +24,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from projections.tables import session_view
+from projections.tables import session_document, session_view
 from service.feed.channels import Document, FeedHub
 from service.feed.client import CLOSE_TOO_SLOW, PING_SECONDS, FeedClient, TooSlow
 from service.tokens import TokenChecker
@@ -102,8 +102,8 @@ class FeedServer:
         def load() -> Document | None:
             with self.engine.connect() as conn:
                 body: Document | None = conn.execute(
-                    sa.select(session_view.c.body)
-                    .where(session_view.c.session_id == session_id)).scalar()
+                    sa.select(session_document.c.body)
+                    .where(session_document.c.session_id == session_id)).scalar()
                 return body
 
         return await asyncio.to_thread(load)
@@ -111,8 +111,11 @@ class FeedServer:
     async def load_live(self) -> list[Document]:
         def load() -> list[Document]:
             with self.engine.connect() as conn:
-                return list(conn.execute(sa.select(session_view.c.body)
-                                         .where(session_view.c.status == "live")).scalars())
+                return list(conn.execute(
+                    sa.select(session_document.c.body)
+                    .join(session_view,
+                          session_view.c.session_id == session_document.c.session_id)
+                    .where(session_view.c.status == "live")).scalars())
 
         return await asyncio.to_thread(load)
 

@@ -17,8 +17,8 @@ from sqlalchemy.engine import Engine
 
 from events import create_engine
 from projections.session import SessionState, fold_all, session_metrics
-from projections.session_rows import session_document
-from projections.tables import session_view
+from projections.session_rows import session_body
+from projections.tables import session_document
 from tests.builders import Broadcast
 from tests.conftest import fresh_postgres_url
 from tests.integration.conftest import Api, make_api
@@ -67,13 +67,13 @@ class Stack:
 
     def body(self, session_id: str) -> Any:
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(session_view.c.body)
-                                .where(session_view.c.session_id == session_id)).scalar()
+            return conn.execute(sa.select(session_document.c.body)
+                                .where(session_document.c.session_id == session_id)).scalar()
 
 
 def expected(b: Broadcast) -> dict[str, Any]:
     state = fold_all(SessionState(b.session_id), b.stored())
-    return session_document(state, session_metrics(state))
+    return session_body(state, session_metrics(state))
 
 
 @pytest.fixture

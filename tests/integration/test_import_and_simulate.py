@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from events import SqlRecorder, create_engine
-from projections.tables import session_view
+from projections.tables import session_document
 from service.cli import main
 from service.importer import import_file
 from service.simulator.model import simulation
@@ -39,7 +39,7 @@ def test_import_stores_the_good_lines_and_names_the_bad_ones(sqlite_url: str,
     assert "data.amount: must not be negative" in report.rejected[1][1]
     assert "session_id" in report.rejected[2][1]
     with engine.connect() as conn:
-        body = conn.execute(sa.select(session_view.c.body)).scalar_one()
+        body = conn.execute(sa.select(session_document.c.body)).scalar_one()
     assert body["metrics"]["gmv"] == 10.0
 
 

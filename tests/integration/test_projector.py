@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from events import NewEvent, SqlRecorder
 from events.envelope import parse_event
 from projections.session import SessionState, fold_all, session_metrics
-from projections.session_rows import session_document
-from projections.tables import PROJECTION_TABLES, checkpoints, session_view, snapshots
+from projections.session_rows import session_body
+from projections.tables import PROJECTION_TABLES, checkpoints, session_document, snapshots
 from tests.builders import FAR_FUTURE_NOW, Broadcast, event
 from tests.strategies import broadcasts
 from worker import projector as projector_module
@@ -38,13 +38,13 @@ def table_rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 
 def expected_document(b: Broadcast) -> dict[str, Any]:
     state = fold_all(SessionState(b.session_id), b.stored())
-    return session_document(state, session_metrics(state))
+    return session_body(state, session_metrics(state))
 
 
-def session_body(engine: Engine, session_id: str) -> Any:
+def stored_body(engine: Engine, session_id: str) -> Any:
     with engine.connect() as conn:
-        return conn.execute(sa.select(session_view.c.body)
-                            .where(session_view.c.session_id == session_id)).scalar()
+        return conn.execute(sa.select(session_document.c.body)
+                            .where(session_document.c.session_id == session_id)).scalar()
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
@@ -68,7 +68,7 @@ def test_duplicate_and_racing_deliveries_change_no_number(
         if start >= len(events):
             break
     one.project("session-s-1")
-    assert session_body(engine, "s-1") == expected_document(b)
+    assert stored_body(engine, "s-1") == expected_document(b)
 
     before = table_rows(engine)
     rebuild(engine)
@@ -92,7 +92,7 @@ def test_a_cold_worker_restores_from_the_snapshot_and_refolds_the_rest(
         assert conn.execute(sa.select(snapshots.c.version)).scalar() is not None
     recorder.append(to_new(Broadcast().leave(40, "v1").events))
     Projector(engine).project("session-s-1")  # a fresh process: no cache
-    assert session_body(engine, "s-1") == expected_document(b.leave(40, "v1"))
+    assert stored_body(engine, "s-1") == expected_document(b.leave(40, "v1"))
 
 
 def test_person_ledger_keeps_the_latest_target_and_every_rating(engine: Engine) -> None:
