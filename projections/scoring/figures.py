@@ -144,22 +144,31 @@ def people(conn: Connection) -> dict[str, dict[str, Any]]:
     return {person_id: ledger for person_id, ledger in rows}
 
 
-def host_days(conn: Connection, rng: Range, hosts: list[str]) -> dict[str, dict[str, float]]:
-    """Seconds on air per host per UTC day (of each session's start), summed in SQL."""
-    days: dict[str, dict[str, float]] = defaultdict(dict)
-    if not hosts:
-        return days
+def host_figures(conn: Connection, rng: Range
+                 ) -> tuple[dict[str, Sums], dict[str, dict[str, float]]]:
+    """Per host: the sums of their sessions started in the range, and seconds on air per UTC
+    day (of each session's start). One grouped scan gives both."""
     day = (session_view.c.started_at // (86_400 * US_PER_SECOND)).label("day")
     until = sa.func.coalesce(session_view.c.ended_at, session_view.c.clock,
                              session_view.c.started_at)
     query = (sa.select(session_view.c.host_id, day,
-                       sa.func.sum(until - session_view.c.started_at))
-             .where(_in_range(rng), session_view.c.host_id.in_(sorted(hosts)))
+                       sa.func.sum(until - session_view.c.started_at), sa.func.count(),
+                       *(sa.func.sum(session_view.c[n]) for n in _SUMMED))
+             .where(_in_range(rng), session_view.c.host_id.is_not(None))
              .group_by(session_view.c.host_id, day))
-    for host, day_number, micros in conn.execute(query):
-        date_text = (date(1970, 1, 1) + timedelta(days=int(day_number))).isoformat()
-        days[host][date_text] = max(0, int(micros or 0)) / US_PER_SECOND
-    return days
+    totals: dict[str, list[int]] = {}
+    days: dict[str, dict[str, float]] = defaultdict(dict)
+    epoch = date(1970, 1, 1)
+    width = len(_SUMMED) + 1
+    for host, day_number, micros, *values in conn.execute(query):
+        days[host][(epoch + timedelta(days=int(day_number))).isoformat()] = (
+            max(0, int(micros or 0)) / US_PER_SECOND)
+        total = totals.get(host)
+        if total is None:
+            total = totals[host] = [0] * width
+        for i, value in enumerate(values):
+            total[i] += int(value or 0)
+    return {host: _sums(t[0], t[1:]) for host, t in totals.items()}, days
 
 
 def compliance(on_air: dict[str, float], ledger: dict[str, Any], rng: Range) -> dict[str, Any]:

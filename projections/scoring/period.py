@@ -103,14 +103,15 @@ def score_period(conn: Connection, cards: Scorecards, rng: Range, role: str | No
     present = {ledger["role"] for ledger in chosen.values()}
     previous = rng.previous()
     promoted = cards.promoted_sources
-    by_host = figures.session_sums(conn, rng, "host_id", None) if "host" in present else {}
+    by_host: dict[str, Sums] = {}
+    days: dict[str, dict[str, float]] = {}
+    if "host" in present:
+        by_host, days = figures.host_figures(conn, rng)
     by_ops: dict[str, Sums] = {}
     by_ops_before: dict[str, Sums] = {}
     if "live_ops" in present:
         by_ops = figures.session_sums(conn, rng, "ops_id", promoted)
         by_ops_before = figures.session_sums(conn, previous, "ops_id", promoted)
-    hosts = [pid for pid, ledger in chosen.items() if ledger["role"] == "host"]
-    days = figures.host_days(conn, rng, hosts)
 
     results: dict[str, list[Scorecard]] = {}
     for pid, ledger in sorted(chosen.items()):
