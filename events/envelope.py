@@ -12,7 +12,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from events.catalogue import CATALOGUE, INGESTIBLE_TYPES, stream_id_for
+from events.catalogue import CATALOGUE, INGESTIBLE_TYPES, RULE_BOOK_FINES_YUAN, stream_id_for
 from events.fastload import Loader, compile_loader
 from events.fields import Identifier, StrictInteger, Timestamp
 from events.recorder import NewEvent
@@ -153,8 +153,6 @@ def parse_event(raw: Any, now_us: int) -> NewEvent:
 
 
 def _default_fine(data: dict[str, Any], errors: dict[str, list[str]]) -> None:
-    from events.catalogue import RULE_BOOK_FINES_YUAN
-
     if data.get("fine_fen") is None:
         if data["rule"] not in RULE_BOOK_FINES_YUAN:
             known = ", ".join(RULE_BOOK_FINES_YUAN)

@@ -8,7 +8,8 @@ from sqlalchemy.engine import Connection
 
 from events.fields import format_timestamp
 from projections.clock import US_PER_SECOND
-from projections.session import SessionState, open_incidents, session_metrics
+from projections.session import SessionState
+from projections.session_metrics import open_incidents, session_metrics
 from projections.tables import session_document, session_source, session_timeline, session_view
 from projections.timeline import session_timeline as build_timeline
 from projections.upsert import upsert

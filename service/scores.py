@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from events import NewEvent
+from events import ConcurrencyConflict, NewEvent
 from events.sql import now_micros
 from projections.scoring.figures import Range
 from projections.scoring.period import score_period, with_corrections
@@ -53,8 +53,6 @@ def close_period(runtime: Runtime, rng: Range) -> dict[str, Any]:
     with runtime.engine.connect() as conn:
         cards = score_period(conn, runtime.scorecards, rng)
     stream_id = f"period-{rng.period}"
-    from events import ConcurrencyConflict
-
     try:
         runtime.recorder.append([NewEvent(
             event_id=str(uuid.uuid4()), type="period.closed", stream_id=stream_id,

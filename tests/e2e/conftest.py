@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from events import create_engine
-from projections.session import SessionState, fold_all, session_metrics
+from projections.session import SessionState, fold_all
+from projections.session_metrics import session_metrics
 from projections.session_rows import session_body
 from projections.tables import session_document
 from tests.builders import Broadcast

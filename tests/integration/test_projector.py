@@ -12,7 +12,8 @@ from sqlalchemy.engine import Engine
 
 from events import NewEvent, SqlRecorder
 from events.envelope import parse_event
-from projections.session import SessionState, fold_all, session_metrics
+from projections.session import SessionState, fold_all
+from projections.session_metrics import session_metrics
 from projections.session_rows import session_body
 from projections.tables import PROJECTION_TABLES, checkpoints, session_document, snapshots
 from tests.builders import FAR_FUTURE_NOW, Broadcast, event

@@ -6,7 +6,8 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from projections.session import SessionState, fold_session, session_metrics
+from projections.session import SessionState, fold_session
+from projections.session_metrics import session_metrics
 from projections.timeline import session_timeline
 from tests.builders import Broadcast
 from tests.strategies import broadcasts

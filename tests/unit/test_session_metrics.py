@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from projections.session import SessionState, fold_all, session_metrics
+from projections.session import SessionState, fold_all
+from projections.session_metrics import session_metrics
 from projections.timeline import session_timeline
 from tests.builders import Broadcast
 
