@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 
 from events.fields import format_timestamp
 from projections.clock import US_PER_SECOND
+from projections.host_days import contribution, move, previous_contribution, sums_of
 from projections.session import SessionState
 from projections.session_metrics import open_incidents, session_metrics
 from projections.tables import session_document, session_source, session_timeline, session_view
@@ -51,7 +52,8 @@ def write_session(conn: Connection, state: SessionState) -> dict[str, Any]:
     metrics = session_metrics(state)
     document = session_body(state, metrics)
     totals = state.orders.totals
-    upsert(conn, session_view, [{
+    before = previous_contribution(conn, state.session_id)
+    row = {
         "session_id": state.session_id,
         "status": state.status,
         "host_id": state.host_id,
@@ -78,7 +80,10 @@ def write_session(conn: Connection, state: SessionState) -> dict[str, Any]:
         "incidents": metrics["incidents"]["total"],
         "incidents_open": metrics["incidents"]["open"],
         "silent_since": None,
-    }], ["session_id"])
+    }
+    upsert(conn, session_view, [row], ["session_id"])
+    move(conn, before, contribution(state.host_id, state.started_at, state.ended_at,
+                                    state.clock, sums_of(row)))
     upsert(conn, session_document, [{"session_id": state.session_id, "body": document}],
            ["session_id"])
     upsert(conn, session_source, [

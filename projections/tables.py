@@ -54,6 +54,21 @@ session_document = sa.Table(
     sa.Column("body", Json, nullable=False),
 )
 
+# Per host and UTC day (of each session's start): what the scorer adds up for hosts, kept current
+# by the session projection with exact deltas, so a month is ~30 rows per host, not every session.
+HOST_DAY_SUMS = ("views", "unique_viewers", "interacting_viewers", "new_followers", "buyers",
+                 "gmv_fen", "refunds_fen", "ad_spend_fen", "incidents")
+host_day = sa.Table(
+    "host_day",
+    metadata,
+    sa.Column("host_id", sa.String(128), primary_key=True),
+    sa.Column("day", sa.Integer, primary_key=True),  # days since 1970-01-01
+    sa.Column("sessions", sa.Integer, nullable=False),
+    sa.Column("on_air_us", sa.BigInteger, nullable=False),
+    *(sa.Column(name, sa.BigInteger, nullable=False) for name in HOST_DAY_SUMS),
+    sa.Index("ix_host_day_day", "day"),
+)
+
 session_source = sa.Table(
     "session_source",
     metadata,
@@ -123,4 +138,4 @@ worker_heartbeats = sa.Table(
 
 # Emptied by `livetally rebuild`; heartbeats are about processes, not projections.
 PROJECTION_TABLES = (session_view, session_document, session_source, session_timeline,
-                     person_view, period_view, checkpoints, snapshots)
+                     host_day, person_view, period_view, checkpoints, snapshots)

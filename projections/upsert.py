@@ -9,7 +9,20 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-_statements: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Any] = {}
+_statements: dict[tuple[Any, ...], Any] = {}
+
+
+def add_to(conn: Connection, table: sa.Table, row: dict[str, Any], keys: Sequence[str]) -> None:
+    """Insert the row, or add its values to the existing row's (negative values subtract)."""
+    key = ("add", conn.dialect.name, table.name, tuple(row), tuple(keys))
+    statement = _statements.get(key)
+    if statement is None:
+        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+        statement = insert.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={name: table.c[name] + insert.excluded[name] for name in row if name not in keys})
+        _statements[key] = statement
+    conn.execute(statement, [row])
 
 
 def upsert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]],

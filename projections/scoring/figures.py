@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from projections.clock import US_PER_SECOND
-from projections.tables import person_view, session_source, session_view
+from projections.tables import host_day, person_view, session_source, session_view
 
 ON_AIR_DAY_SECONDS = 3 * 3600  # host rule: at least 3 hours on air a day
 CLIPS_PER_DAY = 2  # host rule: at least 2 short videos a day
@@ -147,27 +147,23 @@ def people(conn: Connection) -> dict[str, dict[str, Any]]:
 def host_figures(conn: Connection, rng: Range
                  ) -> tuple[dict[str, Sums], dict[str, dict[str, float]]]:
     """Per host: the sums of their sessions started in the range, and seconds on air per UTC
-    day (of each session's start). One grouped scan gives both."""
-    day = (session_view.c.started_at // (86_400 * US_PER_SECOND)).label("day")
-    until = sa.func.coalesce(session_view.c.ended_at, session_view.c.clock,
-                             session_view.c.started_at)
-    query = (sa.select(session_view.c.host_id, day,
-                       sa.func.sum(until - session_view.c.started_at), sa.func.count(),
-                       *(sa.func.sum(session_view.c[n]) for n in _SUMMED))
-             .where(_in_range(rng), session_view.c.host_id.is_not(None))
-             .group_by(session_view.c.host_id, day))
+    day (of each session's start), from the host_day read model (a row per host and day)."""
+    epoch = date(1970, 1, 1)
+    first, last = (rng.start - epoch).days, (rng.end - epoch).days
+    query = (sa.select(host_day.c.host_id, host_day.c.day, host_day.c.on_air_us,
+                       host_day.c.sessions, *(host_day.c[n] for n in _SUMMED))
+             .where(host_day.c.day >= first, host_day.c.day < last))
     totals: dict[str, list[int]] = {}
     days: dict[str, dict[str, float]] = defaultdict(dict)
-    epoch = date(1970, 1, 1)
     width = len(_SUMMED) + 1
     for host, day_number, micros, *values in conn.execute(query):
         days[host][(epoch + timedelta(days=int(day_number))).isoformat()] = (
-            max(0, int(micros or 0)) / US_PER_SECOND)
+            int(micros) / US_PER_SECOND)
         total = totals.get(host)
         if total is None:
             total = totals[host] = [0] * width
         for i, value in enumerate(values):
-            total[i] += int(value or 0)
+            total[i] += int(value)
     return {host: _sums(t[0], t[1:]) for host, t in totals.items()}, days
 
 

@@ -1,0 +1,59 @@
+"""Keeps host_day in step with session_view: a session's contribution moves by exact deltas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from projections.tables import HOST_DAY_SUMS, host_day, session_view
+from projections.upsert import add_to
+
+DAY_US = 86_400 * 1_000_000
+Contribution = tuple[tuple[str, int], dict[str, int]]  # ((host_id, day), values)
+
+_OLD = sa.select(session_view.c.host_id, session_view.c.started_at, session_view.c.ended_at,
+                 session_view.c.clock, *(session_view.c[n] for n in HOST_DAY_SUMS))
+
+
+def contribution(host_id: str | None, started_at: int | None, ended_at: int | None,
+                 clock: int | None, sums: dict[str, int]) -> Contribution | None:
+    """What one session adds to its host's day: nothing until it has a host and a start."""
+    if host_id is None or started_at is None:
+        return None
+    until = ended_at if ended_at is not None else (clock if clock is not None else started_at)
+    values = {"sessions": 1, "on_air_us": max(0, until - started_at), **sums}
+    return (host_id, started_at // DAY_US), values
+
+
+def previous_contribution(conn: Connection, session_id: str) -> Contribution | None:
+    """Read before the session's row is rewritten."""
+    row = conn.execute(_OLD.where(session_view.c.session_id == session_id)).first()
+    if row is None:
+        return None
+    host_id, started_at, ended_at, clock, *sums = row
+    return contribution(host_id, started_at, ended_at, clock, dict(zip(HOST_DAY_SUMS, sums,
+                                                                       strict=True)))
+
+
+def move(conn: Connection, old: Contribution | None, new: Contribution | None) -> None:
+    changes: dict[tuple[str, int], dict[str, int]] = {}
+    if old is not None:
+        changes[old[0]] = {k: -v for k, v in old[1].items()}
+    if new is not None:
+        base = changes.setdefault(new[0], dict.fromkeys(new[1], 0))
+        for k, v in new[1].items():
+            base[k] += v
+    for (host_id, day), delta in changes.items():
+        if not any(delta.values()):
+            continue
+        add_to(conn, host_day, {"host_id": host_id, "day": day, **delta}, ["host_id", "day"])
+        if delta["sessions"] < 0:  # a session left this day: drop the row if it is now empty
+            conn.execute(host_day.delete().where(host_day.c.host_id == host_id,
+                                                 host_day.c.day == day,
+                                                 host_day.c.sessions == 0))
+
+
+def sums_of(row: dict[str, Any]) -> dict[str, int]:
+    return {name: int(row[name]) for name in HOST_DAY_SUMS}
