@@ -34,4 +34,5 @@ streams = sa.Table(
     sa.Column("stream_id", sa.String(160), primary_key=True),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_streams_updated_at", "updated_at"),  # the sweep looks at recent streams
 )

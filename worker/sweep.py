@@ -39,17 +39,22 @@ class Lag:
     worst_lag: int
 
 
-def behind_query() -> sa.Select[Any]:
+FULL_SWEEP_US = 60 * 1_000_000  # every stream, once a minute
+RECENT_MARGIN_US = 10 * 1_000_000  # otherwise those appended to since the last sweep, and more
+
+
+def behind_query(since: int | None = None) -> sa.Select[Any]:
     done = sa.func.coalesce(checkpoints.c.version, 0)
-    return (
+    query = (
         sa.select(streams.c.stream_id, streams.c.version, done.label("done"))
         .select_from(streams.outerjoin(checkpoints, checkpoints.c.stream_id == streams.c.stream_id))
         .where(streams.c.version > done)
     )
+    return query if since is None else query.where(streams.c.updated_at >= since)
 
 
-def streams_behind(conn: Connection) -> dict[str, int]:
-    return {row.stream_id: row.done for row in conn.execute(behind_query())}
+def streams_behind(conn: Connection, since: int | None = None) -> dict[str, int]:
+    return {row.stream_id: row.done for row in conn.execute(behind_query(since))}
 
 
 def projection_lag(conn: Connection) -> Lag:
@@ -76,12 +81,23 @@ class Sweeper:
         self.worker_id = worker_id
         self.interval = interval
         self._seen: dict[str, int] = {}
+        self._last_full = 0
+        self._last_sweep = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def sweep_once(self) -> list[str]:
+        # A full pass costs a join over every stream; most seconds only streams appended to
+        # recently can have a lost message, so only they are looked at, with a full pass each
+        # minute for the rest (and at start, after a crash).
+        started = now_micros()
+        full = started - self._last_full >= FULL_SWEEP_US
+        since = None if full else self._last_sweep - RECENT_MARGIN_US
         with self.engine.connect() as conn:
-            behind = streams_behind(conn)
+            behind = streams_behind(conn, since)
+        if full:
+            self._last_full = started
+        self._last_sweep = started
         stuck = [sid for sid, done in behind.items() if self._seen.get(sid) == done]
         self._seen = behind
         for stream_id in stuck:
