@@ -48,7 +48,7 @@ class Instance:
         return json.loads(response.read())
 
 
-def livetally(*args: str, env: dict[str, str] | None = None) -> list[str]:
+def livetally(*args: str) -> list[str]:
     return [sys.executable, "-m", "service.cli", *args]
 
 

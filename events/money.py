@@ -50,9 +50,3 @@ def yuan_to_fen(value: object) -> int:
 def fen_to_yuan(fen: int) -> float:
     """For JSON output: the nearest double to an exact two-decimal amount prints as that amount."""
     return fen / 100
-
-
-def format_yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole}.{cents:02d}"

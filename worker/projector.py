@@ -152,10 +152,6 @@ class Projector:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
-    def forget_all(self) -> None:
-        with self._lock:
-            self._cache.clear()
-
 
 def _lock_stream(conn: Connection, stream_id: str) -> None:
     """Two workers never fold one stream at once. SQLite: BEGIN IMMEDIATE already serialises."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -188,7 +188,3 @@ def fines(ledger: dict[str, Any], rng: Range) -> dict[str, Any]:
     return {"count": len(found), "total": sum(f for _, f, _ in found) / 100,
             "by_rule": {rule: sum(f for r, f, _ in found if r == rule) / 100
                         for rule in sorted({r for r, _, _ in found})}}
-
-
-def sums_as_dict(sums: Sums) -> dict[str, int]:
-    return {f.name: getattr(sums, f.name) for f in fields(sums) if f.name != "extra"}
