@@ -7,14 +7,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from projections.tables import HOST_DAY_SUMS, host_day, session_view
+from projections.tables import SCORED_SUMS, host_day, session_view
 from projections.upsert import add_to
 
 DAY_US = 86_400 * 1_000_000
 Contribution = tuple[tuple[str, int], dict[str, int]]  # ((host_id, day), values)
 
 _OLD = sa.select(session_view.c.host_id, session_view.c.started_at, session_view.c.ended_at,
-                 session_view.c.clock, *(session_view.c[n] for n in HOST_DAY_SUMS))
+                 session_view.c.clock, *(session_view.c[n] for n in SCORED_SUMS))
 
 
 def contribution(host_id: str | None, started_at: int | None, ended_at: int | None,
@@ -33,7 +33,7 @@ def previous_contribution(conn: Connection, session_id: str) -> Contribution | N
     if row is None:
         return None
     host_id, started_at, ended_at, clock, *sums = row
-    return contribution(host_id, started_at, ended_at, clock, dict(zip(HOST_DAY_SUMS, sums,
+    return contribution(host_id, started_at, ended_at, clock, dict(zip(SCORED_SUMS, sums,
                                                                        strict=True)))
 
 
@@ -56,4 +56,4 @@ def move(conn: Connection, old: Contribution | None, new: Contribution | None) -
 
 
 def sums_of(row: dict[str, Any]) -> dict[str, int]:
-    return {name: int(row[name]) for name in HOST_DAY_SUMS}
+    return {name: int(row[name]) for name in SCORED_SUMS}

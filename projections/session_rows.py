@@ -1,4 +1,5 @@
-"""The session projection's rows: session_view, session_source, session_timeline."""
+"""The session projection's rows: session_view, session_document, session_source,
+session_timeline, and the session's share of host_day."""
 
 from __future__ import annotations
 

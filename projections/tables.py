@@ -54,10 +54,11 @@ session_document = sa.Table(
     sa.Column("body", Json, nullable=False),
 )
 
-# Per host and UTC day (of each session's start): what the scorer adds up for hosts, kept current
-# by the session projection with exact deltas, so a month is ~30 rows per host, not every session.
-HOST_DAY_SUMS = ("views", "unique_viewers", "interacting_viewers", "new_followers", "buyers",
+# The per-session integers the scorer adds up over a period (session_view and host_day columns).
+SCORED_SUMS = ("views", "unique_viewers", "interacting_viewers", "new_followers", "buyers",
                  "gmv_fen", "refunds_fen", "ad_spend_fen", "incidents")
+# Per host and UTC day (of each session's start): SCORED_SUMS for hosts, kept current by the
+# session projection with exact deltas, so a month is ~30 rows per host, not every session.
 host_day = sa.Table(
     "host_day",
     metadata,
@@ -65,7 +66,7 @@ host_day = sa.Table(
     sa.Column("day", sa.Integer, primary_key=True),  # days since 1970-01-01
     sa.Column("sessions", sa.Integer, nullable=False),
     sa.Column("on_air_us", sa.BigInteger, nullable=False),
-    *(sa.Column(name, sa.BigInteger, nullable=False) for name in HOST_DAY_SUMS),
+    *(sa.Column(name, sa.BigInteger, nullable=False) for name in SCORED_SUMS),
     sa.Index("ix_host_day_day", "day"),
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from projections.clock import US_PER_SECOND
-from projections.tables import host_day, person_view, session_source, session_view
+from projections.tables import SCORED_SUMS, host_day, person_view, session_source, session_view
 
 ON_AIR_DAY_SECONDS = 3 * 3600  # host rule: at least 3 hours on air a day
 CLIPS_PER_DAY = 2  # host rule: at least 2 short videos a day
@@ -77,11 +77,9 @@ class Sums:
     incidents: int = 0
     promoted_viewers: int = 0
     promoted_buyers: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
-_SUMMED = ("views", "unique_viewers", "interacting_viewers", "new_followers", "buyers", "gmv_fen",
-           "refunds_fen", "ad_spend_fen", "incidents")
+_SUMMED = SCORED_SUMS
 
 
 def _sums(sessions: int, values: Any) -> Sums:

@@ -41,10 +41,6 @@ class ScoresQuerySchema(Schema):
             raise ValidationError("must not be before from", "to")
 
 
-class OneScoreQuerySchema(ScoresQuerySchema):
-    pass
-
-
 def range_of(query: dict[str, Any]) -> Range:
     if query["period"] is not None:
         return month_range(query["period"])
@@ -71,7 +67,7 @@ def list_scores(query: dict[str, Any]) -> Response:
 
 
 @blp.route("/scores/<person_id>")
-@blp.arguments(OneScoreQuerySchema, location="query")
+@blp.arguments(ScoresQuerySchema, location="query")
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def one_score(query: dict[str, Any], person_id: str) -> Response:
