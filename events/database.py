@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import orjson
@@ -46,11 +47,31 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_sqlite_writers: dict[str, threading.Lock] = {}
+_sqlite_writers_guard = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> threading.Lock:
+    """One lock per SQLite file in this process, shared by every engine on that file."""
+    key = engine.url.database or ""
+    with _sqlite_writers_guard:
+        return _sqlite_writers.setdefault(key, threading.Lock())
+
+
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """One transaction that will write: serialised up front on SQLite, row-locked on PostgreSQL."""
-    with engine.connect() as conn, conn.begin():
-        if conn.dialect.name == "sqlite":
+    """One transaction that will write: serialised up front on SQLite, row-locked on PostgreSQL.
+
+    SQLite allows one writer at a time, and a writer that finds the file locked sleeps in
+    SQLite's busy handler (up to 100 ms a nap) however soon the lock frees. Writers in the same
+    process (API threads, worker threads, sweep) therefore queue on a Python lock first and
+    are woken the moment it is released; the busy handler is left to arbitrate only between
+    processes (a `livetally import` next to `livetally up`).
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    with _writer_lock(engine) if sqlite else nullcontext(), \
+            engine.connect() as conn, conn.begin():
+        if sqlite:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         yield conn
 
@@ -66,3 +87,18 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
 
 def is_postgres(conn_or_engine: Connection | Engine) -> bool:
     return conn_or_engine.dialect.name == "postgresql"
+
+
+def fetch_rows(conn: Connection, sql: str, params: Sequence[Any]) -> list[Any]:
+    """Run one query through the driver and return its rows as tuples.
+
+    For hot paths only: it skips SQLAlchemy's compilation and row processing, which cost more
+    than a small query itself. Write placeholders as {p}: they become ? or %s.
+    """
+    postgres = conn.dialect.name == "postgresql"
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql.format(p="%s" if postgres else "?"), params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()

@@ -34,6 +34,8 @@ _CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
 
 
 class UUIDString(fields.String):
+    fast_pattern = _CANONICAL_UUID  # others are valid too, and normalised by _deserialize
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if type(value) is str and _CANONICAL_UUID.match(value):
             return value

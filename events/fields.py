@@ -39,6 +39,8 @@ class Money(fields.Field):
 class StrictInteger(fields.Integer):
     """An integer that refuses booleans, floats and numeric strings."""
 
+    fast_type = int  # see events/fastload.py
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(strict=True, **kwargs)
 
@@ -63,6 +65,8 @@ class StrictNumber(fields.Float):
 class Identifier(fields.String):
     """Ids chosen by producers: 1-128 characters of letters, digits and . _ : @ -."""
 
+    fast_pattern = IDENTIFIER_RE  # see events/fastload.py
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("metadata", {}).update({"pattern": IDENTIFIER_RE.pattern})
         super().__init__(**kwargs)
@@ -78,6 +82,8 @@ class Identifier(fields.String):
 
 class Period(fields.String):
     """A calendar month, YYYY-MM."""
+
+    fast_pattern = PERIOD_RE
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("metadata", {}).update({"pattern": PERIOD_RE.pattern})

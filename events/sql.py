@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from events.catalogue import CATALOGUE
-from events.database import is_postgres, read_transaction, write_transaction
+from events.database import fetch_rows, is_postgres, read_transaction, write_transaction
 from events.recorder import (
     AppendResult,
     ConcurrencyConflict,
@@ -235,13 +235,10 @@ class SqlRecorder:
         if conn is None:
             with self.engine.connect() as own:
                 return self._select(where, params, own)
-        if is_postgres(conn):
-            sql = _SELECT_PG + where.format(p="%s")
-        else:
-            sql = _SELECT_SQLITE + where.format(p="?")
+        sql = (_SELECT_PG if is_postgres(conn) else _SELECT_SQLITE) + where
         loads = orjson.loads
         result = []
-        for row in conn.exec_driver_sql(sql, params):
+        for row in fetch_rows(conn, sql, params):
             position, event_id, stream_id, version, type_, schema_version, raw, meta, occ, rec = (
                 row)
             data = loads(raw)

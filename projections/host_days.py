@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from events.database import fetch_rows
 from projections.tables import SCORED_SUMS, host_day, session_view
 from projections.upsert import add_to
 
 DAY_US = 86_400 * 1_000_000
 Contribution = tuple[tuple[str, int], dict[str, int]]  # ((host_id, day), values)
 
-_OLD = sa.select(session_view.c.host_id, session_view.c.started_at, session_view.c.ended_at,
-                 session_view.c.clock, *(session_view.c[n] for n in SCORED_SUMS))
+_OLD = (f"SELECT host_id, started_at, ended_at, clock, {', '.join(SCORED_SUMS)} "
+        f"FROM {session_view.name} WHERE session_id = {{p}}")
 
 
 def contribution(host_id: str | None, started_at: int | None, ended_at: int | None,
@@ -29,10 +29,10 @@ def contribution(host_id: str | None, started_at: int | None, ended_at: int | No
 
 def previous_contribution(conn: Connection, session_id: str) -> Contribution | None:
     """Read before the session's row is rewritten."""
-    row = conn.execute(_OLD.where(session_view.c.session_id == session_id)).first()
-    if row is None:
+    rows = fetch_rows(conn, _OLD, (session_id,))
+    if not rows:
         return None
-    host_id, started_at, ended_at, clock, *sums = row
+    host_id, started_at, ended_at, clock, *sums = rows[0]
     return contribution(host_id, started_at, ended_at, clock, dict(zip(SCORED_SUMS, sums,
                                                                        strict=True)))
 

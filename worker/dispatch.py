@@ -23,19 +23,23 @@ class StreamDispatcher:
         A failure never reaches the appender: the events are stored, and the sweep finds
         streams whose projections are behind their heads.
         """
-        for stream_id in stream_ids:
-            try:
+        # Claim them all before sending any: a worker that starts on the first message then
+        # finds the others claimed, and folds the whole append in one run (worker/projector.py).
+        claimed: list[str] = []
+        sent = 0
+        try:
+            for stream_id in stream_ids:
                 if self.pending.claim(stream_id):
-                    try:
-                        self.actor.send(stream_id)
-                    except Exception:
-                        self._release_quietly(stream_id)
-                        raise
-            except Exception as exc:
-                # One failure means the broker is down: skip the rest, the sweep has them.
-                log.warning("could not enqueue projection of %s (%s); the sweep will", stream_id,
-                            exc)
-                return False
+                    claimed.append(stream_id)
+            for stream_id in claimed:
+                self.actor.send(stream_id)
+                sent += 1
+        except Exception as exc:
+            # One failure means the broker is down: skip the rest, the sweep has them.
+            for unsent in claimed[sent:]:
+                self._release_quietly(unsent)
+            log.warning("could not enqueue projections (%s); the sweep will", exc)
+            return False
         return True
 
     def _release_quietly(self, stream_id: str) -> None:

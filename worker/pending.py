@@ -22,6 +22,10 @@ class PendingStreams(Protocol):
 
     def release(self, stream_id: str) -> None: ...
 
+    def take(self, limit: int) -> list[str]:
+        """Release up to `limit` claims and return their streams, for a run to fold now."""
+        ...
+
 
 class LocalPending:
     def __init__(self) -> None:
@@ -39,6 +43,11 @@ class LocalPending:
         with self._lock:
             self._pending.discard(stream_id)
 
+    def take(self, limit: int) -> list[str]:
+        with self._lock:
+            taken = [self._pending.pop() for _ in range(min(limit, len(self._pending)))]
+        return taken
+
 
 class RedisPending:
     def __init__(self, client: redis.Redis, ttl_seconds: int = 30) -> None:
@@ -54,3 +63,8 @@ class RedisPending:
 
     def release(self, stream_id: str) -> None:
         self.client.delete(self._key(stream_id))
+
+    def take(self, limit: int) -> list[str]:
+        # Finding claims would mean scanning keys on every run: with Redis, runs are spread
+        # over worker processes and threads instead, each folding the stream it was sent.
+        return []

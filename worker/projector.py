@@ -1,42 +1,56 @@
-"""One projection run for one stream: read after the checkpoint, fold, write rows and checkpoint
+"""Projection runs: read after each stream's checkpoint and fold, then write rows and checkpoints
 in ONE transaction, and only after commit publish the change.
 
 A run is idempotent: it starts from the committed checkpoint, so a killed run, a retried or
 duplicated message, or a sweep that races a message, can never apply an event twice or skip one.
+Reading and folding happen before the write transaction, so that on SQLite, whose single writer
+the API's appends also wait for, the lock is held only while rows are written. The write then
+checks that each checkpoint is still the one the fold started from (another worker process may
+have moved it meanwhile); a stream whose checkpoint moved is read and folded again.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from events.database import is_postgres, write_transaction
+from events.database import fetch_rows, is_postgres, write_transaction
+from events.recorder import StoredEvent
 from events.sql import SqlRecorder, now_micros
 from projections.registry import Projection, projection_for
 from projections.tables import checkpoints, snapshots
 from projections.upsert import upsert
 from worker.actors import UnknownStream
+from worker.fold_cache import Cached, FoldCache
 from worker.pending import PendingStreams
 from worker.publish import Publisher
 
 log = logging.getLogger(__name__)
 
-BATCH = 5_000  # events folded per transaction
+BATCH = 5_000  # events folded per stream and transaction
+GROUP = 64  # streams folded in one transaction at most
 SNAPSHOT_EVERY = 2_000  # events between stored snapshots of a stream's fold state
+ATTEMPTS = 5  # folds of one stream whose checkpoint keeps moving, before giving up
+
+Stream = tuple[str, Projection, str]  # stream id, its projection, the key inside its family
 
 
 @dataclass
-class _Cached:
-    version: int
+class _Folded:
+    stream: Stream
+    checkpoint: int  # where the fold started
+    cached: Cached
     state: Any
-    snapshot_version: int
-    published: dict[str, Any] | None
+    events: list[StoredEvent]
+
+
+class CheckpointMoved(Exception):
+    """A stream kept being projected elsewhere while this worker folded it."""
 
 
 class Projector:
@@ -51,76 +65,169 @@ class Projector:
         self.recorder = SqlRecorder(engine)
         self.publisher = publisher
         self.pending = pending
-        self._cache: OrderedDict[str, _Cached] = OrderedDict()
-        self._cache_size = cache_streams
+        self.cache = FoldCache(cache_streams)
         self._lock = threading.Lock()
+        self._running: dict[str, threading.Event] = {}  # streams a thread here is folding
         self.runs = 0
         self.events_folded = 0
 
     def project(self, stream_id: str, publish: bool = True) -> int:
-        """Bring one stream's projection up to its head. Returns the events folded."""
-        found = projection_for(stream_id)
-        if found is None:
-            raise UnknownStream(stream_id)
-        projection, key = found
+        """Bring one stream's projection up to its head. Returns its events folded.
+
+        Streams that appends have claimed meanwhile (their messages are queued here, not yet
+        started) join the run: one transaction for many streams costs little more than one for
+        one, and on SQLite, where every transaction queues behind the single writer, the
+        transactions saved are what keeps ingest fast under load. Their own messages, when
+        they come, find nothing left to fold. A stream another thread here is folding is
+        waited for, not folded twice.
+        """
+        stream = _stream(stream_id)
         if self.pending is not None:
             try:
                 self.pending.release(stream_id)
             except Exception as exc:  # a claim left behind expires; the sweep covers the rest
-                log.debug("could not release pending claim of %s: %s", stream_id, exc)
-        total = 0
+                log.debug("could not release the pending claim of %s: %s", stream_id, exc)
         while True:
-            folded = self._run(stream_id, projection, key, publish)
-            total += folded
-            if folded < BATCH:
-                return total
-
-    def _run(self, stream_id: str, projection: Projection, key: str, publish: bool) -> int:
-        try:
-            with write_transaction(self.engine) as conn:
-                _lock_stream(conn, stream_id)
-                checkpoint = _checkpoint(conn, stream_id)
-                new_events = self.recorder.read_stream(stream_id, checkpoint, BATCH, conn)
-                if not new_events:
-                    return 0
-                cached = self._take(stream_id, checkpoint)
-                if cached is None:
-                    cached = self._restore(conn, projection, key, stream_id, checkpoint)
-                state = cached.state
-                for event in new_events:
-                    state = projection.fold(state, event)
-                document = projection.write(conn, state)
-                version = new_events[-1].version
-                upsert(conn, checkpoints, [{"stream_id": stream_id, "version": version,
-                                            "updated_at": now_micros()}], ["stream_id"])
-                if version - cached.snapshot_version >= SNAPSHOT_EVERY or len(new_events) >= BATCH:
-                    upsert(conn, snapshots, [{"stream_id": stream_id, "version": version,
-                                              "state": projection.dump(state)}], ["stream_id"])
-                    cached.snapshot_version = version
-        except BaseException:
-            # The state may hold a half-applied batch: forget it, the next run restores.
             with self._lock:
-                self._cache.pop(stream_id, None)
-            raise
-        alerts = projection.take_alerts(state)
+                running = self._running.get(stream_id)
+                if running is None:
+                    group = [stream, *self._claimed(stream_id)]
+                    finished = threading.Event()
+                    self._running.update((item[0], finished) for item in group)
+            if running is None:
+                break
+            running.wait()  # then fold what that run did not see
+        try:
+            return self._run_group(group, publish).get(stream_id, 0)
+        finally:
+            with self._lock:
+                for item in group:
+                    self._running.pop(item[0], None)
+            finished.set()
+
+    def _claimed(self, asked_for: str) -> list[Stream]:
+        """Streams with queued messages that no thread here is folding (claims released)."""
+        if self.pending is None:
+            return []
+        try:
+            taken = self.pending.take(GROUP - 1)
+        except Exception as exc:
+            log.debug("could not take pending claims: %s", exc)
+            return []
+        # A taken stream that is running here, or unknown, keeps its queued message for later.
+        return [_stream(s) for s in sorted(set(taken)) if s != asked_for
+                and s not in self._running and projection_for(s) is not None]
+
+    def _run_group(self, group: list[Stream], publish: bool) -> dict[str, int]:
+        """Fold every stream of the group up to its head; a failing stream fails alone."""
+        totals = dict.fromkeys((item[0] for item in group), 0)
+        todo, attempts = list(group), 0
+        while todo:
+            attempts += 1
+            try:
+                folded, moved = self._run(todo, publish)
+            except Exception:
+                if len(todo) == 1:
+                    raise
+                folded, moved = self._run_each(todo, group[0], publish)
+            for stream_id, count in folded.items():
+                totals[stream_id] += count
+            if moved and attempts >= ATTEMPTS:
+                raise CheckpointMoved(", ".join(sorted(moved)))
+            todo = [item for item in todo
+                    if item[0] in moved or folded.get(item[0], 0) >= BATCH]
+        return totals
+
+    def _run_each(self, todo: list[Stream], asked_for: Stream,
+                  publish: bool) -> tuple[dict[str, int], set[str]]:
+        # One stream took the group's transaction down with it: run each alone, so that only
+        # the failing one fails (and the message that asked for it is retried).
+        folded: dict[str, int] = {}
+        moved: set[str] = set()
+        for item in todo:
+            try:
+                one, one_moved = self._run([item], publish)
+            except Exception as exc:
+                if item is asked_for:
+                    raise
+                # Its claim is released: a later append, or the sweep, comes back to it.
+                log.warning("projection of %s failed: %s", item[0], exc)
+                continue
+            folded.update(one)
+            moved |= one_moved
+        return folded, moved
+
+    def _run(self, group: list[Stream], publish: bool) -> tuple[dict[str, int], set[str]]:
+        """One pass: fold each stream's next events, write them all in one transaction."""
+        with self.engine.connect() as conn:
+            work = [f for f in (self._fold(conn, stream) for stream in group) if f is not None]
+        if not work:
+            return {}, set()
+        written: list[tuple[_Folded, dict[str, Any] | None]] = []
+        moved: set[str] = set()
+        with write_transaction(self.engine) as conn:
+            for item in work:  # in stream order: advisory locks never wait on each other
+                _lock_stream(conn, item.stream[0])
+            for item in work:
+                if _checkpoint(conn, item.stream[0]) != item.checkpoint:
+                    moved.add(item.stream[0])
+                    continue
+                written.append((item, self._write(conn, item)))
+        for item, document in written:
+            self._finish(item, document, publish)
+        return {item.stream[0]: len(item.events) for item, _ in written}, moved
+
+    def _fold(self, conn: Connection, stream: Stream) -> _Folded | None:
+        stream_id, projection, key = stream
+        checkpoint = _checkpoint(conn, stream_id)
+        new_events = self.recorder.read_stream(stream_id, checkpoint, BATCH, conn)
+        if not new_events:
+            return None
+        # Taken out of the cache: a fold that is not written must not be found there again.
+        cached = self.cache.take(stream_id, checkpoint)
+        if cached is None:
+            cached = self._restore(conn, projection, key, stream_id, checkpoint)
+        state = cached.state
+        fold = projection.fold
+        for event in new_events:
+            state = fold(state, event)
+        return _Folded(stream, checkpoint, cached, state, new_events)
+
+    def _write(self, conn: Connection, item: _Folded) -> dict[str, Any] | None:
+        stream_id, projection, _ = item.stream
+        document = projection.write(conn, item.state)
+        version = item.events[-1].version
+        upsert(conn, checkpoints, [{"stream_id": stream_id, "version": version,
+                                    "updated_at": now_micros()}], ["stream_id"])
+        if version - item.cached.snapshot_version >= SNAPSHOT_EVERY or len(item.events) >= BATCH:
+            upsert(conn, snapshots, [{"stream_id": stream_id, "version": version,
+                                      "state": projection.dump(item.state)}], ["stream_id"])
+            item.cached.snapshot_version = version
+        return document
+
+    def _finish(self, item: _Folded, document: dict[str, Any] | None, publish: bool) -> None:
+        """After commit: keep the state for the next run and publish what changed."""
+        stream_id, projection, _ = item.stream
+        cached = item.cached
+        alerts = projection.take_alerts(item.state)
         previous = cached.published
-        cached.state, cached.version = state, version
+        cached.state, cached.version = item.state, item.events[-1].version
         if document is not None:
             cached.published = document["metrics"]
-        self._keep(stream_id, cached)
+        self.cache.keep(stream_id, cached)
         self.runs += 1
-        self.events_folded += len(new_events)
+        self.events_folded += len(item.events)
         if publish and self.publisher is not None and document is not None:
             changed = [k for k, v in document["metrics"].items()
                        if previous is None or previous.get(k) != v]
             self.publisher.publish({
-                "type": "update", "session_id": document["session_id"], "version": version,
-                "document": document, "changed": changed, "alerts": alerts,
+                "type": "update", "session_id": document["session_id"],
+                "version": cached.version, "document": document, "changed": changed,
+                "alerts": alerts,
             })
-        return len(new_events)
 
     def _restore(self, conn: Connection, projection: Projection, key: str, stream_id: str,
-                 checkpoint: int) -> _Cached:
+                 checkpoint: int) -> Cached:
         """Fold state at the checkpoint: the stored snapshot plus the events after it."""
         state, since = projection.new(key), 0
         row = conn.execute(
@@ -138,29 +245,23 @@ class Projector:
                 state = projection.fold(state, event)
             since = page[-1].version
         projection.take_alerts(state)  # raised when first folded; not news now
-        return _Cached(checkpoint, state, row.version if row is not None else 0, None)
+        return Cached(checkpoint, state, row.version if row is not None else 0, None)
 
-    def _take(self, stream_id: str, checkpoint: int) -> _Cached | None:
-        with self._lock:
-            cached = self._cache.pop(stream_id, None)
-        # Another worker process may have moved the stream on since we cached it.
-        return cached if cached is not None and cached.version == checkpoint else None
 
-    def _keep(self, stream_id: str, cached: _Cached) -> None:
-        with self._lock:
-            self._cache[stream_id] = cached
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+def _stream(stream_id: str) -> Stream:
+    found = projection_for(stream_id)
+    if found is None:
+        raise UnknownStream(stream_id)
+    return stream_id, found[0], found[1]
 
 
 def _lock_stream(conn: Connection, stream_id: str) -> None:
-    """Two workers never fold one stream at once. SQLite: BEGIN IMMEDIATE already serialises."""
+    """Two workers never write one stream at once. SQLite: BEGIN IMMEDIATE already serialises."""
     if is_postgres(conn):
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": stream_id})
 
 
 def _checkpoint(conn: Connection, stream_id: str) -> int:
-    value = conn.execute(
-        sa.select(checkpoints.c.version).where(checkpoints.c.stream_id == stream_id)
-    ).scalar()
-    return int(value or 0)
+    rows = fetch_rows(conn, "SELECT version FROM projection_checkpoints WHERE stream_id = {p}",
+                      (stream_id,))
+    return int(rows[0][0]) if rows else 0
