@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,8 +69,24 @@ class Projector:
         self.cache = FoldCache(cache_streams)
         self._lock = threading.Lock()
         self._running: dict[str, threading.Event] = {}  # streams a thread here is folding
+        self._taken: Counter[str] = Counter()  # claims runs took along: messages to skip
         self.runs = 0
         self.events_folded = 0
+
+    def stream_moved(self, stream_id: str) -> int:
+        """A "stream moved" message: project the stream, unless a run here took its claim.
+
+        Such a run read the stream after the append that sent this message. (If messages of
+        one stream arrive out of order, the one skipped may be the later one; the other still
+        runs after both appends, and reads them both.)
+        """
+        with self._lock:
+            if self._taken[stream_id] > 0:
+                self._taken[stream_id] -= 1
+                if not self._taken[stream_id]:
+                    del self._taken[stream_id]
+                return 0
+        return self.project(stream_id)
 
     def project(self, stream_id: str, publish: bool = True) -> int:
         """Bring one stream's projection up to its head. Returns its events folded.
@@ -115,8 +132,10 @@ class Projector:
             log.debug("could not take pending claims: %s", exc)
             return []
         # A taken stream that is running here, or unknown, keeps its queued message for later.
-        return [_stream(s) for s in sorted(set(taken)) if s != asked_for
-                and s not in self._running and projection_for(s) is not None]
+        joining = [_stream(s) for s in sorted(set(taken)) if s != asked_for
+                   and s not in self._running and projection_for(s) is not None]
+        self._taken.update(item[0] for item in joining)
+        return joining
 
     def _run_group(self, group: list[Stream], publish: bool) -> dict[str, int]:
         """Fold every stream of the group up to its head; a failing stream fails alone."""

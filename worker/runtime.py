@@ -48,7 +48,7 @@ def build_worker_parts(engine: Engine, redis_url: str | None) -> WorkerParts:
     else:
         publisher, pending = RedisPublisher(client), RedisPending(client)
     projector = Projector(engine, publisher, pending)
-    actor = declare_project_stream(broker, projector.project)
+    actor = declare_project_stream(broker, projector.stream_moved)
     return WorkerParts(broker, actor, pending, StreamDispatcher(actor, pending), projector,
                        publisher, hub, client)
 
