@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -46,6 +47,11 @@ _COLUMNS = (
 )
 
 
+def _cursor(conn: Connection) -> Any:
+    """The DBAPI cursor under a SQLAlchemy connection, for the hot paths (see _insert)."""
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
 def now_micros() -> int:
     return time.time_ns() // 1000
 
@@ -80,7 +86,7 @@ class SqlRecorder:
             try:
                 with write_transaction(self.engine) as conn:
                     return self._append(conn, new_events, look_up)
-            except (IntegrityError, psycopg.IntegrityError):
+            except (IntegrityError, psycopg.IntegrityError, sqlite3.IntegrityError):
                 # A stored event_id (or, on PostgreSQL, one a concurrent request stored after
                 # we looked): the next attempt finds it as a duplicate or a conflict.
                 look_up = True
@@ -133,7 +139,7 @@ class SqlRecorder:
                 positions[index] = position
             for row in rows:
                 moved[row[2]] = row[3]
-            conn.exec_driver_sql(
+            _cursor(conn).executemany(
                 _UPDATE_HEADS_PG if is_postgres(conn) else _UPDATE_HEADS_SQLITE,
                 [(head, recorded_at, sid) for sid, head in moved.items()])
         for index, first in repeats.items():
@@ -156,7 +162,7 @@ class SqlRecorder:
         """
         if is_postgres(conn):
             # psycopg pipelines executemany and returns each row's position, in order.
-            cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            cursor = _cursor(conn)
             cursor.executemany(_INSERT_RETURNING_PG, [tuple(row[1:]) for row in rows],
                                returning=True)
             positions = []
@@ -165,12 +171,12 @@ class SqlRecorder:
                 if not cursor.nextset():
                     break
             return positions
-        else:
-            last = conn.exec_driver_sql("SELECT max(position) FROM events").scalar() or 0
-            positions = list(range(last + 1, last + 1 + len(rows)))
+        cursor = _cursor(conn)
+        last = cursor.execute("SELECT max(position) FROM events").fetchone()[0] or 0
+        positions = list(range(last + 1, last + 1 + len(rows)))
         for position, row in zip(positions, rows, strict=True):
             row[0] = position
-        conn.exec_driver_sql(_INSERT_SQLITE, [tuple(row) for row in rows])
+        cursor.executemany(_INSERT_SQLITE, rows)
         return positions
 
     def _lock_heads(self, conn: Connection, stream_ids: list[str]) -> dict[str, int]:
@@ -191,7 +197,9 @@ class SqlRecorder:
                    "ON CONFLICT (stream_id) DO UPDATE SET stream_id = excluded.stream_id "
                    "RETURNING stream_id, version")
             params = tuple(v for sid in chunk for v in (sid, now))
-            heads.update((sid, version) for sid, version in conn.exec_driver_sql(sql, params))
+            cursor = _cursor(conn)
+            cursor.execute(sql, params)
+            heads.update((sid, version) for sid, version in cursor.fetchall())
         return heads
 
     def _find_stored(self, conn: Connection, event_ids: list[str]) -> dict[str, StoredEvent]:
