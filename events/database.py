@@ -89,6 +89,11 @@ def is_postgres(conn_or_engine: Connection | Engine) -> bool:
     return conn_or_engine.dialect.name == "postgresql"
 
 
+def dbapi_cursor(conn: Connection) -> Any:
+    """The driver's cursor under a SQLAlchemy connection (same transaction), for hot paths."""
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
 def fetch_rows(conn: Connection, sql: str, params: Sequence[Any]) -> list[Any]:
     """Run one query through the driver and return its rows as tuples.
 
@@ -96,7 +101,7 @@ def fetch_rows(conn: Connection, sql: str, params: Sequence[Any]) -> list[Any]:
     than a small query itself. Write placeholders as {p}: they become ? or %s.
     """
     postgres = conn.dialect.name == "postgresql"
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = dbapi_cursor(conn)
     try:
         cursor.execute(sql.format(p="%s" if postgres else "?"), params)
         return list(cursor.fetchall())

@@ -14,7 +14,13 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from events.catalogue import CATALOGUE
-from events.database import fetch_rows, is_postgres, read_transaction, write_transaction
+from events.database import (
+    dbapi_cursor,
+    fetch_rows,
+    is_postgres,
+    read_transaction,
+    write_transaction,
+)
 from events.recorder import (
     AppendResult,
     ConcurrencyConflict,
@@ -45,11 +51,6 @@ _COLUMNS = (
     events.c.schema_version, events.c.data, events.c.metadata, events.c.occurred_at,
     events.c.recorded_at,
 )
-
-
-def _cursor(conn: Connection) -> Any:
-    """The DBAPI cursor under a SQLAlchemy connection, for the hot paths (see _insert)."""
-    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
 
 def now_micros() -> int:
@@ -139,7 +140,7 @@ class SqlRecorder:
                 positions[index] = position
             for row in rows:
                 moved[row[2]] = row[3]
-            _cursor(conn).executemany(
+            dbapi_cursor(conn).executemany(
                 _UPDATE_HEADS_PG if is_postgres(conn) else _UPDATE_HEADS_SQLITE,
                 [(head, recorded_at, sid) for sid, head in moved.items()])
         for index, first in repeats.items():
@@ -162,7 +163,7 @@ class SqlRecorder:
         """
         if is_postgres(conn):
             # psycopg pipelines executemany and returns each row's position, in order.
-            cursor = _cursor(conn)
+            cursor = dbapi_cursor(conn)
             cursor.executemany(_INSERT_RETURNING_PG, [tuple(row[1:]) for row in rows],
                                returning=True)
             positions = []
@@ -171,7 +172,7 @@ class SqlRecorder:
                 if not cursor.nextset():
                     break
             return positions
-        cursor = _cursor(conn)
+        cursor = dbapi_cursor(conn)
         last = cursor.execute("SELECT max(position) FROM events").fetchone()[0] or 0
         positions = list(range(last + 1, last + 1 + len(rows)))
         for position, row in zip(positions, rows, strict=True):
@@ -197,7 +198,7 @@ class SqlRecorder:
                    "ON CONFLICT (stream_id) DO UPDATE SET stream_id = excluded.stream_id "
                    "RETURNING stream_id, version")
             params = tuple(v for sid in chunk for v in (sid, now))
-            cursor = _cursor(conn)
+            cursor = dbapi_cursor(conn)
             cursor.execute(sql, params)
             heads.update((sid, version) for sid, version in cursor.fetchall())
         return heads

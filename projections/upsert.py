@@ -15,6 +15,8 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from events.database import dbapi_cursor
+
 _statements: dict[tuple[Any, ...], tuple[str, tuple[bool, ...]]] = {}
 
 
@@ -49,7 +51,7 @@ def _execute(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
               for name, j in zip(columns, is_json, strict=True))
         for row in rows
     ]
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = dbapi_cursor(conn)
     try:
         if len(params) == 1:
             cursor.execute(sql, params[0])
