@@ -78,7 +78,9 @@ class Projector:
 
         Such a run read the stream after the append that sent this message. (If messages of
         one stream arrive out of order, the one skipped may be the later one; the other still
-        runs after both appends, and reads them both.)
+        runs after both appends, and reads them both.) Checking for that and releasing the
+        claim happen under the lock that runs take claims under, so that a claim is either
+        taken along by a run or released by its message, never both.
         """
         with self._lock:
             if self._taken[stream_id] > 0:
@@ -86,9 +88,17 @@ class Projector:
                 if not self._taken[stream_id]:
                     del self._taken[stream_id]
                 return 0
-        return self.project(stream_id)
+            self._release(stream_id)
+        return self.project(stream_id, release=False)
 
-    def project(self, stream_id: str, publish: bool = True) -> int:
+    def _release(self, stream_id: str) -> None:
+        if self.pending is not None:
+            try:
+                self.pending.release(stream_id)
+            except Exception as exc:  # a claim left behind expires; the sweep covers the rest
+                log.debug("could not release the pending claim of %s: %s", stream_id, exc)
+
+    def project(self, stream_id: str, publish: bool = True, release: bool = True) -> int:
         """Bring one stream's projection up to its head. Returns its events folded.
 
         Streams that appends have claimed meanwhile (their messages are queued here, not yet
@@ -99,11 +109,9 @@ class Projector:
         waited for, not folded twice.
         """
         stream = _stream(stream_id)
-        if self.pending is not None:
-            try:
-                self.pending.release(stream_id)
-            except Exception as exc:  # a claim left behind expires; the sweep covers the rest
-                log.debug("could not release the pending claim of %s: %s", stream_id, exc)
+        if release:
+            with self._lock:
+                self._release(stream_id)
         while True:
             with self._lock:
                 running = self._running.get(stream_id)

@@ -19,6 +19,7 @@ from projections.tables import PROJECTION_TABLES, checkpoints, session_document,
 from tests.builders import FAR_FUTURE_NOW, Broadcast, event
 from tests.strategies import broadcasts
 from worker import projector as projector_module
+from worker.pending import LocalPending
 from worker.projector import Projector
 from worker.rebuild import rebuild
 
@@ -127,3 +128,49 @@ def test_checkpoints_follow_the_stream_head(engine: Engine) -> None:
     assert projector.project("session-s-1") == 0  # a duplicate message finds nothing to do
     with engine.connect() as conn:
         assert conn.execute(sa.select(checkpoints.c.version)).scalar() == 2
+
+
+def test_a_run_takes_claimed_streams_along_and_their_messages_fold_nothing_twice(
+    engine: Engine,
+) -> None:
+    recorder = SqlRecorder(engine)
+    pending = LocalPending()
+    projector = Projector(engine, pending=pending)
+    casts = {sid: Broadcast(sid).start(0) for sid in ("g-1", "g-2", "g-3")}
+    for cast in casts.values():
+        recorder.append(to_new(cast.events))
+        assert pending.claim(f"session-{cast.session_id}")  # as the append's dispatcher does
+
+    assert projector.stream_moved("session-g-1") == 1  # and g-2, g-3 along with it
+    assert projector.events_folded == 3
+    assert projector.stream_moved("session-g-2") == 0  # its message: already folded, skipped
+
+    # A later append claims g-3 again while g-3's first message is still queued: one of the
+    # two messages is skipped, the other folds the new event.
+    later = Broadcast("g-3").join(5, "v-1")
+    recorder.append(to_new(later.events))
+    assert pending.claim("session-g-3")
+    folded = projector.stream_moved("session-g-3") + projector.stream_moved("session-g-3")
+    assert folded == 1
+    casts["g-3"].events += later.events
+    for sid, cast in casts.items():
+        assert stored_body(engine, sid) == expected_document(cast)
+
+
+def test_a_message_that_started_before_its_claim_was_taken_does_not_skip_a_later_one(
+    engine: Engine,
+) -> None:
+    recorder = SqlRecorder(engine)
+    pending = LocalPending()
+    projector = Projector(engine, pending=pending)
+    first = Broadcast("r-1").start(0)
+    recorder.append(to_new(first.events))
+    assert pending.claim("session-r-1")
+    projector.stream_moved("session-r-1")  # releases its own claim: nothing left to take
+    assert pending.take(10) == []
+    later = Broadcast("r-1").join(3, "v-1")
+    recorder.append(to_new(later.events))
+    assert pending.claim("session-r-1")
+    assert projector.stream_moved("session-r-1") == 1
+    first.events += later.events
+    assert stored_body(engine, "r-1") == expected_document(first)
