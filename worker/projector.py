@@ -3,10 +3,11 @@ in ONE transaction, and only after commit publish the change.
 
 A run is idempotent: it starts from the committed checkpoint, so a killed run, a retried or
 duplicated message, or a sweep that races a message, can never apply an event twice or skip one.
-Reading and folding happen before the write transaction, so that on SQLite, whose single writer
-the API's appends also wait for, the lock is held only while rows are written. The write then
-checks that each checkpoint is still the one the fold started from (another worker process may
-have moved it meanwhile); a stream whose checkpoint moved is read and folded again.
+On SQLite, reading and folding happen before the write transaction, so that the single writer
+lock, which the API's appends also wait for, is held only while rows are written; the write
+then checks that each checkpoint is still the one the fold started from (another process may
+have moved it meanwhile), and a stream whose checkpoint moved is read and folded again. On
+PostgreSQL, a run locks its streams first and does everything in one transaction.
 """
 
 from __future__ import annotations
@@ -186,20 +187,30 @@ class Projector:
 
     def _run(self, group: list[Stream], publish: bool) -> tuple[dict[str, int], set[str]]:
         """One pass: fold each stream's next events, write them all in one transaction."""
-        with self.engine.connect() as conn:
-            work = [f for f in (self._fold(conn, stream) for stream in group) if f is not None]
-        if not work:
-            return {}, set()
         written: list[tuple[_Folded, dict[str, Any] | None]] = []
         moved: set[str] = set()
-        with write_transaction(self.engine) as conn:
-            for item in work:  # in stream order: advisory locks never wait on each other
-                _lock_stream(conn, item.stream[0])
-            for item in work:
-                if _checkpoint(conn, item.stream[0]) != item.checkpoint:
-                    moved.add(item.stream[0])
-                    continue
-                written.append((item, self._write(conn, item)))
+        if is_postgres(self.engine):
+            # Row locks let other writers on: lock the streams (in stream order, so two runs
+            # never wait on each other), then read, fold and write in the same transaction.
+            with write_transaction(self.engine) as conn:
+                for stream in group:
+                    _lock_stream(conn, stream[0])
+                for stream in group:
+                    item = self._fold(conn, stream)
+                    if item is not None:
+                        written.append((item, self._write(conn, item)))
+        else:
+            # One writer at a time: fold first, and hold the lock only to check and write.
+            with self.engine.connect() as conn:
+                work = [f for f in (self._fold(conn, s) for s in group) if f is not None]
+            if not work:
+                return {}, set()
+            with write_transaction(self.engine) as conn:
+                for item in work:
+                    if _checkpoint(conn, item.stream[0]) != item.checkpoint:
+                        moved.add(item.stream[0])  # another process wrote it meanwhile
+                        continue
+                    written.append((item, self._write(conn, item)))
         for item, document in written:
             self._finish(item, document, publish)
         return {item.stream[0]: len(item.events) for item, _ in written}, moved
@@ -283,9 +294,8 @@ def _stream(stream_id: str) -> Stream:
 
 
 def _lock_stream(conn: Connection, stream_id: str) -> None:
-    """Two workers never write one stream at once. SQLite: BEGIN IMMEDIATE already serialises."""
-    if is_postgres(conn):
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": stream_id})
+    """Two workers never fold one stream at once (PostgreSQL)."""
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": stream_id})
 
 
 def _checkpoint(conn: Connection, stream_id: str) -> int:
