@@ -193,8 +193,8 @@ class Projector:
             # Row locks let other writers on: lock the streams (in stream order, so two runs
             # never wait on each other), then read, fold and write in the same transaction.
             with write_transaction(self.engine) as conn:
-                for stream in group:
-                    _lock_stream(conn, stream[0])
+                for stream_id in sorted(item[0] for item in group):
+                    _lock_stream(conn, stream_id)
                 for stream in group:
                     item = self._fold(conn, stream)
                     if item is not None:
