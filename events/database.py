@@ -11,6 +11,8 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from events.checkpoints import WalCheckpointer, checkpointer_for
+
 
 def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
@@ -31,6 +33,8 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     engine = sa.create_engine(url, **options)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _configure_sqlite)
+        if _checkpointable(engine):
+            sa.event.listen(engine, "connect", _leave_checkpoints_to_thread)
     return engine
 
 
@@ -58,6 +62,22 @@ def _writer_lock(engine: Engine) -> threading.Lock:
         return _sqlite_writers.setdefault(key, threading.Lock())
 
 
+def _checkpointable(engine: Engine) -> bool:
+    path = engine.url.database or ""
+    return path not in ("", ":memory:") and not path.startswith("file:")
+
+
+def _leave_checkpoints_to_thread(dbapi_connection: Any, _record: Any) -> None:
+    # Checkpoints happen on a thread of their own (events/checkpoints.py), not inside commits.
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+
+def _checkpointer(engine: Engine) -> WalCheckpointer | None:
+    if not _checkpointable(engine):
+        return None
+    return checkpointer_for(engine.url.database or "", _writer_lock(engine))
+
+
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """One transaction that will write: serialised up front on SQLite, row-locked on PostgreSQL.
@@ -74,6 +94,8 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         if sqlite:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         yield conn
+    if sqlite and (checkpointer := _checkpointer(engine)) is not None:
+        checkpointer.committed()
 
 
 @contextmanager
