@@ -21,6 +21,7 @@ from events.database import (
     read_transaction,
     write_transaction,
 )
+from events.recent import RecentEvents
 from events.recorder import (
     AppendResult,
     ConcurrencyConflict,
@@ -69,11 +70,28 @@ def to_stored(row: Sequence[Any]) -> StoredEvent:
                        occ, rec)
 
 
+def _stored_from_rows(rows: list[list[Any]], row_index: list[int],
+                      new_events: Sequence[NewEvent]) -> list[StoredEvent]:
+    """The inserted rows as a read would return them, without the JSON round trip."""
+    stored = []
+    for row, index in zip(rows, row_index, strict=True):
+        position, event_id, stream_id, version, type_, schema_version, _, _, occ, rec = row
+        event = new_events[index]
+        data = event.data
+        if schema_version != _CURRENT_VERSION.get(type_, schema_version):
+            data, schema_version = upcast(type_, schema_version, data)
+        stored.append(StoredEvent(position, event_id, stream_id, version, type_, schema_version,
+                                  data, event.metadata, occ, rec))
+    return stored
+
+
 class SqlRecorder:
     """Appends and reads events through SQLAlchemy Core, in as few statements as possible."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, recent: RecentEvents | None = None) -> None:
         self.engine = engine
+        # Shared with this process's in-process worker (embedded default only).
+        self.recent = recent
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -86,7 +104,10 @@ class SqlRecorder:
         for attempt in range(3):
             try:
                 with write_transaction(self.engine) as conn:
-                    return self._append(conn, new_events, look_up)
+                    result, rows, row_index = self._append(conn, new_events, look_up)
+                if self.recent is not None and rows:
+                    self.recent.add(_stored_from_rows(rows, row_index, new_events))
+                return result
             except (IntegrityError, psycopg.IntegrityError, sqlite3.IntegrityError):
                 # A stored event_id (or, on PostgreSQL, one a concurrent request stored after
                 # we looked): the next attempt finds it as a duplicate or a conflict.
@@ -96,7 +117,8 @@ class SqlRecorder:
         raise AssertionError("unreachable")
 
     def _append(self, conn: Connection, new_events: Sequence[NewEvent],
-                look_up: bool) -> AppendResult:
+                look_up: bool) -> tuple[AppendResult, list[list[Any]], list[int]]:
+        """The result, the rows inserted (driver parameters) and their events' indexes."""
         first_index: dict[str, int] = {}
         repeats: dict[int, int] = {}  # index -> index of the first occurrence in the batch
         for index, event in enumerate(new_events):
@@ -150,7 +172,7 @@ class SqlRecorder:
             duplicates=len(new_events) - len(rows),
             positions=[p for p in positions if p is not None],
             heads=moved,
-        )
+        ), rows, row_index
 
     def _insert(self, conn: Connection, rows: list[list[Any]]) -> list[int]:
         """Insert with positions chosen up front, as one driver-level executemany.
@@ -171,6 +193,8 @@ class SqlRecorder:
                 positions.append(cursor.fetchone()[0])
                 if not cursor.nextset():
                     break
+            for position, row in zip(positions, rows, strict=True):
+                row[0] = position
             return positions
         cursor = dbapi_cursor(conn)
         last = cursor.execute("SELECT max(position) FROM events").fetchone()[0] or 0
@@ -221,6 +245,10 @@ class SqlRecorder:
         limit: int | None = None,
         conn: Connection | None = None,
     ) -> list[StoredEvent]:
+        if self.recent is not None:
+            held = self.recent.read(stream_id, after_version, limit)
+            if held:
+                return held
         where = "stream_id = {p} AND version > {p} ORDER BY version"
         params: tuple[Any, ...] = (stream_id, after_version)
         if limit is not None:

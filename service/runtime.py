@@ -33,12 +33,13 @@ class Runtime:
 def build_runtime(settings: Settings) -> Runtime:
     """Builds, does not connect: the engine and Redis client connect on first use."""
     engine = create_engine(settings.database_url)
+    worker = build_worker_parts(engine, settings.redis_url, settings.embedded_pace_ms / 1000)
     return Runtime(
         settings=settings,
         engine=engine,
-        recorder=SqlRecorder(engine),
+        recorder=SqlRecorder(engine, worker.recent),
         tokens=TokenChecker(engine),
-        worker=build_worker_parts(engine, settings.redis_url),
+        worker=worker,
         # Validated now, at start: a bad scorecard file stops the process with a clear message.
         scorecards=load_scorecards(settings.scorecards_path),
     )

@@ -26,6 +26,9 @@ class Settings:
     sweep_seconds: float = 1.0
     # Redis broker idle poll cap: short, so an idle worker picks up a message quickly.
     worker_timeout_ms: int = 100
+    # Embedded default only: a stream-moved message waits until this long after the in-process
+    # worker's last run, so that under load one run folds many appends (see docs/architecture.md).
+    embedded_pace_ms: int = 100
     max_body_bytes: int = 10 * 1024 * 1024
     # Updates per second a feed client receives at most (coalesced beyond that).
     feed_max_rate: float = 10.0
@@ -50,6 +53,7 @@ class Settings:
             "scorecards_path": "LIVETALLY_SCORECARDS",
             "worker_threads": "LIVETALLY_WORKER_THREADS",
             "sweep_seconds": "LIVETALLY_SWEEP_SECONDS",
+            "embedded_pace_ms": "LIVETALLY_EMBEDDED_PACE_MS",
             "feed_max_rate": "LIVETALLY_FEED_MAX_RATE",
         }
         types = {f.name: f.type for f in fields(cls)}

@@ -10,6 +10,7 @@ import dramatiq
 import redis
 from sqlalchemy.engine import Engine
 
+from events.recent import RecentEvents
 from worker.actors import declare_project_stream
 from worker.broker import create_broker
 from worker.dispatch import StreamDispatcher
@@ -29,6 +30,8 @@ class WorkerParts:
     publisher: Publisher
     hub: LocalHub | None
     redis_client: redis.Redis | None
+    # Embedded default: events the API appended, shared with the in-process worker.
+    recent: RecentEvents | None = None
 
 
 def redis_client(url: str) -> redis.Redis:
@@ -36,7 +39,9 @@ def redis_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
 
 
-def build_worker_parts(engine: Engine, redis_url: str | None) -> WorkerParts:
+def build_worker_parts(engine: Engine, redis_url: str | None,
+                       embedded_pace: float = 0.0) -> WorkerParts:
+    """`embedded_pace`: the in-process worker's pace (see Projector.stream_moved)."""
     broker = create_broker(redis_url)
     client = redis_client(redis_url) if redis_url else None
     hub = None
@@ -47,10 +52,12 @@ def build_worker_parts(engine: Engine, redis_url: str | None) -> WorkerParts:
         publisher, pending = hub, LocalPending()
     else:
         publisher, pending = RedisPublisher(client), RedisPending(client)
-    projector = Projector(engine, publisher, pending)
+    recent = RecentEvents() if hub else None
+    projector = Projector(engine, publisher, pending, pace=embedded_pace if hub else 0.0,
+                          recent=recent)
     actor = declare_project_stream(broker, projector.stream_moved)
     return WorkerParts(broker, actor, pending, StreamDispatcher(actor, pending), projector,
-                       publisher, hub, client)
+                       publisher, hub, client, recent)
 
 
 class RunningWorker:

@@ -206,6 +206,7 @@ def test_a_client_that_never_reads_is_cut_off_and_costs_no_growing_memory(
         time.sleep(0.05)
     assert server.clients == 0, "the hopeless client was never closed"
     sock.close()
+    running.wait_projected("f-6", 1 + 160 * n)  # the start, then 4 events per viewer
 
     async def still_serves() -> None:  # other clients are unaffected
         async with connect(running.url(f"session=f-6&token={running.read}")) as ws:

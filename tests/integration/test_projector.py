@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -174,3 +176,32 @@ def test_a_message_that_started_before_its_claim_was_taken_does_not_skip_a_later
     assert projector.stream_moved("session-r-1") == 1
     first.events += later.events
     assert stored_body(engine, "r-1") == expected_document(first)
+
+
+def test_a_paced_message_waits_out_the_pace_and_one_run_folds_the_appends_meanwhile(
+    engine: Engine,
+) -> None:
+    recorder = SqlRecorder(engine)
+    pending = LocalPending()
+    projector = Projector(engine, pending=pending, pace=0.5)
+    cast = Broadcast("p-1").start(0)
+    recorder.append(to_new(cast.events))
+    assert pending.claim("session-p-1")
+    projector.stream_moved("session-p-1")  # ends a run: the next message waits
+    runs = projector.runs
+
+    later = Broadcast("p-1").join(1, "v-1")
+    recorder.append(to_new(later.events))
+    assert pending.claim("session-p-1")
+    started = time.monotonic()
+    message = threading.Thread(target=projector.stream_moved, args=("session-p-1",))
+    message.start()
+    time.sleep(0.1)
+    more = Broadcast("p-1").join(2, "v-2").leave(3, "v-1")
+    recorder.append(to_new(more.events))
+    assert not pending.claim("session-p-1")  # still claimed: this append sends no message
+    message.join()
+    assert time.monotonic() - started >= 0.4
+    assert projector.runs == runs + 1
+    cast.events += later.events + more.events
+    assert stored_body(engine, "p-1") == expected_document(cast)
