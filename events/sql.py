@@ -21,6 +21,7 @@ from events.database import (
     read_transaction,
     write_transaction,
 )
+from events.pg_append import append_in_one_statement, fits_one_statement
 from events.recent import RecentEvents
 from events.recorder import (
     AppendResult,
@@ -101,6 +102,11 @@ class SqlRecorder:
         # Optimistic first: most batches hold no repeat, so skip looking their ids up and let
         # the unique index on event_id say when one does; then look again, carefully.
         look_up = False
+        if self.recent is None and is_postgres(self.engine) and fits_one_statement(new_events):
+            try:
+                return append_in_one_statement(self.engine, new_events, now_micros())
+            except psycopg.IntegrityError:
+                look_up = True  # nothing was stored; the general path sorts it out
         for attempt in range(3):
             try:
                 with write_transaction(self.engine) as conn:

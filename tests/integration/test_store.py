@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -16,8 +17,12 @@ from events import (
     SqlRecorder,
     create_engine,
 )
+from events import sql as sql_module
+from events.recorder import AppendResult
 from events.upcasting import UPCASTERS
 from tests.builders import Broadcast, event
+from tests.conftest import fresh_postgres_url
+from tests.servers import PostgresServer
 
 NOW = 10**18
 
@@ -169,3 +174,43 @@ def test_session_and_person_events_go_to_their_streams() -> None:
         event("target.set", 0, {"period": "2026-11", "kpi": "gmv", "value": 5000}, person="p-1"),
     ]}, NOW)
     assert [e.stream_id for e in parsed] == ["session-s-9", "person-p-1"]
+
+
+def test_postgres_appends_plain_batches_in_one_statement_as_the_general_path_would(
+    postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(fresh_postgres_url(postgres))
+    recorder = SqlRecorder(engine)
+    used: list[AppendResult] = []
+    real = sql_module.append_in_one_statement
+    def spy(*args: Any) -> AppendResult:
+        result = real(*args)
+        used.append(result)  # only a statement that stored the batch counts
+        return result
+
+    monkeypatch.setattr(sql_module, "append_in_one_statement", spy)
+
+    def batches(prefix: str) -> list[AppendResult]:
+        return [recorder.append([new(f"{prefix}-a", 1), new(f"{prefix}-b", 2),
+                                 new(f"{prefix}-a", 3)]),
+                recorder.append([new(f"{prefix}-b", 4), new(f"{prefix}-c", 5),
+                                 new(f"{prefix}-a", 6), new(f"{prefix}-b", 7)])]
+
+    one = batches("session-one")
+    assert len(used) == 2
+    monkeypatch.setattr(sql_module, "fits_one_statement", lambda events: False)
+    general = batches("session-gen")
+    assert len(used) == 2
+
+    def shape(results: list[AppendResult], prefix: str) -> Any:
+        stored = [(e.stream_id.removeprefix(prefix), e.version, e.data["online"])
+                  for e in recorder.read_all(0, 100) if e.stream_id.startswith(prefix)]
+        heads = [{s.removeprefix(prefix): v for s, v in r.heads.items()} for r in results]
+        positions = [p for r in results for p in r.positions]
+        return stored, heads, [e.position for e in recorder.read_all(0, 100)
+                               if e.stream_id.startswith(prefix)] == positions
+
+    assert shape(one, "session-one") == shape(general, "session-gen")
+    assert shape(one, "session-one")[2] is True  # positions in request order
+    assert recorder.head("session-one-a") == 3 and recorder.head("session-one-b") == 3
+    engine.dispose()
