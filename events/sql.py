@@ -102,6 +102,8 @@ class SqlRecorder:
         # Optimistic first: most batches hold no repeat, so skip looking their ids up and let
         # the unique index on event_id say when one does; then look again, carefully.
         look_up = False
+        # (The one-statement path hands back no rows for the recent-events cache, so
+        # `livetally up` on a PostgreSQL URL, the one setup with both, takes the general path.)
         if self.recent is None and is_postgres(self.engine) and fits_one_statement(new_events):
             try:
                 return append_in_one_statement(self.engine, new_events, now_micros())
