@@ -40,7 +40,6 @@ IDLE_EXIT = 60.0
 class CheckpointStats:
     passive: int = 0
     restarts: int = 0
-    last_log_frames: int = 0
 
 
 class WalCheckpointer:
@@ -88,7 +87,6 @@ class WalCheckpointer:
     def checkpoint(self, conn: sqlite3.Connection) -> None:
         _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         self.stats.passive += 1
-        self.stats.last_log_frames = frames
         if frames > RESET_FRAMES:
             with self.writer_lock:
                 conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()

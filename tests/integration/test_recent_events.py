@@ -109,7 +109,6 @@ def test_folds_leave_the_events_they_are_given_unchanged() -> None:
     wire = [e for _, e in simulation(11, 2, 20, START)]
     events = [event for i in range(0, len(wire), 1000) for event in parse_body(
         orjson.loads(orjson.dumps({"events": wire[i:i + 1000]})), now_micros())]
-    recent = RecentEvents()
     stored = []
     versions: dict[str, int] = {}
     for position, event in enumerate(events, 1):
@@ -117,7 +116,6 @@ def test_folds_leave_the_events_they_are_given_unchanged() -> None:
         stored.append(StoredEvent(position, event.event_id, event.stream_id,
                                   versions[event.stream_id], event.type, event.schema_version,
                                   event.data, event.metadata, event.occurred_at, 0))
-    recent.add(stored)
     before = copy.deepcopy(stored)
     states: dict[str, object] = {}
     for one in stored:
