@@ -68,6 +68,7 @@ def api(host: str | None, port: int | None, workers: int, threads: int) -> None:
 def worker(threads: int | None) -> None:
     """Projection workers on Redis (production; needs LIVETALLY_REDIS_URL)."""
     from events import create_engine
+    from service.process import tune_garbage_collector
     from worker.runtime import RunningWorker, build_worker_parts
 
     settings = _settings(worker_threads=threads)
@@ -79,6 +80,7 @@ def worker(threads: int | None) -> None:
     running = RunningWorker(parts, engine, settings.worker_threads, settings.sweep_seconds,
                             settings.worker_timeout_ms)
     running.start()
+    tune_garbage_collector()
     click.echo(f"worker running: {settings.worker_threads} threads", err=True)
     _wait_for_signal()
     running.stop()
@@ -93,6 +95,7 @@ def feed(host: str | None, port: int | None) -> None:
 
     from events import create_engine
     from service.feed.server import run_feed
+    from service.process import tune_garbage_collector
     from service.tokens import TokenChecker
 
     settings = _settings(feed_host=host, feed_port=port)
@@ -100,6 +103,7 @@ def feed(host: str | None, port: int | None) -> None:
         raise click.UsageError("livetally feed needs LIVETALLY_REDIS_URL (the embedded default "
                                "runs its feed inside `livetally up`)")
     engine = create_engine(settings.database_url)
+    tune_garbage_collector()
     click.echo(f"feed on ws://{settings.feed_host}:{settings.feed_port}/feed", err=True)
     asyncio.run(run_feed(engine, TokenChecker(engine), settings.redis_url, settings.feed_host,
                          settings.feed_port, settings.feed_max_rate))

@@ -13,6 +13,7 @@ from waitress.server import create_server
 from service.app import create_app
 from service.feed.server import FeedServer, FeedThread
 from service.migrate import upgrade
+from service.process import tune_garbage_collector
 from service.runtime import Runtime, build_runtime
 from service.settings import Settings
 from service.tokens import count_tokens, create_token
@@ -68,6 +69,7 @@ def run_embedded(settings: Settings, demo: bool, demo_speed: float,
                  wait: Callable[[], None]) -> None:
     embedded = Embedded(settings)
     embedded.start()
+    tune_garbage_collector()
     out = sys.stdout
     print(f"livetally is up: API {embedded.api_url}/api/v1  feed {embedded.feed_url}  "
           f"(database {settings.database_url})", file=out)

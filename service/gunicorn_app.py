@@ -21,8 +21,11 @@ class _Gunicorn(BaseApplication):
 
     def load(self) -> Any:
         from service.app import create_app
+        from service.process import tune_garbage_collector
 
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        tune_garbage_collector()  # in the worker process: gunicorn loads the app after the fork
+        return app
 
 
 def run_gunicorn(settings: Settings, workers: int, threads: int) -> None:
