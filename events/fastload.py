@@ -22,8 +22,8 @@ from marshmallow.utils import missing
 Loader = Callable[[Any], dict[str, Any]]
 
 
-class _Fallback(Exception):
-    pass
+class Fallback(Exception):
+    """The flat function gives up: ask marshmallow."""
 
 
 def _pattern_of(field: fields.Field) -> re.Pattern[str] | None:
@@ -48,7 +48,7 @@ class _Writer:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.namespace: dict[str, Any] = {"_Fallback": _Fallback, "missing": missing,
+        self.namespace: dict[str, Any] = {"_Fallback": Fallback, "missing": missing,
                                           "ValidationError": ValidationError}
 
     def ref(self, value: Any) -> str:
@@ -105,8 +105,14 @@ def _validate(w: _Writer, check: Callable[[Any], Any], indent: str) -> None:
         w.fail_unless(f"{w.ref(check)}(v) is not False", indent)
 
 
-def _compile_fast(schema: Schema) -> Callable[[Any], dict[str, Any]]:
-    """The flat function for one schema: its loaded dict, or _Fallback (or ValidationError)."""
+def _compile_fast(schema: Schema, inline: dict[str, Schema] | None = None
+                  ) -> Callable[[Any], dict[str, Any]]:
+    """The flat function for one schema: its loaded dict, or Fallback (or ValidationError).
+
+    `inline` names Dict fields whose content is loaded with another schema on the way (the
+    envelope's `data`, with its type's schema): what `schema.load` and then that schema's load
+    of the field would give, in one call.
+    """
     w = _Writer()
     known = frozenset((f.data_key or name) for name, f in schema.load_fields.items())
     w.lines += ["def fast(raw):",
@@ -115,19 +121,35 @@ def _compile_fast(schema: Schema) -> Callable[[Any], dict[str, Any]]:
                 "    out = {}"]
     for name, field in schema.load_fields.items():
         key = field.data_key or name
-        w.lines += [f"    v = raw.get({key!r}, missing)", "    if v is missing:"]
         default = field.load_default
-        if field.required or default is missing:
-            w.lines.append("        raise _Fallback" if field.required else "        pass")
+        inner = (inline or {}).get(name)
+        if inner is not None:
+            w.lines += [f"    v = raw.get({key!r}, missing)",
+                        "    if type(v) is not dict: raise _Fallback",
+                        f"    out[{name!r}] = {w.ref(_compile_fast(inner))}(v)"]
+        elif field.required and not field.allow_none:
+            # Missing and null both fail: one test covers both.
+            w.lines += [f"    v = raw.get({key!r})", "    if v is None: raise _Fallback"]
+            _convert(w, field, key, "    ")
+            w.lines.append(f"    out[{name!r}] = v")
+        elif not field.required and default is None and field.allow_none:
+            # Missing and null both load as None.
+            w.lines += [f"    v = raw.get({key!r})", "    if v is not None:"]
+            _convert(w, field, key, "        ")
+            w.lines.append(f"    out[{name!r}] = v")
         else:
-            call = "()" if callable(default) else ""
-            w.lines.append(f"        out[{name!r}] = {w.ref(default)}{call}")
-        w.lines += ["    elif v is None:",
-                    f"        out[{name!r}] = None" if field.allow_none else
-                    "        raise _Fallback",
-                    "    else:"]
-        _convert(w, field, key, "        ")
-        w.lines.append(f"        out[{name!r}] = v")
+            w.lines += [f"    v = raw.get({key!r}, missing)", "    if v is missing:"]
+            if field.required or default is missing:
+                w.lines.append("        raise _Fallback" if field.required else "        pass")
+            else:
+                call = "()" if callable(default) else ""
+                w.lines.append(f"        out[{name!r}] = {w.ref(default)}{call}")
+            w.lines += ["    elif v is None:",
+                        f"        out[{name!r}] = None" if field.allow_none else
+                        "        raise _Fallback",
+                        "    else:"]
+            _convert(w, field, key, "        ")
+            w.lines.append(f"        out[{name!r}] = v")
     w.lines.append("    return out")
     exec("\n".join(w.lines), w.namespace)  # the source is built above, from the schema
     compiled: Callable[[Any], dict[str, Any]] = w.namespace["fast"]
@@ -142,7 +164,13 @@ def compile_loader(schema: Schema) -> Loader:
     def load(raw: Any) -> dict[str, Any]:
         try:
             return fast(raw)
-        except (_Fallback, ValidationError):
+        except (Fallback, ValidationError):
             return schema.load(raw)
 
     return load
+
+
+def compile_with_inline(schema: Schema, inline: dict[str, Schema]) -> Loader:
+    """The flat function alone, `inline` fields loaded on the way (see _compile_fast): it
+    raises Fallback (or ValidationError) where the caller must ask marshmallow itself."""
+    return _compile_fast(schema, inline)
