@@ -112,22 +112,32 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 # one flat call (events/fastload.py). Types with more to do (a default fine, dates kept as
 # text, period streams) always take the general path.
 _SPECIAL_TYPES = frozenset({"violation.recorded", "person.registered"})
-_fast_envelopes: dict[str, tuple[Loader, str, str, int]] = {}
+_fast_envelopes: dict[str, tuple[Loader, str, str, int] | None] = {}
+_UNSEEN = object()
 
 
 def _fast_envelope(event_type: Any) -> tuple[Loader, str, str, int] | None:
     if type(event_type) is not str:
         return None
-    found = _fast_envelopes.get(event_type)
-    if found is None:
-        entry = CATALOGUE.get(event_type)
-        if (entry is None or event_type not in INGESTIBLE_TYPES or event_type in _SPECIAL_TYPES
-                or entry.family == "period"):
-            return None
-        loader = compile_with_inline(EventEnvelopeSchema(), {"data": entry.schema()})
-        key = "session_id" if entry.family == "session" else "person_id"
-        found = _fast_envelopes[event_type] = (loader, key, f"{entry.family}-", entry.version)
-    return found
+    found = _fast_envelopes.get(event_type, _UNSEEN)
+    if found is not _UNSEEN:
+        return found  # type: ignore[return-value]
+    if event_type not in CATALOGUE:
+        return None  # not remembered: producers choose what they send as a type
+    compiled = _fast_envelopes[event_type] = _compile_fast_envelope(event_type)
+    return compiled
+
+
+def _compile_fast_envelope(event_type: str) -> tuple[Loader, str, str, int] | None:
+    entry = CATALOGUE.get(event_type)
+    if (entry is None or event_type not in INGESTIBLE_TYPES or event_type in _SPECIAL_TYPES
+            or entry.family == "period"):
+        return None
+    loader = compile_with_inline(EventEnvelopeSchema(), {"data": entry.schema()})
+    if loader is None:
+        return None
+    key = "session_id" if entry.family == "session" else "person_id"
+    return loader, key, f"{entry.family}-", entry.version
 
 
 def parse_event(raw: Any, now_us: int) -> NewEvent:

@@ -170,7 +170,10 @@ def compile_loader(schema: Schema) -> Loader:
     return load
 
 
-def compile_with_inline(schema: Schema, inline: dict[str, Schema]) -> Loader:
+def compile_with_inline(schema: Schema, inline: dict[str, Schema]) -> Loader | None:
     """The flat function alone, `inline` fields loaded on the way (see _compile_fast): it
-    raises Fallback (or ValidationError) where the caller must ask marshmallow itself."""
+    raises Fallback (or ValidationError) where the caller must ask marshmallow itself. None
+    when a schema has hooks, which only marshmallow's own load runs."""
+    if _hooked(schema) or any(_hooked(inner) for inner in inline.values()):
+        return None
     return _compile_fast(schema, inline)
