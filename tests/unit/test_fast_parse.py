@@ -97,3 +97,11 @@ def test_a_plain_event_takes_the_one_call_path(monkeypatch: pytest.MonkeyPatch) 
     event = parse_event(raw, NOW_US)
     assert (event.stream_id, event.data["amount_fen"], event.metadata) == (
         "session-s-1", 1990, {"source": "console"})
+
+
+def test_unknown_type_strings_are_not_remembered() -> None:
+    before = len(envelope._fast_envelopes)
+    for n in range(50):
+        with pytest.raises(ValidationError):
+            parse_event({"type": f"made.up.{n}"}, NOW_US)
+    assert len(envelope._fast_envelopes) == before
