@@ -45,17 +45,24 @@ def accepted(field: Any, value: Any) -> bool:
     return True
 
 
-@st.composite
-def raw_for(draw: st.DrawFn, schema: Schema) -> Any:
-    """Mostly valid objects with a few fields wrong, missing or extra: the edges of each check."""
+def draw_fields(draw: st.DrawFn, schema: Schema, valid: int, out_of: int) -> dict[str, Any]:
+    """Each field of the schema: `valid` in `out_of` times a value it accepts, once missing,
+    otherwise any tricky value."""
     raw: dict[str, Any] = {}
     for name, field in schema.load_fields.items():
         good = [v for v in TRICKY if accepted(field, v)]
-        roll = draw(st.integers(0, 9))
-        if roll < 7 and good:
+        roll = draw(st.integers(0, out_of - 1))
+        if roll < valid and good:
             raw[field.data_key or name] = draw(st.sampled_from(good))
-        elif roll < 9:
+        elif roll < out_of - 1:
             raw[field.data_key or name] = draw(st.sampled_from(TRICKY))
+    return raw
+
+
+@st.composite
+def raw_for(draw: st.DrawFn, schema: Schema) -> Any:
+    """Mostly valid objects with a few fields wrong, missing or extra: the edges of each check."""
+    raw = draw_fields(draw, schema, valid=7, out_of=10)
     if draw(st.integers(0, 9)) == 0:
         raw["unexpected"] = 1
     return raw if draw(st.integers(0, 19)) else draw(st.sampled_from([[], "x", None]))

@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 import events.envelope as envelope
 from events.catalogue import CATALOGUE, INGESTIBLE_TYPES
 from events.envelope import _parse_event_generally, parse_event
-from tests.unit.test_fast_loader import TRICKY, accepted
+from tests.unit.test_fast_loader import TRICKY, accepted, draw_fields
 
 NOW_US = 1_795_075_500_000_000  # 2026-11-19T08:05:00Z
 VALID_ENVELOPE: dict[str, list[Any]] = {
@@ -36,14 +36,7 @@ def outcome(parse: Any, raw: Any) -> tuple[str, Any]:
 def wire_events(draw: st.DrawFn) -> Any:
     """Mostly valid events of every type, with some envelope or data fields wrong or missing."""
     event_type = draw(st.sampled_from(sorted(INGESTIBLE_TYPES)))
-    data: dict[str, Any] = {}
-    for name, field in CATALOGUE[event_type].schema().load_fields.items():
-        good = [v for v in TRICKY if accepted(field, v)]
-        roll = draw(st.integers(0, 19))
-        if roll < 18 and good:
-            data[field.data_key or name] = draw(st.sampled_from(good))
-        elif roll < 19:
-            data[field.data_key or name] = draw(st.sampled_from(TRICKY))
+    data = draw_fields(draw, CATALOGUE[event_type].schema(), valid=18, out_of=20)
     raw: dict[str, Any] = {"type": event_type, "data": data}
     for name, values in VALID_ENVELOPE.items():
         roll = draw(st.integers(0, 19))
