@@ -32,7 +32,10 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 GATHER_SECONDS = 0.05  # after a commit, wait for more commits so one checkpoint serves them all
-RESET_FRAMES = 8192  # about 32 MiB of 4 KiB pages
+# About 8 MiB of 4 KiB pages. A WAL that starts over sooner is rewritten in place, in pages the
+# OS already holds, rather than grown: appends of 100 events per save were faster than with
+# 8,192 frames in 8 of 10 paired runs (median ratio 1.06), and 1,000-event ingest the same.
+RESET_FRAMES = 2048
 IDLE_EXIT = 60.0
 
 
