@@ -13,6 +13,7 @@ from service.process import YOUNG_THRESHOLD, tune_garbage_collector
 @pytest.fixture
 def restored_collector() -> Iterator[None]:
     thresholds = gc.get_threshold()
+    gc.unfreeze()
     yield
     gc.unfreeze()
     gc.set_threshold(*thresholds)
