@@ -38,6 +38,7 @@ class Embedded:
             self.runtime.worker.hub, settings.feed_host, settings.feed_port)
         self.admin_token: str | None = None
         self._threads: list[threading.Thread] = []
+        self._stopping = False
 
     @property
     def api_url(self) -> str:
@@ -50,15 +51,25 @@ class Embedded:
         self.worker.start()
         self.feed.start()
         self.app.config["FEED_PORT"] = self.feed.bound_port
-        thread = threading.Thread(target=self.server.run, name="livetally-api", daemon=True)
+        thread = threading.Thread(target=self._serve, name="livetally-api", daemon=True)
         thread.start()
         self._threads.append(thread)
+
+    def _serve(self) -> None:
+        try:
+            self.server.run()
+        except OSError:
+            # waitress's loop can meet the listening socket that stop() just closed in its
+            # select() (Pylons/waitress#468, EBADF); that is the loop ending, not a failure.
+            if not self._stopping:
+                raise
 
     @property
     def feed_url(self) -> str:
         return f"ws://{self.settings.feed_host}:{self.feed.bound_port}/feed"
 
     def stop(self) -> None:
+        self._stopping = True
         self.feed.stop()
         self.server.close()
         self.worker.stop()
