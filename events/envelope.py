@@ -129,8 +129,8 @@ def _fast_envelope(event_type: Any) -> tuple[Loader, str, str, int] | None:
 
 
 def _compile_fast_envelope(event_type: str) -> tuple[Loader, str, str, int] | None:
-    entry = CATALOGUE.get(event_type)
-    if (entry is None or event_type not in INGESTIBLE_TYPES or event_type in _SPECIAL_TYPES
+    entry = CATALOGUE[event_type]
+    if (event_type not in INGESTIBLE_TYPES or event_type in _SPECIAL_TYPES
             or entry.family == "period"):
         return None
     loader = compile_with_inline(EventEnvelopeSchema(), {"data": entry.schema()})

@@ -124,8 +124,7 @@ def _compile_fast(schema: Schema, inline: dict[str, Schema] | None = None
         default = field.load_default
         inner = (inline or {}).get(name)
         if inner is not None:
-            w.lines += [f"    v = raw.get({key!r}, missing)",
-                        "    if type(v) is not dict: raise _Fallback",
+            w.lines += [f"    v = raw.get({key!r})", "    if type(v) is not dict: raise _Fallback",
                         f"    out[{name!r}] = {w.ref(_compile_fast(inner))}(v)"]
         elif field.required and not field.allow_none:
             # Missing and null both fail: one test covers both.

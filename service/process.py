@@ -8,7 +8,7 @@ import gc
 # every 100 of those. One ingest request of 1,000 events allocates tens of thousands of
 # containers, and a full pass walks everything alive, including the embedded worker's cache of up
 # to 200,000 recent events: under ingest that was about a fifth of `livetally up`'s CPU (750
-# young, 69 middle and 5 full passes, 600 ms, while appending 49,000 events). What livetally
+# young, 69 middle and 5 full passes, 450-560 ms, while appending 49,000 events). What livetally
 # allocates per request is acyclic and short-lived, so collecting 70x less often costs little
 # memory and still reclaims every cycle.
 YOUNG_THRESHOLD = 50_000
