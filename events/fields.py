@@ -112,12 +112,15 @@ def parse_timestamp(value: object) -> int:
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+
+
 def format_timestamp(micros: int) -> str:
     """Microseconds since the epoch -> ISO 8601 UTC with a Z (ms, or µs when needed)."""
-    moment = EPOCH + timedelta(microseconds=micros)
-    fraction = micros % 1_000_000
-    tail = f"{fraction // 1000:03d}" if fraction % 1000 == 0 else f"{fraction:06d}"
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{tail}Z"
+    # isoformat on a naive datetime is C all the way: under half the cost of strftime, and
+    # projections format every timeline minute on every write.
+    moment = _EPOCH_NAIVE + timedelta(microseconds=micros)
+    return moment.isoformat(timespec="microseconds" if micros % 1000 else "milliseconds") + "Z"
 
 
 class Timestamp(fields.Field):
