@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from events.fields import format_timestamp
@@ -34,7 +35,7 @@ def session_timeline(state: SessionState) -> dict[str, Any]:
             online = 0
         orders, gmv = paid.get(minute, (0, 0))
         rows.append({
-            "minute": format_timestamp(minute * US_PER_MINUTE),
+            "minute": _minute_label(minute),
             "joins": bucket[JOINS],
             "leaves": bucket[LEAVES],
             "online": online,
@@ -50,6 +51,13 @@ def session_timeline(state: SessionState) -> dict[str, Any]:
         "minutes": rows,
         "markers": markers(state),
     }
+
+
+@lru_cache(maxsize=8192)
+def _minute_label(minute: int) -> str:
+    # Every write redraws every minute of the session: a 3-hour broadcast's 180 labels, for
+    # each live session, ten times a second. They are the same strings each time.
+    return format_timestamp(minute * US_PER_MINUTE)
 
 
 def markers(state: SessionState) -> list[dict[str, Any]]:
