@@ -110,9 +110,7 @@ def parse_timestamp(value: object) -> int:
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-_EPOCH_NAIVE = datetime(1970, 1, 1)
+_EPOCH_NAIVE = datetime(1970, 1, 1)  # the same instant, for isoformat without an offset
 
 
 def format_timestamp(micros: int) -> str:
