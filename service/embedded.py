@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from waitress.server import create_server
+from waitress.server import BaseWSGIServer, MultiSocketServer, TcpWSGIServer, create_server
 
 from service.app import create_app
 from service.feed.server import FeedServer, FeedThread
@@ -18,6 +18,19 @@ from service.runtime import Runtime, build_runtime
 from service.settings import Settings
 from service.tokens import count_tokens, create_token
 from worker.runtime import RunningWorker
+
+STOP_GRACE_SECONDS = 5
+
+
+def _disarmed() -> None:
+    """The stopped server's trigger: nothing to wake."""
+
+
+def listeners(server: MultiSocketServer | BaseWSGIServer) -> list[TcpWSGIServer]:
+    """create_server's one server, or its one per address when a host name resolves to several
+    (localhost to ::1 and 127.0.0.1, say)."""
+    found = [server] if isinstance(server, BaseWSGIServer) else list((server.map or {}).values())
+    return [d for d in found if isinstance(d, TcpWSGIServer)]
 
 
 class Embedded:
@@ -42,7 +55,7 @@ class Embedded:
 
     @property
     def api_url(self) -> str:
-        return f"http://{self.settings.api_host}:{self.server.effective_port}"  # type: ignore[union-attr]
+        return f"http://{self.settings.api_host}:{listeners(self.server)[0].getsockname()[1]}"
 
     def start(self) -> None:
         upgrade(self.runtime.engine)
@@ -71,6 +84,14 @@ class Embedded:
     def stop(self) -> None:
         self._stopping = True
         self.feed.stop()
+        # Requests in flight finish and are answered first. A handler thread wakes the loop
+        # with a byte written to the server's trigger pipe after each response; once close()
+        # has freed that descriptor, SQLite can be handed the same number for its WAL, and
+        # the byte lands on the WAL header. A request that outlives the grace finds the
+        # trigger disarmed: the loop still sends its answer at its next poll.
+        self.server.task_dispatcher.shutdown(timeout=STOP_GRACE_SECONDS)
+        for listener in listeners(self.server):
+            listener.pull_trigger = _disarmed  # type: ignore[method-assign]
         self.server.close()
         self.worker.stop()
         self.runtime.close()
