@@ -7,7 +7,9 @@ Each run measures, one after another at the same N (batches of 1,000, 20 session
 - raw: plain sqlite3 executemany, one transaction (benchmarks/ingest.py's comparison);
 - per-batch commits: the same plain sqlite3 inserts, one transaction per 1,000 rows, which is
   what an append that is durable when its request is answered costs with no Python around it
-  (SQLite checkpointing inside commits, its default; livetally checkpoints on a thread);
+  (SQLite checkpointing inside commits, its default; livetally checkpoints on a thread); and
+  the same with event_id stored as 16 bytes, the size of the random-key index that every
+  commit rewrites pages of;
 - recorder: livetally's SqlRecorder.append of already validated events (with the recent-events
   cache, as in `livetally up`);
 - decode + validate + append: orjson and parse_body in front of it, in one thread.
@@ -68,9 +70,11 @@ def main() -> None:
     for _ in range(args.runs):
         raw = raw_sqlite_rate(args.events)
         per_batch = raw_sqlite_rate(args.events, per_transaction=BATCH)
+        per_batch_binary = raw_sqlite_rate(args.events, per_transaction=BATCH, binary_ids=True)
         append_alone, whole = recorder_rates(args.events)
         for name, rate in (("raw sqlite3, one transaction", raw),
                            (f"plain sqlite3, one transaction per {BATCH:,}", per_batch),
+                           ("the same, 16-byte event ids", per_batch_binary),
                            ("SqlRecorder.append, validated events", append_alone),
                            ("orjson + parse_body + append, one thread", whole)):
             lines.setdefault(name, []).append(rate)

@@ -17,6 +17,7 @@ def test_the_floor_benchmark_reports_each_layer_against_raw() -> None:
     assert [line.split(":")[0].strip() for line in summary] == [
         "raw sqlite3, one transaction",
         "plain sqlite3, one transaction per 1,000",
+        "the same, 16-byte event ids",
         "SqlRecorder.append, validated events",
         "orjson + parse_body + append, one thread",
     ]
