@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy.engine import Connection
+import sqlalchemy as sa
 
 from events.fields import format_timestamp
 from events.recorder import StoredEvent
 from projections.person import fold_person, new_person
 from projections.session import SessionState, fold_session
-from projections.session_rows import write_session
-from projections.tables import period_view, person_view
-from projections.upsert import upsert
+from projections.session_rows import session_writes
+from projections.tables import period_view, person_view, session_view
+from projections.writes import RowSet, Writes
 
 
 class Projection(Protocol):
@@ -25,11 +25,21 @@ class Projection(Protocol):
     def fold(self, state: Any, event: StoredEvent) -> Any: ...
     def dump(self, state: Any) -> bytes: ...
     def load(self, raw: bytes) -> Any: ...
-    def write(self, conn: Connection, state: Any) -> dict[str, Any] | None:
-        """Write the read-model rows; return the document to publish, if any."""
+    @property
+    def view(self) -> sa.Table | None:
+        """A table whose current row (keyed by the stream's key) `writes` needs to see."""
+        ...
+
+    def writes(self, state: Any, before: dict[str, Any] | None) -> Writes:
+        """The read-model rows for this state, as data; `before` is `view`'s current row."""
         ...
 
     def take_alerts(self, state: Any) -> list[dict[str, Any]]: ...
+
+    def update_message(self, writes: Writes, version: int,
+                       alerts: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """What the run publishes after commit, if anything (the publisher hook)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -48,8 +58,20 @@ class SessionProjection:
     def load(self, raw: bytes) -> SessionState:
         return SessionState.load(orjson.loads(raw))
 
-    def write(self, conn: Connection, state: SessionState) -> dict[str, Any]:
-        return write_session(conn, state)
+    @property
+    def view(self) -> sa.Table | None:
+        return session_view
+
+    def writes(self, state: SessionState, before: dict[str, Any] | None) -> Writes:
+        return session_writes(state, before)
+
+    def update_message(self, writes: Writes, version: int,
+                       alerts: list[dict[str, Any]]) -> dict[str, Any] | None:
+        document = writes.document
+        if document is None:
+            return None
+        return {"type": "update", "session_id": document["session_id"], "version": version,
+                "document": document, "alerts": alerts}
 
     def take_alerts(self, state: SessionState) -> list[dict[str, Any]]:
         alerts, state.alerts = state.alerts, []
@@ -68,8 +90,16 @@ class _PlainStateProjection:
         loaded: dict[str, Any] = orjson.loads(raw)
         return loaded
 
+    @property
+    def view(self) -> sa.Table | None:
+        return None
+
     def take_alerts(self, state: dict[str, Any]) -> list[dict[str, Any]]:
         return []
+
+    def update_message(self, writes: Writes, version: int,
+                       alerts: list[dict[str, Any]]) -> dict[str, Any] | None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -82,14 +112,13 @@ class PersonProjection(_PlainStateProjection):
     def fold(self, state: dict[str, Any], event: StoredEvent) -> dict[str, Any]:
         return fold_person(state, event)
 
-    def write(self, conn: Connection, state: dict[str, Any]) -> None:
-        upsert(conn, person_view, [{
+    def writes(self, state: dict[str, Any], before: dict[str, Any] | None) -> Writes:
+        return Writes(row_sets=[RowSet(person_view, [{
             "person_id": state["person_id"], "registered": state["registered"],
             "name": state["name"], "role": state["role"], "level": state["level"],
             "team_id": state["team_id"], "manager_id": state["manager_id"],
             "on_air_since": state["on_air_since"], "version": state["version"], "ledger": state,
-        }], ["person_id"])
-        return None
+        }], ("person_id",))])
 
 
 def fold_period(state: dict[str, Any], event: StoredEvent) -> dict[str, Any]:
@@ -111,12 +140,11 @@ class PeriodProjection(_PlainStateProjection):
     def fold(self, state: dict[str, Any], event: StoredEvent) -> dict[str, Any]:
         return fold_period(state, event)
 
-    def write(self, conn: Connection, state: dict[str, Any]) -> None:
-        upsert(conn, period_view, [{
+    def writes(self, state: dict[str, Any], before: dict[str, Any] | None) -> Writes:
+        return Writes(row_sets=[RowSet(period_view, [{
             "period": state["period"], "version": state["version"],
             "closed_at": state["closed_at"], "body": state,
-        }], ["period"])
-        return None
+        }], ("period",))])
 
 
 PROJECTIONS: dict[str, Projection] = {

@@ -1,20 +1,18 @@
 """The session projection's rows: session_view, session_document, session_source,
-session_timeline, and the session's share of host_day."""
+session_timeline, and the session's share of host_day, returned as data for the worker."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from events.fields import format_timestamp
 from projections.clock import US_PER_SECOND
-from projections.host_days import contribution, move, previous_contribution, sums_of
+from projections.host_days import contribution, host_day_deltas
 from projections.session import SessionState
 from projections.session_metrics import open_incidents, session_metrics
 from projections.tables import session_document, session_source, session_timeline, session_view
 from projections.timeline import session_timeline as build_timeline
-from projections.upsert import upsert
+from projections.writes import RowSet, Writes
 
 
 def _iso(micros: int | None) -> str | None:
@@ -49,11 +47,12 @@ def session_body(state: SessionState, metrics: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def write_session(conn: Connection, state: SessionState) -> dict[str, Any]:
+def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes:
+    """Everything one run writes for a session. `before`: its session_view row as stored now
+    (None for a new session), whose host_day contribution is moved out."""
     metrics = session_metrics(state)
     document = session_body(state, metrics)
     totals = state.orders.totals
-    before = previous_contribution(conn, state.session_id)
     row = {
         "session_id": state.session_id,
         "status": state.status,
@@ -82,16 +81,18 @@ def write_session(conn: Connection, state: SessionState) -> dict[str, Any]:
         "incidents_open": metrics["incidents"]["open"],
         "silent_since": None,
     }
-    upsert(conn, session_view, [row], ["session_id"])
-    move(conn, before, contribution(state.host_id, state.started_at, state.ended_at,
-                                    state.clock, sums_of(row)))
-    upsert(conn, session_document, [{"session_id": state.session_id, "body": document}],
-           ["session_id"])
-    upsert(conn, session_source, [
-        {"session_id": state.session_id, "source": source, **figures}
-        for source, figures in metrics["traffic_sources"].items()
-    ], ["session_id", "source"])
-    upsert(conn, session_timeline, [{
-        "session_id": state.session_id, "version": state.version, "body": build_timeline(state),
-    }], ["session_id"])
-    return document
+    deltas, drops = host_day_deltas(contribution(before), contribution(row))
+    row_sets = [
+        RowSet(session_view, [row], ("session_id",)),
+        RowSet(session_document, [{"session_id": state.session_id, "body": document}],
+               ("session_id",)),
+        RowSet(session_source, [
+            {"session_id": state.session_id, "source": source, **figures}
+            for source, figures in metrics["traffic_sources"].items()
+        ], ("session_id", "source")),
+        RowSet(session_timeline, [{
+            "session_id": state.session_id, "version": state.version,
+            "body": build_timeline(state),
+        }], ("session_id",)),
+    ]
+    return Writes(row_sets=row_sets, deltas=deltas, drops=drops, document=document)

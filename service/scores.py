@@ -7,32 +7,23 @@ import io
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
-
 from events import ConcurrencyConflict, NewEvent
 from events.sql import now_micros
 from projections.scoring.figures import Range
 from projections.scoring.period import score_period, with_corrections
-from projections.tables import period_view
 from service.runtime import Runtime
+from service.views import SqlPeriodReads, frozen_period
 
 
 class AlreadyClosed(Exception):
     pass
 
 
-def frozen_period(runtime: Runtime, period: str) -> dict[str, Any] | None:
-    with runtime.engine.connect() as conn:
-        body = conn.execute(sa.select(period_view.c.body)
-                            .where(period_view.c.period == period)).scalar()
-    return body if body and body.get("closed_at") is not None else None
-
-
 def scores(runtime: Runtime, rng: Range, role: str | None = None,
            person_id: str | None = None) -> dict[str, Any]:
     with runtime.engine.connect() as conn:
-        live = score_period(conn, runtime.scorecards, rng, role, person_id)
-    frozen = frozen_period(runtime, rng.period) if rng.label == rng.period else None
+        live = score_period(SqlPeriodReads(conn), runtime.scorecards, rng, role, person_id)
+    frozen = frozen_period(runtime.recorder, rng.period) if rng.label == rng.period else None
     body: dict[str, Any] = {"period": rng.label, "role": role, "closed": frozen is not None,
                             "from": rng.start.isoformat(), "to": rng.end.isoformat()}
     if frozen is None:
@@ -48,10 +39,10 @@ def scores(runtime: Runtime, rng: Range, role: str | None = None,
 
 def close_period(runtime: Runtime, rng: Range) -> dict[str, Any]:
     """Append period.closed with every scorecard frozen in it, then project it at once."""
-    if frozen_period(runtime, rng.period) is not None:
+    if frozen_period(runtime.recorder, rng.period) is not None:
         raise AlreadyClosed(rng.period)
     with runtime.engine.connect() as conn:
-        cards = score_period(conn, runtime.scorecards, rng)
+        cards = score_period(SqlPeriodReads(conn), runtime.scorecards, rng)
     stream_id = f"period-{rng.period}"
     try:
         runtime.recorder.append([NewEvent(
@@ -60,7 +51,6 @@ def close_period(runtime: Runtime, rng: Range) -> dict[str, Any]:
             metadata={"source": "livetally"}, expected_version=0)])
     except ConcurrencyConflict:
         raise AlreadyClosed(rng.period) from None
-    runtime.worker.projector.project(stream_id)
     return {"period": rng.period, "closed": True, "scorecards": len(cards)}
 
 

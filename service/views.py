@@ -1,8 +1,29 @@
-"""Shapes shared by the API and the feed."""
+"""Every read-model query the service makes: the API, the pages, the feed and the scorer read
+through here, so no blueprint, page or feed handler writes SQL of its own."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import date, timedelta
 from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from events.recorder import Recorder
+from projections.clock import US_PER_SECOND
+from projections.registry import PeriodProjection, fold_period
+from projections.scoring.figures import Range, Sums, sums_from
+from projections.tables import (
+    SCORED_SUMS,
+    host_day,
+    person_view,
+    session_document,
+    session_source,
+    session_timeline,
+    session_view,
+    worker_heartbeats,
+)
 
 HEADLINE = ("views", "unique_viewers", "online", "peak_online", "gmv", "net_gmv", "orders_paid",
             "buyers", "conversion_rate", "gpm", "new_followers", "interaction_rate")
@@ -17,3 +38,162 @@ def headline(body: dict[str, Any]) -> dict[str, Any]:
     summary["metrics"]["incidents"] = metrics["incidents"]["total"]
     summary["open_incidents"] = body.get("open_incidents", [])
     return summary
+
+
+# -- sessions ------------------------------------------------------------------------------------
+
+def session_document_body(engine: Engine, session_id: str) -> dict[str, Any] | None:
+    return _body(engine, session_document, session_id)
+
+
+def session_timeline_body(engine: Engine, session_id: str) -> dict[str, Any] | None:
+    return _body(engine, session_timeline, session_id)
+
+
+def _body(engine: Engine, table: sa.Table, session_id: str) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        body: dict[str, Any] | None = conn.execute(
+            sa.select(table.c.body).where(table.c.session_id == session_id)).scalar()
+    return body
+
+
+def list_session_bodies(engine: Engine, *, status: str | None = None,
+                        host_id: str | None = None, ops_id: str | None = None,
+                        room_id: str | None = None, started_from: int | None = None,
+                        started_before: int | None = None, ended_before: int | None = None,
+                        ended_since: int | None = None, limit: int = 200,
+                        offset: int = 0) -> list[dict[str, Any]]:
+    """Session documents, newest start first, filtered on session_view's columns."""
+    view = session_view.c
+    statement = sa.select(session_document.c.body).join(
+        session_view, view.session_id == session_document.c.session_id).order_by(
+        view.started_at.desc(), view.session_id)
+    for column, value in (("status", status), ("host_id", host_id), ("ops_id", ops_id),
+                          ("room_id", room_id)):
+        if value is not None:
+            statement = statement.where(view[column] == value)
+    if started_from is not None:
+        statement = statement.where(view.started_at >= started_from)
+    if started_before is not None:
+        statement = statement.where(view.started_at < started_before)
+    if ended_before is not None:
+        statement = statement.where(view.ended_at < ended_before)
+    if ended_since is not None:
+        statement = statement.where(view.ended_at >= ended_since)
+    statement = statement.limit(limit).offset(offset)
+    with engine.connect() as conn:
+        return list(conn.execute(statement).scalars().all())
+
+
+def live_session_bodies(engine: Engine) -> list[dict[str, Any]]:
+    return list_session_bodies(engine, status="live", limit=100_000)
+
+
+def session_exists(engine: Engine, session_id: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(session_view.c.session_id)
+                            .where(session_view.c.session_id == session_id)).first() is not None
+
+
+# -- people and periods --------------------------------------------------------------------------
+
+def person_names(engine: Engine, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(person_view.c.person_id, person_view.c.name)
+                            .where(person_view.c.person_id.in_(sorted(ids))))
+        return {pid: name for pid, name in rows if name}
+
+
+def frozen_period(recorder: Recorder, period: str) -> dict[str, Any] | None:
+    """The period's frozen state, folded from its own stream (a close is its one event): read
+    from the store, so a close is visible the moment it is appended, without running the
+    worker's projector in the API process."""
+    state = PeriodProjection().new(period)
+    for event in recorder.read_stream(f"period-{period}", 0, 100):
+        state = fold_period(state, event)
+    return state if state.get("closed_at") is not None else None
+
+
+def worker_beats(conn: Connection) -> list[tuple[str, int]]:
+    return [(w, int(seen)) for w, seen in conn.execute(
+        sa.select(worker_heartbeats.c.worker_id, worker_heartbeats.c.seen_at))]
+
+
+# -- scoring figures (PeriodReads on the database) -----------------------------------------------
+
+def _in_range(rng: Range) -> Any:
+    return sa.and_(session_view.c.started_at >= rng.start_us,
+                   session_view.c.started_at < rng.end_us)
+
+
+class SqlPeriodReads:
+    """projections.scoring.figures.PeriodReads over the read models: sums in SQL."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def people(self) -> dict[str, dict[str, Any]]:
+        rows = self.conn.execute(sa.select(person_view.c.person_id, person_view.c.ledger)
+                                 .where(person_view.c.registered.is_(True)))
+        return {person_id: ledger for person_id, ledger in rows}
+
+    def session_sums(self, rng: Range, by: str, promoted: tuple[str, ...] | None
+                     ) -> dict[str, Sums]:
+        key = session_view.c[by]
+        query = (sa.select(key, sa.func.count(),
+                           *(sa.func.sum(session_view.c[n]) for n in SCORED_SUMS))
+                 .where(_in_range(rng), key.is_not(None)).group_by(key))
+        result: dict[str, Sums] = {}
+        for row in self.conn.execute(query):
+            result[row[0]] = sums_from(row[1], row[2:])
+        if not promoted:
+            return result
+        promo = (sa.select(key, sa.func.sum(session_source.c.viewers),
+                           sa.func.sum(session_source.c.buyers))
+                 .select_from(session_view.join(
+                     session_source, session_source.c.session_id == session_view.c.session_id))
+                 .where(_in_range(rng), key.is_not(None), session_source.c.source.in_(promoted))
+                 .group_by(key))
+        for who, viewers, buyers in self.conn.execute(promo):
+            sums = result.setdefault(who, Sums())
+            sums.promoted_viewers, sums.promoted_buyers = int(viewers or 0), int(buyers or 0)
+        return result
+
+    def team_sums(self, rng: Range, members: set[str], promoted: tuple[str, ...]) -> Sums:
+        if not members:
+            return Sums()
+        ids = sorted(members)
+        where = sa.and_(_in_range(rng), sa.or_(session_view.c.host_id.in_(ids),
+                                               session_view.c.ops_id.in_(ids)))
+        row = self.conn.execute(sa.select(sa.func.count(), *(sa.func.sum(session_view.c[n])
+                                                             for n in SCORED_SUMS))
+                                .where(where)).one()
+        sums = sums_from(row[0], row[1:])
+        promo = self.conn.execute(
+            sa.select(sa.func.sum(session_source.c.viewers), sa.func.sum(session_source.c.buyers))
+            .select_from(session_view.join(
+                session_source, session_source.c.session_id == session_view.c.session_id))
+            .where(where, session_source.c.source.in_(promoted))).one()
+        sums.promoted_viewers, sums.promoted_buyers = int(promo[0] or 0), int(promo[1] or 0)
+        return sums
+
+    def host_figures(self, rng: Range) -> tuple[dict[str, Sums], dict[str, dict[str, float]]]:
+        epoch = date(1970, 1, 1)
+        first, last = (rng.start - epoch).days, (rng.end - epoch).days
+        query = (sa.select(host_day.c.host_id, host_day.c.day, host_day.c.on_air_us,
+                           host_day.c.sessions, *(host_day.c[n] for n in SCORED_SUMS))
+                 .where(host_day.c.day >= first, host_day.c.day < last))
+        totals: dict[str, list[int]] = {}
+        days: dict[str, dict[str, float]] = defaultdict(dict)
+        width = len(SCORED_SUMS) + 1
+        for host, day_number, micros, *values in self.conn.execute(query):
+            days[host][(epoch + timedelta(days=int(day_number))).isoformat()] = (
+                int(micros) / US_PER_SECOND)
+            total = totals.get(host)
+            if total is None:
+                total = totals[host] = [0] * width
+            for i, value in enumerate(values):
+                total[i] += int(value)
+        return {host: sums_from(t[0], t[1:]) for host, t in totals.items()}, days

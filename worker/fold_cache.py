@@ -13,7 +13,6 @@ class Cached:
     version: int  # the checkpoint the state is folded up to
     state: Any
     snapshot_version: int
-    published: dict[str, Any] | None  # the metrics last published, to tell what changed
 
 
 class FoldCache:

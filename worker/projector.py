@@ -28,11 +28,12 @@ from events.recorder import StoredEvent
 from events.sql import SqlRecorder, now_micros
 from projections.registry import Projection, projection_for
 from projections.tables import checkpoints, snapshots
-from projections.upsert import upsert
+from projections.writes import Writes
 from worker.actors import UnknownStream
 from worker.fold_cache import Cached, FoldCache
 from worker.pending import PendingStreams
 from worker.publish import Publisher
+from worker.upsert import apply_writes, current_row, upsert
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +207,7 @@ class Projector:
 
     def _run(self, group: list[Stream], publish: bool) -> tuple[dict[str, int], set[str]]:
         """One pass: fold each stream's next events, write them all in one transaction."""
-        written: list[tuple[_Folded, dict[str, Any] | None]] = []
+        written: list[tuple[_Folded, Writes]] = []
         moved: set[str] = set()
         if is_postgres(self.engine):
             # Row locks let other writers on: lock the streams (in stream order, so two runs
@@ -230,8 +231,8 @@ class Projector:
                         moved.add(item.stream[0])  # another process wrote it meanwhile
                         continue
                     written.append((item, self._write(conn, item)))
-        for item, document in written:
-            self._finish(item, document, publish)
+        for item, item_writes in written:
+            self._finish(item, item_writes, publish)
         return {item.stream[0]: len(item.events) for item, _ in written}, moved
 
     def _fold(self, conn: Connection, stream: Stream) -> _Folded | None:
@@ -250,9 +251,12 @@ class Projector:
             state = fold(state, event)
         return _Folded(stream, checkpoint, cached, state, new_events)
 
-    def _write(self, conn: Connection, item: _Folded) -> dict[str, Any] | None:
-        stream_id, projection, _ = item.stream
-        document = projection.write(conn, item.state)
+    def _write(self, conn: Connection, item: _Folded) -> Writes:
+        stream_id, projection, key = item.stream
+        view = projection.view
+        before = None if view is None else current_row(conn, view, key)
+        writes = projection.writes(item.state, before)
+        apply_writes(conn, writes)
         version = item.events[-1].version
         upsert(conn, checkpoints, [{"stream_id": stream_id, "version": version,
                                     "updated_at": now_micros()}], ["stream_id"])
@@ -260,28 +264,22 @@ class Projector:
             upsert(conn, snapshots, [{"stream_id": stream_id, "version": version,
                                       "state": projection.dump(item.state)}], ["stream_id"])
             item.cached.snapshot_version = version
-        return document
+        return writes
 
-    def _finish(self, item: _Folded, document: dict[str, Any] | None, publish: bool) -> None:
-        """After commit: keep the state for the next run and publish what changed."""
+    def _finish(self, item: _Folded, writes: Writes, publish: bool) -> None:
+        """After commit: keep the state for the next run and publish what the projection says
+        to (the feed works out what changed for each client)."""
         stream_id, projection, _ = item.stream
         cached = item.cached
         alerts = projection.take_alerts(item.state)
-        previous = cached.published
         cached.state, cached.version = item.state, item.events[-1].version
-        if document is not None:
-            cached.published = document["metrics"]
         self.cache.keep(stream_id, cached)
         self.runs += 1
         self.events_folded += len(item.events)
-        if publish and self.publisher is not None and document is not None:
-            changed = [k for k, v in document["metrics"].items()
-                       if previous is None or previous.get(k) != v]
-            self.publisher.publish({
-                "type": "update", "session_id": document["session_id"],
-                "version": cached.version, "document": document, "changed": changed,
-                "alerts": alerts,
-            })
+        if publish and self.publisher is not None:
+            message = projection.update_message(writes, cached.version, alerts)
+            if message is not None:
+                self.publisher.publish(message)
 
     def _restore(self, conn: Connection, projection: Projection, key: str, stream_id: str,
                  checkpoint: int) -> Cached:
@@ -302,7 +300,7 @@ class Projector:
                 state = projection.fold(state, event)
             since = page[-1].version
         projection.take_alerts(state)  # raised when first folded; not news now
-        return Cached(checkpoint, state, row.version if row is not None else 0, None)
+        return Cached(checkpoint, state, row.version if row is not None else 0)
 
 
 def _stream(stream_id: str) -> Stream:

@@ -25,8 +25,8 @@ from events.sql import now_micros
 from events.tables import streams
 from projections.alerts import SILENCE_US
 from projections.tables import checkpoints, session_view, worker_heartbeats
-from projections.upsert import upsert
 from worker.publish import Publisher
+from worker.upsert import upsert
 
 log = logging.getLogger(__name__)
 

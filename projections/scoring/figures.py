@@ -1,17 +1,14 @@
-"""A period's figures, read from the read models (never from raw events): sums in SQL."""
+"""A period's figures: ranges, sums, and the interface scoring reads them through."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from typing import Any, Protocol
 
 from projections.clock import US_PER_SECOND
-from projections.tables import SCORED_SUMS, host_day, person_view, session_source, session_view
+from projections.tables import SCORED_SUMS
 
 ON_AIR_DAY_SECONDS = 3 * 3600  # host rule: at least 3 hours on air a day
 CLIPS_PER_DAY = 2  # host rule: at least 2 short videos a day
@@ -79,90 +76,34 @@ class Sums:
     promoted_buyers: int = 0
 
 
-_SUMMED = SCORED_SUMS
-
-
-def _sums(sessions: int, values: Any) -> Sums:
-    counts: dict[str, Any] = {n: int(v or 0) for n, v in zip(_SUMMED, values, strict=True)}
+def sums_from(sessions: int, values: Any) -> Sums:
+    """Sums from a session count and SCORED_SUMS' values in their order (None counts 0)."""
+    counts: dict[str, Any] = {n: int(v or 0) for n, v in zip(SCORED_SUMS, values, strict=True)}
     return Sums(sessions=sessions, **counts)
 
 
-def _in_range(rng: Range) -> Any:
-    return sa.and_(session_view.c.started_at >= rng.start_us,
-                   session_view.c.started_at < rng.end_us)
+class PeriodReads(Protocol):
+    """What scoring reads of the read models. service/views.py implements it on the database;
+    tests implement it in memory."""
 
+    def people(self) -> dict[str, dict[str, Any]]:
+        """Every registered person's ledger."""
+        ...
 
-def session_sums(conn: Connection, rng: Range, by: str, promoted: tuple[str, ...] | None
-                 ) -> dict[str, Sums]:
-    """Per host_id or ops_id: the sums of their sessions started in the range (and of their
-    promoted-source viewers and buyers, when `promoted` names the sources)."""
-    key = session_view.c[by]
-    query = (sa.select(key, sa.func.count(), *(sa.func.sum(session_view.c[n]) for n in _SUMMED))
-             .where(_in_range(rng), key.is_not(None)).group_by(key))
-    result: dict[str, Sums] = {}
-    for row in conn.execute(query):
-        result[row[0]] = _sums(row[1], row[2:])
-    if not promoted:
-        return result
-    promo = (sa.select(key, sa.func.sum(session_source.c.viewers),
-                       sa.func.sum(session_source.c.buyers))
-             .select_from(session_view.join(
-                 session_source, session_source.c.session_id == session_view.c.session_id))
-             .where(_in_range(rng), key.is_not(None), session_source.c.source.in_(promoted))
-             .group_by(key))
-    for who, viewers, buyers in conn.execute(promo):
-        sums = result.setdefault(who, Sums())
-        sums.promoted_viewers, sums.promoted_buyers = int(viewers or 0), int(buyers or 0)
-    return result
+    def session_sums(self, rng: Range, by: str, promoted: tuple[str, ...] | None
+                     ) -> dict[str, Sums]:
+        """Per host_id or ops_id (`by`): the sums of their sessions started in the range, and
+        of their promoted-source viewers and buyers when `promoted` names the sources."""
+        ...
 
+    def team_sums(self, rng: Range, members: set[str], promoted: tuple[str, ...]) -> Sums:
+        """Sums over the sessions hosted or run by any member (each session once)."""
+        ...
 
-def team_sums(conn: Connection, rng: Range, members: set[str], promoted: tuple[str, ...]) -> Sums:
-    """Sums over the sessions hosted or run by any member (each session once)."""
-    if not members:
-        return Sums()
-    ids = sorted(members)
-    where = sa.and_(_in_range(rng), sa.or_(session_view.c.host_id.in_(ids),
-                                           session_view.c.ops_id.in_(ids)))
-    row = conn.execute(sa.select(sa.func.count(), *(sa.func.sum(session_view.c[n])
-                                                    for n in _SUMMED)).where(where)).one()
-    sums = _sums(row[0], row[1:])
-    promo = conn.execute(
-        sa.select(sa.func.sum(session_source.c.viewers), sa.func.sum(session_source.c.buyers))
-        .select_from(session_view.join(
-            session_source, session_source.c.session_id == session_view.c.session_id))
-        .where(where, session_source.c.source.in_(promoted))).one()
-    sums.promoted_viewers, sums.promoted_buyers = int(promo[0] or 0), int(promo[1] or 0)
-    return sums
-
-
-def people(conn: Connection) -> dict[str, dict[str, Any]]:
-    """Every registered person's ledger."""
-    rows = conn.execute(sa.select(person_view.c.person_id, person_view.c.ledger)
-                        .where(person_view.c.registered.is_(True)))
-    return {person_id: ledger for person_id, ledger in rows}
-
-
-def host_figures(conn: Connection, rng: Range
-                 ) -> tuple[dict[str, Sums], dict[str, dict[str, float]]]:
-    """Per host: the sums of their sessions started in the range, and seconds on air per UTC
-    day (of each session's start), from the host_day read model (a row per host and day)."""
-    epoch = date(1970, 1, 1)
-    first, last = (rng.start - epoch).days, (rng.end - epoch).days
-    query = (sa.select(host_day.c.host_id, host_day.c.day, host_day.c.on_air_us,
-                       host_day.c.sessions, *(host_day.c[n] for n in _SUMMED))
-             .where(host_day.c.day >= first, host_day.c.day < last))
-    totals: dict[str, list[int]] = {}
-    days: dict[str, dict[str, float]] = defaultdict(dict)
-    width = len(_SUMMED) + 1
-    for host, day_number, micros, *values in conn.execute(query):
-        days[host][(epoch + timedelta(days=int(day_number))).isoformat()] = (
-            int(micros) / US_PER_SECOND)
-        total = totals.get(host)
-        if total is None:
-            total = totals[host] = [0] * width
-        for i, value in enumerate(values):
-            total[i] += int(value)
-    return {host: _sums(t[0], t[1:]) for host, t in totals.items()}, days
+    def host_figures(self, rng: Range) -> tuple[dict[str, Sums], dict[str, dict[str, float]]]:
+        """Per host: the sums of their sessions started in the range, and seconds on air per
+        UTC day (ISO date) of each session's start."""
+        ...
 
 
 def compliance(on_air: dict[str, float], ledger: dict[str, Any], rng: Range) -> dict[str, Any]:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from projections.clock import ratio
 from projections.scoring import figures
-from projections.scoring.figures import Range, Sums
+from projections.scoring.figures import PeriodReads, Range, Sums
 from projections.scoring.rules import (
     PLACES,
     KpiValue,
@@ -90,9 +88,9 @@ def _reports(everyone: dict[str, dict[str, Any]], head: str) -> set[str]:
     return members
 
 
-def score_period(conn: Connection, cards: Scorecards, rng: Range, role: str | None = None,
+def score_period(reads: PeriodReads, cards: Scorecards, rng: Range, role: str | None = None,
                  person_id: str | None = None) -> list[dict[str, Any]]:
-    everyone = figures.people(conn)
+    everyone = reads.people()
     if person_id is not None:
         # One person is still ranked among everyone of their role.
         if person_id not in everyone:
@@ -106,12 +104,12 @@ def score_period(conn: Connection, cards: Scorecards, rng: Range, role: str | No
     by_host: dict[str, Sums] = {}
     days: dict[str, dict[str, float]] = {}
     if "host" in present:
-        by_host, days = figures.host_figures(conn, rng)
+        by_host, days = reads.host_figures(rng)
     by_ops: dict[str, Sums] = {}
     by_ops_before: dict[str, Sums] = {}
     if "live_ops" in present:
-        by_ops = figures.session_sums(conn, rng, "ops_id", promoted)
-        by_ops_before = figures.session_sums(conn, previous, "ops_id", promoted)
+        by_ops = reads.session_sums(rng, "ops_id", promoted)
+        by_ops_before = reads.session_sums(previous, "ops_id", promoted)
 
     results: dict[str, list[Scorecard]] = {}
     for pid, ledger in sorted(chosen.items()):
@@ -125,11 +123,11 @@ def score_period(conn: Connection, cards: Scorecards, rng: Range, role: str | No
             sums, before = by_ops.get(pid, Sums()), by_ops_before.get(pid, Sums())
         elif person_role == "supervisor":
             team = {p for p, other in everyone.items() if other.get("manager_id") == pid}
-            sums = figures.team_sums(conn, rng, team, promoted)
+            sums = reads.team_sums(rng, team, promoted)
         elif person_role == "department_head":
             team = _reports(everyone, pid)
-            sums = figures.team_sums(conn, rng, team, promoted)
-            before = figures.team_sums(conn, previous, team, promoted)
+            sums = reads.team_sums(rng, team, promoted)
+            before = reads.team_sums(previous, team, promoted)
         else:
             sums = Sums()
         values = {k.key: kpi_value(k, person_role, ledger, sums, before, rng, cards)

@@ -13,7 +13,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
 
 from events.sql import now_micros
-from projections.tables import worker_heartbeats
+from service.views import worker_beats
 from worker.sweep import projection_lag
 
 blp = Blueprint("health", __name__)
@@ -24,8 +24,7 @@ WORKER_STALE_SECONDS = 15
 def _health(engine: Engine) -> dict[str, Any]:
     with engine.connect() as conn:
         lag = projection_lag(conn)
-        beats = conn.execute(sa.select(worker_heartbeats.c.worker_id,
-                                       worker_heartbeats.c.seen_at)).all()
+        beats = worker_beats(conn)
     now = now_micros()
     alive = [w for w, seen in beats if now - seen < WORKER_STALE_SECONDS * 1_000_000]
     return {

@@ -6,17 +6,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
 from flask import Response, current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import NotFound
 
 from events.fields import parse_timestamp
-from projections.tables import session_document, session_timeline, session_view
+from service import views
 from service.auth import requires
 from service.errors import error_response
-from service.views import headline
 
 blp = Blueprint("sessions", __name__, url_prefix="/api/v1", description="Broadcast sessions")
 
@@ -58,32 +56,22 @@ def _json(body: Any) -> Response:
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def list_sessions(query: dict[str, Any]) -> Response:
-    statement = sa.select(session_document.c.body).join(
-        session_view, session_view.c.session_id == session_document.c.session_id).order_by(
-        session_view.c.started_at.desc(), session_view.c.session_id)
-    for name in ("status", "host_id", "ops_id"):
-        if query[name] is not None:
-            statement = statement.where(session_view.c[name] == query[name])
     start, end = query["from_"], query["to"]
     if start is not None:
         start = _micros(start) if isinstance(start, date) else start
-        statement = statement.where(session_view.c.started_at >= start)
     if end is not None:
         end = _micros(end + timedelta(days=1)) if isinstance(end, date) else end
-        statement = statement.where(session_view.c.started_at < end)
     if start is not None and end is not None and end <= start:
         return error_response(422, "invalid_query", "to must be after from",
                               {"query": {"to": ["must be after from"]}})
-    statement = statement.limit(query["limit"]).offset(query["offset"])
-    with current_app.extensions["livetally"].engine.connect() as conn:
-        bodies = conn.execute(statement).scalars().all()
-    return _json({"sessions": [headline(body) for body in bodies], "count": len(bodies)})
+    bodies = views.list_session_bodies(
+        current_app.extensions["livetally"].engine, status=query["status"],
+        host_id=query["host_id"], ops_id=query["ops_id"], started_from=start,
+        started_before=end, limit=query["limit"], offset=query["offset"])
+    return _json({"sessions": [views.headline(body) for body in bodies], "count": len(bodies)})
 
 
-def _one(table: sa.Table, session_id: str) -> Any:
-    with current_app.extensions["livetally"].engine.connect() as conn:
-        body = conn.execute(
-            sa.select(table.c.body).where(table.c.session_id == session_id)).scalar()
+def _found(body: Any, session_id: str) -> Any:
     if body is None:
         raise NotFound(f"no session {session_id!r} (or its events are not projected yet)")
     return body
@@ -93,11 +81,13 @@ def _one(table: sa.Table, session_id: str) -> Any:
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def get_session(session_id: str) -> Response:
-    return _json(_one(session_document, session_id))
+    engine = current_app.extensions["livetally"].engine
+    return _json(_found(views.session_document_body(engine, session_id), session_id))
 
 
 @blp.route("/sessions/<session_id>/timeline")
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def get_timeline(session_id: str) -> Response:
-    return _json(_one(session_timeline, session_id))
+    engine = current_app.extensions["livetally"].engine
+    return _json(_found(views.session_timeline_body(engine, session_id), session_id))

@@ -17,14 +17,13 @@ from urllib.parse import parse_qs, urlparse
 
 import orjson
 import redis.asyncio as aioredis
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from projections.tables import session_document, session_view
+from service import views
 from service.feed.channels import Document, FeedHub
 from service.feed.client import CLOSE_TOO_SLOW, PING_SECONDS, FeedClient, TooSlow
 from service.tokens import TokenChecker
@@ -99,25 +98,10 @@ class FeedServer:
             self.clients -= 1
 
     async def load_document(self, session_id: str) -> Document | None:
-        def load() -> Document | None:
-            with self.engine.connect() as conn:
-                body: Document | None = conn.execute(
-                    sa.select(session_document.c.body)
-                    .where(session_document.c.session_id == session_id)).scalar()
-                return body
-
-        return await asyncio.to_thread(load)
+        return await asyncio.to_thread(views.session_document_body, self.engine, session_id)
 
     async def load_live(self) -> list[Document]:
-        def load() -> list[Document]:
-            with self.engine.connect() as conn:
-                return list(conn.execute(
-                    sa.select(session_document.c.body)
-                    .join(session_view,
-                          session_view.c.session_id == session_document.c.session_id)
-                    .where(session_view.c.status == "live")).scalars())
-
-        return await asyncio.to_thread(load)
+        return await asyncio.to_thread(views.live_session_bodies, self.engine)
 
     async def serve(self, host: str, port: int, started: asyncio.Future[int] | None = None,
                     stop: asyncio.Event | None = None) -> None:

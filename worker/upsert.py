@@ -15,7 +15,8 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from events.database import dbapi_cursor
+from events.database import dbapi_cursor, fetch_rows
+from projections.writes import Writes
 
 _statements: dict[tuple[Any, ...], tuple[str, tuple[bool, ...]]] = {}
 
@@ -71,3 +72,33 @@ def upsert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
     """Insert the rows, or overwrite the existing rows' other columns. All rows share keys."""
     if rows:
         _execute(conn, table, rows, keys, adding=False)
+
+
+def apply_writes(conn: Connection, writes: Writes) -> None:
+    """Apply what a projection returned, in the caller's transaction."""
+    for row_set in writes.row_sets:
+        upsert(conn, row_set.table, row_set.rows, row_set.keys)
+    for delta in writes.deltas:
+        add_to(conn, delta.table, delta.row, delta.keys)
+    for drop in writes.drops:
+        table = drop.table
+        conn.execute(table.delete().where(
+            *(table.c[name] == value for name, value in drop.where.items()),
+            table.c[drop.column] == 0))
+
+
+_selects: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+def current_row(conn: Connection, table: sa.Table, key: str) -> dict[str, Any] | None:
+    """The row of `table` whose (single-column) primary key is `key`, as a dict. Plain SQL
+    built once per table: this runs once per stream and run."""
+    found = _selects.get(table.name)
+    if found is None:
+        names = tuple(c.name for c in table.columns)
+        column = next(iter(table.primary_key.columns)).name
+        found = _selects[table.name] = (
+            f"SELECT {', '.join(names)} FROM {table.name} WHERE {column} = {{p}}", names)
+    sql, names = found
+    rows = fetch_rows(conn, sql, (key,))
+    return dict(zip(names, rows[0], strict=True)) if rows else None

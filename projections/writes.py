@@ -1,0 +1,48 @@
+"""What a projection asks the worker to write, as plain data.
+
+A projection never touches a connection: it returns a `Writes` (row sets to upsert, deltas to
+add, rows to drop once empty) and the worker applies it inside the run's transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+
+@dataclass(frozen=True)
+class RowSet:
+    """Insert these rows, or overwrite the other columns of the rows with the same keys."""
+
+    table: sa.Table
+    rows: list[dict[str, Any]]
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RowDelta:
+    """Add these values to the row with the same keys (inserting it if missing)."""
+
+    table: sa.Table
+    row: dict[str, Any]
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DropIfEmpty:
+    """Delete the row matching `where` when its `column` has come down to zero."""
+
+    table: sa.Table
+    where: dict[str, Any]
+    column: str
+
+
+@dataclass
+class Writes:
+    row_sets: list[RowSet] = field(default_factory=list)
+    deltas: list[RowDelta] = field(default_factory=list)
+    drops: list[DropIfEmpty] = field(default_factory=list)
+    # What the run publishes after commit (the session document), if anything.
+    document: dict[str, Any] | None = None
