@@ -11,14 +11,17 @@ from typing import Literal
 
 from marshmallow import Schema, fields, validate
 
-from events.fields import Identifier, Money, Period, StrictInteger, StrictNumber
+from events.fields import FullMatch, Identifier, Money, Period, StrictInteger, StrictNumber
 
 StreamFamily = Literal["session", "person", "period"]
 
 TRAFFIC_SOURCES = ("recommend", "follow", "short_video", "ad", "search", "share", "other")
 INTERACTION_KINDS = (
     "like", "comment", "share", "follow", "question", "gift", "lottery", "vote", "red_packet",
+    "fan_club_join",
 )
+TEXT_KINDS = frozenset({"comment", "question"})  # the kinds that may carry `text`
+MAX_COUNT = 1_000_000  # per event: counts, quantities
 INCIDENT_KINDS = (
     "stream_interruption", "technical_failure", "product_info_error", "compliance", "other",
 )
@@ -55,6 +58,12 @@ class SessionStarted(_Data):
     title = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
     planned_minutes = StrictInteger(load_default=None, allow_none=True,
                                     validate=validate.Range(1, 24 * 60))
+    # Fields added after events were stored have no load_default: an event without them keeps
+    # its stored shape, so a producer's retry of an old event is still a duplicate.
+    shop_id = Identifier(allow_none=True,
+                         metadata={"description": "the platform shop whose orders belong to "
+                                                  "this room (connectors attribute by it)"})
+    gmv_target_fen = Money(data_key="gmv_target", allow_none=True)
 
 
 class SessionEnded(_Data):
@@ -71,18 +80,29 @@ class ViewerLeft(_Data):
 
 
 class AudienceSampled(_Data):
-    online = StrictInteger(required=True, validate=validate.Range(0, 10**9))
+    online = StrictInteger(required=True, validate=validate.Range(0, 100_000_000))
+    impressions = StrictInteger(allow_none=True,
+                                validate=validate.Range(0, 10**12),
+                                metadata={"description": "the platform's cumulative count of "
+                                                         "times the room was shown"})
 
 
 class InteractionRecorded(_Data):
     kind = fields.String(required=True, validate=_one_of(INTERACTION_KINDS))
     viewer_id = Identifier(load_default=None, allow_none=True)
-    count = StrictInteger(load_default=1, validate=validate.Range(1, 10**7))
+    count = StrictInteger(load_default=1, validate=validate.Range(1, MAX_COUNT))
+    text = fields.String(allow_none=True, validate=validate.Length(max=500),
+                         metadata={"description": "comment or question text"})
 
 
 class ProductPinned(_Data):
     product_id = Identifier(required=True)
     price_fen = Money(data_key="price", load_default=None, allow_none=True)
+    name = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class ProductUnpinned(_Data):
+    product_id = Identifier(required=True)
 
 
 class ProductClicked(_Data):
@@ -94,7 +114,7 @@ class OrderPlaced(_Data):
     order_id = Identifier(required=True)
     buyer_id = Identifier(required=True)
     product_id = Identifier(required=True)
-    quantity = StrictInteger(required=True, validate=validate.Range(1, 10**6))
+    quantity = StrictInteger(required=True, validate=validate.Range(1, MAX_COUNT))
     amount_fen = Money(data_key="amount", required=True)
 
 
@@ -140,20 +160,20 @@ class PersonRegistered(_Data):
 
 class TargetSet(_Data):
     period = Period(required=True)
-    kpi = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$",
+    kpi = fields.String(required=True, validate=FullMatch(r"^[a-z][a-z0-9_]{0,63}$",
                         error="must be a KPI key (lower-case letters, digits, _)"))
     value = StrictNumber(required=True, validate=validate.Range(min=0))
 
 
 class RatingRecorded(_Data):
-    kind = fields.String(required=True, validate=validate.Regexp(
+    kind = fields.String(required=True, validate=FullMatch(
         r"^[a-z][a-z0-9_]{0,63}$", error="must be a rating kind (lower-case letters, digits, _)"))
     value = StrictNumber(required=True, validate=validate.Range(0, 100))
     rater_id = Identifier(load_default=None, allow_none=True)
 
 
 class MetricRecorded(_Data):
-    kpi = fields.String(required=True, validate=validate.Regexp(
+    kpi = fields.String(required=True, validate=FullMatch(
         r"^[a-z][a-z0-9_]{0,63}$", error="must be a KPI key (lower-case letters, digits, _)"))
     period = Period(required=True)
     value = StrictNumber(required=True, validate=validate.Range(min=0))
@@ -165,7 +185,7 @@ class ClipPublished(_Data):
 
 
 class ViolationRecorded(_Data):
-    rule = fields.String(required=True, validate=validate.Regexp(
+    rule = fields.String(required=True, validate=FullMatch(
         r"^[a-z][a-z0-9_]{0,63}$", error="must be a rule key (lower-case letters, digits, _)"))
     fine_fen = Money(data_key="fine", load_default=None, allow_none=True)
 
@@ -195,6 +215,7 @@ CATALOGUE: dict[str, EventType] = {
         EventType("audience.sampled", "session", AudienceSampled),
         EventType("interaction.recorded", "session", InteractionRecorded),
         EventType("product.pinned", "session", ProductPinned),
+        EventType("product.unpinned", "session", ProductUnpinned),
         EventType("product.clicked", "session", ProductClicked),
         EventType("order.placed", "session", OrderPlaced),
         EventType("order.paid", "session", OrderPaid),

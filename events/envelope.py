@@ -13,13 +13,14 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from events.catalogue import CATALOGUE, INGESTIBLE_TYPES, RULE_BOOK_FINES_YUAN, stream_id_for
-from events.fastload import Fallback, Loader, compile_loader, compile_with_inline
+from events.fastload import Loader, compile_loader
 from events.fields import Identifier, StrictInteger, Timestamp
 from events.recorder import NewEvent
 from events.upcasting import schema_for
 
 MAX_BATCH = 5000
 FUTURE_TOLERANCE_US = 5 * 60 * 1_000_000
+EARLIEST_US = 946_684_800 * 1_000_000  # 2000-01-01T00:00:00Z: no broadcast happened before
 
 Errors = dict[str, dict[str, list[str]]]
 
@@ -30,7 +31,7 @@ class BatchInvalid(Exception):
         self.errors = errors
 
 
-_CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
 
 class UUIDString(fields.String):
@@ -79,18 +80,26 @@ class EventBatchSchema(Schema):
                          validate=validate.Length(1, MAX_BATCH))
 
 
-_load_envelope = compile_loader(EventEnvelopeSchema())
-_data_loaders: dict[tuple[str, int], Loader] = {}
+_loaders: dict[tuple[str, int], Loader] = {}
+_ENVELOPE = ("<envelope>", 0)
+
+
+def _envelope_loader() -> Loader:
+    # Compiled on first use, not at import: nothing compiles or connects at import time.
+    loader = _loaders.get(_ENVELOPE)
+    if loader is None:
+        loader = _loaders[_ENVELOPE] = compile_loader(EventEnvelopeSchema())
+    return loader
 
 
 def _data_loader(event_type: str, version: int) -> Loader | None:
     key = (event_type, version)
-    loader = _data_loaders.get(key)
+    loader = _loaders.get(key)
     if loader is None:
         cls = schema_for(event_type, version)
         if cls is None:
             return None
-        loader = _data_loaders[key] = compile_loader(cls())
+        loader = _loaders[key] = compile_loader(cls())
     return loader
 
 
@@ -108,76 +117,28 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
-# Per session or person type at its current schema version: the envelope and the data loaded in
-# one flat call (events/fastload.py). Types with more to do (a default fine, dates kept as
-# text, period streams) always take the general path.
-_SPECIAL_TYPES = frozenset({"violation.recorded", "person.registered"})
-_fast_envelopes: dict[str, tuple[Loader, str, str, int] | None] = {}
-_UNSEEN = object()
-
-
-def _fast_envelope(event_type: Any) -> tuple[Loader, str, str, int] | None:
-    if type(event_type) is not str:
-        return None
-    found = _fast_envelopes.get(event_type, _UNSEEN)
-    if found is not _UNSEEN:
-        return found  # type: ignore[return-value]
-    if event_type not in CATALOGUE:
-        return None  # not remembered: producers choose what they send as a type
-    compiled = _fast_envelopes[event_type] = _compile_fast_envelope(event_type)
-    return compiled
-
-
-def _compile_fast_envelope(event_type: str) -> tuple[Loader, str, str, int] | None:
-    entry = CATALOGUE[event_type]
-    if (event_type not in INGESTIBLE_TYPES or event_type in _SPECIAL_TYPES
-            or entry.family == "period"):
-        return None
-    loader = compile_with_inline(EventEnvelopeSchema(), {"data": entry.schema()})
-    if loader is None:
-        return None
-    key = "session_id" if entry.family == "session" else "person_id"
-    return loader, key, f"{entry.family}-", entry.version
-
-
 def parse_event(raw: Any, now_us: int) -> NewEvent:
-    """Validate one event of the wire shape. Raises ValidationError with flat field names.
-
-    The common case (a known session or person type, current schema version, nothing wrong)
-    is loaded in one flat call; anything else, including every error, goes the general way,
-    which alone decides what is wrong and how to say so.
-    """
-    fast = _fast_envelope(raw.get("type")) if type(raw) is dict else None
-    if fast is not None:
-        load, key, prefix, version = fast
-        try:
-            env = load(raw)
-        except (Fallback, ValidationError):
-            env = None
-        if (env is not None and env["schema_version"] is None and env[key] is not None
-                and env["occurred_at"] <= now_us + FUTURE_TOLERANCE_US):
-            return NewEvent(env["event_id"], env["type"], prefix + env[key], env["data"],
-                            env["occurred_at"], version,
-                            {k: v for k, v in env["metadata"].items() if v is not None},
-                            env["expected_version"])
-    return _parse_event_generally(raw, now_us)
-
-
-def _parse_event_generally(raw: Any, now_us: int) -> NewEvent:
+    """Validate one event of the wire shape. Raises ValidationError with flat field names."""
     if not isinstance(raw, dict):
         raise ValidationError({"body": ["must be a JSON object"]})
     try:
-        env = _load_envelope(raw)
+        env = _envelope_loader()(raw)
     except ValidationError as exc:
         raise ValidationError(_flatten(exc.messages)) from None
     errors: dict[str, list[str]] = {}
     entry = CATALOGUE[env["type"]]
     if env["occurred_at"] > now_us + FUTURE_TOLERANCE_US:
         errors["occurred_at"] = ["is more than 5 minutes in the future"]
+    elif env["occurred_at"] < EARLIEST_US:
+        errors["occurred_at"] = ["is before 2000-01-01"]
     if entry.family == "session" and env["session_id"] is None:
         errors["session_id"] = [f"is required for {entry.name} (a session event)"]
     if entry.family == "person" and env["person_id"] is None:
         errors["person_id"] = [f"is required for {entry.name} (a person event)"]
+    if entry.family != "session" and env["session_id"] is not None:
+        errors["session_id"] = [f"must not be given for {entry.name} (a {entry.family} event)"]
+    if entry.family != "person" and env["person_id"] is not None:
+        errors["person_id"] = [f"must not be given for {entry.name} (a {entry.family} event)"]
     version = env["schema_version"] or entry.version
     load_data = _data_loader(entry.name, version)
     data: dict[str, Any] = {}

@@ -100,19 +100,14 @@ def _validate(w: _Writer, check: Callable[[Any], Any], indent: str) -> None:
             if check.max is not None:
                 w.fail_unless(f"len(v) <= {check.max}", indent)
     elif isinstance(check, validate.Regexp):
-        w.fail_unless(f"{w.ref(check.regex.match)}(v) is not None", indent)
+        w.fail_unless(f"{w.ref(getattr(check, 'strict', check.regex).match)}(v) is not None",
+                      indent)
     else:
         w.fail_unless(f"{w.ref(check)}(v) is not False", indent)
 
 
-def _compile_fast(schema: Schema, inline: dict[str, Schema] | None = None
-                  ) -> Callable[[Any], dict[str, Any]]:
-    """The flat function for one schema: its loaded dict, or Fallback (or ValidationError).
-
-    `inline` names Dict fields whose content is loaded with another schema on the way (the
-    envelope's `data`, with its type's schema): what `schema.load` and then that schema's load
-    of the field would give, in one call.
-    """
+def _compile_fast(schema: Schema) -> Callable[[Any], dict[str, Any]]:
+    """The flat function for one schema: its loaded dict, or Fallback (or ValidationError)."""
     w = _Writer()
     known = frozenset((f.data_key or name) for name, f in schema.load_fields.items())
     w.lines += ["def fast(raw):",
@@ -122,11 +117,7 @@ def _compile_fast(schema: Schema, inline: dict[str, Schema] | None = None
     for name, field in schema.load_fields.items():
         key = field.data_key or name
         default = field.load_default
-        inner = (inline or {}).get(name)
-        if inner is not None:
-            w.lines += [f"    v = raw.get({key!r})", "    if type(v) is not dict: raise _Fallback",
-                        f"    out[{name!r}] = {w.ref(_compile_fast(inner))}(v)"]
-        elif field.required and not field.allow_none:
+        if field.required and not field.allow_none:
             # Missing and null both fail: one test covers both.
             w.lines += [f"    v = raw.get({key!r})", "    if v is None: raise _Fallback"]
             _convert(w, field, key, "    ")
@@ -167,12 +158,3 @@ def compile_loader(schema: Schema) -> Loader:
             return schema.load(raw)
 
     return load
-
-
-def compile_with_inline(schema: Schema, inline: dict[str, Schema]) -> Loader | None:
-    """The flat function alone, `inline` fields loaded on the way (see _compile_fast): it
-    raises Fallback (or ValidationError) where the caller must ask marshmallow itself. None
-    when a schema has hooks, which only marshmallow's own load runs."""
-    if _hooked(schema) or any(_hooked(inner) for inner in inline.values()):
-        return None
-    return _compile_fast(schema, inline)

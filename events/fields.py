@@ -6,14 +6,37 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 from events.money import MoneyError, fen_to_yuan, yuan_to_fen
 
+
+def full_match(pattern: str) -> re.Pattern[str]:
+    """`pattern` (written ^...$, as OpenAPI shows it) compiled to match the whole string: in
+    Python `$` also matches before a final newline, so "s1\\n" would pass for "s1"."""
+    return re.compile(pattern.removesuffix("$") + r"\Z")
+
+
+class FullMatch(validate.Regexp):
+    """validate.Regexp over the whole string. `regex` keeps the ^...$ form for the OpenAPI
+    document; `strict` is what is checked."""
+
+    def __init__(self, pattern: str, error: str) -> None:
+        super().__init__(pattern, error=error)
+        self.strict = full_match(pattern)
+
+    def __call__(self, value: Any) -> Any:
+        if not isinstance(value, str) or self.strict.match(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 # Years 1970-2999: periods are calendar months of broadcasts, and date arithmetic on them
 # (the month before, for growth) must stay in range.
-PERIOD_RE = re.compile(r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$")
-IDENTIFIER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+PERIOD_PATTERN = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])$"
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
+PERIOD_RE = full_match(PERIOD_PATTERN)
+IDENTIFIER_RE = full_match(IDENTIFIER_PATTERN)
 
 
 class Money(fields.Field):
@@ -68,7 +91,7 @@ class Identifier(fields.String):
     fast_pattern = IDENTIFIER_RE  # see events/fastload.py
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("metadata", {}).update({"pattern": IDENTIFIER_RE.pattern})
+        kwargs.setdefault("metadata", {}).update({"pattern": IDENTIFIER_PATTERN})
         super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
@@ -86,7 +109,7 @@ class Period(fields.String):
     fast_pattern = PERIOD_RE
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("metadata", {}).update({"pattern": PERIOD_RE.pattern})
+        kwargs.setdefault("metadata", {}).update({"pattern": PERIOD_PATTERN})
         super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:

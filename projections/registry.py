@@ -24,7 +24,9 @@ class Projection(Protocol):
     def new(self, key: str) -> Any: ...
     def fold(self, state: Any, event: StoredEvent) -> Any: ...
     def dump(self, state: Any) -> bytes: ...
-    def load(self, raw: bytes) -> Any: ...
+    def load(self, raw: bytes) -> Any:
+        """The state a stored snapshot holds, or None if the snapshot is of an older shape."""
+        ...
     @property
     def view(self) -> sa.Table | None:
         """A table whose current row (keyed by the stream's key) `writes` needs to see."""
@@ -55,7 +57,7 @@ class SessionProjection:
     def dump(self, state: SessionState) -> bytes:
         return orjson.dumps(state.dump())
 
-    def load(self, raw: bytes) -> SessionState:
+    def load(self, raw: bytes) -> SessionState | None:
         return SessionState.load(orjson.loads(raw))
 
     @property

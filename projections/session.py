@@ -9,14 +9,18 @@ cost more than the fold itself. It reads no clock, database or broker.
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Callable
 from typing import Any
 
-from events.catalogue import INTERACTION_KINDS, TRAFFIC_SOURCES
+from events.catalogue import INTERACTION_KINDS, TEXT_KINDS, TRAFFIC_SOURCES
 from events.recorder import StoredEvent
 from projections.clock import US_PER_SECOND, minute_of
 from projections.orders import Orders
 from projections.presence import JOIN, LEAVE, Presence, Viewer
+from projections.products import Product
+
+SNAPSHOT_FORMAT = 2  # bump when SessionState's shape changes: older snapshots are refolded
 
 ENGAGING_KINDS = frozenset({"like", "comment", "share", "follow", "question", "gift"})
 DEFAULT_SOURCE = "other"  # a join that names no source
@@ -28,30 +32,38 @@ DROP_MIN_BASELINE = 10  # below this many viewers a "drop" is noise, not an aler
 class SessionState:
     __slots__ = (
         "ad_spend_fen",
+        "alert_log",
         "alerts",
         "buckets",
         "clickers",
         "clock",
+        "comments",
         "drop_active",
         "ended_at",
+        "gmv_target_fen",
         "host_id",
+        "impressions",
         "incidents",
         "interacting",
         "interactions",
+        "join_times",
         "last_recorded_at",
         "ops_id",
         "orders",
+        "peak_minute",
         "peak_online",
-        "pins",
+        "pin_marks",
         "planned_minutes",
         "platform",
         "presence",
         "product_clicks",
+        "products",
         "reason",
         "recent_online",
         "room_id",
         "sample",
         "session_id",
+        "shop_id",
         "started_at",
         "title",
         "version",
@@ -70,6 +82,8 @@ class SessionState:
         self.platform: str | None = None
         self.title: str | None = None
         self.planned_minutes: int | None = None
+        self.shop_id: str | None = None
+        self.gmv_target_fen: int | None = None
         self.started_at: int | None = None
         self.ended_at: int | None = None
         self.reason: str | None = None
@@ -81,7 +95,11 @@ class SessionState:
         self.viewers: dict[str, Viewer] = {}
         self.presence = Presence()
         self.sample: tuple[int, int, int] | None = None  # (occurred_at, version, online)
+        # the latest sample that carried impressions: (occurred_at, version, impressions)
+        self.impressions: tuple[int, int, int] | None = None
         self.peak_online = 0
+        self.peak_minute: int | None = None  # the minute online first reached its peak
+        self.join_times: list[int] = []  # sorted occurred_at of every join: segment views
         self.interactions: dict[str, int] = dict.fromkeys(INTERACTION_KINDS, 0)
         self.interacting: set[str] = set()
         self.product_clicks = 0
@@ -90,13 +108,18 @@ class SessionState:
         self.ad_spend_fen = 0
         # incident_id -> [opened, kind, severity, opened_at, resolved_at, description]
         self.incidents: dict[str, list[Any]] = {}
-        self.pins: list[tuple[int, str, int | None]] = []  # (occurred_at, product_id, price)
+        # product.pinned / unpinned, sorted: (occurred_at, version, PIN|UNPIN, product_id)
+        self.pin_marks: list[tuple[int, int, int, str]] = []
+        self.products: dict[str, Product] = {}
+        # the latest comments and questions with text: (occurred_at, version, viewer, text)
+        self.comments: list[tuple[int, int, str | None, str]] = []
         # minute -> [joins, leaves, online, interactions, clicks]; orders and incidents are
         # bucketed when the timeline is drawn, from their own state.
         self.buckets: dict[int, list[int]] = {}
         self.recent_online: list[tuple[int, int]] = []  # (second, online), values decreasing
         self.drop_active = False
         self.alerts: list[dict[str, Any]] = []  # raised since the worker last took them
+        self.alert_log: list[dict[str, Any]] = []  # every alert raised, for the review
 
     # -- snapshots (the worker stores these so a run does not refold from version 1) --------
 
@@ -109,11 +132,17 @@ class SessionState:
         raw["clickers"] = sorted(self.clickers)
         raw["orders"] = self.orders.dump()
         raw["buckets"] = [[k, *v] for k, v in self.buckets.items()]
+        raw["products"] = {k: v.dump() for k, v in self.products.items()}
         raw["alerts"] = []
+        raw["format"] = SNAPSHOT_FORMAT
         return raw
 
     @classmethod
-    def load(cls, raw: dict[str, Any]) -> SessionState:
+    def load(cls, raw: dict[str, Any]) -> SessionState | None:
+        """The state a snapshot holds, or None for a snapshot of an older shape (the worker
+        then folds the stream from its start)."""
+        if raw.get("format") != SNAPSHOT_FORMAT:
+            return None
         state = cls(raw["session_id"])
         for name in cls.__slots__:
             if name in raw:
@@ -127,7 +156,10 @@ class SessionState:
         state.orders = Orders.load(raw["orders"])
         state.buckets = {row[0]: row[1:] for row in raw["buckets"]}
         state.sample = tuple(raw["sample"]) if raw["sample"] else None
-        state.pins = [tuple(p) for p in raw["pins"]]
+        state.impressions = tuple(raw["impressions"]) if raw["impressions"] else None
+        state.pin_marks = [tuple(p) for p in raw["pin_marks"]]
+        state.comments = [tuple(c) for c in raw["comments"]]
+        state.products = {k: Product.load(v) for k, v in raw["products"].items()}
         state.recent_online = [tuple(p) for p in raw["recent_online"]]
         return state
 
@@ -168,6 +200,9 @@ class SessionState:
 
 
 JOINS, LEAVES, ONLINE, INTERACTIONS, CLICKS = range(5)
+PIN, UNPIN = 1, 0
+RECENT_COMMENTS = 20
+ALERT_LOG = 200  # alerts kept for the review
 AUDIENCE_TYPES = frozenset({"viewer.joined", "viewer.left", "audience.sampled"})
 
 Handler = Callable[[SessionState, StoredEvent], None]
@@ -181,6 +216,8 @@ def _session_started(state: SessionState, event: StoredEvent) -> None:
     state.platform = data["platform"]
     state.title = data.get("title")
     state.planned_minutes = data.get("planned_minutes")
+    state.shop_id = data.get("shop_id")
+    state.gmv_target_fen = data.get("gmv_target_fen")
     if state.started_at is None or event.occurred_at < state.started_at:
         state.started_at = event.occurred_at
 
@@ -196,6 +233,7 @@ def _viewer_joined(state: SessionState, event: StoredEvent) -> None:
     source = event.data.get("source") or DEFAULT_SOURCE
     state.views += 1
     state.views_by_source[source] += 1
+    insort(state.join_times, event.occurred_at)
     state.bucket(event.occurred_at)[JOINS] += 1
     viewer = state.viewers.get(viewer_id)
     if viewer is None:
@@ -226,6 +264,11 @@ def _audience_sampled(state: SessionState, event: StoredEvent) -> None:
     sample = (event.occurred_at, event.version, event.data["online"])
     if state.sample is None or sample[:2] > state.sample[:2]:
         state.sample = sample
+    impressions = event.data.get("impressions")
+    if impressions is not None:
+        seen = (event.occurred_at, event.version, impressions)
+        if state.impressions is None or seen[:2] > state.impressions[:2]:
+            state.impressions = seen
 
 
 def _interaction_recorded(state: SessionState, event: StoredEvent) -> None:
@@ -236,10 +279,34 @@ def _interaction_recorded(state: SessionState, event: StoredEvent) -> None:
     viewer_id = data.get("viewer_id")
     if viewer_id is not None and kind in ENGAGING_KINDS:
         state.interacting.add(viewer_id)
+    text = data.get("text")
+    if text and kind in TEXT_KINDS:
+        entry = (event.occurred_at, event.version, viewer_id, text)
+        comments = state.comments
+        if len(comments) < RECENT_COMMENTS or entry[:2] > comments[0][:2]:
+            insort(comments, entry, key=lambda c: c[:2])
+            if len(comments) > RECENT_COMMENTS:
+                del comments[0]
+
+
+def _product(state: SessionState, product_id: str) -> Product:
+    product = state.products.get(product_id)
+    if product is None:
+        product = state.products[product_id] = Product()
+    return product
 
 
 def _product_pinned(state: SessionState, event: StoredEvent) -> None:
-    state.pins.append((event.occurred_at, event.data["product_id"], event.data.get("price_fen")))
+    data = event.data
+    product_id = data["product_id"]
+    insort(state.pin_marks, (event.occurred_at, event.version, PIN, product_id))
+    _product(state, product_id).pinned((event.occurred_at, event.version), data.get("name"),
+                                       data.get("price_fen"))
+
+
+def _product_unpinned(state: SessionState, event: StoredEvent) -> None:
+    insort(state.pin_marks,
+           (event.occurred_at, event.version, UNPIN, event.data["product_id"]))
 
 
 def _product_clicked(state: SessionState, event: StoredEvent) -> None:
@@ -248,10 +315,21 @@ def _product_clicked(state: SessionState, event: StoredEvent) -> None:
     viewer_id = event.data.get("viewer_id")
     if viewer_id is not None:
         state.clickers.add(viewer_id)
+    _product(state, event.data["product_id"]).clicked(event.occurred_at, viewer_id)
 
 
 def _order_event(state: SessionState, event: StoredEvent) -> None:
     state.orders.apply(event.type, event.data, event.occurred_at)
+    product_id = event.data.get("product_id")
+    if product_id is not None:
+        _product(state, product_id)
+
+
+def _raise(state: SessionState, alert: dict[str, Any]) -> None:
+    state.alerts.append(alert)
+    state.alert_log.append(dict(alert))
+    if len(state.alert_log) > ALERT_LOG:
+        del state.alert_log[0]
 
 
 def _incident_opened(state: SessionState, event: StoredEvent) -> None:
@@ -263,7 +341,7 @@ def _incident_opened(state: SessionState, event: StoredEvent) -> None:
         incident[:4] = [True, data["kind"], data["severity"], event.occurred_at]
         incident[5] = data.get("description")
         if incident[4] is None and state.ended_at is None:
-            state.alerts.append({
+            _raise(state, {
                 "kind": "incident_opened", "incident_id": data["incident_id"],
                 "incident_kind": data["kind"], "severity": data["severity"],
                 "description": data.get("description"), "at": event.occurred_at,
@@ -291,6 +369,7 @@ HANDLERS: dict[str, Handler] = {
     "audience.sampled": _audience_sampled,
     "interaction.recorded": _interaction_recorded,
     "product.pinned": _product_pinned,
+    "product.unpinned": _product_unpinned,
     "product.clicked": _product_clicked,
     "order.placed": _order_event,
     "order.paid": _order_event,
@@ -313,6 +392,7 @@ def fold_session(state: SessionState, event: StoredEvent) -> SessionState:
     online = state.online
     if online > state.peak_online:
         state.peak_online = online
+        state.peak_minute = minute_of(event.occurred_at)
     if event.type in AUDIENCE_TYPES:
         state.bucket(event.occurred_at)[ONLINE] = online
     _watch_for_drop(state, event.occurred_at, online)
@@ -338,8 +418,7 @@ def _watch_for_drop(state: SessionState, occurred_at: int, online: int) -> None:
     high = recent[0][1]
     dropped = high >= DROP_MIN_BASELINE and online <= high * (1 - DROP_FRACTION)
     if dropped and not state.drop_active:
-        state.alerts.append({"kind": "online_drop", "from": high, "to": online,
-                             "at": occurred_at})
+        _raise(state, {"kind": "online_drop", "from": high, "to": online, "at": occurred_at})
     state.drop_active = dropped
 
 

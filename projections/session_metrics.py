@@ -7,11 +7,13 @@ from typing import Any
 
 from events.catalogue import INCIDENT_KINDS, TRAFFIC_SOURCES
 from events.money import fen_to_yuan
-from projections.clock import US_PER_SECOND, ratio
-from projections.session import SessionState
+from projections.clock import US_PER_SECOND, minute_of, ratio
+from projections.session import INTERACTIONS, SessionState
 
 
-def session_metrics(state: SessionState) -> dict[str, Any]:
+def session_metrics(state: SessionState,
+                    sources: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
+    """`sources`: source_figures(state), when the caller has it already."""
     unique = sum(state.viewers_by_source.values())
     orders = state.orders.totals
     buyers = orders.buyers
@@ -19,6 +21,7 @@ def session_metrics(state: SessionState) -> dict[str, Any]:
     clicking = len(state.clickers)
     interacting = len(state.interacting)
     watch_seconds = state.watch_us() / US_PER_SECOND
+    impressions = None if state.impressions is None else state.impressions[2]
     return {
         "views": state.views,
         "unique_viewers": unique,
@@ -47,8 +50,21 @@ def session_metrics(state: SessionState) -> dict[str, Any]:
         "ad_spend": fen_to_yuan(state.ad_spend_fen),
         "roi": ratio(gmv, state.ad_spend_fen),
         "incidents": incident_summary(state),
-        "traffic_sources": traffic_sources(state),
+        "traffic_sources": traffic_sources(sources or source_figures(state)),
+        "impressions": impressions,
+        "impression_view_rate": ratio(state.views, impressions or 0),
+        "interactions_last_minute": interactions_last_minute(state),
     }
+
+
+def interactions_last_minute(state: SessionState) -> int:
+    """Interactions (sum of count, every kind) in the last complete minute before the session
+    clock: the minute that ended at or before it, never the one still running."""
+    clock = state.session_clock
+    if clock is None:
+        return 0
+    bucket = state.buckets.get(minute_of(clock) - 1)
+    return 0 if bucket is None else bucket[INTERACTIONS]
 
 
 def incident_summary(state: SessionState) -> dict[str, Any]:
@@ -71,16 +87,31 @@ def incident_summary(state: SessionState) -> dict[str, Any]:
             "downtime_seconds": downtime_us / US_PER_SECOND}
 
 
-def traffic_sources(state: SessionState) -> dict[str, dict[str, int]]:
-    buyers = dict.fromkeys(TRAFFIC_SOURCES, 0)
-    for buyer in state.orders.buyer_ids():
+UNKNOWN_SOURCE = "unknown"  # buyers who never joined
+
+
+def source_figures(state: SessionState) -> dict[str, dict[str, int]]:
+    """Per source, in integers: views (joins from it); viewers, buyers and GMV fen by each
+    viewer's first join; a buyer who never joined counts under `unknown`."""
+    rows = {source: {"views": state.views_by_source.get(source, 0),
+                     "viewers": state.viewers_by_source.get(source, 0),
+                     "buyers": 0, "gmv_fen": 0}
+            for source in (*TRAFFIC_SOURCES, UNKNOWN_SOURCE)}
+    for buyer, spent in state.orders.totals.buyer_gmv_fen.items():
         viewer = state.viewers.get(buyer)
-        if viewer is not None and viewer.first is not None:
-            buyers[viewer.first[2]] += 1
+        source = (viewer.first[2] if viewer is not None and viewer.first is not None
+                  else UNKNOWN_SOURCE)
+        rows[source]["buyers"] += 1
+        rows[source]["gmv_fen"] += spent
+    return rows
+
+
+def traffic_sources(figures: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:
     return {
-        source: {"views": state.views_by_source[source],
-                 "viewers": state.viewers_by_source[source], "buyers": buyers[source]}
-        for source in TRAFFIC_SOURCES
+        source: {"views": row["views"], "viewers": row["viewers"], "buyers": row["buyers"],
+                 "gmv": fen_to_yuan(row["gmv_fen"]),
+                 "conversion_rate": ratio(row["buyers"], row["viewers"])}
+        for source, row in figures.items()
     }
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from events.fields import format_timestamp
+from events.money import fen_to_yuan
 from projections.clock import US_PER_SECOND
 from projections.host_days import contribution, host_day_deltas
+from projections.segments import products_and_segments
 from projections.session import SessionState
-from projections.session_metrics import open_incidents, session_metrics
+from projections.session_metrics import open_incidents, session_metrics, source_figures
 from projections.tables import session_document, session_source, session_timeline, session_view
 from projections.timeline import session_timeline as build_timeline
 from projections.writes import RowSet, Writes
@@ -19,7 +21,40 @@ def _iso(micros: int | None) -> str | None:
     return None if micros is None else format_timestamp(micros)
 
 
-def session_body(state: SessionState, metrics: dict[str, Any]) -> dict[str, Any]:
+TOP_PRODUCTS = 10
+TICKER = 20
+
+
+def mask(identifier: str | None) -> str | None:
+    """A buyer or viewer id cut down to its first and last character: "u***9"."""
+    if identifier is None:
+        return None
+    if len(identifier) <= 2:
+        return identifier[0] + "*"
+    return f"{identifier[0]}***{identifier[-1]}"
+
+
+def recent(state: SessionState) -> dict[str, list[dict[str, Any]]]:
+    """The ticker: the latest paid orders (still paid, not cancelled) and comments with text,
+    newest first, at most 20 of each."""
+    orders = []
+    for paid_at, order_id in reversed(state.orders.recent_paid):
+        order = state.orders.orders[order_id]
+        if not order.counts:
+            continue
+        orders.append({"at": format_timestamp(paid_at), "product_id": order.product_id,
+                       "name": (state.products[order.product_id].name
+                                if order.product_id in state.products else None),
+                       "amount": fen_to_yuan(order.gmv_fen), "buyer": mask(order.buyer_id)})
+        if len(orders) == TICKER:
+            break
+    comments = [{"at": format_timestamp(at), "viewer": mask(viewer), "text": text}
+                for at, _version, viewer, text in reversed(state.comments)]
+    return {"orders": orders, "comments": comments[:TICKER]}
+
+
+def session_body(state: SessionState, metrics: dict[str, Any],
+                 products: list[dict[str, Any]]) -> dict[str, Any]:
     """The body of GET /api/v1/sessions/{id}, and of the feed's snapshot."""
     duration = None
     if state.started_at is not None:
@@ -34,6 +69,9 @@ def session_body(state: SessionState, metrics: dict[str, Any]) -> dict[str, Any]
         "platform": state.platform,
         "title": state.title,
         "planned_minutes": state.planned_minutes,
+        "shop_id": state.shop_id,
+        "gmv_target": (None if state.gmv_target_fen is None
+                       else fen_to_yuan(state.gmv_target_fen)),
         "started_at": _iso(state.started_at),
         "ended_at": _iso(state.ended_at),
         "duration_seconds": duration,
@@ -44,14 +82,24 @@ def session_body(state: SessionState, metrics: dict[str, Any]) -> dict[str, Any]
             {**incident, "opened_at": _iso(incident["opened_at"])}
             for incident in open_incidents(state)
         ],
+        "products": products[:TOP_PRODUCTS],
+        "recent": recent(state),
     }
+
+
+def session_document_of(state: SessionState) -> dict[str, Any]:
+    """The session's document on its own (tests and tools; runs build it in session_writes)."""
+    products, _segments = products_and_segments(state)
+    return session_body(state, session_metrics(state), products)
 
 
 def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes:
     """Everything one run writes for a session. `before`: its session_view row as stored now
     (None for a new session), whose host_day contribution is moved out."""
-    metrics = session_metrics(state)
-    document = session_body(state, metrics)
+    sources = source_figures(state)
+    metrics = session_metrics(state, sources)
+    products, segments = products_and_segments(state)
+    document = session_body(state, metrics, products)
     totals = state.orders.totals
     row = {
         "session_id": state.session_id,
@@ -88,11 +136,11 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
                ("session_id",)),
         RowSet(session_source, [
             {"session_id": state.session_id, "source": source, **figures}
-            for source, figures in metrics["traffic_sources"].items()
+            for source, figures in sources.items()
         ], ("session_id", "source")),
         RowSet(session_timeline, [{
             "session_id": state.session_id, "version": state.version,
-            "body": build_timeline(state),
+            "body": build_timeline(state, segments),
         }], ("session_id",)),
     ]
     return Writes(row_sets=row_sets, deltas=deltas, drops=drops, document=document)

@@ -78,6 +78,7 @@ session_source = sa.Table(
     sa.Column("views", sa.Integer, nullable=False),
     sa.Column("viewers", sa.Integer, nullable=False),
     sa.Column("buyers", sa.Integer, nullable=False),
+    sa.Column("gmv_fen", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 session_timeline = sa.Table(

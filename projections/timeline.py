@@ -8,12 +8,22 @@ from typing import Any
 from events.fields import format_timestamp
 from events.money import fen_to_yuan
 from projections.clock import US_PER_MINUTE, minute_of
-from projections.session import CLICKS, INTERACTIONS, JOINS, LEAVES, ONLINE, SessionState
+from projections.session import (
+    CLICKS,
+    INTERACTIONS,
+    JOINS,
+    LEAVES,
+    ONLINE,
+    PIN,
+    SessionState,
+)
 
 MAX_FILLED_MINUTES = 24 * 60  # gaps are filled inside the broadcast, up to a day of minutes
 
 
-def session_timeline(state: SessionState) -> dict[str, Any]:
+def session_timeline(state: SessionState,
+                     segments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Per-minute buckets, markers (incidents, pins and unpins) and the explanation segments."""
     paid = state.orders.totals.by_minute
     incidents: dict[int, int] = {}
     for opened, _kind, _severity, opened_at, _resolved, _ in state.incidents.values():
@@ -50,6 +60,7 @@ def session_timeline(state: SessionState) -> dict[str, Any]:
         "version": state.version,
         "minutes": rows,
         "markers": markers(state),
+        "segments": segments or [],
     }
 
 
@@ -72,10 +83,14 @@ def markers(state: SessionState) -> list[dict[str, Any]]:
                 "description": description,
                 "resolved_at": None if resolved_at is None else format_timestamp(resolved_at),
             })
-    for at, product_id, price_fen in state.pins:
+    for at, _version, kind, product_id in state.pin_marks:
+        product = state.products.get(product_id)
         found.append({
-            "type": "product_pin", "at": format_timestamp(at), "product_id": product_id,
-            "price": None if price_fen is None else fen_to_yuan(price_fen),
+            "type": "product_pin" if kind == PIN else "product_unpin",
+            "at": format_timestamp(at), "product_id": product_id,
+            "name": None if product is None else product.name,
+            "price": (None if product is None or product.price_fen is None
+                      else fen_to_yuan(product.price_fen)),
         })
     found.sort(key=lambda marker: marker["at"])
     return found

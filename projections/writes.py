@@ -1,6 +1,6 @@
 """What a projection asks the worker to write, as plain data.
 
-A projection never touches a connection: it returns a `Writes` (row sets to upsert, deltas to
+A projection never touches the database: it returns a `Writes` (row sets to upsert, deltas to
 add, rows to drop once empty) and the worker applies it inside the run's transaction.
 """
 

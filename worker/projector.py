@@ -284,13 +284,16 @@ class Projector:
     def _restore(self, conn: Connection, projection: Projection, key: str, stream_id: str,
                  checkpoint: int) -> Cached:
         """Fold state at the checkpoint: the stored snapshot plus the events after it."""
-        state, since = projection.new(key), 0
+        state, since, snapshot_version = projection.new(key), 0, 0
         row = conn.execute(
             sa.select(snapshots.c.version, snapshots.c.state)
             .where(snapshots.c.stream_id == stream_id)
         ).first()
         if row is not None and row.version <= checkpoint:
-            state, since = projection.load(row.state), row.version
+            restored = projection.load(row.state)
+            if restored is not None:  # None: a snapshot of an older shape, folded anew
+                state, since = restored, row.version
+                snapshot_version = row.version
         while since < checkpoint:
             page = self.recorder.read_stream(stream_id, since, min(BATCH, checkpoint - since),
                                              conn)
@@ -300,7 +303,7 @@ class Projector:
                 state = projection.fold(state, event)
             since = page[-1].version
         projection.take_alerts(state)  # raised when first folded; not news now
-        return Cached(checkpoint, state, row.version if row is not None else 0)
+        return Cached(checkpoint, state, snapshot_version)
 
 
 def _stream(stream_id: str) -> Stream:

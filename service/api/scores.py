@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from werkzeug.exceptions import NotFound
 
 from events.catalogue import ROLES
-from events.fields import PERIOD_RE
+from events.fields import PERIOD_PATTERN, PERIOD_RE, FullMatch
 from projections.scoring.figures import Range, custom_range, month_range
 from service.auth import requires
 from service.errors import error_response
@@ -22,8 +22,8 @@ blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Period sc
 
 
 class ScoresQuerySchema(Schema):
-    period = fields.String(load_default=None, validate=validate.Regexp(
-        PERIOD_RE, error="must be a month as YYYY-MM (years 1970-2999)"))
+    period = fields.String(load_default=None, validate=FullMatch(
+        PERIOD_PATTERN, error="must be a month as YYYY-MM (years 1970-2999)"))
     from_ = fields.Date(data_key="from", load_default=None)
     to = fields.Date(load_default=None)
     role = fields.String(load_default=None, validate=validate.OneOf(ROLES))

@@ -17,8 +17,7 @@ from sqlalchemy.engine import Engine
 
 from events import create_engine
 from projections.session import SessionState, fold_all
-from projections.session_metrics import session_metrics
-from projections.session_rows import session_body
+from projections.session_rows import session_document_of
 from projections.tables import session_document
 from tests.builders import Broadcast
 from tests.conftest import fresh_postgres_url
@@ -74,7 +73,7 @@ class Stack:
 
 def expected(b: Broadcast) -> dict[str, Any]:
     state = fold_all(SessionState(b.session_id), b.stored())
-    return session_body(state, session_metrics(state))
+    return session_document_of(state)
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from sqlalchemy.engine import Engine
 from events import NewEvent, SqlRecorder
 from events.envelope import parse_event
 from projections.session import SessionState, fold_all
-from projections.session_metrics import session_metrics
-from projections.session_rows import session_body
+from projections.session_rows import session_document_of
 from projections.tables import PROJECTION_TABLES, checkpoints, session_document, snapshots
 from tests.builders import FAR_FUTURE_NOW, Broadcast, event
 from tests.strategies import broadcasts
@@ -42,7 +41,7 @@ def table_rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 
 def expected_document(b: Broadcast) -> dict[str, Any]:
     state = fold_all(SessionState(b.session_id), b.stored())
-    return session_body(state, session_metrics(state))
+    return session_document_of(state)
 
 
 def stored_body(engine: Engine, session_id: str) -> Any:

@@ -27,6 +27,10 @@ TRICKY: list[Any] = [
     "7F8A4B8E-2F3C-4D5E-9A1B-0C2D3E4F5A6B", "{7f8a4b8e-2f3c-4d5e-9a1b-0c2d3e4f5a6b}",
     "viewer.joined", "like", "douyin", "recommend", "stream_interruption", "gmv", "host",
     {}, {"source": "x"}, {"source": None}, {"nope": 1}, [], [{}], ["a"],
+    # the length limits (names 200, comments 500, descriptions 2,000) and just past them
+    "x" * 128, "y" * 200, "z" * 500, "z" * 501, "d" * 2000, "d" * 2001,
+    # near-miss ids and money: a final newline, full-width digits, separators, exponents
+    "s1\n", "\uff11\uff12", "1_000", " 5 ", "-0", "100000000", "100000000.01", 10**6, 10**6 + 1,
 ]
 
 

@@ -68,9 +68,12 @@ def test_traffic_sources_attribute_viewers_to_their_first_join() -> None:
     b = presence_broadcast().place(120, "o1", "v1", 10).pay(121, "o1")
     m = metrics(b)
     sources = m["traffic_sources"]
-    assert sources["ad"] == {"views": 1, "viewers": 1, "buyers": 1}
-    assert sources["follow"] == {"views": 1, "viewers": 1, "buyers": 0}
-    assert sources["recommend"] == {"views": 1, "viewers": 0, "buyers": 0}
+    assert sources["ad"] == {"views": 1, "viewers": 1, "buyers": 1, "gmv": 10.0,
+                             "conversion_rate": 1.0}
+    assert sources["follow"] == {"views": 1, "viewers": 1, "buyers": 0, "gmv": 0.0,
+                                 "conversion_rate": 0.0}
+    assert sources["recommend"] == {"views": 1, "viewers": 0, "buyers": 0, "gmv": 0.0,
+                                    "conversion_rate": None}
     assert sum(s["viewers"] for s in sources.values()) == m["unique_viewers"]
 
 

@@ -1,0 +1,117 @@
+"""Explanation segments (讲解) and per-product figures, derived from the session's state.
+
+A segment starts at a product.pinned and ends at the next product.pinned (of any product, the
+same one included), at a product.unpinned of its product, or at session.ended; an unpin with no
+open segment of its product is ignored, and so are marks after the session ended. While the
+session is live an open segment runs to the session clock (`ended_at: null`) and takes in every
+event from its start on. Window figures count events with start <= occurred_at < end.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+from typing import Any
+
+from events.fields import format_timestamp
+from events.money import fen_to_yuan
+from projections.clock import US_PER_SECOND, ratio
+from projections.session import PIN, SessionState
+
+
+@dataclass(frozen=True)
+class Segment:
+    product_id: str
+    started_at: int
+    ended_at: int | None  # None: open while the session is live
+
+
+def explanation_segments(state: SessionState) -> list[Segment]:
+    found: list[Segment] = []
+    current: tuple[str, int] | None = None  # (product_id, started_at)
+    ended = state.ended_at
+    for at, _version, kind, product_id in state.pin_marks:
+        if ended is not None and at > ended:
+            break
+        if kind == PIN:
+            if current is not None:
+                found.append(Segment(current[0], current[1], at))
+            current = (product_id, at)
+        elif current is not None and current[0] == product_id:
+            found.append(Segment(current[0], current[1], at))
+            current = None
+    if current is not None:
+        found.append(Segment(current[0], current[1], ended))
+    return found
+
+
+def _count_between(times: list[int], start: int, end: int | None) -> int:
+    high = len(times) if end is None else bisect_left(times, end)
+    return max(0, high - bisect_left(times, start))
+
+
+def segment_figures(state: SessionState, segment: Segment) -> dict[str, Any]:
+    until = segment.ended_at if segment.ended_at is not None else state.session_clock
+    seconds = max(0, (until or segment.started_at) - segment.started_at) / US_PER_SECOND
+    views = _count_between(state.join_times, segment.started_at, segment.ended_at)
+    product = state.products.get(segment.product_id)
+    clicks = 0 if product is None else _count_between(product.click_times, segment.started_at,
+                                                       segment.ended_at)
+    paid = [order for order in state.orders.placed_between(
+        segment.product_id, segment.started_at, segment.ended_at) if order.counts]
+    gmv_fen = sum(order.gmv_fen for order in paid)
+    return {
+        "product_id": segment.product_id,
+        "name": None if product is None else product.name,
+        "started_at": format_timestamp(segment.started_at),
+        "ended_at": None if segment.ended_at is None else format_timestamp(segment.ended_at),
+        "seconds": seconds,
+        "views": views,
+        "clicks": clicks,
+        "orders_paid": len(paid),
+        "gmv": fen_to_yuan(gmv_fen),
+        "gpm": None if not views else gmv_fen / 100 / views * 1000,
+    }
+
+
+def product_figures(state: SessionState, segments: list[dict[str, Any]]
+                    ) -> list[dict[str, Any]]:
+    """Every product seen in a pin, click or order, ranked by GMV, then explanations (both
+    highest first), then product_id."""
+    seconds: dict[str, float] = {}
+    for segment in segments:
+        seconds[segment["product_id"]] = seconds.get(segment["product_id"], 0) + segment["seconds"]
+    by_product = state.orders.totals.by_product
+    ranked: list[tuple[tuple[int, int, str], dict[str, Any]]] = []
+    for product_id, product in state.products.items():
+        totals = by_product.get(product_id)
+        gmv = totals.gmv_fen if totals else 0
+        refunds = totals.refunds_fen if totals else 0
+        buyers = len(totals.buyer_orders) if totals else 0
+        clicking = len(product.clickers)
+        ranked.append(((-gmv, -product.explanations, product_id), {
+            "product_id": product_id,
+            "name": product.name,
+            "price": None if product.price_fen is None else fen_to_yuan(product.price_fen),
+            "explanations": product.explanations,
+            "explanation_seconds": seconds.get(product_id, 0),
+            "clicks": product.clicks,
+            "clicking_viewers": clicking,
+            "orders_placed": totals.placed if totals else 0,
+            "orders_paid": totals.paid if totals else 0,
+            "items_sold": totals.items if totals else 0,
+            "buyers": buyers,
+            "gmv": fen_to_yuan(gmv),
+            "refunds": fen_to_yuan(refunds),
+            "net_gmv": fen_to_yuan(gmv - refunds),
+            "refund_rate": ratio(refunds, gmv),
+            "click_to_pay_rate": ratio(buyers, clicking),
+        }))
+    ranked.sort(key=lambda pair: pair[0])
+    return [row for _, row in ranked]
+
+
+def products_and_segments(state: SessionState) -> tuple[list[dict[str, Any]],
+                                                        list[dict[str, Any]]]:
+    segments = [segment_figures(state, s) for s in explanation_segments(state)]
+    return product_figures(state, segments), segments
