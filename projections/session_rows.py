@@ -9,10 +9,17 @@ from events.fields import format_timestamp
 from events.money import fen_to_yuan
 from projections.clock import US_PER_SECOND
 from projections.host_days import contribution, host_day_deltas
+from projections.review import session_review as session_review_body
 from projections.segments import products_and_segments
 from projections.session import SessionState
 from projections.session_metrics import open_incidents, session_metrics, source_figures
-from projections.tables import session_document, session_source, session_timeline, session_view
+from projections.tables import (
+    session_document,
+    session_review,
+    session_source,
+    session_timeline,
+    session_view,
+)
 from projections.timeline import session_timeline as build_timeline
 from projections.writes import RowSet, Writes
 
@@ -138,6 +145,9 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
             {"session_id": state.session_id, "source": source, **figures}
             for source, figures in sources.items()
         ], ("session_id", "source")),
+        RowSet(session_review, [{"session_id": state.session_id,
+                                 "body": session_review_body(state, metrics, products,
+                                                             segments)}], ("session_id",)),
         RowSet(session_timeline, [{
             "session_id": state.session_id, "version": state.version,
             "body": build_timeline(state, segments),

@@ -81,6 +81,14 @@ session_source = sa.Table(
     sa.Column("gmv_fen", sa.BigInteger, nullable=False, server_default="0"),
 )
 
+# The post-broadcast review's own part (products, segments, incidents, ...): benchmarks against
+# earlier sessions are added when it is read.
+session_review = sa.Table(
+    "session_review",
+    metadata,
+    sa.Column("session_id", sa.String(128), primary_key=True),
+    sa.Column("body", Json, nullable=False),
+)
 session_timeline = sa.Table(
     "session_timeline",
     metadata,
@@ -140,4 +148,5 @@ worker_heartbeats = sa.Table(
 
 # Emptied by `livetally rebuild`; heartbeats are about processes, not projections.
 PROJECTION_TABLES = (session_view, session_document, session_source, session_timeline,
+                     session_review,
                      host_day, person_view, period_view, checkpoints, snapshots)

@@ -264,9 +264,37 @@ def scores(period: str, role: str | None, database_url: str | None) -> None:
         kpis = ", ".join(f"{k['key']} {k['points']:.1f}" if k["status"] == "ok"
                          else f"{k['key']} ({k['status']})" for k in card["kpis"])
         table.add_row(str(card["rank"]), card.get("name") or card["person_id"], card["role"],
-                      f"{card['score']:.2f}", card["grade"], "yes" if card["complete"] else "no",
+                      f"{card['score']:.2f}", card["grade"] or "not graded",
+                      "yes" if card["complete"] else "no",
                       kpis, f"{card['fines']['total']:.2f}")
     Console().print(table)
+
+
+@main.command()
+@click.argument("session_id")
+@click.option("--xlsx", "xlsx_path", default=None, help="also write the workbook to this file")
+@click.option("--db", "database_url", default=None)
+def review(session_id: str, xlsx_path: str | None, database_url: str | None) -> None:
+    """Print a session's post-broadcast review (复盘) as tables."""
+    from rich.console import Console
+
+    from service import views
+    from service.exports import review_workbook
+    from service.review_tables import review_tables
+    from service.runtime import build_runtime
+
+    runtime = build_runtime(_settings(database_url=database_url))
+    body = views.review_body(runtime.engine, session_id)
+    if body is None:
+        raise click.ClickException(f"no session {session_id!r} (or it is not projected yet)")
+    console = Console()
+    for table in review_tables(body):
+        console.print(table)
+    if xlsx_path:
+        timeline = views.session_timeline_body(runtime.engine, session_id)
+        with open(xlsx_path, "wb") as out:
+            out.write(review_workbook(body, timeline))
+        console.print(f"workbook written to {xlsx_path}")
 
 
 if __name__ == "__main__":

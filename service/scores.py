@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from typing import Any
 
@@ -52,32 +50,3 @@ def close_period(runtime: Runtime, rng: Range) -> dict[str, Any]:
     except ConcurrencyConflict:
         raise AlreadyClosed(rng.period) from None
     return {"period": rng.period, "closed": True, "scorecards": len(cards)}
-
-
-def scores_csv(body: dict[str, Any]) -> str:
-    cards = body["scorecards"]
-    keys: list[str] = []
-    for card in cards:
-        for kpi in card["kpis"]:
-            if kpi["key"] not in keys:
-                keys.append(kpi["key"])
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["period", "person_id", "name", "role", "score", "grade", "rank",
-                     "complete", "fines_total",
-                     *(f"{k}.{part}" for k in keys for part in ("actual", "target", "points"))])
-    for card in cards:
-        by_key = {k["key"]: k for k in card["kpis"]}
-        row = [body["period"], card["person_id"], card.get("name") or "", card["role"],
-               card["score"], card["grade"], card["rank"], card["complete"],
-               (card.get("fines") or {}).get("total", 0)]
-        for key in keys:
-            kpi = by_key.get(key)
-            row += (["", "", ""] if kpi is None else
-                    [_cell(kpi["actual"]), _cell(kpi["target"]), _cell(kpi["points"])])
-        writer.writerow(row)
-    return out.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    return "" if value is None else value

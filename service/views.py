@@ -13,12 +13,14 @@ from sqlalchemy.engine import Connection, Engine
 from events.recorder import Recorder
 from projections.clock import US_PER_SECOND
 from projections.registry import PeriodProjection, fold_period
+from projections.review import HISTORY, benchmarks
 from projections.scoring.figures import Range, Sums, sums_from
 from projections.tables import (
     SCORED_SUMS,
     host_day,
     person_view,
     session_document,
+    session_review,
     session_source,
     session_timeline,
     session_view,
@@ -197,3 +199,41 @@ class SqlPeriodReads:
             for i, value in enumerate(values):
                 total[i] += int(value)
         return {host: sums_from(t[0], t[1:]) for host, t in totals.items()}, days
+
+
+# -- the review -----------------------------------------------------------------------------------
+
+def _earlier_metrics(conn: Connection, column: str, value: str | None, before: int
+                     ) -> list[dict[str, Any]]:
+    """Metrics of the sessions with this host_id or room_id that ended before `before`, most
+    recently ended first, at most HISTORY."""
+    if value is None:
+        return []
+    rows = conn.execute(
+        sa.select(session_document.c.body)
+        .join(session_view, session_view.c.session_id == session_document.c.session_id)
+        .where(session_view.c[column] == value, session_view.c.ended_at.is_not(None),
+               session_view.c.ended_at < before)
+        .order_by(session_view.c.ended_at.desc(), session_view.c.session_id)
+        .limit(HISTORY)).scalars()
+    return [body["metrics"] for body in rows]
+
+
+def review_body(engine: Engine, session_id: str) -> dict[str, Any] | None:
+    """The review of a live or ended session: its own part as projected, with benchmarks
+    against the host's and the room's earlier sessions."""
+    with engine.connect() as conn:
+        body: dict[str, Any] | None = conn.execute(
+            sa.select(session_review.c.body)
+            .where(session_review.c.session_id == session_id)).scalar()
+        if body is None:
+            return None
+        row = conn.execute(sa.select(session_view.c.host_id, session_view.c.room_id,
+                                     session_view.c.started_at)
+                           .where(session_view.c.session_id == session_id)).first()
+        if row is None or row.started_at is None:
+            host, room = [], []
+        else:
+            host = _earlier_metrics(conn, "host_id", row.host_id, row.started_at)
+            room = _earlier_metrics(conn, "room_id", row.room_id, row.started_at)
+    return {**body, "benchmarks": benchmarks(body["metrics"], host, room)}

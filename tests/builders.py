@@ -60,13 +60,31 @@ class Broadcast:
         return self.add("viewer.left", t, viewer_id=viewer)
 
     def interact(self, t: float, kind: str, viewer: str | None = None,
-                 count: int | None = None) -> Broadcast:
+                 count: int | None = None, text: str | None = None) -> Broadcast:
         data: dict[str, Any] = {"kind": kind}
         if viewer:
             data["viewer_id"] = viewer
         if count is not None:
             data["count"] = count
+        if text is not None:
+            data["text"] = text
         return self.add("interaction.recorded", t, **data)
+
+    def pin(self, t: float, product: str, name: str | None = None,
+            price: Any = None) -> Broadcast:
+        data: dict[str, Any] = {"product_id": product}
+        if name is not None:
+            data["name"] = name
+        if price is not None:
+            data["price"] = price
+        return self.add("product.pinned", t, **data)
+
+    def unpin(self, t: float, product: str) -> Broadcast:
+        return self.add("product.unpinned", t, product_id=product)
+
+    def sample(self, t: float, online: int, impressions: int | None = None) -> Broadcast:
+        return self.add("audience.sampled", t, online=online,
+                        **({"impressions": impressions} if impressions is not None else {}))
 
     def click(self, t: float, viewer: str | None, product: str = "p-1") -> Broadcast:
         data: dict[str, Any] = {"product_id": product}

@@ -53,8 +53,12 @@ def behind_query(since: int | None = None) -> sa.Select[Any]:
     return query if since is None else query.where(streams.c.updated_at >= since)
 
 
-def streams_behind(conn: Connection, since: int | None = None) -> dict[str, int]:
-    return {row.stream_id: row.done for row in conn.execute(behind_query(since))}
+def streams_behind(conn: Connection, since: int | None = None,
+                   among: list[str] | None = None) -> dict[str, int]:
+    query = behind_query(since)
+    if among is not None:
+        query = query.where(streams.c.stream_id.in_(among))
+    return {row.stream_id: row.done for row in conn.execute(query)}
 
 
 def projection_lag(conn: Connection) -> Lag:
@@ -95,6 +99,11 @@ class Sweeper:
         since = None if full else self._last_sweep - RECENT_MARGIN_US
         with self.engine.connect() as conn:
             behind = streams_behind(conn, since)
+            if not full and self._seen:
+                # Streams the last pass saw behind are looked at again now, not a minute later
+                # at the next full pass: a stream whose message was lost is projected within
+                # two sweeps, whenever it was last appended to.
+                behind.update(streams_behind(conn, None, sorted(self._seen)))
         if full:
             self._last_full = started
         self._last_sweep = started

@@ -69,6 +69,8 @@ def kpi_value(kpi: KpiDef, role: str, ledger: dict[str, Any], sums: Sums, previo
         value.actual = _mean_rating(ledger, rng, kpi.key)
     if isinstance(value.actual, float):
         value.actual = round(value.actual, 10)
+    if kpi.source == "derived" and sums.sessions == 0:
+        value.no_sessions = True
     return value
 
 
@@ -160,6 +162,7 @@ def scorecard_document(card: Scorecard) -> dict[str, Any]:
         "level": card.extra.get("level"),
         "score": card.score,
         "grade": card.grade,
+        "graded": card.graded,
         "rank": card.rank,
         "complete": card.complete,
         "sessions": card.extra.get("sessions", 0),

@@ -70,6 +70,9 @@ class KpiValue:
     actual: float | None
     target: float | None
     target_source: str = "set"  # set, tenure, previous_period
+    # a KPI derived from broadcasts, for someone with no sessions in the period: nothing was
+    # measured, which is not a result (it is left out like a missing target)
+    no_sessions: bool = False
 
 
 @dataclass
@@ -81,7 +84,7 @@ class KpiResult:
     target: float | None
     attainment: float | None
     points: float
-    status: str  # ok, no_target, no_data
+    status: str  # ok, no_target, no_data, no_sessions
     target_source: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -93,19 +96,22 @@ class Scorecard:
     person_id: str
     role: str
     score: float
-    grade: str
+    grade: str | None  # None when not graded
     complete: bool
     kpis: list[KpiResult]
     rank: int = 0
+    graded: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 def score_person(person_id: str, role: str, values: dict[str, KpiValue],
                  cards: Scorecards) -> Scorecard:
-    """Weighted score of one person. KPIs without a target are left out and the other weights
-    scaled to sum to 1 (complete: false); a KPI with a target but no data scores 0."""
+    """Weighted score of one person. KPIs without a target, and broadcast KPIs of someone with
+    no sessions, are left out and the other weights scaled to sum to 1 (complete: false); a KPI
+    with a target but no data scores 0. Graded only when the KPIs that count carry at least
+    `min_graded_weight` of the role's configured weight."""
     kpis = cards.roles[role]
-    scored = [k for k in kpis if _has_target(k, values[k.key])]
+    scored = [k for k in kpis if _counts(k, values[k.key])]
     total = sum(k.weight for k in scored)
     results = []
     for kpi in kpis:
@@ -113,11 +119,14 @@ def score_person(person_id: str, role: str, values: dict[str, KpiValue],
         weight = kpi.weight / total if kpi in scored else 0.0  # total is 0 when none scored
         results.append(_score_kpi(kpi, value, weight, cards))
     score = round(sum(r.points for r in results), PLACES)
-    return Scorecard(person_id, role, score, grade(score, cards.grades),
-                     complete=len(scored) == len(kpis), kpis=results)
+    graded = round(total, PLACES) >= cards.min_graded_weight and bool(scored)
+    return Scorecard(person_id, role, score, grade(score, cards.grades) if graded else None,
+                     complete=len(scored) == len(kpis), kpis=results, graded=graded)
 
 
-def _has_target(kpi: KpiDef, value: KpiValue) -> bool:
+def _counts(kpi: KpiDef, value: KpiValue) -> bool:
+    if value.no_sessions:
+        return False
     if kpi.formula == "incident_penalty":
         return True  # scored by count, needs no target
     return value.target is not None and value.target > 0
@@ -126,6 +135,9 @@ def _has_target(kpi: KpiDef, value: KpiValue) -> bool:
 def _score_kpi(kpi: KpiDef, value: KpiValue, weight: float, cards: Scorecards) -> KpiResult:
     result = KpiResult(kpi.key, round(weight, PLACES), kpi.weight, value.actual, value.target,
                        None, 0.0, "ok", value.target_source if value.target is not None else None)
+    if value.no_sessions:
+        result.status = "no_sessions"
+        return result
     if kpi.formula == "incident_penalty":
         achieved = incident_fraction(value.actual or 0.0, cards.incident_penalty)
         result.attainment = round(achieved, PLACES)
@@ -148,5 +160,10 @@ def _score_kpi(kpi: KpiDef, value: KpiValue, weight: float, cards: Scorecards) -
 
 
 def rank_within_role(cards: list[Scorecard]) -> None:
-    for card, position in zip(cards, rank([c.score for c in cards]), strict=True):
+    """Graded cards by score; every ungraded card ranks after all of them, by score."""
+    graded = [c for c in cards if c.graded]
+    ungraded = [c for c in cards if not c.graded]
+    for card, position in zip(graded, rank([c.score for c in graded]), strict=True):
         card.rank = position
+    for card, position in zip(ungraded, rank([c.score for c in ungraded]), strict=True):
+        card.rank = len(graded) + position

@@ -52,6 +52,8 @@ class Scorecards:
     promoted_sources: tuple[str, ...]
     incident_penalty: float
     host_sales_targets: tuple[TenureTarget, ...]
+    # a card is graded only when the KPIs that count carry at least this share of the weight
+    min_graded_weight: float = 0.5
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +61,7 @@ class Scorecards:
             "grades": dict(self.grades),
             "promoted_sources": list(self.promoted_sources),
             "incident_penalty": self.incident_penalty,
+            "min_graded_weight": self.min_graded_weight,
             "host_sales_targets": [t.__dict__ for t in self.host_sales_targets],
             "roles": {role: [k.__dict__ for k in kpis] for role, kpis in self.roles.items()},
         }
@@ -83,7 +86,7 @@ def parse_scorecards(raw: Any, where: str = "scorecards") -> Scorecards:
     if not isinstance(raw, dict) or not isinstance(raw.get("roles"), dict):
         raise ScorecardError(f"{where}: needs a mapping with `roles`")
     unknown = set(raw) - {"roles", "cap", "grades", "promoted_sources", "incident_penalty",
-                          "host_sales_targets"}
+                          "host_sales_targets", "min_graded_weight"}
     if unknown:
         raise ScorecardError(f"{where}: unknown setting(s) {sorted(unknown)}")
     roles: dict[str, tuple[KpiDef, ...]] = {}
@@ -109,6 +112,9 @@ def parse_scorecards(raw: Any, where: str = "scorecards") -> Scorecards:
     cap = float(raw.get("cap", 1.2))
     if cap <= 0:
         raise ScorecardError(f"{where}: cap must be positive")
+    min_graded = float(raw.get("min_graded_weight", 0.5))
+    if not 0 <= min_graded <= 1:
+        raise ScorecardError(f"{where}: min_graded_weight must be between 0 and 1")
     tenure = tuple(TenureTarget(int(t["from_month"]), int(t["to_month"]),
                                 None if t.get("target") is None else float(t["target"]))
                    for t in raw.get("host_sales_targets", []))
@@ -119,6 +125,7 @@ def parse_scorecards(raw: Any, where: str = "scorecards") -> Scorecards:
         promoted_sources=promoted,
         incident_penalty=float(raw.get("incident_penalty", 0.25)),
         host_sales_targets=tenure,
+        min_graded_weight=min_graded,
     )
 
 

@@ -16,7 +16,8 @@ from events.fields import PERIOD_PATTERN, PERIOD_RE, FullMatch
 from projections.scoring.figures import Range, custom_range, month_range
 from service.auth import requires
 from service.errors import error_response
-from service.scores import AlreadyClosed, close_period, scores, scores_csv
+from service.exports import XLSX, scores_csv, scores_workbook
+from service.scores import AlreadyClosed, close_period, scores
 
 blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Period scorecards")
 
@@ -27,7 +28,7 @@ class ScoresQuerySchema(Schema):
     from_ = fields.Date(data_key="from", load_default=None)
     to = fields.Date(load_default=None)
     role = fields.String(load_default=None, validate=validate.OneOf(ROLES))
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))
 
     @validates_schema
     def _one_range(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -59,10 +60,13 @@ def _runtime() -> Any:
 @requires("read")
 def list_scores(query: dict[str, Any]) -> Response:
     body = scores(_runtime(), range_of(query), query["role"])
+    name = f"livetally-scores-{body['period']}{'-' + query['role'] if query['role'] else ''}"
     if query["format"] == "csv":
-        name = f"livetally-scores-{body['period']}{'-' + query['role'] if query['role'] else ''}"
-        return Response(scores_csv(body), mimetype="text/csv", headers={
+        return Response(scores_csv(body), mimetype="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="{name}.csv"'})
+    if query["format"] == "xlsx":
+        return Response(scores_workbook(body), mimetype=XLSX, headers={
+            "Content-Disposition": f'attachment; filename="{name}.xlsx"'})
     return Response(orjson.dumps(body), mimetype="application/json")
 
 

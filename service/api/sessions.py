@@ -13,8 +13,10 @@ from werkzeug.exceptions import NotFound
 
 from events.fields import parse_timestamp
 from service import views
+from service.api.review_schema import ReviewSchema
 from service.auth import requires
 from service.errors import error_response
+from service.exports import XLSX, review_workbook
 
 blp = Blueprint("sessions", __name__, url_prefix="/api/v1", description="Broadcast sessions")
 
@@ -91,3 +93,23 @@ def get_session(session_id: str) -> Response:
 def get_timeline(session_id: str) -> Response:
     engine = current_app.extensions["livetally"].engine
     return _json(_found(views.session_timeline_body(engine, session_id), session_id))
+
+
+class ReviewQuerySchema(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "xlsx"]))
+
+
+@blp.route("/sessions/<session_id>/review")
+@blp.arguments(ReviewQuerySchema, location="query")
+@blp.response(200, ReviewSchema, description="the post-broadcast review (复盘); format=xlsx "
+              "gives the same as a workbook (sheets summary, products, segments, minutes)")
+@blp.doc(security=[{"bearer": []}])
+@requires("read")
+def get_review(query: dict[str, Any], session_id: str) -> Response:
+    engine = current_app.extensions["livetally"].engine
+    review = _found(views.review_body(engine, session_id), session_id)
+    if query["format"] == "xlsx":
+        timeline = views.session_timeline_body(engine, session_id)
+        return Response(review_workbook(review, timeline), mimetype=XLSX, headers={
+            "Content-Disposition": f'attachment; filename="livetally-review-{session_id}.xlsx"'})
+    return _json(review)

@@ -71,6 +71,11 @@ class SessionChannel:
                 "status": latest["status"], "metrics": metrics_diff(sent, latest),
                 "open_incidents": latest.get("open_incidents", []),
                 "last_event_at": latest.get("last_event_at"),
+                "ended_at": latest.get("ended_at"),
+                "duration_seconds": latest.get("duration_seconds"),
+                # the product ranking and the ticker travel whole: they are short lists
+                "products": latest.get("products", []),
+                "recent": latest.get("recent", {"orders": [], "comments": []}),
             })
             if len(self._encoded) < 256:
                 self._encoded[key] = encoded

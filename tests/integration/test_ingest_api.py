@@ -101,7 +101,8 @@ def test_bad_events_are_422_naming_index_field_and_reason(
 
 MONEY_CASES = [(-1, "must not be negative"), ("12.345", "at most two decimals"),
                ("lots", "plain decimal"), (True, "number or a decimal string"),
-               ("NaN", "plain decimal"), ("１２", "plain decimal"), ("1_000", "plain decimal"),
+               ("NaN", "plain decimal"), ("\uff11\uff12", "plain decimal"),
+               ("1_000", "plain decimal"),
                (" 5 ", "plain decimal"), ("1e2", "plain decimal"), ("-0", "negative"),
                ("100000000.01", "at most 100,000,000"), (1e9, "at most 100,000,000")]
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv as csv_module
+import io
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.builders import Broadcast, event
 from tests.integration.conftest import Api
@@ -153,14 +156,14 @@ def test_host_compliance_and_fines_do_not_change_the_score(scored: Api) -> None:
     assert c["fines"]["total"] == 60.0 and c["fines"]["count"] == 2  # October's is not counted
 
 
-def test_host_in_first_month_with_no_sessions(scored: Api) -> None:
+def test_a_host_with_no_sessions_is_not_graded_and_ranks_after_the_graded(scored: Api) -> None:
     c = card(scored, "h-2")
     k = kpis(c)
-    assert k["gmv"]["status"] == "no_target"  # month 1 on air: no sales target
-    assert k["interaction_rate"]["status"] == "no_target"
-    # the only KPI with a target carries all the weight; no followers: 0 points
-    assert k["new_followers"]["weight"] == 1.0 and k["new_followers"]["points"] == 0
-    assert (c["score"], c["grade"], c["complete"], c["rank"]) == (0, "D", False, 2)
+    # Every host KPI is derived from broadcasts and h-2 had none: nothing was measured.
+    assert {v["status"] for v in k.values()} == {"no_sessions"}
+    assert all(v["weight"] == 0 and v["points"] == 0 for v in k.values())
+    assert (c["score"], c["grade"], c["graded"], c["complete"], c["rank"]) == (
+        0, None, False, False, 2)
     assert c["sessions"] == 0
 
 
@@ -223,9 +226,34 @@ def test_scores_list_a_role_in_rank_order_and_as_csv(scored: Api) -> None:
     assert [c["person_id"] for c in body["scorecards"]] == ["h-1", "h-2"]
     csv = scored.get("/api/v1/scores?period=2026-11&role=host&format=csv")
     assert csv.mimetype == "text/csv"
-    lines = csv.data.decode().strip().splitlines()
-    assert lines[0].startswith("period,person_id,name,role,score,grade,rank")
+    assert csv.data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel opens Chinese names
+    lines = csv.data.decode("utf-8-sig").strip().splitlines()
+    assert lines[0].startswith("period,person_id,name,role,score,grade,graded,rank")
     assert "gmv.actual" in lines[0] and lines[1].split(",")[1] == "h-1"
+
+
+def test_scores_as_xlsx_hold_the_same_figures_as_the_json(scored: Api) -> None:
+    body = scored.get("/api/v1/scores?period=2026-11&role=host").json
+    response = scored.get("/api/v1/scores?period=2026-11&role=host&format=xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    for card_, row in zip(body["scorecards"], rows[1:], strict=True):
+        values = dict(zip(header, row, strict=True))
+        assert values["person_id"] == card_["person_id"]
+        assert values["score"] == card_["score"]
+        assert values["grade"] == (card_["grade"] or None)
+
+
+def test_csv_cells_that_would_run_as_formulas_are_neutralised(scored: Api) -> None:
+    evil = event("person.registered", 0, {"name": "=HYPERLINK(\"http://x\")", "role": "host"},
+                 person="h-evil")
+    assert scored.post(evil).status_code == 201
+    scored.project_all()
+    text = scored.get("/api/v1/scores?period=2026-11&role=host&format=csv").data.decode("utf-8-sig")
+    row = next(csv_module.reader(line for line in text.splitlines() if "h-evil" in line))
+    assert row[2] == "'=HYPERLINK(\"http://x\")"
 
 
 def test_closing_freezes_the_period_and_a_late_refund_shows_as_a_correction(scored: Api) -> None:

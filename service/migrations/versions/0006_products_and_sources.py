@@ -1,4 +1,5 @@
-"""Traffic sources carry GMV; every session is projected again for the new figures.
+"""Traffic sources carry GMV, the review gets its read model, and every session is projected
+again for the new figures.
 
 Products, explanation segments, the ticker and the per-source GMV are kept by the session
 fold, so the existing read models are refolded: the checkpoints and snapshots are cleared and
@@ -12,6 +13,7 @@ Create Date: 2026-12-01
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0006"
 down_revision = "0005"
@@ -22,10 +24,15 @@ depends_on = None
 def upgrade() -> None:
     op.add_column("session_source", sa.Column("gmv_fen", sa.BigInteger, nullable=False,
                                               server_default="0"))
+    op.create_table("session_review",
+                    sa.Column("session_id", sa.String(128), primary_key=True),
+                    sa.Column("body", sa.JSON().with_variant(JSONB(), "postgresql"),
+                              nullable=False))
     op.execute("DELETE FROM projection_snapshots")
     op.execute("DELETE FROM projection_checkpoints")
 
 
 def downgrade() -> None:
+    op.drop_table("session_review")
     with op.batch_alter_table("session_source") as batch:
         batch.drop_column("gmv_fen")

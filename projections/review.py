@@ -1,0 +1,112 @@
+"""The post-broadcast review (复盘), as pure functions: the session's own part from its fold
+state, and the benchmarks against the host's and the room's earlier sessions from their
+metrics (which the service reads)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from events.fields import format_timestamp
+from projections.clock import US_PER_MINUTE, US_PER_SECOND
+from projections.session import SessionState
+
+BENCHMARKED = ("gmv", "net_gmv", "views", "unique_viewers", "avg_watch_seconds",
+               "interaction_rate", "conversion_rate", "gpm", "uv_value", "aov", "new_followers")
+HISTORY = 10  # earlier sessions a median is taken over, most recent first
+
+
+def median(values: Sequence[float | None]) -> float | None:
+    """Median of the values that are not null; of an even count, the mean of the middle two;
+    of none, null."""
+    present = sorted(v for v in values if v is not None)
+    if not present:
+        return None
+    middle = len(present) // 2
+    if len(present) % 2:
+        return present[middle]
+    return (present[middle - 1] + present[middle]) / 2
+
+
+def benchmarks(metrics: dict[str, Any], host_history: Sequence[dict[str, Any]],
+               room_history: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per benchmarked metric: this session's value, the medians over the host's and the room's
+    earlier sessions' metrics (most recent first, at most HISTORY each), and vs_host =
+    value / host_median - 1 (null on a null value or a null or zero median)."""
+    result: dict[str, dict[str, Any]] = {}
+    for key in BENCHMARKED:
+        value = metrics.get(key)
+        host = median([m.get(key) for m in host_history[:HISTORY]])
+        room = median([m.get(key) for m in room_history[:HISTORY]])
+        vs_host = None if value is None or not host else value / host - 1
+        result[key] = {"value": value, "host_median": host, "room_median": room,
+                       "vs_host": vs_host, "host_sessions": len(host_history[:HISTORY]),
+                       "room_sessions": len(room_history[:HISTORY])}
+    return result
+
+
+def funnel(metrics: dict[str, Any]) -> dict[str, Any]:
+    """views -> clicking viewers -> buyers, with each stage's rate, in that order always."""
+    return {
+        "stages": [
+            {"stage": "views", "value": metrics["views"], "rate": None},
+            {"stage": "clicking_viewers", "value": metrics["clicking_viewers"],
+             "rate": metrics["click_rate"]},
+            {"stage": "buyers", "value": metrics["buyers"],
+             "rate": metrics["click_to_order_rate"]},
+        ],
+        "click_rate": metrics["click_rate"],
+        "click_to_order_rate": metrics["click_to_order_rate"],
+        "conversion_rate": metrics["conversion_rate"],
+    }
+
+
+def _iso(micros: int | None) -> str | None:
+    return None if micros is None else format_timestamp(micros)
+
+
+def incidents_with_downtime(state: SessionState) -> list[dict[str, Any]]:
+    until = state.session_clock
+    found = []
+    for incident_id, (opened, kind, severity, opened_at, resolved_at, description) in (
+            state.incidents.items()):
+        if not opened:
+            continue
+        downtime = 0.0
+        if kind == "stream_interruption":
+            end = resolved_at if resolved_at is not None else until
+            if end is not None and end > opened_at:
+                downtime = (end - opened_at) / US_PER_SECOND
+        found.append({"incident_id": incident_id, "kind": kind, "severity": severity,
+                      "description": description, "opened_at": _iso(opened_at),
+                      "resolved_at": _iso(resolved_at), "downtime_seconds": downtime})
+    found.sort(key=lambda i: (i["opened_at"], i["incident_id"]))
+    return found
+
+
+def session_review(state: SessionState, metrics: dict[str, Any],
+                   products: list[dict[str, Any]], segments: list[dict[str, Any]]
+                   ) -> dict[str, Any]:
+    """Everything of the review that this session's own events decide (benchmarks apart)."""
+    return {
+        "session_id": state.session_id,
+        "status": state.status,
+        "host_id": state.host_id,
+        "ops_id": state.ops_id,
+        "room_id": state.room_id,
+        "title": state.title,
+        "started_at": _iso(state.started_at),
+        "ended_at": _iso(state.ended_at),
+        "version": state.version,
+        "metrics": metrics,
+        "funnel": funnel(metrics),
+        "products": products,
+        "segments": segments,
+        "peak_online": {"value": state.peak_online,
+                        "minute": (None if state.peak_minute is None
+                                   else format_timestamp(state.peak_minute * US_PER_MINUTE))},
+        "alerts": [{**alert, "at": format_timestamp(alert["at"])}
+                   for alert in state.alert_log if alert["kind"] == "online_drop"],
+        "incidents": incidents_with_downtime(state),
+        "traffic_sources": metrics["traffic_sources"],
+    }
