@@ -28,7 +28,14 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     else:
         # No pre-ping: it costs a round trip per checkout on the ingest path. A connection
         # broken by a server restart fails one statement, and SQLAlchemy then discards the pool.
-        options.update(pool_size=10, max_overflow=20, pool_recycle=1800)
+        options.update(pool_size=10, max_overflow=20, pool_recycle=1800, pool_timeout=5)
+        # A process frozen mid-transaction (SIGSTOP, a hung VM) holds its locks: the server
+        # ends such a transaction after 15 s, so what it locked frees by itself. connect_timeout
+        # keeps a request from hanging on a database that is unreachable.
+        options["connect_args"] = {
+            "connect_timeout": 3,
+            "options": "-c idle_in_transaction_session_timeout=15000",
+        }
     options.update(kwargs)
     engine = sa.create_engine(url, **options)
     if engine.dialect.name == "sqlite":

@@ -131,6 +131,18 @@ checkpoints = sa.Table(
     sa.Column("updated_at", sa.BigInteger, nullable=False),
 )
 
+# Streams whose projection keeps failing: after PARK_AFTER tries a stream is parked (skipped,
+# its error kept) until `livetally projections retry STREAM`; other streams go on.
+parked_streams = sa.Table(
+    "projection_parked",
+    metadata,
+    sa.Column("stream_id", sa.String(160), primary_key=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("first_failed_at", sa.BigInteger, nullable=False),
+    sa.Column("parked_at", sa.BigInteger, nullable=True),
+)
+
 snapshots = sa.Table(
     "projection_snapshots",
     metadata,

@@ -123,16 +123,19 @@ def _start_demo(embedded: Embedded, speed: float, stopping: threading.Event,
     """A simulated broadcast (two sessions, 90 minutes) played into this instance."""
     from service.simulator.driver import drive, start_for
 
-    token = create_token(embedded.runtime.engine, ["ingest", "read"], "demo")
+    token = create_token(embedded.runtime.engine, ["ingest"], "demo producer")
+    # The pages and the feed take a read-only token in their URL, never one that can write.
+    screen_token = create_token(embedded.runtime.engine, ["read"], "demo screens")
     start = start_for(90, speed, time.time())
     seed = int(start) % 10_000
     sessions = [f"sim{seed}-{time.strftime('%m%d%H%M', time.gmtime(start + 0))}-{i}"
                 for i in range(2)]
     print("demo broadcast running:", file=out)
     for session_id in sessions:
-        print(f"  screen  {embedded.api_url}/screen/{session_id}?token={token}", file=out)
-    print(f"  console {embedded.api_url}/console?token={token}", file=out)
-    print(f"  scores  {embedded.api_url}/scores?token={token}", file=out)
+        print(f"  screen  {embedded.api_url}/screen/{session_id}?token={screen_token}",
+              file=out)
+    print(f"  console {embedded.api_url}/console?token={screen_token}", file=out)
+    print(f"  scores  {embedded.api_url}/scores?token={screen_token}", file=out)
 
     def play() -> None:
         report = drive(embedded.api_url, token, seed, 2, 90, speed, start,

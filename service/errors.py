@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from flask import Flask, jsonify
+import sqlalchemy.exc
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 5
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 def error_response(status: int, code: str, message: str,
@@ -34,3 +40,36 @@ def register_error_handlers(app: Flask) -> None:
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="livetally"'
         return response
+
+    @app.errorhandler(sqlalchemy.exc.OperationalError)
+    @app.errorhandler(sqlalchemy.exc.InterfaceError)
+    @app.errorhandler(sqlalchemy.exc.TimeoutError)
+    def database_unreachable(exc: Exception) -> Any:
+        # The database is down, restarting or out of connections: nothing was stored, and
+        # the same request will succeed once it is back. Clients and load balancers can tell
+        # that from a 503 with Retry-After; a 500 would say the request itself was wrong.
+        log.warning("database unreachable: %s", type(exc).__name__)
+        response = error_response(503, "database_unavailable",
+                                  "the database is unreachable; nothing was stored, retry later",
+                                  cause=type(exc).__name__)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    @app.before_request
+    def json_bodies_only() -> Any:
+        """A body sent to the API must be JSON: a form or text body (which a browser page on
+        another site can send without a preflight) is refused before anything reads it."""
+        if request.method not in BODY_METHODS or not request.path.startswith("/api/"):
+            return None
+        has_body = (request.content_length or 0) > 0 or "chunked" in (
+            request.headers.get("Transfer-Encoding", "").lower())
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        if limit is not None and (request.content_length or 0) > limit:
+            return None  # reading the body says 413, which comes first
+        if has_body and request.mimetype != "application/json":
+            return error_response(415, "unsupported_media_type",
+                                  "the body must be JSON (Content-Type: application/json)",
+                                  {"body": {"Content-Type": [
+                                      f"must be application/json, not {request.mimetype or 'none'}"
+                                  ]}})
+        return None

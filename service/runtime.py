@@ -11,7 +11,7 @@ from events import SqlRecorder, create_engine
 from projections.scoring.scorecards import Scorecards, load_scorecards
 from service.settings import Settings
 from service.tokens import TokenChecker
-from worker.runtime import WorkerParts, build_worker_parts
+from worker.runtime import APPENDER_REDIS_TIMEOUT, WorkerParts, build_worker_parts
 
 
 @dataclass
@@ -33,7 +33,9 @@ class Runtime:
 def build_runtime(settings: Settings) -> Runtime:
     """Builds, does not connect: the engine and Redis client connect on first use."""
     engine = create_engine(settings.database_url)
-    worker = build_worker_parts(engine, settings.redis_url, settings.embedded_pace_ms / 1000)
+    # The API appends: it waits on Redis for at most APPENDER_REDIS_TIMEOUT.
+    worker = build_worker_parts(engine, settings.redis_url, settings.embedded_pace_ms / 1000,
+                                APPENDER_REDIS_TIMEOUT)
     return Runtime(
         settings=settings,
         engine=engine,

@@ -14,7 +14,11 @@ from service.views import SqlPeriodReads, frozen_period
 
 
 class AlreadyClosed(Exception):
-    pass
+    """Raised when a period that is already closed is closed again."""
+
+
+class PeriodNotOver(Exception):
+    """Raised when a period is closed before it has ended (its scores could still move)."""
 
 
 def scores(runtime: Runtime, rng: Range, role: str | None = None,
@@ -36,7 +40,10 @@ def scores(runtime: Runtime, rng: Range, role: str | None = None,
 
 
 def close_period(runtime: Runtime, rng: Range) -> dict[str, Any]:
-    """Append period.closed with every scorecard frozen in it, then project it at once."""
+    """Append period.closed with every scorecard frozen in it (the workers project it; the
+    frozen state is read from the period's stream, so it shows at once)."""
+    if rng.end_us > now_micros():
+        raise PeriodNotOver(rng.period)
     if frozen_period(runtime.recorder, rng.period) is not None:
         raise AlreadyClosed(rng.period)
     with runtime.engine.connect() as conn:

@@ -91,12 +91,6 @@ def live_session_bodies(engine: Engine) -> list[dict[str, Any]]:
     return list_session_bodies(engine, status="live", limit=100_000)
 
 
-def session_exists(engine: Engine, session_id: str) -> bool:
-    with engine.connect() as conn:
-        return conn.execute(sa.select(session_view.c.session_id)
-                            .where(session_view.c.session_id == session_id)).first() is not None
-
-
 # -- people and periods --------------------------------------------------------------------------
 
 def person_names(engine: Engine, ids: set[str]) -> dict[str, str]:

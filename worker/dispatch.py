@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 import dramatiq
 
@@ -12,10 +13,24 @@ from worker.pending import PendingStreams
 log = logging.getLogger(__name__)
 
 
+BREAKER_SECONDS = 5.0  # after a failed enqueue, appends skip the broker this long
+
+
 class StreamDispatcher:
-    def __init__(self, actor: dramatiq.Actor, pending: PendingStreams) -> None:
+    """Sends the messages, behind a circuit breaker: once the broker fails, appends skip it
+    for BREAKER_SECONDS (the sweep projects what they touched), so a Redis that is down or
+    hung costs one append its timeout, not every append."""
+
+    def __init__(self, actor: dramatiq.Actor, pending: PendingStreams,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.actor = actor
         self.pending = pending
+        self.clock = clock
+        self.open_until = 0.0
+
+    @property
+    def broken(self) -> bool:
+        return self.clock() < self.open_until
 
     def streams_moved(self, stream_ids: Iterable[str]) -> bool:
         """Send what is needed; False if the broker could not be reached.
@@ -23,6 +38,8 @@ class StreamDispatcher:
         A failure never reaches the appender: the events are stored, and the sweep finds
         streams whose projections are behind their heads.
         """
+        if self.broken:
+            return False
         # Claim them all before sending any: a worker that starts on the first message then
         # finds the others claimed, and folds the whole append in one run (worker/projector.py).
         claimed: list[str] = []
@@ -36,14 +53,10 @@ class StreamDispatcher:
                 sent += 1
         except Exception as exc:
             # One failure means the broker is down: skip the rest, the sweep has them.
-            for unsent in claimed[sent:]:
-                self._release_quietly(unsent)
-            log.warning("could not enqueue projections (%s); the sweep will", exc)
+            # Claims left behind expire by themselves; releasing them now would wait on the
+            # same broken Redis once per stream.
+            self.open_until = self.clock() + BREAKER_SECONDS
+            log.warning("could not enqueue projections (%s); the sweep will, and appends skip "
+                        "the broker for %.0f s", exc, BREAKER_SECONDS)
             return False
         return True
-
-    def _release_quietly(self, stream_id: str) -> None:
-        try:
-            self.pending.release(stream_id)
-        except Exception:
-            log.debug("could not release the pending claim of %s", stream_id)

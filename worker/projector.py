@@ -31,6 +31,7 @@ from projections.tables import checkpoints, snapshots
 from projections.writes import Writes
 from worker.actors import UnknownStream
 from worker.fold_cache import Cached, FoldCache
+from worker.parking import ParkingLot
 from worker.pending import PendingStreams
 from worker.publish import Publisher
 from worker.upsert import apply_writes, current_row, upsert
@@ -55,7 +56,12 @@ class _Folded:
 
 
 class CheckpointMoved(Exception):
-    """A stream kept being projected elsewhere while this worker folded it."""
+    """Raised when a stream kept being projected elsewhere while this worker folded it."""
+
+
+class StreamBusy(Exception):
+    """Raised when another worker holds the stream's lock (PostgreSQL): the message is retried
+    later instead of queueing behind a holder that may be frozen."""
 
 
 class Projector:
@@ -74,6 +80,7 @@ class Projector:
         self.publisher = publisher
         self.pending = pending
         self.cache = FoldCache(cache_streams)
+        self.parking = ParkingLot(engine)
         self._lock = threading.Lock()
         self._running: dict[str, threading.Event] = {}  # streams a thread here is folding
         self._taken: Counter[str] = Counter()  # claims runs took along: messages to skip
@@ -132,6 +139,8 @@ class Projector:
         if release:
             with self._lock:
                 self._release(stream_id)
+        if self.parking.is_parked(stream_id):
+            return 0  # until `livetally projections retry`; other streams go on
         while True:
             with self._lock:
                 running = self._running.get(stream_id)
@@ -143,7 +152,16 @@ class Projector:
                 break
             running.wait()  # then fold what that run did not see
         try:
-            return self._run_group(group, publish).get(stream_id, 0)
+            folded = self._run_group(group, publish).get(stream_id, 0)
+        except (CheckpointMoved, StreamBusy):
+            raise  # contention, not poison
+        except Exception as exc:
+            if self.parking.failed(stream_id, exc):
+                return 0  # parked: the message is done, the error is kept
+            raise
+        else:
+            self.parking.succeeded(stream_id)
+            return folded
         finally:
             with self._lock:
                 for item in group:
@@ -162,7 +180,8 @@ class Projector:
             return []
         # A taken stream that is running here, or unknown, keeps its queued message for later.
         joining = [_stream(s) for s in sorted(set(taken)) if s != asked_for
-                   and s not in self._running and projection_for(s) is not None]
+                   and s not in self._running and projection_for(s) is not None
+                   and not self.parking.is_parked(s)]
         self._taken.update(item[0] for item in joining)
         return joining
 
@@ -195,11 +214,16 @@ class Projector:
         for item in todo:
             try:
                 one, one_moved = self._run([item], publish)
+            except StreamBusy:
+                if item is asked_for:
+                    raise
+                continue  # its holder folds it
             except Exception as exc:
                 if item is asked_for:
                     raise
                 # Its claim is released: a later append, or the sweep, comes back to it.
                 log.warning("projection of %s failed: %s", item[0], exc)
+                self.parking.failed(item[0], exc)
                 continue
             folded.update(one)
             moved |= one_moved
@@ -213,9 +237,14 @@ class Projector:
             # Row locks let other writers on: lock the streams (in stream order, so two runs
             # never wait on each other), then read, fold and write in the same transaction.
             with write_transaction(self.engine) as conn:
-                for stream_id in sorted(item[0] for item in group):
-                    _lock_stream(conn, stream_id)
+                busy = {stream_id for stream_id in sorted(item[0] for item in group)
+                        if not _try_lock_stream(conn, stream_id)}
+                if group[0][0] in busy:
+                    raise StreamBusy(group[0][0])
+                # Other busy streams are left to their holder (and the sweep, if it is frozen).
                 for stream in group:
+                    if stream[0] in busy:
+                        continue
                     item = self._fold(conn, stream)
                     if item is not None:
                         written.append((item, self._write(conn, item)))
@@ -313,9 +342,11 @@ def _stream(stream_id: str) -> Stream:
     return stream_id, found[0], found[1]
 
 
-def _lock_stream(conn: Connection, stream_id: str) -> None:
-    """Two workers never fold one stream at once (PostgreSQL)."""
-    conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": stream_id})
+def _try_lock_stream(conn: Connection, stream_id: str) -> bool:
+    """Two workers never fold one stream at once (PostgreSQL); one that finds the stream
+    locked does not wait (its holder may be frozen), it says so."""
+    return bool(conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(hashtext(:s))"),
+                             {"s": stream_id}).scalar())
 
 
 def _checkpoint(conn: Connection, stream_id: str) -> int:

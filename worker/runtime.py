@@ -34,16 +34,22 @@ class WorkerParts:
     recent: RecentEvents | None = None
 
 
-def redis_client(url: str) -> redis.Redis:
-    # Short timeouts: an append must not hang on a Redis that went away.
-    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+APPENDER_REDIS_TIMEOUT = 0.1  # seconds: what an append may wait on Redis at most
+WORKER_REDIS_TIMEOUT = 2.0
 
 
-def build_worker_parts(engine: Engine, redis_url: str | None,
-                       embedded_pace: float = 0.0) -> WorkerParts:
-    """`embedded_pace`: the in-process worker's pace (see Projector.stream_moved)."""
-    broker = create_broker(redis_url)
-    client = redis_client(redis_url) if redis_url else None
+def redis_client(url: str, timeout: float = WORKER_REDIS_TIMEOUT) -> redis.Redis:
+    # Short timeouts: nothing may hang on a Redis that went away or stopped answering.
+    return redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+
+
+def build_worker_parts(engine: Engine, redis_url: str | None, embedded_pace: float = 0.0,
+                       redis_timeout: float = WORKER_REDIS_TIMEOUT) -> WorkerParts:
+    """`embedded_pace`: the in-process worker's pace (see Projector.stream_moved).
+    `redis_timeout`: the API process passes APPENDER_REDIS_TIMEOUT, so a hung Redis delays an
+    append by at most that (and then not at all while the dispatcher's breaker is open)."""
+    client = redis_client(redis_url, redis_timeout) if redis_url else None
+    broker = create_broker(redis_url, client)
     hub = None
     publisher: Publisher
     pending: PendingStreams

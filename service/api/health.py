@@ -12,8 +12,10 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
 
+from events.fields import format_timestamp
 from events.sql import now_micros
 from service.views import worker_beats
+from worker.parking import parked
 from worker.sweep import projection_lag
 
 blp = Blueprint("health", __name__)
@@ -21,10 +23,21 @@ blp = Blueprint("health", __name__)
 WORKER_STALE_SECONDS = 15
 
 
+def _redis_state(client: Any) -> str:
+    if client is None:
+        return "not used"
+    try:
+        client.ping()  # the API's client: 100 ms timeouts, so a hung Redis answers "down"
+    except Exception as exc:
+        return f"down: {type(exc).__name__}"
+    return "ok"
+
+
 def _health(engine: Engine) -> dict[str, Any]:
     with engine.connect() as conn:
         lag = projection_lag(conn)
         beats = worker_beats(conn)
+    stuck = parked(engine)
     now = now_micros()
     alive = [w for w, seen in beats if now - seen < WORKER_STALE_SECONDS * 1_000_000]
     return {
@@ -32,6 +45,7 @@ def _health(engine: Engine) -> dict[str, Any]:
                            "events_behind": lag.events_behind,
                            "worst_stream": lag.worst_stream, "worst_lag": lag.worst_lag},
         "workers": {"alive": len(alive), "ids": sorted(alive)},
+        "parked_streams": [{**p, "parked_at": format_timestamp(p["parked_at"])} for p in stuck],
     }
 
 
@@ -44,7 +58,9 @@ def health() -> Any:
         response = jsonify({"status": "down", "database": f"unreachable: {type(exc).__name__}"})
         response.status_code = 503
         return response
-    if body["workers"]["alive"] == 0:
+    body["redis"] = _redis_state(runtime.worker.redis_client)
+    if (body["workers"]["alive"] == 0 or body["parked_streams"]
+            or body["redis"] not in ("ok", "not used")):
         body["status"] = "degraded"
     return jsonify(body)
 
@@ -56,6 +72,9 @@ class LagCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         body = _health(self.engine)
         lag = body["projection_lag"]
+        yield GaugeMetricFamily("livetally_parked_streams",
+                                "streams whose projection is parked after failing",
+                                len(body["parked_streams"]))
         yield GaugeMetricFamily("livetally_projection_events_behind",
                                 "events stored but not yet projected", lag["events_behind"])
         yield GaugeMetricFamily("livetally_projection_streams_behind",

@@ -17,7 +17,7 @@ from projections.scoring.figures import Range, custom_range, month_range
 from service.auth import requires
 from service.errors import error_response
 from service.exports import XLSX, scores_csv, scores_workbook
-from service.scores import AlreadyClosed, close_period, scores
+from service.scores import AlreadyClosed, PeriodNotOver, close_period, scores
 
 blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Period scorecards")
 
@@ -102,4 +102,8 @@ def close(period: str) -> Response:
     except AlreadyClosed:
         return error_response(409, "already_closed", f"period {period} is already closed",
                               {"path": {"period": ["is already closed"]}})
+    except PeriodNotOver:
+        return error_response(422, "period_not_over",
+                              f"period {period} has not ended yet; close it after it ends",
+                              {"path": {"period": ["has not ended yet"]}})
     return Response(orjson.dumps(body), status=201, mimetype="application/json")

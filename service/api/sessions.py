@@ -8,15 +8,18 @@ from typing import Any
 import orjson
 from flask import Response, current_app
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import NotFound
 
-from events.fields import parse_timestamp
+from events.envelope import EARLIEST_US
+from events.fields import Identifier, parse_timestamp
 from service import views
 from service.api.review_schema import ReviewSchema
 from service.auth import requires
 from service.errors import error_response
 from service.exports import XLSX, review_workbook
+
+LATEST_US = 32_503_680_000 * 1_000_000  # 3000-01-01
 
 blp = Blueprint("sessions", __name__, url_prefix="/api/v1", description="Broadcast sessions")
 
@@ -26,10 +29,17 @@ class DateOrTime(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kw: Any) -> Any:
         if isinstance(value, str) and len(value) == 10:
             try:
-                return date.fromisoformat(value)
+                day = date.fromisoformat(value)
             except ValueError:
                 pass
-        return parse_timestamp(value)
+            else:
+                if not 2000 <= day.year <= 2999:
+                    raise ValidationError("must be a date in the years 2000-2999")
+                return day
+        micros = parse_timestamp(value)
+        if not EARLIEST_US <= micros < LATEST_US:
+            raise ValidationError("must be a time in the years 2000-2999")
+        return micros
 
 
 def _micros(day: date) -> int:
@@ -39,8 +49,8 @@ def _micros(day: date) -> int:
 
 class SessionsQuerySchema(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(["pending", "live", "ended"]))
-    host_id = fields.String(load_default=None)
-    ops_id = fields.String(load_default=None)
+    host_id = Identifier(load_default=None)
+    ops_id = Identifier(load_default=None)
     from_ = DateOrTime(data_key="from", load_default=None,
                        metadata={"description": "started at or after (date or time)"})
     to = DateOrTime(load_default=None,

@@ -34,6 +34,7 @@ class SessionChannel:
         self.alert_seq = 0
         self.changed = asyncio.Event()
         self._encoded: dict[int, bytes] = {}  # from_version -> update to latest, shared
+        self.watchers = 0
 
     @property
     def version(self) -> int:
@@ -93,6 +94,16 @@ class FeedHub:
             found = self.channels[session_id] = SessionChannel(session_id)
         return found
 
+    def release(self, channel: SessionChannel) -> None:
+        """A client stopped watching: a channel nobody watches is dropped unless its session
+        is live (the all-sessions view and resumes need those), so the feed keeps state only
+        for sessions someone watches or that are on air."""
+        channel.watchers -= 1
+        idle = channel.watchers <= 0 and (channel.latest is None
+                                          or channel.latest.get("status") != "live")
+        if idle and self.channels.get(channel.session_id) is channel:
+            del self.channels[channel.session_id]
+
     def receive(self, message: dict[str, Any]) -> None:
         """A message from the workers: an update (with alerts) or a lone alert."""
         session_id = message.get("session_id")
@@ -103,5 +114,8 @@ class FeedHub:
             channel.update(message["document"], message.get("alerts") or [])
         elif message.get("type") == "alert":
             channel.add_alert(message["alert"])
+        if not channel.watchers and (channel.latest is None
+                                     or channel.latest.get("status") != "live"):
+            self.channels.pop(session_id, None)  # nobody watches it and it is not on air
         changed, self.any_changed = self.any_changed, asyncio.Event()
         changed.set()

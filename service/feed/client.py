@@ -69,6 +69,14 @@ class FeedClient:
     async def follow_session(self, session_id: str, since: int | None,
                              load_document: LoadDocument) -> None:
         channel = self.hub.channel(session_id)
+        channel.watchers += 1
+        try:
+            await self._follow_channel(channel, session_id, since, load_document)
+        finally:
+            self.hub.release(channel)
+
+    async def _follow_channel(self, channel: SessionChannel, session_id: str,
+                              since: int | None, load_document: LoadDocument) -> None:
         sent: Document | None = None
         if since is not None and since in channel.history:
             sent = channel.history[since]  # resume: the next update carries what it missed

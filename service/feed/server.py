@@ -23,7 +23,10 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from events.fields import IDENTIFIER_RE
+from events.sql import SqlRecorder
 from service import views
+from service.auth import parse_bearer, query_token_problem
 from service.feed.channels import Document, FeedHub
 from service.feed.client import CLOSE_TOO_SLOW, PING_SECONDS, FeedClient, TooSlow
 from service.tokens import TokenChecker
@@ -37,17 +40,17 @@ def _params(path: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlparse(path).query).items() if v}
 
 
-def _token(request: Request) -> str | None:
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip() or None
-    return _params(request.path).get("token")
+MAX_VERSION_DIGITS = 12  # a stream version is far below 10**12
+CLOSE_UNKNOWN_SESSION = 4404
 
 
 class FeedServer:
     def __init__(self, engine: Engine, tokens: TokenChecker, max_rate: float = 10.0,
-                 ping_seconds: float = PING_SECONDS) -> None:
+                 ping_seconds: float = PING_SECONDS, max_clients: int = 10_000) -> None:
         self.engine = engine
+        self.recorder = SqlRecorder(engine)
+        self.max_clients = max_clients
+        self.handshakes = 0  # connections between the opening request and handle()
         self.ping_seconds = ping_seconds
         self.tokens = tokens
         self.max_rate = max_rate
@@ -57,17 +60,35 @@ class FeedServer:
     async def authorise(self, connection: ServerConnection, request: Request) -> Response | None:
         if urlparse(request.path).path != "/feed":
             return connection.respond(404, "the feed is at /feed\n")
-        token = _token(request)
+        if self.clients + self.handshakes >= self.max_clients:
+            return _refuse(connection, 503, "the feed is at its connection limit; retry later")
+        params = _params(request.path)
+        version = params.get("version")
+        if version is not None and not (version.isascii() and version.isdigit()
+                                        and len(version) <= MAX_VERSION_DIGITS):
+            return _refuse(connection, 400, "version must be a whole number (at most 12 digits)")
+        session_id = params.get("session")
+        if session_id is not None and not IDENTIFIER_RE.match(session_id):
+            return _refuse(connection, 400, "session must be a session id")
+        header = parse_bearer(request.headers.get("Authorization"))
+        token = header or params.get("token")
         if token is None:
             return _refuse(connection, 401, "a read token is required: /feed?token=...")
-        scopes = await asyncio.to_thread(self.tokens.scopes, token)
-        if not scopes:
-            return _refuse(connection, 401, "the token is not valid")
-        if "read" not in scopes:
-            return _refuse(connection, 403, "the token lacks the 'read' scope")
-        version = _params(request.path).get("version")
-        if version is not None and not version.isdigit():
-            return _refuse(connection, 400, "version must be a whole number")
+        self.handshakes += 1
+        try:
+            scopes = await asyncio.to_thread(self.tokens.scopes, token)
+            if header is None and query_token_problem(scopes) == "not_read_only":
+                return _refuse(connection, 403, "a token in the URL must be a read-only token")
+            if not scopes:
+                return _refuse(connection, 401, "the token is not valid")
+            if "read" not in scopes:
+                return _refuse(connection, 403, "the token lacks the 'read' scope")
+            if session_id is not None and not await asyncio.to_thread(
+                    self.recorder.head, f"session-{session_id}"):
+                # Only sessions with events get state here: made-up ids cost nothing.
+                return _refuse(connection, 404, f"no session {session_id}")
+        finally:
+            self.handshakes -= 1
         return None
 
     async def handle(self, ws: ServerConnection) -> None:
@@ -107,7 +128,7 @@ class FeedServer:
                     stop: asyncio.Event | None = None) -> None:
         async with serve(self.handle, host, port, process_request=self.authorise,
                          compression=None, write_limit=2**15, max_size=2**16,
-                         ping_interval=20, close_timeout=2) as server:
+                         ping_interval=20, close_timeout=2, open_timeout=10) as server:
             bound = next(iter(server.sockets)).getsockname()[1]
             if started is not None:
                 started.set_result(bound)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import orjson
 import pytest
 
 from tests.builders import Broadcast, at, event
@@ -124,7 +125,8 @@ def test_a_person_event_without_person_id_is_refused(api: Api) -> None:
 
 
 def test_malformed_json_is_a_400(api: Api) -> None:
-    response = api.client.post("/api/v1/events", data=b'{"type": ', headers=api.headers("ingest"))
+    response = api.client.post("/api/v1/events", data=b'{"type": ', headers=api.headers("ingest"),
+                               content_type="application/json")
     assert response.status_code == 400
     assert "malformed JSON" in response.json["errors"]["body"]["body"][0]
 
@@ -184,3 +186,69 @@ def test_event_ids_are_normalised(api: Api) -> None:
     assert api.post(body).status_code == 201
     again = {**body, "event_id": body["event_id"].lower()}
     assert api.post(again).json["duplicates"] == 1
+
+
+@pytest.mark.parametrize("content_type", [None, "application/x-www-form-urlencoded",
+                                          "text/plain", "multipart/form-data; boundary=x"])
+def test_a_body_that_is_not_json_is_a_415_and_stores_nothing(api: Api, content_type: str | None
+                                                              ) -> None:
+    body = orjson.dumps(Broadcast().start(0).events[0])
+    response = api.client.post("/api/v1/events", data=body, headers=api.headers("ingest"),
+                               content_type=content_type)
+    assert response.status_code == 415
+    assert "application/json" in response.json["message"]
+    assert api.stored_count() == 0
+
+
+def test_the_api_takes_no_token_from_the_url(api: Api) -> None:
+    body = Broadcast().start(0).events[0]
+    response = api.client.post(f"/api/v1/events?token={api.tokens['admin']}", json=body)
+    assert response.status_code == 401 and "?token=" in response.json["message"]
+    assert api.client.get(f"/api/v1/sessions?token={api.tokens['read']}").status_code == 401
+    assert api.stored_count() == 0
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"session_id": "s1\n"}, "session_id"),
+    ({"occurred_at": "0001-01-01T00:00:00Z"}, "occurred_at"),
+    ({"occurred_at": "1999-12-31T23:59:59Z"}, "occurred_at"),
+    ({"person_id": "p-1"}, "person_id"),
+])
+def test_loose_envelopes_are_refused_naming_the_field(api: Api, change: dict[str, Any],
+                                                      field: str) -> None:
+    bad = {**Broadcast().start(0).events[0], **change}
+    response = api.post(bad)
+    assert response.status_code == 422, response.json
+    assert field in response.json["errors"]["0"]
+    assert api.stored_count() == 0
+
+
+def test_a_person_event_with_a_session_id_is_refused(api: Api) -> None:
+    bad = {**event("target.set", 0, {"period": "2026-11", "kpi": "gmv", "value": 1},
+                   person="p-1"), "session_id": "s-1"}
+    response = api.post(bad)
+    assert response.status_code == 422
+    assert "session_id" in response.json["errors"]["0"]
+    assert api.stored_count() == 0
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    ({"kind": "like", "count": 1_000_001}, "data.count"),
+    ({"kind": "comment", "text": "x" * 501}, "data.text"),
+])
+def test_counts_and_texts_have_bounds(api: Api, data: dict[str, Any], field: str) -> None:
+    bad = Broadcast().add("interaction.recorded", 0, **data).events[0]
+    response = api.post(bad)
+    assert response.status_code == 422 and field in response.json["errors"]["0"]
+
+
+@pytest.mark.parametrize("query", ["to=9999-12-31", "from=0001-01-01", "host_id=h%0A"])
+def test_session_list_queries_out_of_range_are_422(api: Api, query: str) -> None:
+    response = api.get(f"/api/v1/sessions?{query}")
+    assert response.status_code == 422, response.json
+
+
+def test_a_period_that_has_not_ended_cannot_be_closed(api: Api) -> None:
+    response = api.client.post("/api/v1/periods/2999-01/close", headers=api.headers("admin"))
+    assert response.status_code == 422 and response.json["error"] == "period_not_over"
+    assert api.stored_count() == 0
