@@ -16,13 +16,28 @@ install: $(BIN)/livetally
 system-deps:
 	bash scripts/system-deps.sh
 
-# ECharts from npm, copied next to the screens (not committed).
-service/static/vendor/echarts.min.js: package.json
+# ECharts and the CJK web font from npm, copied next to the pages (not committed). The font is
+# Noto Sans SC in fontsource's unicode-range slices: a browser fetches only the slices of the
+# characters a page shows, so a wall PC without Chinese fonts still shows Chinese.
+FONT := node_modules/@fontsource/noto-sans-sc
+VENDOR := service/static/vendor
+
+node_modules/.installed: package.json
 	npm install --no-audit --no-fund --silent
-	mkdir -p service/static/vendor
+	touch $@
+
+$(VENDOR)/echarts.min.js: node_modules/.installed
+	mkdir -p $(VENDOR)
 	cp node_modules/echarts/dist/echarts.min.js $@
 
-assets: service/static/vendor/echarts.min.js
+$(VENDOR)/noto-sans-sc/400.css: node_modules/.installed
+	mkdir -p $(VENDOR)/noto-sans-sc/files
+	for w in 400 700; do \
+	  sed -E 's#, url\(([^)]*)\.woff\) format\(.woff.\)##' $(FONT)/$$w.css > $(VENDOR)/noto-sans-sc/$$w.css; \
+	  cp $(FONT)/files/noto-sans-sc-*-$$w-normal.woff2 $(VENDOR)/noto-sans-sc/files/; \
+	done
+
+assets: $(VENDOR)/echarts.min.js $(VENDOR)/noto-sans-sc/400.css
 
 up: install assets
 	$(BIN)/livetally up --demo
@@ -39,8 +54,9 @@ pytest: install system-deps assets
 test: lint typecheck pytest
 
 bench: install system-deps
-	$(BIN)/python benchmarks/ingest.py
-	$(BIN)/python benchmarks/projection.py
+	$(BIN)/python -m benchmarks.ingest
+	$(BIN)/python -m benchmarks.projection
+	$(BIN)/python -m benchmarks.review
 
 clean:
 	rm -rf $(VENV) node_modules service/static/vendor

@@ -60,8 +60,21 @@ def recent(state: SessionState) -> dict[str, list[dict[str, Any]]]:
     return {"orders": orders, "comments": comments[:TICKER]}
 
 
+TAIL_MINUTES = 3
+
+
+def timeline_tail(timeline: dict[str, Any]) -> dict[str, Any]:
+    """The last minutes of the timeline, and the markers in them: what a screen merges into its
+    trend on each update (the feed carries it; nothing polls for the timeline)."""
+    minutes = timeline["minutes"][-TAIL_MINUTES:]
+    since = minutes[0]["minute"] if minutes else ""
+    return {"minutes": minutes,
+            "markers": [m for m in timeline["markers"] if m["at"] >= since]}
+
+
 def session_body(state: SessionState, metrics: dict[str, Any],
-                 products: list[dict[str, Any]]) -> dict[str, Any]:
+                 products: list[dict[str, Any]],
+                 timeline: dict[str, Any] | None = None) -> dict[str, Any]:
     """The body of GET /api/v1/sessions/{id}, and of the feed's snapshot."""
     duration = None
     if state.started_at is not None:
@@ -91,13 +104,15 @@ def session_body(state: SessionState, metrics: dict[str, Any],
         ],
         "products": products[:TOP_PRODUCTS],
         "recent": recent(state),
+        "timeline_tail": timeline_tail(timeline or build_timeline(state)),
     }
 
 
 def session_document_of(state: SessionState) -> dict[str, Any]:
     """The session's document on its own (tests and tools; runs build it in session_writes)."""
-    products, _segments = products_and_segments(state)
-    return session_body(state, session_metrics(state), products)
+    products, segments = products_and_segments(state)
+    return session_body(state, session_metrics(state), products,
+                        build_timeline(state, segments))
 
 
 def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes:
@@ -106,7 +121,8 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
     sources = source_figures(state)
     metrics = session_metrics(state, sources)
     products, segments = products_and_segments(state)
-    document = session_body(state, metrics, products)
+    timeline = build_timeline(state, segments)
+    document = session_body(state, metrics, products, timeline)
     totals = state.orders.totals
     row = {
         "session_id": state.session_id,
@@ -150,7 +166,7 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
                                                              segments)}], ("session_id",)),
         RowSet(session_timeline, [{
             "session_id": state.session_id, "version": state.version,
-            "body": build_timeline(state, segments),
+            "body": timeline,
         }], ("session_id",)),
     ]
     return Writes(row_sets=row_sets, deltas=deltas, drops=drops, document=document)

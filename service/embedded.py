@@ -8,10 +8,11 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from waitress.server import BaseWSGIServer, MultiSocketServer, TcpWSGIServer, create_server
+from waitress.server import create_server
 
 from service.app import create_app
 from service.feed.server import FeedServer, FeedThread
+from service.http_limits import WAITRESS_OPTIONS, harden, listeners, start_fatal_thread
 from service.migrate import upgrade
 from service.process import tune_garbage_collector
 from service.runtime import Runtime, build_runtime
@@ -26,13 +27,6 @@ def _disarmed() -> None:
     """The stopped server's trigger: nothing to wake."""
 
 
-def listeners(server: MultiSocketServer | BaseWSGIServer) -> list[TcpWSGIServer]:
-    """create_server's one server, or its one per address when a host name resolves to several
-    (localhost to ::1 and 127.0.0.1, say)."""
-    found = [server] if isinstance(server, BaseWSGIServer) else list((server.map or {}).values())
-    return [d for d in found if isinstance(d, TcpWSGIServer)]
-
-
 class Embedded:
     """The parts of `livetally up`, startable and stoppable (tests run it in-process too)."""
 
@@ -44,7 +38,8 @@ class Embedded:
                                     settings.worker_timeout_ms)
         self.app = create_app(settings, self.runtime)
         self.server = create_server(self.app, host=settings.api_host, port=settings.api_port,
-                                    threads=8, channel_timeout=60, ident="livetally")
+                                    threads=8, ident="livetally", **WAITRESS_OPTIONS)
+        harden(self.server)
         assert self.runtime.worker.hub is not None  # embedded: the in-process hub
         self.feed = FeedThread(
             FeedServer(self.runtime.engine, self.runtime.tokens, settings.feed_max_rate),
@@ -64,9 +59,7 @@ class Embedded:
         self.worker.start()
         self.feed.start()
         self.app.config["FEED_PORT"] = self.feed.bound_port
-        thread = threading.Thread(target=self._serve, name="livetally-api", daemon=True)
-        thread.start()
-        self._threads.append(thread)
+        self._threads.append(start_fatal_thread(self._serve, "livetally-api"))
 
     def _serve(self) -> None:
         try:

@@ -34,7 +34,8 @@ HEADLINE = ("views", "unique_viewers", "online", "peak_online", "gmv", "net_gmv"
 def headline(body: dict[str, Any]) -> dict[str, Any]:
     """A session's document cut down to what a list or the console shows."""
     metrics = body["metrics"]
-    summary = {k: v for k, v in body.items() if k not in ("metrics", "open_incidents")}
+    summary = {k: v for k, v in body.items()
+               if k not in ("metrics", "open_incidents", "products", "recent", "timeline_tail")}
     summary["metrics"] = {key: metrics[key] for key in HEADLINE}
     summary["metrics"]["incidents_open"] = metrics["incidents"]["open"]
     summary["metrics"]["incidents"] = metrics["incidents"]["total"]
@@ -45,7 +46,12 @@ def headline(body: dict[str, Any]) -> dict[str, Any]:
 # -- sessions ------------------------------------------------------------------------------------
 
 def session_document_body(engine: Engine, session_id: str) -> dict[str, Any] | None:
-    return _body(engine, session_document, session_id)
+    """The session's document, with its host's name (from the person read model)."""
+    body = _body(engine, session_document, session_id)
+    if body is not None:
+        body["host_name"] = person_names(engine, {body["host_id"]} - {None}).get(
+            body["host_id"])
+    return body
 
 
 def session_timeline_body(engine: Engine, session_id: str) -> dict[str, Any] | None:
@@ -84,7 +90,11 @@ def list_session_bodies(engine: Engine, *, status: str | None = None,
         statement = statement.where(view.ended_at >= ended_since)
     statement = statement.limit(limit).offset(offset)
     with engine.connect() as conn:
-        return list(conn.execute(statement).scalars().all())
+        bodies = list(conn.execute(statement).scalars().all())
+    names = person_names(engine, {b["host_id"] for b in bodies if b.get("host_id")})
+    for body in bodies:
+        body["host_name"] = names.get(body.get("host_id"))
+    return bodies
 
 
 def live_session_bodies(engine: Engine) -> list[dict[str, Any]]:

@@ -77,6 +77,7 @@ class SessionChannel:
                 # the product ranking and the ticker travel whole: they are short lists
                 "products": latest.get("products", []),
                 "recent": latest.get("recent", {"orders": [], "comments": []}),
+                "timeline_tail": latest.get("timeline_tail"),
             })
             if len(self._encoded) < 256:
                 self._encoded[key] = encoded

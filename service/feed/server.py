@@ -29,6 +29,7 @@ from service import views
 from service.auth import parse_bearer, query_token_problem
 from service.feed.channels import Document, FeedHub
 from service.feed.client import CLOSE_TOO_SLOW, PING_SECONDS, FeedClient, TooSlow
+from service.http_limits import fatal_on_error
 from service.tokens import TokenChecker
 from worker.publish import FEED_CHANNEL, LocalHub
 
@@ -168,7 +169,10 @@ class FeedThread:
         self.host, self.port = host, port
         self.loop = asyncio.new_event_loop()
         self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="livetally-feed", daemon=True)
+        # The feed dying would leave `livetally up` answering HTTP with screens dark: it ends
+        # the process instead (see service.http_limits.fatal_on_error).
+        self._thread = threading.Thread(target=fatal_on_error(self._run, "livetally-feed"),
+                                        name="livetally-feed", daemon=True)
         self._ready = threading.Event()
         self.bound_port = 0
 

@@ -1,64 +1,171 @@
-// Shared by the screens: the read token, the API, and a feed connection that reconnects itself.
+// Shared by every page: config, labels, the read token (from the URL only, never stored), the
+// API with an Authorization header, safe DOM building (text only, never markup), number
+// formats (万/亿 in Chinese), downloads without the token in a URL, and the feed connection.
 (function () {
-  const params = new URLSearchParams(location.search);
+  "use strict";
   const LT = (window.LT = {});
+  const config = JSON.parse(document.getElementById("lt-config").textContent);
+  LT.config = config;
+  LT.lang = config.lang;
+  const L = config.labels;
 
-  LT.token = function () {
-    const given = params.get("token");
-    if (given) localStorage.setItem("livetally.token", given);
-    return given || localStorage.getItem("livetally.token");
+  // A label for a key the user sees: t("gmv"), or label("sources", "short_video").
+  LT.t = (key) => (L.ui[key] !== undefined ? L.ui[key] : key);
+  LT.label = (group, key) => {
+    const table = L[group] || {};
+    return table[key] !== undefined ? table[key] : key;
   };
 
-  // No token: ask for one in a small form, then reload with it.
-  LT.requireToken = function (labels) {
-    const token = LT.token();
-    if (token) return token;
-    const form = document.createElement("form");
-    form.id = "token-form";
-    form.innerHTML = `<label>${labels.token} <input name="token" autofocus></label>
-      <button>${labels.connect}</button>`;
-    form.onsubmit = (e) => {
-      e.preventDefault();
-      params.set("token", form.token.value.trim());
-      location.search = params.toString();
-    };
-    document.body.prepend(form);
+  LT.token = () => new URLSearchParams(location.search).get("token");
+
+  // el("td", {class: "x", dataset: {id: 1}}, "text", child...): children are text or nodes;
+  // a string is always a text node, so a producer's "<img onerror>" shows as those characters.
+  LT.el = function (tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key === "dataset") Object.assign(node.dataset, value);
+      else if (key === "text") node.textContent = value;
+      else if (key === "href") node.setAttribute("href", safeHref(value));
+      else node.setAttribute(key, value);
+    }
+    for (const child of children) {
+      if (child === null || child === undefined) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  };
+  function safeHref(value) {
+    const url = new URL(value, location.href);
+    return url.origin === location.origin ? url.pathname + url.search + url.hash : "#";
+  }
+  LT.clear = (node) => { while (node.firstChild) node.removeChild(node.firstChild); return node; };
+  LT.$ = (id) => document.getElementById(id);
+
+  class HttpError extends Error {
+    constructor(status, body) { super(`HTTP ${status}`); this.status = status; this.body = body; }
+  }
+  LT.HttpError = HttpError;
+
+  LT.api = async function (path) {
+    const response = await fetch(path, { headers: { Authorization: "Bearer " + LT.token() },
+                                         cache: "no-store" });
+    let body = null;
+    try { body = await response.json(); } catch (e) { body = null; }
+    if (!response.ok) throw new HttpError(response.status, body);
+    return body;
+  };
+
+  // The file comes through fetch with the header, then is handed to the browser as a blob:
+  // the token never appears in a download URL (or the browser's download history).
+  LT.download = async function (path, filename) {
+    const response = await fetch(path, { headers: { Authorization: "Bearer " + LT.token() } });
+    if (!response.ok) throw new HttpError(response.status, null);
+    const blob = await response.blob();
+    const url = URL.createObjectURL(blob);
+    const a = LT.el("a", { download: filename });
+    a.href = url;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  };
+
+  // -- numbers -------------------------------------------------------------------------------
+  const none = (v) => v === null || v === undefined || Number.isNaN(v);
+  const grouped = (v, digits) => Number(v).toLocaleString("en-US", {
+    minimumFractionDigits: digits, maximumFractionDigits: digits });
+  function big(v, digits) {
+    if (LT.lang === "zh") {
+      // Rounded first, so 99,999,999 shows as 1.00亿, not 10,000.00万.
+      const wan = Math.round(Math.abs(v) / 100) / 100;
+      if (wan >= 10000) return grouped(v / 1e8, 2) + "亿";
+      if (wan >= 1) return grouped(v / 1e4, 2) + "万";
+    }
+    return grouped(v, digits);
+  }
+  LT.money = (v) => (none(v) ? "–" : "¥" + big(v, 2));
+  LT.moneyExact = (v) => (none(v) ? "–" : "¥" + grouped(v, 2));
+  LT.count = (v) => (none(v) ? "–" : big(v, 0));
+  LT.pct = (v) => (none(v) ? "–" : (v * 100).toFixed(2) + "%");
+  LT.num = (v, d = 2) => (none(v) ? "–" : big(v, d));
+  LT.duration = function (seconds) {
+    if (none(seconds)) return "–";
+    const s = Math.max(0, Math.floor(seconds));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    return `${h}:${String(m).padStart(2, "0")}:${String(r).padStart(2, "0")}`;
+  };
+  LT.time = (iso) => (iso ? new Date(iso).toLocaleTimeString(LT.lang === "zh" ? "zh-CN" : "en-GB",
+    { hour12: false }) : "–");
+
+  // Shrinks a value's font until it fits its box (tiles never overflow, whatever the number).
+  LT.fit = function (node) {
+    node.style.fontSize = "";
+    let size = parseFloat(getComputedStyle(node).fontSize);
+    const min = size * 0.25;
+    while (node.scrollWidth > node.clientWidth + 1 && size > min) {
+      size *= 0.93;
+      node.style.fontSize = size + "px";
+    }
+  };
+
+  // Charts draw on a canvas, which does not fetch a web font's slices by itself: the glyphs a
+  // chart needs are loaded first, and the chart redrawn once they are there.
+  LT.FONT = '"Noto Sans SC", sans-serif';
+  LT.glyphs = function (text, redraw) {
+    if (!document.fonts || document.fonts.check('16px "Noto Sans SC"', text)) return;
+    Promise.all([document.fonts.load('16px "Noto Sans SC"', text),
+                 document.fonts.load('700 16px "Noto Sans SC"', text)]).then(redraw, () => {});
+  };
+
+  // -- states --------------------------------------------------------------------------------
+  // A full-page notice for what stops the page: a bad token, an unknown session, no data.
+  LT.notice = function (kind, detail) {
+    let box = LT.$("lt-notice");
+    if (!box) {
+      box = LT.el("div", { id: "lt-notice", role: "alert" });
+      document.body.append(box);
+    }
+    LT.clear(box);
+    if (!kind) { box.className = ""; return; }
+    box.className = "open " + kind;
+    box.dataset.state = kind;
+    box.append(LT.el("h2", {}, LT.label("states", kind)),
+               LT.el("p", {}, LT.label("state_help", kind)));
+    if (detail) box.append(LT.el("p", { class: "detail" }, detail));
+  };
+
+  // Before anything else: is the token there, valid and read-only? (The server told us.)
+  LT.tokenProblem = function () {
+    if (!LT.token()) return "no_token";
+    if (config.token_state && config.token_state !== "ok") return config.token_state;
     return null;
   };
 
-  LT.api = async function (path) {
-    const response = await fetch(path, { headers: { Authorization: "Bearer " + LT.token() } });
-    if (!response.ok) throw new Error(path + ": " + response.status);
-    return response.json();
-  };
-
-  // Follows the feed; on a drop, reconnects with the last version seen (resume).
-  LT.follow = function (feedPort, query, onMessage, onState) {
+  // Follows the feed; on a drop, reconnects with the last version seen (resume), counting down.
+  LT.follow = function (query, onMessage, onState) {
     let version = null;
-    let delay = 250;
+    let delay = 1000;
     function open() {
       const q = new URLSearchParams(query);
       q.set("token", LT.token());
       if (version !== null) q.set("version", version);
-      const ws = new WebSocket(`ws://${location.hostname}:${feedPort}/feed?${q}`);
-      ws.onopen = () => { delay = 250; onState && onState(true); };
+      const ws = new WebSocket(`ws://${location.hostname}:${config.feed_port}/feed?${q}`);
+      let opened = false;
+      ws.onopen = () => { opened = true; delay = 1000; onState({ up: true }); };
       ws.onmessage = (e) => {
         const message = JSON.parse(e.data);
         if (message.version !== undefined && message.session_id) version = message.version;
         onMessage(message);
       };
       ws.onclose = () => {
-        onState && onState(false);
-        setTimeout(open, delay);
-        delay = Math.min(delay * 2, 5000);
+        const wait = delay;
+        delay = Math.min(delay * 2, 15000);
+        onState({ up: false, retryAt: Date.now() + wait, everOpened: opened });
+        setTimeout(open, wait);
       };
     }
     open();
   };
-
-  LT.money = (v) => (v === null || v === undefined ? "–" :
-    "¥" + Number(v).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
-  LT.count = (v) => (v === null || v === undefined ? "–" : Number(v).toLocaleString("en-US"));
-  LT.pct = (v) => (v === null || v === undefined ? "–" : (v * 100).toFixed(2) + "%");
-  LT.num = (v, d = 2) => (v === null || v === undefined ? "–" : Number(v).toFixed(d));
 })();

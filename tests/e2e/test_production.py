@@ -141,8 +141,13 @@ def test_production_processes_give_the_embedded_numbers(production: Production,
     assert all(s["status"] == "ended" for s in produced["sessions"].values())
     assert sum(s["metrics"]["orders_paid"] for s in produced["sessions"].values()) > 0
 
+    # A URL carries only a read-only token.
+    read = subprocess.run([sys.executable, "-m", "service.cli", "tokens", "create", "--scope",
+                           "read"], env=production.env, cwd=ROOT, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
     async def feed_snapshot(session_id: str) -> Any:
-        url = f"ws://127.0.0.1:{production.feed_port}/feed?session={session_id}&token={token}"
+        url = f"ws://127.0.0.1:{production.feed_port}/feed?session={session_id}&token={read}"
         async with connect(url) as ws:
             return orjson.loads(await asyncio.wait_for(ws.recv(), 10))
 

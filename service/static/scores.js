@@ -1,0 +1,110 @@
+// A period's scorecards, one section per role: names, grades (or why not graded), each KPI
+// with its label, actual, target, weight and points; CSV and xlsx downloads.
+(function () {
+  "use strict";
+  const { $, el, t, label } = LT;
+  const ROLES = Object.keys(LT.config.labels.roles);
+  const RATES = new Set(["interaction_rate", "conversion_rate", "promoted_conversion"]);
+  const MONEY = new Set(["gmv", "team_gmv", "gpm", "shop_sales"]);
+
+  function value(key, v) {
+    if (v === null || v === undefined) return "–";
+    if (RATES.has(key)) return LT.pct(v);
+    if (MONEY.has(key)) return LT.money(v);
+    return LT.num(v, Number.isInteger(v) ? 0 : 2);
+  }
+
+  function query() {
+    const q = new URLSearchParams({ period: $("period").value.trim() });
+    if ($("role").value) q.set("role", $("role").value);
+    return q;
+  }
+
+  function kpiTable(card, corrections) {
+    const rows = card.kpis.map((k) => el("tr", {},
+      el("td", {}, label("kpis", k.key)),
+      el("td", { class: "num" }, value(k.key, k.actual)),
+      el("td", { class: "num" }, value(k.key, k.target)),
+      el("td", { class: "num" }, LT.pct(k.weight)),
+      el("td", { class: "num" }, LT.num(k.points)),
+      el("td", {}, label("kpi_status", k.status)),
+      el("td", { class: "dim" }, corrections && corrections.kpis[k.key]
+        ? `${t("corrections")}: ${LT.num(corrections.kpis[k.key].points)}` : "")));
+    return el("table", { class: "kpis" }, el("tbody", {}, ...rows));
+  }
+
+  function cardRow(card) {
+    const grade = card.grade
+      ? el("span", { class: "grade grade-" + card.grade }, card.grade)
+      : el("span", { class: "grade grade-none", title: t("not_graded_why") },
+           `${t("not_graded")}（${t("not_graded_why")}）`);
+    const c = card.compliance;
+    const compliance = c ? `${t("days_on_air")} ${c.days_on_air} · ${t("days_under_3h")} ` +
+      `${c.days_under_3_hours} · ${t("days_under_2_clips")} ${c.days_under_2_clips}` : "";
+    return el("tr", { dataset: { person: card.person_id } },
+      el("td", { class: "num" }, String(card.rank)),
+      el("td", {}, card.name || card.person_id),
+      el("td", { class: "num" }, LT.num(card.score)),
+      el("td", {}, grade),
+      el("td", {}, kpiTable(card, card.corrections)),
+      el("td", { class: "num" }, LT.moneyExact((card.fines || {}).total || 0)),
+      el("td", { class: "dim" }, compliance));
+  }
+
+  function render(body) {
+    $("closed").textContent = body.closed ? t("closed") : "";
+    const box = LT.clear($("cards"));
+    const head = [t("rank"), t("name"), t("score"), t("grade"), t("kpi"), t("fines"), t("compliance")];
+    for (const role of ROLES) {
+      const cards = body.scorecards.filter((c) => c.role === role);
+      if (!cards.length) continue;
+      box.append(el("h2", {}, label("roles", role)),
+        el("table", {}, el("thead", {}, el("tr", {}, ...head.map((h) => el("th", {}, h)))),
+           el("tbody", {}, ...cards.map(cardRow))));
+    }
+    if (!body.scorecards.length) box.append(el("div", { class: "empty" }, label("states", "no_data")));
+    if (body.scorecards.some((c) => c.kpis.some((k) => k.key === "gmv" || k.key === "team_gmv"))) {
+      $("message").textContent = `${label("kpis", "gmv")} ${t("net_gmv_note")}`;
+    }
+  }
+
+  async function load() {
+    LT.notice(null);
+    const period = $("period").value.trim();
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(period)) {
+      LT.clear($("cards"));
+      LT.notice("bad_period", period);
+      return;
+    }
+    try {
+      render(await LT.api(`/api/v1/scores?${query()}`));
+    } catch (e) {
+      if (e.status === 422) LT.notice("bad_period", period);
+      else LT.notice(e.status === 401 ? "invalid" : e.status === 403 ? "not_read_only" : "error");
+    }
+  }
+
+  async function download(format) {
+    const q = query();
+    q.set("format", format);
+    await LT.download(`/api/v1/scores?${q}`, `livetally-scores-${q.get("period")}.${format}`);
+  }
+
+  function start() {
+    const params = new URLSearchParams(location.search);
+    const now = new Date();
+    $("period").value = params.get("period") ||
+      `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, "0")}`;
+    const select = $("role");
+    select.append(el("option", { value: "" }, "–"));
+    for (const role of ROLES) select.append(el("option", { value: role }, label("roles", role)));
+    select.value = ROLES.includes(params.get("role")) ? params.get("role") : "";
+    $("query").addEventListener("submit", (e) => { e.preventDefault(); load(); });
+    $("csv").addEventListener("click", () => download("csv"));
+    $("xlsx").addEventListener("click", () => download("xlsx"));
+    const problem = LT.tokenProblem();
+    if (problem) { LT.notice(problem); return; }
+    load();
+  }
+  start();
+})();

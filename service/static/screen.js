@@ -1,0 +1,309 @@
+// The control-room wall screen: a 16:9 stage scaled to the display, fed by the websocket.
+(function () {
+  "use strict";
+  const { $, el, t, label } = LT;
+  const SESSION = LT.config.session_id;
+  const state = { doc: null, minutes: new Map(), markers: new Map(), alerts: [], ended: false };
+  let charts = null;
+
+  // -- the stage: 16:9, as large as the window allows; every size is in --u (1% of its height)
+  function layout() {
+    const stage = $("stage");
+    const w = window.innerWidth, h = window.innerHeight;
+    const height = Math.min(h, (w * 9) / 16);
+    stage.style.height = height + "px";
+    stage.style.width = (height * 16) / 9 + "px";
+    document.documentElement.style.setProperty("--u", height / 100 + "px");
+    if (charts) { for (const c of Object.values(charts)) c.resize(); }
+    fitAll();
+  }
+  const u = () => parseFloat(getComputedStyle(document.documentElement).getPropertyValue("--u"));
+  function fitAll() { document.querySelectorAll(".tile .value").forEach(LT.fit); }
+
+  function setValue(id, text, sub) {
+    const node = $(id);
+    if (node.textContent !== text) { node.textContent = text; LT.fit(node); }
+    if (sub !== undefined) $(id.replace("v-", "s-")).textContent = sub;
+  }
+
+  // -- numbers -------------------------------------------------------------------------------
+  function renderNumbers() {
+    const d = state.doc;
+    if (!d) return;
+    const m = d.metrics;
+    $("title").textContent = d.title || d.session_id;
+    $("who").textContent = [d.host_name || d.host_id, d.room_id].filter(Boolean).join(" · ");
+    const status = $("status");
+    status.textContent = label("statuses", d.status);
+    status.className = "status " + d.status;
+    setValue("gmv", LT.money(m.gmv));
+    const target = d.gmv_target;
+    const share = target ? m.gmv / target : null;
+    $("gmv-fill").style.width = share === null ? "0" : Math.min(100, share * 100) + "%";
+    $("gmv-target").textContent = target
+      ? `${LT.pct(share)} ${t("progress")} · ${t("target")} ${LT.money(target)}` : t("no_target");
+    setValue("v-net_gmv", LT.money(m.net_gmv), t("net_gmv_note"));
+    setValue("v-online", LT.count(m.online), `${t("peak")} ${LT.count(m.peak_online)}`);
+    setValue("v-uv", LT.count(m.unique_viewers), `${t("views")} ${LT.count(m.views)}`);
+    setValue("v-conversion", LT.pct(m.conversion_rate), `${t("buyers")} ${LT.count(m.buyers)}`);
+    setValue("v-gpm", LT.money(m.gpm));
+    setValue("v-uv_value", LT.money(m.uv_value));
+    setValue("v-aov", LT.money(m.aov));
+    setValue("v-followers", LT.count(m.new_followers));
+    setValue("v-ipm", LT.count(m.interactions_last_minute));
+    setValue("v-duration", LT.duration(d.duration_seconds));
+    renderBanner();
+    renderFunnel(m);
+    renderSources(m.traffic_sources || {});
+    renderProducts(d.products || []);
+    renderTicker(d.recent || { orders: [], comments: [] });
+    document.body.dataset.version = d.version;
+    document.body.dataset.status = d.status;
+    if (d.status === "ended" && !state.ended) {
+      state.ended = true;
+      $("strip").dataset.ended = "1";
+    }
+  }
+
+  function incidentText(i) {
+    return `${t("incident")}：${label("incident_kinds", i.kind)} · ${t("severity")} ${i.severity}` +
+      (i.description ? ` · ${i.description}` : "");
+  }
+
+  function renderBanner() {
+    const d = state.doc;
+    const open = (d && d.open_incidents) || [];
+    const strip = $("strip");
+    const banner = $("banner");
+    if (open.length) {
+      strip.className = "strip incident";
+      banner.textContent = "⚠ " + open.map(incidentText).join("　|　");
+    } else if (d && d.status === "ended") {
+      strip.className = "strip ended";
+      banner.textContent = label("states", "ended") + " · " + label("state_help", "ended");
+    } else if (d && !d.metrics.views && !d.metrics.orders_paid) {
+      strip.className = "strip quiet";
+      banner.textContent = label("states", "no_data") + " · " + label("state_help", "no_data");
+    } else {
+      strip.className = "strip";
+      banner.textContent = "";
+    }
+  }
+
+  // -- charts ---------------------------------------------------------------------------------
+  function textStyle() {
+    return { color: "#c9d2ec", fontSize: Math.max(12, 1.7 * u()), fontFamily: LT.FONT };
+  }
+  // Every string a chart may draw, so their glyphs are fetched before the canvas needs them.
+  function chartText() {
+    const d = state.doc || {};
+    return [JSON.stringify(LT.config.labels), ...(d.products || []).map((p) => p.name || ""),
+            ...[...state.markers.values()].map((m) => m.name || ""), "万亿¥"].join("");
+  }
+  function redrawAll() { if (state.doc) renderNumbers(); renderTrend(); }
+
+  function renderFunnel(m) {
+    const stages = [
+      { name: t("views"), value: m.views, rate: null },
+      { name: t("clicking_viewers"), value: m.clicking_viewers, rate: m.click_rate },
+      { name: t("buyers"), value: m.buyers, rate: m.click_to_order_rate },
+    ];
+    const top = Math.max(1, ...stages.map((s) => s.value));
+    charts.funnel.setOption({
+      textStyle: textStyle(),
+      series: [{
+        type: "funnel", sort: "none", left: "4%", width: "62%", top: "6%", bottom: "6%",
+        minSize: "22%", maxSize: "100%", gap: 0.8 * u(), max: top, min: 0,
+        label: { show: true, position: "right", color: "#e8ecf8", fontSize: 1.7 * u(),
+                 lineHeight: 2.3 * u(),
+                 formatter: (p) => `${p.name} ${LT.count(p.data.value)}` +
+                   (p.data.rate === null ? "" : `\n${t("stage_rate")} ${LT.pct(p.data.rate)}`) },
+        labelLine: { show: true }, itemStyle: { borderWidth: 0 },
+        data: stages.map((s, i) => ({ name: s.name, value: s.value, rate: s.rate,
+          itemStyle: { color: ["#4f7cff", "#8a5cff", "#ff5c8a"][i] } })),
+      }],
+    }, true);
+  }
+
+  function renderSources(sources) {
+    const rows = Object.entries(sources).filter(([, s]) => s.views || s.viewers || s.buyers)
+      .sort((a, b) => b[1].viewers - a[1].viewers || b[1].gmv - a[1].gmv);
+    charts.sources.setOption({
+      textStyle: textStyle(),
+      grid: { left: 8 * u(), right: "34%", top: 4, bottom: 4, containLabel: false },
+      xAxis: { type: "value", show: false },
+      yAxis: { type: "category", inverse: true, data: rows.map(([k]) => label("sources", k)),
+               axisLabel: { fontSize: 1.6 * u(), color: "#c9d2ec", width: 7.5 * u(),
+                            overflow: "truncate" }, axisTick: { show: false } },
+      series: [{ type: "bar", barMaxWidth: 3 * u(), itemStyle: { color: "#3ddc97" },
+        data: rows.map(([, s]) => ({ value: s.viewers, gmv: s.gmv })),
+        label: { show: true, position: "right", fontSize: 1.5 * u(), color: "#e8ecf8",
+                 formatter: (p) => `${LT.count(p.value)} · ${LT.money(p.data.gmv)}` } }],
+    }, true);
+  }
+
+  function renderProducts(products) {
+    const list = LT.clear($("products"));
+    products.slice(0, 10).forEach((p, i) => {
+      list.append(el("li", {}, el("span", { class: "rank" }, String(i + 1)),
+        el("span", { class: "name" }, p.name || p.product_id),
+        el("span", { class: "num" }, LT.money(p.gmv)),
+        el("span", { class: "num dim" }, `${LT.count(p.orders_paid)} ${t("orders")}`)));
+    });
+  }
+
+  function renderTicker(recent) {
+    const items = [
+      ...recent.orders.map((o) => ({ at: o.at, kind: "order", text:
+        `${o.buyer || ""} ${t("order")} ${o.name || o.product_id || ""} ${LT.moneyExact(o.amount)}` })),
+      ...recent.comments.map((c) => ({ at: c.at, kind: "comment",
+        text: `${c.viewer || ""}：${c.text}` })),
+    ].sort((a, b) => (a.at < b.at ? 1 : -1)).slice(0, 12);
+    const list = LT.clear($("ticker"));
+    for (const item of items) {
+      list.append(el("li", { class: item.kind }, el("span", { class: "time" }, LT.time(item.at)),
+                     el("span", { class: "text" }, item.text)));
+    }
+  }
+
+  function alertText(a) {
+    if (a.kind === "incident_opened") {
+      return `${label("incident_kinds", a.incident_kind)} · ${t("severity")} ${a.severity}`;
+    }
+    if (a.kind === "online_drop") return `${LT.count(a.from)} → ${LT.count(a.to)}`;
+    return "";
+  }
+
+  function renderAlerts() {
+    const list = LT.clear($("alerts"));
+    if (!state.alerts.length) { list.append(el("li", { class: "dim" }, t("no_alerts"))); return; }
+    for (const a of state.alerts.slice(-8).reverse()) {
+      list.append(el("li", { class: "alert " + a.kind },
+        el("span", { class: "time" }, LT.time(a.at)),
+        el("span", { class: "kind" }, label("alerts", a.kind)),
+        el("span", { class: "text" }, alertText(a))));
+    }
+  }
+
+  function mergeTimeline(tail) {
+    if (!tail) return;
+    for (const row of tail.minutes) state.minutes.set(row.minute, row);
+    for (const mk of tail.markers) state.markers.set(`${mk.type}|${mk.at}|${mk.incident_id || mk.product_id}`, mk);
+    renderTrend();
+  }
+
+  function renderTrend() {
+    LT.glyphs(chartText(), redrawAll);
+    const minutes = [...state.minutes.values()].sort((a, b) => (a.minute < b.minute ? -1 : 1));
+    const labels = minutes.map((m) => m.minute.slice(11, 16));
+    const known = new Set(labels);
+    const lines = [...state.markers.values()].filter((mk) => mk.type !== "product_unpin")
+      .map((mk) => {
+        const minute = mk.at.slice(11, 16);
+        if (!known.has(minute)) return null;
+        const incident = mk.type === "incident";
+        return { xAxis: minute, lineStyle: { color: incident ? "#ff4d5e" : "#3ddc97",
+                 type: incident ? "solid" : "dashed", width: incident ? 2 : 1 },
+                 label: { formatter: incident ? "⚠ " + label("incident_kinds", mk.kind)
+                          : "▶ " + (mk.name || mk.product_id), color: incident ? "#ff8a95" : "#9ff0c9",
+                          fontSize: 1.4 * u(), position: "insideEndTop" } };
+      }).filter(Boolean);
+    charts.trend.setOption({
+      textStyle: textStyle(),
+      legend: { top: 0, right: 0, textStyle: textStyle(), itemHeight: 1.2 * u() },
+      grid: { left: "1%", right: "1%", top: 5 * u(), bottom: 1 * u(), containLabel: true },
+      tooltip: { trigger: "axis" },
+      xAxis: { type: "category", data: labels, axisLabel: { fontSize: 1.5 * u(), color: "#9aa6c8" } },
+      yAxis: [{ type: "value", splitLine: { lineStyle: { color: "#232c4d" } },
+                axisLabel: { fontSize: 1.5 * u(), color: "#9aa6c8",
+                             formatter: (v) => LT.count(v) } },
+              { type: "value", splitLine: { show: false },
+                axisLabel: { fontSize: 1.5 * u(), color: "#9aa6c8",
+                             formatter: (v) => LT.money(v) } }],
+      series: [
+        { name: t("online_minute"), type: "line", smooth: true, showSymbol: false,
+          data: minutes.map((m) => m.online), lineStyle: { width: 3 }, color: "#4f7cff",
+          markLine: { symbol: "none", silent: true, data: lines } },
+        { name: t("gmv_minute"), type: "bar", yAxisIndex: 1, color: "#ffb020",
+          data: minutes.map((m) => m.gmv) },
+      ],
+    }, true);
+  }
+
+  // -- the feed -------------------------------------------------------------------------------
+  function onMessage(message) {
+    if (message.type === "snapshot" && message.data) {
+      state.doc = message.data;
+      mergeTimeline(message.data.timeline_tail);
+    } else if (message.type === "update" && state.doc) {
+      const d = state.doc;
+      d.metrics = Object.assign({}, d.metrics, message.metrics);
+      for (const key of ["status", "open_incidents", "last_event_at", "ended_at",
+                         "duration_seconds", "products", "recent"]) {
+        if (message[key] !== undefined) d[key] = message[key];
+      }
+      d.version = message.version;
+      mergeTimeline(message.timeline_tail);
+    } else if (message.type === "alert") {
+      state.alerts.push(message.alert);
+      renderAlerts();
+      return;
+    } else {
+      return;
+    }
+    renderNumbers();
+  }
+
+  let countdown = null;
+  function onState(s) {
+    const conn = $("conn");
+    clearInterval(countdown);
+    if (s.up) { conn.textContent = ""; conn.className = "conn"; LT.notice(null); return; }
+    conn.className = "conn down";
+    const tick = () => {
+      const left = Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000));
+      conn.textContent = `${label("states", "lost")} · ${left}s`;
+    };
+    tick();
+    countdown = setInterval(tick, 500);
+  }
+
+  async function start() {
+    layout();
+    window.addEventListener("resize", layout);
+    setInterval(() => { $("clock").textContent = LT.time(new Date().toISOString()); }, 1000);
+    const problem = LT.tokenProblem();
+    if (problem) { LT.notice(problem); return; }
+    if (!SESSION) { LT.notice("unknown_session"); return; }
+    try {
+      // One read first, with the header: it tells a bad token or an unknown session apart
+      // from a lost connection, and fills the trend with every minute so far.
+      const timeline = await LT.api(`/api/v1/sessions/${encodeURIComponent(SESSION)}/timeline`);
+      for (const row of timeline.minutes) state.minutes.set(row.minute, row);
+      for (const mk of timeline.markers) state.markers.set(`${mk.type}|${mk.at}|${mk.incident_id || mk.product_id}`, mk);
+    } catch (e) {
+      if (e.status === 401) { LT.notice("invalid"); return; }
+      if (e.status === 403) { LT.notice("not_read_only"); return; }
+      if (e.status === 404) { LT.notice("unknown_session"); setTimeout(() => location.reload(), 15000); return; }
+      LT.notice("error", String(e.message || e));
+      return;
+    }
+    // The canvas measures text once per string: the font's glyphs must be there first.
+    try {
+      await Promise.race([Promise.all([
+        document.fonts.load('16px "Noto Sans SC"', chartText()),
+        document.fonts.load('700 16px "Noto Sans SC"', chartText())]),
+        new Promise((resolve) => setTimeout(resolve, 3000))]);
+    } catch (e) { /* draw with what there is */ }
+    charts = {
+      trend: echarts.init($("trend"), null, { renderer: "canvas" }),
+      funnel: echarts.init($("funnel")),
+      sources: echarts.init($("sources")),
+    };
+    for (const c of Object.values(charts)) new ResizeObserver(() => c.resize()).observe(c.getDom());
+    renderTrend();
+    renderAlerts();
+    LT.follow({ session: SESSION }, onMessage, onState);
+  }
+  start();
+})();
