@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install system-deps assets up test lint typecheck pytest bench clean
+.PHONY: install system-deps assets up test unit lint typecheck pytest bench clean
 
 $(BIN)/livetally: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ pytest: install system-deps assets
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# The pure tests alone: no server, no browser, a few seconds.
+unit: install
+	$(BIN)/pytest tests/unit -q -m "not postgres and not redis and not browser"
 
 bench: install system-deps
 	$(BIN)/python -m benchmarks.ingest

@@ -13,8 +13,16 @@ Key = tuple[int, int]  # (occurred_at, version): what "latest" means
 
 
 class Product:
-    __slots__ = ("click_times", "clickers", "clicks", "explanations", "name", "name_key",
-                 "price_fen", "price_key")
+    __slots__ = (
+        "click_times",
+        "clickers",
+        "clicks",
+        "explanations",
+        "name",
+        "name_key",
+        "price_fen",
+        "price_key",
+    )
 
     def __init__(self) -> None:
         self.name: str | None = None
@@ -48,6 +56,7 @@ class Product:
         for name, value in zip(cls.__slots__, raw, strict=True):
             setattr(product, name, value)
         product.name_key = (product.name_key[0], product.name_key[1]) if product.name_key else None
-        product.price_key = ((product.price_key[0], product.price_key[1]) if product.price_key
-                             else None)
+        product.price_key = (
+            (product.price_key[0], product.price_key[1]) if product.price_key else None
+        )
         return product

@@ -11,8 +11,19 @@ from events.fields import format_timestamp
 from projections.clock import US_PER_MINUTE, US_PER_SECOND
 from projections.session import SessionState
 
-BENCHMARKED = ("gmv", "net_gmv", "views", "unique_viewers", "avg_watch_seconds",
-               "interaction_rate", "conversion_rate", "gpm", "uv_value", "aov", "new_followers")
+BENCHMARKED = (
+    "gmv",
+    "net_gmv",
+    "views",
+    "unique_viewers",
+    "avg_watch_seconds",
+    "interaction_rate",
+    "conversion_rate",
+    "gpm",
+    "uv_value",
+    "aov",
+    "new_followers",
+)
 HISTORY = 10  # earlier sessions a median is taken over, most recent first
 
 
@@ -28,8 +39,11 @@ def median(values: Sequence[float | None]) -> float | None:
     return (present[middle - 1] + present[middle]) / 2
 
 
-def benchmarks(metrics: dict[str, Any], host_history: Sequence[dict[str, Any]],
-               room_history: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def benchmarks(
+    metrics: dict[str, Any],
+    host_history: Sequence[dict[str, Any]],
+    room_history: Sequence[dict[str, Any]],
+) -> dict[str, dict[str, Any]]:
     """Per benchmarked metric: this session's value, the medians over the host's and the room's
     earlier sessions' metrics (most recent first, at most HISTORY each), and vs_host =
     value / host_median - 1 (null on a null value or a null or zero median)."""
@@ -39,9 +53,14 @@ def benchmarks(metrics: dict[str, Any], host_history: Sequence[dict[str, Any]],
         host = median([m.get(key) for m in host_history[:HISTORY]])
         room = median([m.get(key) for m in room_history[:HISTORY]])
         vs_host = None if value is None or not host else value / host - 1
-        result[key] = {"value": value, "host_median": host, "room_median": room,
-                       "vs_host": vs_host, "host_sessions": len(host_history[:HISTORY]),
-                       "room_sessions": len(room_history[:HISTORY])}
+        result[key] = {
+            "value": value,
+            "host_median": host,
+            "room_median": room,
+            "vs_host": vs_host,
+            "host_sessions": len(host_history[:HISTORY]),
+            "room_sessions": len(room_history[:HISTORY]),
+        }
     return result
 
 
@@ -50,10 +69,12 @@ def funnel(metrics: dict[str, Any]) -> dict[str, Any]:
     return {
         "stages": [
             {"stage": "views", "value": metrics["views"], "rate": None},
-            {"stage": "clicking_viewers", "value": metrics["clicking_viewers"],
-             "rate": metrics["click_rate"]},
-            {"stage": "buyers", "value": metrics["buyers"],
-             "rate": metrics["click_to_order_rate"]},
+            {
+                "stage": "clicking_viewers",
+                "value": metrics["clicking_viewers"],
+                "rate": metrics["click_rate"],
+            },
+            {"stage": "buyers", "value": metrics["buyers"], "rate": metrics["click_to_order_rate"]},
         ],
         "click_rate": metrics["click_rate"],
         "click_to_order_rate": metrics["click_to_order_rate"],
@@ -68,8 +89,14 @@ def _iso(micros: int | None) -> str | None:
 def incidents_with_downtime(state: SessionState) -> list[dict[str, Any]]:
     until = state.session_clock
     found = []
-    for incident_id, (opened, kind, severity, opened_at, resolved_at, description) in (
-            state.incidents.items()):
+    for incident_id, (
+        opened,
+        kind,
+        severity,
+        opened_at,
+        resolved_at,
+        description,
+    ) in state.incidents.items():
         if not opened:
             continue
         downtime = 0.0
@@ -77,16 +104,27 @@ def incidents_with_downtime(state: SessionState) -> list[dict[str, Any]]:
             end = resolved_at if resolved_at is not None else until
             if end is not None and end > opened_at:
                 downtime = (end - opened_at) / US_PER_SECOND
-        found.append({"incident_id": incident_id, "kind": kind, "severity": severity,
-                      "description": description, "opened_at": _iso(opened_at),
-                      "resolved_at": _iso(resolved_at), "downtime_seconds": downtime})
+        found.append(
+            {
+                "incident_id": incident_id,
+                "kind": kind,
+                "severity": severity,
+                "description": description,
+                "opened_at": _iso(opened_at),
+                "resolved_at": _iso(resolved_at),
+                "downtime_seconds": downtime,
+            }
+        )
     found.sort(key=lambda i: (i["opened_at"], i["incident_id"]))
     return found
 
 
-def session_review(state: SessionState, metrics: dict[str, Any],
-                   products: list[dict[str, Any]], segments: list[dict[str, Any]]
-                   ) -> dict[str, Any]:
+def session_review(
+    state: SessionState,
+    metrics: dict[str, Any],
+    products: list[dict[str, Any]],
+    segments: list[dict[str, Any]],
+) -> dict[str, Any]:
     """Everything of the review that this session's own events decide (benchmarks apart)."""
     return {
         "session_id": state.session_id,
@@ -102,11 +140,19 @@ def session_review(state: SessionState, metrics: dict[str, Any],
         "funnel": funnel(metrics),
         "products": products,
         "segments": segments,
-        "peak_online": {"value": state.peak_online,
-                        "minute": (None if state.peak_minute is None
-                                   else format_timestamp(state.peak_minute * US_PER_MINUTE))},
-        "alerts": [{**alert, "at": format_timestamp(alert["at"])}
-                   for alert in state.alert_log if alert["kind"] == "online_drop"],
+        "peak_online": {
+            "value": state.peak_online,
+            "minute": (
+                None
+                if state.peak_minute is None
+                else format_timestamp(state.peak_minute * US_PER_MINUTE)
+            ),
+        },
+        "alerts": [
+            {**alert, "at": format_timestamp(alert["at"])}
+            for alert in state.alert_log
+            if alert["kind"] == "online_drop"
+        ],
         "incidents": incidents_with_downtime(state),
         "traffic_sources": metrics["traffic_sources"],
     }

@@ -55,10 +55,18 @@ def segment_figures(state: SessionState, segment: Segment) -> dict[str, Any]:
     seconds = max(0, (until or segment.started_at) - segment.started_at) / US_PER_SECOND
     views = _count_between(state.join_times, segment.started_at, segment.ended_at)
     product = state.products.get(segment.product_id)
-    clicks = 0 if product is None else _count_between(product.click_times, segment.started_at,
-                                                       segment.ended_at)
-    paid = [order for order in state.orders.placed_between(
-        segment.product_id, segment.started_at, segment.ended_at) if order.counts]
+    clicks = (
+        0
+        if product is None
+        else _count_between(product.click_times, segment.started_at, segment.ended_at)
+    )
+    paid = [
+        order
+        for order in state.orders.placed_between(
+            segment.product_id, segment.started_at, segment.ended_at
+        )
+        if order.counts
+    ]
     gmv_fen = sum(order.gmv_fen for order in paid)
     return {
         "product_id": segment.product_id,
@@ -74,8 +82,7 @@ def segment_figures(state: SessionState, segment: Segment) -> dict[str, Any]:
     }
 
 
-def product_figures(state: SessionState, segments: list[dict[str, Any]]
-                    ) -> list[dict[str, Any]]:
+def product_figures(state: SessionState, segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every product seen in a pin, click or order, ranked by GMV, then explanations (both
     highest first), then product_id."""
     seconds: dict[str, float] = {}
@@ -89,29 +96,33 @@ def product_figures(state: SessionState, segments: list[dict[str, Any]]
         refunds = totals.refunds_fen if totals else 0
         buyers = len(totals.buyer_orders) if totals else 0
         clicking = len(product.clickers)
-        ranked.append(((-gmv, -product.explanations, product_id), {
-            "product_id": product_id,
-            "name": product.name,
-            "price": None if product.price_fen is None else fen_to_yuan(product.price_fen),
-            "explanations": product.explanations,
-            "explanation_seconds": seconds.get(product_id, 0),
-            "clicks": product.clicks,
-            "clicking_viewers": clicking,
-            "orders_placed": totals.placed if totals else 0,
-            "orders_paid": totals.paid if totals else 0,
-            "items_sold": totals.items if totals else 0,
-            "buyers": buyers,
-            "gmv": fen_to_yuan(gmv),
-            "refunds": fen_to_yuan(refunds),
-            "net_gmv": fen_to_yuan(gmv - refunds),
-            "refund_rate": ratio(refunds, gmv),
-            "click_to_pay_rate": ratio(buyers, clicking),
-        }))
+        ranked.append(
+            (
+                (-gmv, -product.explanations, product_id),
+                {
+                    "product_id": product_id,
+                    "name": product.name,
+                    "price": None if product.price_fen is None else fen_to_yuan(product.price_fen),
+                    "explanations": product.explanations,
+                    "explanation_seconds": seconds.get(product_id, 0),
+                    "clicks": product.clicks,
+                    "clicking_viewers": clicking,
+                    "orders_placed": totals.placed if totals else 0,
+                    "orders_paid": totals.paid if totals else 0,
+                    "items_sold": totals.items if totals else 0,
+                    "buyers": buyers,
+                    "gmv": fen_to_yuan(gmv),
+                    "refunds": fen_to_yuan(refunds),
+                    "net_gmv": fen_to_yuan(gmv - refunds),
+                    "refund_rate": ratio(refunds, gmv),
+                    "click_to_pay_rate": ratio(buyers, clicking),
+                },
+            )
+        )
     ranked.sort(key=lambda pair: pair[0])
     return [row for _, row in ranked]
 
 
-def products_and_segments(state: SessionState) -> tuple[list[dict[str, Any]],
-                                                        list[dict[str, Any]]]:
+def products_and_segments(state: SessionState) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     segments = [segment_figures(state, s) for s in explanation_segments(state)]
     return product_figures(state, segments), segments

@@ -15,8 +15,20 @@ from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MONEY_KEYS = frozenset({"gmv", "net_gmv", "refunds", "price", "amount", "ad_spend", "uv_value",
-                        "aov", "gpm", "fines_total"})
+MONEY_KEYS = frozenset(
+    {
+        "gmv",
+        "net_gmv",
+        "refunds",
+        "price",
+        "amount",
+        "ad_spend",
+        "uv_value",
+        "aov",
+        "gpm",
+        "fines_total",
+    }
+)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -33,8 +45,9 @@ def _cell(value: Any) -> Any:
     return neutralise(value)
 
 
-def _sheet(book: Workbook, title: str, rows: list[dict[str, Any]],
-           columns: list[str] | None = None) -> Worksheet:
+def _sheet(
+    book: Workbook, title: str, rows: list[dict[str, Any]], columns: list[str] | None = None
+) -> Worksheet:
     sheet = book.create_sheet(title)
     keys = columns or (list(rows[0]) if rows else [])
     sheet.append(keys)
@@ -58,34 +71,87 @@ def review_workbook(review: dict[str, Any], timeline: dict[str, Any] | None) -> 
     book = Workbook()
     book.remove(book.active)
     metrics = review["metrics"]
-    summary = [{"field": key, "value": review.get(key)}
-               for key in ("session_id", "title", "host_id", "room_id", "status", "started_at",
-                           "ended_at")]
+    summary = [
+        {"field": key, "value": review.get(key)}
+        for key in ("session_id", "title", "host_id", "room_id", "status", "started_at", "ended_at")
+    ]
     for key, value in metrics.items():
         if not isinstance(value, dict):
             bench = review.get("benchmarks", {}).get(key, {})
-            summary.append({"field": key, "value": value,
-                            "host_median": bench.get("host_median"),
-                            "room_median": bench.get("room_median"),
-                            "vs_host": bench.get("vs_host")})
+            summary.append(
+                {
+                    "field": key,
+                    "value": value,
+                    "host_median": bench.get("host_median"),
+                    "room_median": bench.get("room_median"),
+                    "vs_host": bench.get("vs_host"),
+                }
+            )
     summary.append({"field": "peak_online_minute", "value": review["peak_online"]["minute"]})
-    sheet = _sheet(book, "summary", summary,
-                   ["field", "value", "host_median", "room_median", "vs_host"])
+    sheet = _sheet(
+        book, "summary", summary, ["field", "value", "host_median", "room_median", "vs_host"]
+    )
     for row in sheet.iter_rows(min_row=2):
         if row[0].value in MONEY_KEYS:
             for cell in row[1:4]:
                 cell.number_format = "0.00"
-    _sheet(book, "products", review["products"],
-           ["product_id", "name", "price", "explanations", "explanation_seconds", "clicks",
-            "clicking_viewers", "orders_placed", "orders_paid", "items_sold", "buyers", "gmv",
-            "refunds", "net_gmv", "refund_rate", "click_to_pay_rate"])
-    _sheet(book, "segments", review["segments"],
-           ["product_id", "name", "started_at", "ended_at", "seconds", "views", "clicks",
-            "orders_paid", "gmv", "gpm"])
+    _sheet(
+        book,
+        "products",
+        review["products"],
+        [
+            "product_id",
+            "name",
+            "price",
+            "explanations",
+            "explanation_seconds",
+            "clicks",
+            "clicking_viewers",
+            "orders_placed",
+            "orders_paid",
+            "items_sold",
+            "buyers",
+            "gmv",
+            "refunds",
+            "net_gmv",
+            "refund_rate",
+            "click_to_pay_rate",
+        ],
+    )
+    _sheet(
+        book,
+        "segments",
+        review["segments"],
+        [
+            "product_id",
+            "name",
+            "started_at",
+            "ended_at",
+            "seconds",
+            "views",
+            "clicks",
+            "orders_paid",
+            "gmv",
+            "gpm",
+        ],
+    )
     minutes = (timeline or {}).get("minutes", [])
-    _sheet(book, "minutes", minutes,
-           ["minute", "joins", "leaves", "online", "interactions", "clicks", "paid_orders",
-            "gmv", "incidents"])
+    _sheet(
+        book,
+        "minutes",
+        minutes,
+        [
+            "minute",
+            "joins",
+            "leaves",
+            "online",
+            "interactions",
+            "clicks",
+            "paid_orders",
+            "gmv",
+            "incidents",
+        ],
+    )
     return _save(book)
 
 
@@ -96,21 +162,46 @@ def _score_rows(body: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
         for kpi in card["kpis"]:
             if kpi["key"] not in keys:
                 keys.append(kpi["key"])
-    header = ["period", "person_id", "name", "role", "score", "grade", "graded", "rank",
-              "complete", "fines_total",
-              *(f"{k}.{part}" for k in keys for part in ("actual", "target", "points",
-                                                          "status"))]
+    header = [
+        "period",
+        "person_id",
+        "name",
+        "role",
+        "score",
+        "grade",
+        "graded",
+        "rank",
+        "complete",
+        "fines_total",
+        *(f"{k}.{part}" for k in keys for part in ("actual", "target", "points", "status")),
+    ]
     rows = []
     for card in cards:
         by_key = {k["key"]: k for k in card["kpis"]}
-        row = [body["period"], card["person_id"], card.get("name") or "", card["role"],
-               card["score"], card["grade"] or "", card.get("graded", True), card["rank"],
-               card["complete"], (card.get("fines") or {}).get("total", 0)]
+        row = [
+            body["period"],
+            card["person_id"],
+            card.get("name") or "",
+            card["role"],
+            card["score"],
+            card["grade"] or "",
+            card.get("graded", True),
+            card["rank"],
+            card["complete"],
+            (card.get("fines") or {}).get("total", 0),
+        ]
         for key in keys:
             kpi = by_key.get(key)
-            row += (["", "", "", ""] if kpi is None else
-                    [_blank(kpi["actual"]), _blank(kpi["target"]), _blank(kpi["points"]),
-                     kpi["status"]])
+            row += (
+                ["", "", "", ""]
+                if kpi is None
+                else [
+                    _blank(kpi["actual"]),
+                    _blank(kpi["target"]),
+                    _blank(kpi["points"]),
+                    kpi["status"],
+                ]
+            )
         rows.append([neutralise(v) for v in row])
     return header, rows
 

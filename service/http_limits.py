@@ -96,5 +96,3 @@ def start_fatal_thread(target: Callable[[], None], name: str) -> threading.Threa
     thread = threading.Thread(target=fatal_on_error(target, name), name=name, daemon=True)
     thread.start()
     return thread
-
-

@@ -22,20 +22,45 @@ def review_tables(review: dict[str, Any]) -> list[Table]:
         summary.add_column(column)
     for key, bench in review["benchmarks"].items():
         vs = bench["vs_host"]
-        summary.add_row(key, _show(bench["value"]), _show(bench["host_median"]),
-                        _show(bench["room_median"]), "-" if vs is None else f"{vs:+.1%}")
+        summary.add_row(
+            key,
+            _show(bench["value"]),
+            _show(bench["host_median"]),
+            _show(bench["room_median"]),
+            "-" if vs is None else f"{vs:+.1%}",
+        )
     peak = review["peak_online"]
     summary.add_row("peak_online", _show(peak["value"]), "", "", _show(peak["minute"]))
     products = Table(title="products")
-    columns = ("product_id", "name", "explanations", "explanation_seconds", "clicks",
-               "orders_paid", "items_sold", "gmv", "refunds", "net_gmv", "click_to_pay_rate")
+    columns = (
+        "product_id",
+        "name",
+        "explanations",
+        "explanation_seconds",
+        "clicks",
+        "orders_paid",
+        "items_sold",
+        "gmv",
+        "refunds",
+        "net_gmv",
+        "click_to_pay_rate",
+    )
     for column in columns:
         products.add_column(column)
     for row in review["products"]:
         products.add_row(*(_show(row[c]) for c in columns))
     segments = Table(title="segments")
-    seg_columns = ("product_id", "started_at", "ended_at", "seconds", "views", "clicks",
-                   "orders_paid", "gmv", "gpm")
+    seg_columns = (
+        "product_id",
+        "started_at",
+        "ended_at",
+        "seconds",
+        "views",
+        "clicks",
+        "orders_paid",
+        "gmv",
+        "gpm",
+    )
     for column in seg_columns:
         segments.add_column(column)
     for row in review["segments"]:

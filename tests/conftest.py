@@ -67,3 +67,19 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = create_engine(database_url)
     yield engine
     engine.dispose()
+
+
+_SERVER_MARKS = {"postgres": "postgres", "database_url": "postgres", "engine": "postgres",
+                 "api_any": "postgres", "redis_server": "redis", "browser": "browser",
+                 "page": "browser"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks each test with the servers its fixtures start, so `-m "not postgres"` and
+    `make unit` select exactly the tests that need none."""
+    for item in items:
+        for fixture, mark in _SERVER_MARKS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(getattr(pytest.mark, mark))
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.redis)

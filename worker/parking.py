@@ -41,8 +41,11 @@ class ParkingLot:
         if now - self._read_at >= REFRESH_SECONDS:
             try:
                 with self.engine.connect() as conn:
-                    rows = conn.execute(sa.select(parked_streams.c.stream_id)
-                                        .where(parked_streams.c.parked_at.is_not(None)))
+                    rows = conn.execute(
+                        sa.select(parked_streams.c.stream_id).where(
+                            parked_streams.c.parked_at.is_not(None)
+                        )
+                    )
                     self._parked = frozenset(row[0] for row in rows)
                 self._read_at = now
             except sa.exc.SQLAlchemyError as exc:  # the run itself will meet the outage
@@ -55,18 +58,29 @@ class ParkingLot:
         now = now_micros()
         try:
             with write_transaction(self.engine) as conn:
-                row = conn.execute(sa.select(parked_streams.c.attempts)
-                                   .where(parked_streams.c.stream_id == stream_id)).first()
+                row = conn.execute(
+                    sa.select(parked_streams.c.attempts).where(
+                        parked_streams.c.stream_id == stream_id
+                    )
+                ).first()
                 attempts = (row.attempts if row else 0) + 1
                 parked_at = now if attempts >= PARK_AFTER else None
                 if row is None:
-                    conn.execute(parked_streams.insert().values(
-                        stream_id=stream_id, attempts=attempts, error=text,
-                        first_failed_at=now, parked_at=parked_at))
+                    conn.execute(
+                        parked_streams.insert().values(
+                            stream_id=stream_id,
+                            attempts=attempts,
+                            error=text,
+                            first_failed_at=now,
+                            parked_at=parked_at,
+                        )
+                    )
                 else:
-                    conn.execute(parked_streams.update()
-                                 .where(parked_streams.c.stream_id == stream_id)
-                                 .values(attempts=attempts, error=text, parked_at=parked_at))
+                    conn.execute(
+                        parked_streams.update()
+                        .where(parked_streams.c.stream_id == stream_id)
+                        .values(attempts=attempts, error=text, parked_at=parked_at)
+                    )
         except sa.exc.SQLAlchemyError as exc:
             log.warning("could not count the failure of %s: %s", stream_id, exc)
             return False
@@ -88,15 +102,25 @@ class ParkingLot:
 def clear(engine: Engine, stream_id: str) -> bool:
     """Forget a stream's failures (and unpark it). True if there was anything to forget."""
     with write_transaction(engine) as conn:
-        result = conn.execute(parked_streams.delete()
-                              .where(parked_streams.c.stream_id == stream_id))
+        result = conn.execute(
+            parked_streams.delete().where(parked_streams.c.stream_id == stream_id)
+        )
     return bool(result.rowcount)
 
 
 def parked(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(parked_streams)
-                            .where(parked_streams.c.parked_at.is_not(None))
-                            .order_by(parked_streams.c.stream_id)).all()
-    return [{"stream_id": r.stream_id, "attempts": r.attempts, "error": r.error,
-             "parked_at": r.parked_at} for r in rows]
+        rows = conn.execute(
+            sa.select(parked_streams)
+            .where(parked_streams.c.parked_at.is_not(None))
+            .order_by(parked_streams.c.stream_id)
+        ).all()
+    return [
+        {
+            "stream_id": r.stream_id,
+            "attempts": r.attempts,
+            "error": r.error,
+            "parked_at": r.parked_at,
+        }
+        for r in rows
+    ]

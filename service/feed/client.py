@@ -85,8 +85,12 @@ class FeedClient:
             latest = channel.latest
             sent = latest if latest and (not stored or latest["version"] >= stored["version"]) \
                 else stored
+            body = sent
+            if sent is not None and stored is not None and sent is not stored:
+                # The published document lacks what the service adds (the host's name).
+                body = {**sent, "host_name": stored.get("host_name")}
             await self.send({"type": "snapshot", "session_id": session_id,
-                             "version": sent["version"] if sent else 0, "data": sent})
+                             "version": sent["version"] if sent else 0, "data": body})
         seen_alerts = channel.alert_seq
         while True:
             changed = channel.changed

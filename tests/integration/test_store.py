@@ -1,9 +1,12 @@
-"""One store suite, run against SQLite and PostgreSQL (the `engine` fixture is parametrized)."""
+"""One store suite, run against every backend: memory, SQLite and PostgreSQL (the `recorder`
+fixture is parametrized); the tests of what only SQL stores do take the `engine` fixture."""
 
 from __future__ import annotations
 
 import multiprocessing
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,13 +21,38 @@ from events import (
     create_engine,
 )
 from events import sql as sql_module
-from events.recorder import AppendResult
+from events.memory import InMemoryRecorder
+from events.recorder import AppendResult, Recorder
 from events.upcasting import UPCASTERS
 from tests.builders import Broadcast, event
-from tests.conftest import fresh_postgres_url
+from tests.conftest import fresh_postgres_url, fresh_sqlite_url
 from tests.servers import PostgresServer
 
 NOW = 10**18
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def recorder(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Recorder]:
+    if request.param == "memory":
+        yield InMemoryRecorder()
+        return
+    url = (fresh_sqlite_url(tmp_path) if request.param == "sqlite"
+           else fresh_postgres_url(request.getfixturevalue("postgres")))
+    engine = create_engine(url)
+    yield SqlRecorder(engine)
+    engine.dispose()
+
+
+def test_the_memory_recorder_upcasts_old_shapes_on_read() -> None:
+    recorder = InMemoryRecorder()
+    UPCASTERS[("audience.sampled", 0)] = lambda data: {"online": data["viewers"]}
+    try:
+        recorder.append([NewEvent("00000000-0000-4000-8000-000000000001", "audience.sampled",
+                                  "session-a", {"viewers": 12}, 1, schema_version=0)])
+        read = recorder.read_stream("session-a")[0]
+        assert (read.schema_version, read.data) == (1, {"online": 12})
+    finally:
+        del UPCASTERS[("audience.sampled", 0)]
 
 
 def new(stream: str, n: int, expected: int | None = None, **data: object) -> NewEvent:
@@ -35,8 +63,7 @@ def new(stream: str, n: int, expected: int | None = None, **data: object) -> New
                     expected_version=expected)
 
 
-def test_appended_events_read_back_in_stream_order(engine: Engine) -> None:
-    recorder = SqlRecorder(engine)
+def test_appended_events_read_back_in_stream_order(recorder: Recorder) -> None:
     result = recorder.append([new("session-a", 1), new("session-b", 2), new("session-a", 3)])
     assert result.appended == 3 and result.duplicates == 0
     assert result.heads == {"session-a": 2, "session-b": 1}
@@ -46,8 +73,7 @@ def test_appended_events_read_back_in_stream_order(engine: Engine) -> None:
     assert recorder.head("session-a") == 2 and recorder.head("session-x") == 0
 
 
-def test_positions_increase_in_append_order(engine: Engine) -> None:
-    recorder = SqlRecorder(engine)
+def test_positions_increase_in_append_order(recorder: Recorder) -> None:
     first = recorder.append([new("session-a", i) for i in range(1, 4)])
     second = recorder.append([new("session-b", 9)])
     positions = first.positions + second.positions
@@ -58,8 +84,7 @@ def test_positions_increase_in_append_order(engine: Engine) -> None:
     assert [e.stream_id for e in recorder.read_all(0, 100, "session-b")] == ["session-b"]
 
 
-def test_a_repeated_event_id_is_reported_as_duplicate_not_stored(engine: Engine) -> None:
-    recorder = SqlRecorder(engine)
+def test_a_repeated_event_id_is_reported_as_duplicate_not_stored(recorder: Recorder) -> None:
     original = new("session-a", 1)
     first = recorder.append([original])
     again = recorder.append([original, new("session-a", 2)])
@@ -68,16 +93,14 @@ def test_a_repeated_event_id_is_reported_as_duplicate_not_stored(engine: Engine)
     assert recorder.head("session-a") == 2
 
 
-def test_a_repeat_inside_one_batch_is_stored_once(engine: Engine) -> None:
-    recorder = SqlRecorder(engine)
+def test_a_repeat_inside_one_batch_is_stored_once(recorder: Recorder) -> None:
     one = new("session-a", 1)
     result = recorder.append([one, one])
     assert (result.appended, result.duplicates) == (1, 1)
     assert result.positions[0] == result.positions[1]
 
 
-def test_the_same_event_id_with_other_content_is_a_conflict(engine: Engine) -> None:
-    recorder = SqlRecorder(engine)
+def test_the_same_event_id_with_other_content_is_a_conflict(recorder: Recorder) -> None:
     original = new("session-a", 1)
     recorder.append([original])
     changed = NewEvent(original.event_id, original.type, original.stream_id, {"online": 99},
@@ -88,8 +111,7 @@ def test_the_same_event_id_with_other_content_is_a_conflict(engine: Engine) -> N
     assert recorder.head("session-a") == 1  # the first event of the failed batch is not stored
 
 
-def test_expected_version_must_match_the_head(engine: Engine) -> None:
-    recorder = SqlRecorder(engine)
+def test_expected_version_must_match_the_head(recorder: Recorder) -> None:
     recorder.append([new("session-a", 1, expected=0), new("session-a", 2, expected=1)])
     with pytest.raises(ConcurrencyConflict) as caught:
         recorder.append([new("session-a", 3, expected=1)])
@@ -97,8 +119,7 @@ def test_expected_version_must_match_the_head(engine: Engine) -> None:
     assert recorder.head("session-a") == 2
 
 
-def test_a_failed_batch_stores_nothing(engine: Engine) -> None:
-    recorder = SqlRecorder(engine)
+def test_a_failed_batch_stores_nothing(recorder: Recorder) -> None:
     batch = [new("session-a", 1), new("session-b", 2), new("session-a", 3, expected=7)]
     with pytest.raises(ConcurrencyConflict):
         recorder.append(batch)
@@ -106,8 +127,7 @@ def test_a_failed_batch_stores_nothing(engine: Engine) -> None:
     assert recorder.head("session-a") == 0 and recorder.head("session-b") == 0
 
 
-def test_data_round_trips_exactly(engine: Engine) -> None:
-    recorder = SqlRecorder(engine)
+def test_data_round_trips_exactly(recorder: Recorder) -> None:
     b = Broadcast().start().place(1, "o-1", "b-1", "1999.99")
     from tests.builders import stored
 
