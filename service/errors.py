@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
+import psycopg
 import sqlalchemy.exc
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -44,11 +46,19 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(sqlalchemy.exc.OperationalError)
     @app.errorhandler(sqlalchemy.exc.InterfaceError)
     @app.errorhandler(sqlalchemy.exc.TimeoutError)
+    @app.errorhandler(psycopg.OperationalError)
+    @app.errorhandler(psycopg.InterfaceError)
+    @app.errorhandler(sqlite3.OperationalError)
     def database_unreachable(exc: Exception) -> Any:
         # The database is down, restarting or out of connections: nothing was stored, and
         # the same request will succeed once it is back. Clients and load balancers can tell
         # that from a 503 with Retry-After; a 500 would say the request itself was wrong.
         log.warning("database unreachable: %s", type(exc).__name__)
+        # Hot paths talk to the driver directly, so SQLAlchemy never saw the connection die:
+        # drop the pool, and the next request connects afresh instead of reusing a dead one.
+        runtime = app.extensions.get("livetally")
+        if runtime is not None:
+            runtime.engine.dispose()
         response = error_response(503, "database_unavailable",
                                   "the database is unreachable; nothing was stored, retry later",
                                   cause=type(exc).__name__)

@@ -52,9 +52,17 @@ class PostgresServer:
             conn.execute(sql)  # type: ignore[arg-type]
 
     def stop(self) -> None:
-        subprocess.run(_as_postgres([str(self.bindir / "pg_ctl"), "-D", str(self.base / "data"),
-                                     "-m", "immediate", "stop"]), capture_output=True)
+        self.pause("immediate")
         shutil.rmtree(self.base, ignore_errors=True)
+
+    def pause(self, mode: str = "fast") -> None:
+        """Stop the server, keeping its data (an outage). "fast" flushes what was committed:
+        the server runs with synchronous_commit off, so "immediate" can lose the last commits."""
+        subprocess.run(_as_postgres([str(self.bindir / "pg_ctl"), "-D", str(self.base / "data"),
+                                     "-m", mode, "stop"]), capture_output=True)
+
+    def resume(self) -> None:
+        _pg_start(self.bindir, self.base, self.port)
 
 
 def start_postgres() -> PostgresServer:
@@ -71,12 +79,16 @@ def start_postgres() -> PostgresServer:
                                  "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"]),
                    check=True, capture_output=True)
     port = free_port()
+    _pg_start(bindir, base, port)
+    return PostgresServer(base, port, bindir)
+
+
+def _pg_start(bindir: Path, base: Path, port: int) -> None:
     options = (f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
     subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(base / "data"), "-o", options,
                                  "-l", str(base / "server.log"), "-w", "start"]),
                    check=True, capture_output=True)
-    return PostgresServer(base, port, bindir)
 
 
 @dataclass
