@@ -29,6 +29,7 @@ def _iso(micros: int | None) -> str | None:
 
 
 TOP_PRODUCTS = 10
+ALERTS_SHOWN = 10
 TICKER = 20
 
 
@@ -104,6 +105,9 @@ def session_body(state: SessionState, metrics: dict[str, Any],
         ],
         "products": products[:TOP_PRODUCTS],
         "recent": recent(state),
+        # the latest alerts raised, so a screen opened late still lists them
+        "alerts": [{**alert, "at": format_timestamp(alert["at"])}
+                   for alert in state.alert_log[-ALERTS_SHOWN:]],
         "timeline_tail": timeline_tail(timeline or build_timeline(state)),
     }
 

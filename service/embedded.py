@@ -111,29 +111,43 @@ def run_embedded(settings: Settings, demo: bool, demo_speed: float,
         embedded.stop()
 
 
+DEMO_SESSIONS = 3
+DEMO_MINUTES = 30
+
+
 def _start_demo(embedded: Embedded, speed: float, stopping: threading.Event,
                 out: TextIO) -> None:
-    """A simulated broadcast (two sessions, 90 minutes) played into this instance."""
-    from service.simulator.driver import drive, start_for
+    """Three staggered 30-minute broadcasts (a sale in the first minute, an incident in the
+    first five, a refund soon after), played into this instance in real time (or `speed` times
+    faster), and again when they are over: the console is never empty."""
+    from service.simulator.driver import drive
 
     token = create_token(embedded.runtime.engine, ["ingest"], "demo producer")
     # The pages and the feed take a read-only token in their URL, never one that can write.
     screen_token = create_token(embedded.runtime.engine, ["read"], "demo screens")
-    start = start_for(90, speed, time.time())
-    seed = int(start) % 10_000
-    sessions = [f"sim{seed}-{time.strftime('%m%d%H%M', time.gmtime(start + 0))}-{i}"
-                for i in range(2)]
-    print("demo broadcast running:", file=out)
-    for session_id in sessions:
-        print(f"  screen  {embedded.api_url}/screen/{session_id}?token={screen_token}",
-              file=out)
+    print("demo broadcasts running: open the console for their screens and reviews", file=out)
     print(f"  console {embedded.api_url}/console?token={screen_token}", file=out)
     print(f"  scores  {embedded.api_url}/scores?token={screen_token}", file=out)
 
-    def play() -> None:
-        report = drive(embedded.api_url, token, seed, 2, 90, speed, start,
-                       stop=stopping.is_set)
+    stagger = DEMO_MINUTES * 60 / (DEMO_SESSIONS + 1)
+
+    def play_round(rounds: int, start: float) -> None:
+        seed = (int(start) + rounds) % 10_000
+        report = drive(embedded.api_url, token, seed, DEMO_SESSIONS, DEMO_MINUTES, speed,
+                       start, stop=stopping.is_set, demo=True, stagger_seconds=stagger)
         if report.failures:
-            print(f"demo: {len(report.failures)} batches failed: {report.failures[0]}", file=out)
+            print(f"demo: {len(report.failures)} batches failed: {report.failures[0]}",
+                  file=out)
+
+    def play() -> None:
+        # The first round's broadcasts started up to 15 minutes ago (caught up at once), so
+        # three are live from the first second; a new round starts every half broadcast.
+        start, rounds = time.time() - (DEMO_SESSIONS - 1) * stagger, 0
+        while not stopping.is_set():
+            threading.Thread(target=play_round, args=(rounds, start), daemon=True,
+                             name=f"livetally-demo-{rounds}").start()
+            rounds += 1
+            stopping.wait(DEMO_MINUTES * 60 / 2 / max(speed, 1e-9))
+            start = time.time()
 
     threading.Thread(target=play, name="livetally-demo", daemon=True).start()

@@ -35,7 +35,8 @@ def headline(body: dict[str, Any]) -> dict[str, Any]:
     """A session's document cut down to what a list or the console shows."""
     metrics = body["metrics"]
     summary = {k: v for k, v in body.items()
-               if k not in ("metrics", "open_incidents", "products", "recent", "timeline_tail")}
+               if k not in ("metrics", "open_incidents", "products", "recent", "timeline_tail",
+                            "alerts")}
     summary["metrics"] = {key: metrics[key] for key in HEADLINE}
     summary["metrics"]["incidents_open"] = metrics["incidents"]["open"]
     summary["metrics"]["incidents"] = metrics["incidents"]["total"]

@@ -12,6 +12,7 @@ VIEWERS = [f"v{i}" for i in range(6)]
 ORDERS = [f"o{i}" for i in range(4)]
 INCIDENTS = ["i0", "i1"]
 SOURCES = [None, "ad", "follow", "short_video", "recommend"]
+PRODUCTS = ["p-1", "p-2", "p-3"]
 
 seconds = st.integers(min_value=0, max_value=900)
 money = st.sampled_from(["0.01", "9.90", "19.9", 25, "100.00", 3])
@@ -21,15 +22,23 @@ step = st.one_of(
     st.tuples(st.just("leave"), seconds, st.sampled_from(VIEWERS)),
     st.tuples(st.just("interact"), seconds, st.sampled_from(["like", "follow", "gift", "vote"]),
               st.sampled_from([None, *VIEWERS]), st.integers(1, 5)),
-    st.tuples(st.just("click"), seconds, st.sampled_from([None, *VIEWERS])),
-    st.tuples(st.just("place"), seconds, st.sampled_from(ORDERS), st.sampled_from(VIEWERS), money),
+    st.tuples(st.just("click"), seconds, st.sampled_from([None, *VIEWERS]),
+              st.sampled_from(PRODUCTS)),
+    st.tuples(st.just("place"), seconds, st.sampled_from(ORDERS),
+              st.sampled_from([*VIEWERS, "never-joined"]), money, st.sampled_from(PRODUCTS)),
+    st.tuples(st.just("pin"), seconds, st.sampled_from(PRODUCTS),
+              st.sampled_from([None, "面霜", "<b>x</b>"])),
+    st.tuples(st.just("unpin"), seconds, st.sampled_from(PRODUCTS)),
+    st.tuples(st.just("comment"), seconds, st.sampled_from(VIEWERS),
+              st.sampled_from(["好", "多少钱", "<i>hi</i>"])),
     st.tuples(st.just("pay"), seconds, st.sampled_from(ORDERS), st.sampled_from([None, "5.00"])),
     st.tuples(st.just("cancel"), seconds, st.sampled_from(ORDERS)),
     st.tuples(st.just("refund"), seconds, st.sampled_from(ORDERS), money),
     st.tuples(st.just("incident"), seconds, st.sampled_from(INCIDENTS),
               st.sampled_from(["stream_interruption", "other"])),
     st.tuples(st.just("resolve"), seconds, st.sampled_from(INCIDENTS)),
-    st.tuples(st.just("sample"), seconds, st.integers(0, 50)),
+    st.tuples(st.just("sample"), seconds, st.integers(0, 50),
+              st.sampled_from([None, 100, 5000])),
     st.tuples(st.just("end"), seconds),
 )
 
@@ -44,9 +53,15 @@ def build(steps: list[tuple[Any, ...]], session_id: str = "s-1") -> Broadcast:
         elif kind == "interact":
             b.interact(t, args[0], args[1], args[2])
         elif kind == "click":
-            b.click(t, args[0])
+            b.click(t, args[0], args[1])
         elif kind == "place":
-            b.place(t, args[0], args[1], args[2])
+            b.place(t, args[0], args[1], args[2], args[3])
+        elif kind == "pin":
+            b.pin(t, args[0], name=args[1])
+        elif kind == "unpin":
+            b.unpin(t, args[0])
+        elif kind == "comment":
+            b.interact(t, "comment", args[0], text=args[1])
         elif kind == "pay":
             b.pay(t, args[0], args[1])
         elif kind == "cancel":
@@ -58,7 +73,7 @@ def build(steps: list[tuple[Any, ...]], session_id: str = "s-1") -> Broadcast:
         elif kind == "resolve":
             b.resolve(t, args[0])
         elif kind == "sample":
-            b.add("audience.sampled", t, online=args[0])
+            b.sample(t, args[0], args[1])
         elif kind == "end":
             b.end(t)
     return b

@@ -59,11 +59,13 @@ class ApiClient:
 def drive(url: str, token: str, seed: int, sessions: int, minutes: float, speed: float,
           start: float | None = None, peak_arrivals_per_minute: float = 60.0,
           progress: Callable[[int, int], None] | None = None,
-          stop: Callable[[], bool] = lambda: False) -> DriveReport:
+          stop: Callable[[], bool] = lambda: False, demo: bool = False,
+          stagger_seconds: float = 20) -> DriveReport:
     """speed 1: real time; N: N times faster; 0: as fast as the API takes it."""
     now = time.time()
     start = start_for(minutes, speed, now) if start is None else start
-    timeline = simulation(seed, sessions, minutes, start, peak_arrivals_per_minute)
+    timeline = simulation(seed, sessions, minutes, start, peak_arrivals_per_minute, demo,
+                          stagger_seconds)
     client = ApiClient(url, token)
     report = DriveReport(sessions=sorted({e["session_id"] for _, e in timeline
                                           if "session_id" in e}))

@@ -20,6 +20,10 @@ SOURCES = (("recommend", 0.45), ("follow", 0.20), ("ad", 0.12), ("short_video", 
            ("search", 0.08), ("share", 0.05))
 PRODUCTS = (("lipstick-07", "129.00"), ("serum-30ml", "299.00"), ("mask-10", "59.90"),
             ("cleanser", "89.00"), ("tea-gift", "168.00"), ("socks-5", "19.90"))
+PRODUCT_NAMES = {"lipstick-07": "丝绒口红 07", "serum-30ml": "修护精华 30ml",
+                 "mask-10": "补水面膜 10片", "cleanser": "氨基酸洁面", "tea-gift": "龙井礼盒",
+                 "socks-5": "棉袜 5双装"}
+DEMO_TITLES = ("双十二美妆专场", "茶礼年货节", "家居好物限时购", "新品首发夜")
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,9 @@ class Plan:
     start: float  # epoch seconds
     minutes: float
     peak_arrivals_per_minute: float = 60.0
+    # The demo's broadcasts show everything early: a sale in the first minute, an incident in
+    # the first five, a refund soon after, a Chinese title and a sales target.
+    demo: bool = False
 
 
 class Broadcast:
@@ -55,12 +62,19 @@ class Broadcast:
     def generate(self) -> list[tuple[float, dict[str, Any]]]:
         plan, rng = self.plan, self.rng
         start, end = plan.start, plan.start + plan.minutes * 60
+        extra: dict[str, Any] = {}
+        if plan.demo:
+            extra = {"gmv_target": f"{int(plan.peak_arrivals_per_minute * plan.minutes * 8)}",
+                     "shop_id": f"shop-{plan.host_id}"}
         self.add(start, "session.started", host_id=plan.host_id, ops_id=plan.ops_id,
                  room_id=f"room-{plan.session_id}", platform="douyin",
-                 title=f"{plan.host_id} live", planned_minutes=int(plan.minutes))
+                 title=(rng.choice(DEMO_TITLES) if plan.demo else f"{plan.host_id} live"),
+                 planned_minutes=int(plan.minutes), **extra)
         pins = self._pins(start, end)
         self._viewers(start, end, pins)
         self._incidents(start, end)
+        if plan.demo:
+            self._opening(start, pins)
         for minute in range(10, int(plan.minutes), 10):
             self.add(start + minute * 60, "ad.spend_recorded",
                      amount=f"{rng.randint(200, 800)}.00", channel="qianchuan")
@@ -73,7 +87,8 @@ class Broadcast:
         while at < end:
             product, price = PRODUCTS[turn % len(PRODUCTS)]
             pins.append((at, product, price))
-            self.add(at, "product.pinned", product_id=product, price=price)
+            self.add(at, "product.pinned", product_id=product, price=price,
+                     name=PRODUCT_NAMES[product])
             at += self.rng.uniform(300, 480)
             turn += 1
         return pins
@@ -153,6 +168,30 @@ class Broadcast:
             if rng.random() < 0.5:
                 self.add(refund_at + 120, "order.refunded", order_id=order_id, amount=half)
 
+    def _opening(self, start: float, pins: list[tuple[float, str, str]]) -> None:
+        """Followers waiting for the start buy the opening deal within the first minute; one
+        of them asks for a refund three minutes in; the console freezes within five."""
+        rng = self.rng
+        product, price = pins[0][1], pins[0][2]
+        for k in range(rng.randint(3, 6)):
+            viewer = f"{self.plan.session_id}-fan{k}"
+            at = start + 5 + k * 6
+            self.add(at, "viewer.joined", viewer_id=viewer, source="follow")
+            self.add(at + 2, "interaction.recorded", kind="comment", viewer_id=viewer,
+                     text=rng.choice(("开场福利来了！", "已拍，主播快发货", "这个色号好看吗？")))
+            self.add(at + 20, "product.clicked", product_id=product, viewer_id=viewer)
+            order_id = f"o-{self.plan.session_id}-open{k}"
+            self.add(at + 25, "order.placed", order_id=order_id, buyer_id=viewer,
+                     product_id=product, quantity=1, amount=price)
+            self.add(at + 28, "order.paid", order_id=order_id)
+            if k == 0:
+                self.add(start + 180, "order.refunded", order_id=order_id, amount=price)
+        at = start + rng.uniform(90, 240)
+        incident_id = f"inc-{self.plan.session_id}-open"
+        self.add(at, "incident.opened", incident_id=incident_id, kind="technical_failure",
+                 severity=2, description="中控台卡顿")
+        self.add(at + rng.uniform(40, 90), "incident.resolved", incident_id=incident_id)
+
     def _incidents(self, start: float, end: float) -> None:
         rng = self.rng
         for i in range(rng.choices((0, 1, 2), (0.5, 0.35, 0.15))[0]):
@@ -211,7 +250,8 @@ def people(rng: random.Random, sessions: int, at: float, period: str) -> list[di
 
 
 def simulation(seed: int, sessions: int, minutes: float, start: float,
-               peak_arrivals_per_minute: float = 60.0) -> list[tuple[float, dict[str, Any]]]:
+               peak_arrivals_per_minute: float = 60.0, demo: bool = False,
+               stagger_seconds: float = 20) -> list[tuple[float, dict[str, Any]]]:
     """Every event of `sessions` concurrent broadcasts, in time order.
 
     The same (seed, start) gives the same events, ids included, so a re-run is idempotent; a
@@ -225,7 +265,7 @@ def simulation(seed: int, sessions: int, minutes: float, start: float,
     rng = random.Random(f"{seed}:{round(start, 3)}")
     for i in range(sessions):
         plan = Plan(f"sim{seed}-{begins:%m%d%H%M}-{i}", f"sim-host-{i}", f"sim-ops-{i}",
-                    start + i * 20, minutes, peak_arrivals_per_minute)
+                    start + i * stagger_seconds, minutes, peak_arrivals_per_minute, demo)
         timeline += Broadcast(plan, random.Random(rng.getrandbits(64))).generate()
     timeline.sort(key=lambda pair: pair[0])
     return timeline

@@ -192,6 +192,8 @@
     renderTrend();
   }
 
+  const short = (text) => (text.length > 10 ? text.slice(0, 9) + "…" : text);
+
   function renderTrend() {
     LT.glyphs(chartText(), redrawAll);
     const minutes = [...state.minutes.values()].sort((a, b) => (a.minute < b.minute ? -1 : 1));
@@ -205,8 +207,9 @@
         return { xAxis: minute, lineStyle: { color: incident ? "#ff4d5e" : "#3ddc97",
                  type: incident ? "solid" : "dashed", width: incident ? 2 : 1 },
                  label: { formatter: incident ? "⚠ " + label("incident_kinds", mk.kind)
-                          : "▶ " + (mk.name || mk.product_id), color: incident ? "#ff8a95" : "#9ff0c9",
-                          fontSize: 1.4 * u(), position: "insideEndTop" } };
+                          : "▶ " + short(mk.name || mk.product_id),
+                          color: incident ? "#ff8a95" : "#9ff0c9",
+                          fontSize: 1.4 * u(), position: "insideEndTop", distance: 0.4 * u() } };
       }).filter(Boolean);
     charts.trend.setOption({
       textStyle: textStyle(),
@@ -234,6 +237,8 @@
   function onMessage(message) {
     if (message.type === "snapshot" && message.data) {
       state.doc = message.data;
+      state.alerts = (message.data.alerts || []).slice();
+      renderAlerts();
       mergeTimeline(message.data.timeline_tail);
     } else if (message.type === "update" && state.doc) {
       const d = state.doc;
