@@ -31,8 +31,9 @@ import orjson
 from benchmarks.common import median, wire_events
 from benchmarks.ingest import BATCH, raw_sqlite_rate
 from events import NewEvent, create_engine, parse_body
+from events.clock import now_micros
 from events.recent import RecentEvents
-from events.sql import SqlRecorder, now_micros
+from events.sql import SqlRecorder
 from service.migrate import upgrade
 from service.process import tune_garbage_collector
 

@@ -15,8 +15,8 @@ import time
 
 from benchmarks.common import database, median, wire_events
 from events import SqlRecorder, create_engine
+from events.clock import now_micros
 from events.envelope import parse_body
-from events.sql import now_micros
 from projections.session import SessionState, fold_session
 from service.migrate import upgrade
 from worker.rebuild import rebuild

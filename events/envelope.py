@@ -13,6 +13,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from events.catalogue import CATALOGUE, INGESTIBLE_TYPES, RULE_BOOK_FINES_YUAN, stream_id_for
+from events.errors import LivetallyError
 from events.fastload import Loader, compile_loader
 from events.fields import Identifier, StrictInteger, Timestamp
 from events.recorder import NewEvent
@@ -25,7 +26,9 @@ EARLIEST_US = 946_684_800 * 1_000_000  # 2000-01-01T00:00:00Z: no broadcast happ
 Errors = dict[str, dict[str, list[str]]]
 
 
-class BatchInvalid(Exception):
+class BatchInvalid(LivetallyError):
+    """Raised when a request's events are not all valid: `errors` names each field."""
+
     def __init__(self, errors: Errors) -> None:
         super().__init__("invalid events")
         self.errors = errors

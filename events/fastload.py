@@ -19,11 +19,13 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 from marshmallow.utils import missing
 
+from events.errors import LivetallyError
+
 Loader = Callable[[Any], dict[str, Any]]
 
 
-class Fallback(Exception):
-    """The flat function gives up: ask marshmallow."""
+class Fallback(LivetallyError):
+    """Raised when the flat function gives up on an input: marshmallow's own load decides."""
 
 
 def _pattern_of(field: fields.Field) -> re.Pattern[str] | None:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import re
 
+from events.errors import LivetallyError
+
 # Per event. Far beyond any single order or day's spend, and 5,000 such events a request
 # summed over years stay inside a signed 64-bit fen column.
 MAX_YUAN = 100_000_000
 MAX_FEN = MAX_YUAN * 100
 
 
-class MoneyError(ValueError):
+class MoneyError(LivetallyError, ValueError):
     """Raised when a value is not an amount of money in yuan with at most two decimals."""
 
 

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from events.errors import LivetallyError
+
 
 @dataclass(slots=True)
 class NewEvent:
@@ -54,16 +56,17 @@ class AppendResult:
     heads: dict[str, int]
 
 
-class ConcurrencyConflict(Exception):
-    """An event's expected_version is not the stream's head."""
+class ConcurrencyConflict(LivetallyError):
+    """Raised when an event's expected_version is not its stream's head."""
 
     def __init__(self, index: int, stream_id: str, expected: int, actual: int) -> None:
         super().__init__(f"stream {stream_id} is at version {actual}, expected {expected}")
         self.index, self.stream_id, self.expected, self.actual = index, stream_id, expected, actual
 
 
-class DuplicateConflict(Exception):
-    """An event_id that is already stored (or repeated in the batch) with different content."""
+class DuplicateConflict(LivetallyError):
+    """Raised when an event_id is already stored (or repeated in the batch) with different
+    content."""
 
     def __init__(self, index: int, event_id: str) -> None:
         super().__init__(f"event_id {event_id} is already stored with different content")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -14,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from events.catalogue import CATALOGUE
+from events.clock import now_micros
 from events.database import (
     dbapi_cursor,
     fetch_rows,
@@ -53,10 +53,6 @@ _COLUMNS = (
     events.c.schema_version, events.c.data, events.c.metadata, events.c.occurred_at,
     events.c.recorded_at,
 )
-
-
-def now_micros() -> int:
-    return time.time_ns() // 1000
 
 
 def _content(event: NewEvent | StoredEvent) -> tuple[Any, ...]:

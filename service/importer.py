@@ -21,8 +21,8 @@ from marshmallow import ValidationError
 from sqlalchemy.engine import Engine
 
 from events import ConcurrencyConflict, DuplicateConflict, NewEvent, SqlRecorder
+from events.clock import now_micros
 from events.envelope import parse_event
-from events.sql import now_micros
 from worker.projector import Projector
 
 CSV_JSON_COLUMNS = ("data", "metadata")

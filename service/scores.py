@@ -6,18 +6,19 @@ import uuid
 from typing import Any
 
 from events import ConcurrencyConflict, NewEvent
-from events.sql import now_micros
+from events.clock import now_micros
+from events.errors import LivetallyError
 from projections.scoring.figures import Range
 from projections.scoring.period import score_period, with_corrections
 from service.runtime import Runtime
 from service.views import SqlPeriodReads, frozen_period
 
 
-class AlreadyClosed(Exception):
+class AlreadyClosed(LivetallyError):
     """Raised when a period that is already closed is closed again."""
 
 
-class PeriodNotOver(Exception):
+class PeriodNotOver(LivetallyError):
     """Raised when a period is closed before it has ended (its scores could still move)."""
 
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from events.database import write_transaction
+from events.errors import LivetallyError
 
 SCOPES = ("ingest", "read", "admin")
 CACHE_SECONDS = 1.0  # a revoked token stops working within this long, in every process
@@ -35,7 +36,7 @@ api_tokens = sa.Table(
 )
 
 
-class TokenError(ValueError):
+class TokenError(LivetallyError, ValueError):
     """Raised when a token command names no token, several, or a bad lifetime."""
 
 

@@ -6,9 +6,11 @@ from collections.abc import Callable
 
 import dramatiq
 
+from events.errors import LivetallyError
 
-class UnknownStream(Exception):
-    """A stream id of no family livetally projects: retrying cannot help."""
+
+class UnknownStream(LivetallyError):
+    """Raised when a stream id is of no family livetally projects: retrying cannot help."""
 
 
 def declare_project_stream(

@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from events.clock import now_micros
 from events.database import write_transaction
-from events.sql import now_micros
 from projections.tables import parked_streams
 
 log = logging.getLogger(__name__)

@@ -22,10 +22,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from events.clock import now_micros
 from events.database import fetch_rows, is_postgres, write_transaction
+from events.errors import LivetallyError
 from events.recent import RecentEvents
 from events.recorder import StoredEvent
-from events.sql import SqlRecorder, now_micros
+from events.sql import SqlRecorder
 from projections.registry import Projection, projection_for
 from projections.tables import checkpoints, snapshots
 from projections.writes import Writes
@@ -55,11 +57,11 @@ class _Folded:
     events: list[StoredEvent]
 
 
-class CheckpointMoved(Exception):
+class CheckpointMoved(LivetallyError):
     """Raised when a stream kept being projected elsewhere while this worker folded it."""
 
 
-class StreamBusy(Exception):
+class StreamBusy(LivetallyError):
     """Raised when another worker holds the stream's lock (PostgreSQL): the message is retried
     later instead of queueing behind a holder that may be frozen."""
 

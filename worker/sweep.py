@@ -19,9 +19,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from events.clock import now_micros
 from events.database import write_transaction
 from events.fields import format_timestamp
-from events.sql import now_micros
 from events.tables import streams
 from projections.alerts import SILENCE_US
 from projections.tables import checkpoints, session_view, worker_heartbeats

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from events.catalogue import ROLES, TRAFFIC_SOURCES
+from events.errors import LivetallyError
 
 SOURCES = ("derived", "recorded", "rating")
 DIRECTIONS = ("higher", "lower")
@@ -24,8 +25,8 @@ FORMULAS = {
 MONEY_FORMULAS = frozenset({"net_gmv"})
 
 
-class ScorecardError(ValueError):
-    """The scorecard file is wrong; the message names the role and KPI."""
+class ScorecardError(LivetallyError, ValueError):
+    """Raised when a scorecard file is wrong; the message names the role and KPI."""
 
 
 @dataclass(frozen=True)

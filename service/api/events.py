@@ -10,9 +10,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from events import BatchInvalid, ConcurrencyConflict, DuplicateConflict, StoredEvent, parse_body
+from events.clock import now_micros
 from events.fields import format_timestamp
 from events.money import fen_to_yuan
-from events.sql import now_micros
 from service.auth import requires
 from service.errors import error_response
 

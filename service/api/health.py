@@ -12,8 +12,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
 
+from events.clock import now_micros
 from events.fields import format_timestamp
-from events.sql import now_micros
 from service.views import worker_beats
 from worker.parking import parked
 from worker.sweep import projection_lag

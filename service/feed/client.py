@@ -16,8 +16,9 @@ from typing import Any
 import orjson
 from websockets.asyncio.server import ServerConnection
 
+from events.clock import now_micros
+from events.errors import LivetallyError
 from events.fields import format_timestamp
-from events.sql import now_micros
 from service.feed.channels import Document, FeedHub, SessionChannel
 from service.views import headline
 
@@ -29,8 +30,8 @@ LoadDocument = Callable[[str], Awaitable[Document | None]]
 LoadLive = Callable[[], Awaitable[list[Document]]]
 
 
-class TooSlow(Exception):
-    pass
+class TooSlow(LivetallyError):
+    """Raised when a client has not taken a message within SEND_TIMEOUT: it is cut off."""
 
 
 class FeedClient:

@@ -141,7 +141,7 @@ def test_the_screen_shows_the_api_numbers_as_they_move(site: Site, page: Page) -
     expect(page.locator("#v-uv")).to_have_text("2")
     expect(page.locator("#gmv")).to_have_text("¥128.50")
     site.post(Broadcast("wall-1").join(6, "v3", "search").events)
-    expect(page.locator("#v-uv")).to_have_text("3")  # pushed by the feed, no reload
+    expect(page.locator("#v-uv")).to_have_text("3", timeout=1000)  # pushed, no reload
     body = site.api("/api/v1/sessions/wall-1")["metrics"]
     expect(page.locator("#v-online")).to_have_text(str(body["online"]))
     expect(page.locator("#v-followers")).to_have_text(str(body["new_followers"]))
@@ -300,3 +300,15 @@ def test_the_review_page_shows_benchmarks_products_and_segments(site: Site, page
     expect(page.locator("#products")).to_contain_text("面霜")
     expect(page.locator("#segments tbody tr")).to_have_count(1)
     no_script_ran(page)
+
+
+def test_the_screen_says_no_data_yet_and_broadcast_ended(site: Site, page: Page) -> None:
+    site.post(Broadcast("wall-5").start(0).events)
+    site.wait_version("wall-5", 1)
+    page.goto(site.url("/screen/wall-5"))
+    expect(page.locator("#strip")).to_have_class("strip quiet")
+    expect(page.locator("#banner")).to_contain_text("暂无数据")
+    site.post(Broadcast("wall-5").join(1, "v1").end(30).events)
+    expect(page.locator("#strip")).to_have_class("strip ended")
+    expect(page.locator("#banner")).to_contain_text("直播已结束")
+    expect(page.locator("#status")).to_have_text("已结束")

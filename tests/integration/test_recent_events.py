@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from events import DuplicateConflict, NewEvent, SqlRecorder, parse_body
+from events.clock import now_micros
 from events.recent import RecentEvents
 from events.recorder import StoredEvent
-from events.sql import now_micros
 from events.upcasting import UPCASTERS
 from service.simulator.model import simulation
 from worker.projector import _stream
