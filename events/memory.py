@@ -21,6 +21,7 @@ from events.recorder import (
     DuplicateConflict,
     NewEvent,
     StoredEvent,
+    iter_positions,
 )
 from events.upcasting import upcast
 
@@ -130,13 +131,8 @@ class InMemoryRecorder:
             return [self._read(e) for e in found[:limit]]
 
     def iter_all(self, chunk: int = 20_000) -> Iterator[StoredEvent]:
-        after = 0
-        while True:
-            page = self.read_all(after, chunk)
-            if not page:
-                return
-            yield from page
-            after = page[-1].position
+        """Every event in position order, read in chunks (for rebuilds and exports)."""
+        return iter_positions(self.read_all, chunk)
 
     def head(self, stream_id: str) -> int:
         with self._lock:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -87,3 +87,15 @@ class Recorder(Protocol):
     ) -> list[StoredEvent]: ...
 
     def head(self, stream_id: str) -> int: ...
+
+
+def iter_positions(read_all: Callable[[int, int], list[StoredEvent]],
+                   chunk: int) -> Iterator[StoredEvent]:
+    """Every event in position order, read `chunk` at a time through a recorder's read_all."""
+    after = 0
+    while True:
+        page = read_all(after, chunk)
+        if not page:
+            return
+        yield from page
+        after = page[-1].position

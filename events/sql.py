@@ -29,6 +29,7 @@ from events.recorder import (
     DuplicateConflict,
     NewEvent,
     StoredEvent,
+    iter_positions,
 )
 from events.tables import events, streams
 from events.upcasting import upcast
@@ -291,13 +292,7 @@ class SqlRecorder:
 
     def iter_all(self, chunk: int = 20_000) -> Iterator[StoredEvent]:
         """Every event in position order, read in chunks (for rebuilds and exports)."""
-        after = 0
-        while True:
-            page = self.read_all(after, chunk)
-            if not page:
-                return
-            yield from page
-            after = page[-1].position
+        return iter_positions(self.read_all, chunk)
 
     def head(self, stream_id: str) -> int:
         with self.engine.connect() as conn:

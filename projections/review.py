@@ -10,6 +10,7 @@ from typing import Any
 from events.fields import format_timestamp
 from projections.clock import US_PER_MINUTE, US_PER_SECOND
 from projections.session import SessionState
+from projections.session_metrics import session_header
 
 BENCHMARKED = (
     "gmv",
@@ -25,6 +26,12 @@ BENCHMARKED = (
     "new_followers",
 )
 HISTORY = 10  # earlier sessions a median is taken over, most recent first
+# The columns of the products and segments tables, in the order exports show them.
+PRODUCT_COLUMNS = ("product_id", "name", "price", "explanations", "explanation_seconds",
+                   "clicks", "clicking_viewers", "orders_placed", "orders_paid", "items_sold",
+                   "buyers", "gmv", "refunds", "net_gmv", "refund_rate", "click_to_pay_rate")
+SEGMENT_COLUMNS = ("product_id", "name", "started_at", "ended_at", "seconds", "views", "clicks",
+                   "orders_paid", "gmv", "gpm")
 
 
 def median(values: Sequence[float | None]) -> float | None:
@@ -127,15 +134,7 @@ def session_review(
 ) -> dict[str, Any]:
     """Everything of the review that this session's own events decide (benchmarks apart)."""
     return {
-        "session_id": state.session_id,
-        "status": state.status,
-        "host_id": state.host_id,
-        "ops_id": state.ops_id,
-        "room_id": state.room_id,
-        "title": state.title,
-        "started_at": _iso(state.started_at),
-        "ended_at": _iso(state.ended_at),
-        "version": state.version,
+        **session_header(state),
         "metrics": metrics,
         "funnel": funnel(metrics),
         "products": products,

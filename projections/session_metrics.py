@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from events.catalogue import INCIDENT_KINDS, TRAFFIC_SOURCES
+from events.fields import format_timestamp
 from events.money import fen_to_yuan
 from projections.clock import US_PER_SECOND, minute_of, ratio
 from projections.session import INTERACTIONS, SessionState
@@ -123,3 +124,33 @@ def open_incidents(state: SessionState) -> list[dict[str, Any]]:
         in state.incidents.items()
         if opened and resolved_at is None
     ]
+
+
+def _iso(micros: int | None) -> str | None:
+    return None if micros is None else format_timestamp(micros)
+
+
+def session_header(state: SessionState) -> dict[str, Any]:
+    """Who, where and when: the head of the session document and of its review."""
+    duration = None
+    if state.started_at is not None:
+        until = state.session_clock or state.started_at
+        duration = max(0, until - state.started_at) / US_PER_SECOND
+    return {
+        "session_id": state.session_id,
+        "status": state.status,
+        "host_id": state.host_id,
+        "ops_id": state.ops_id,
+        "room_id": state.room_id,
+        "platform": state.platform,
+        "title": state.title,
+        "planned_minutes": state.planned_minutes,
+        "shop_id": state.shop_id,
+        "gmv_target": (None if state.gmv_target_fen is None
+                       else fen_to_yuan(state.gmv_target_fen)),
+        "started_at": _iso(state.started_at),
+        "ended_at": _iso(state.ended_at),
+        "duration_seconds": duration,
+        "last_event_at": _iso(state.clock),
+        "version": state.version,
+    }

@@ -7,12 +7,16 @@ from typing import Any
 
 from events.fields import format_timestamp
 from events.money import fen_to_yuan
-from projections.clock import US_PER_SECOND
 from projections.host_days import contribution, host_day_deltas
 from projections.review import session_review as session_review_body
 from projections.segments import products_and_segments
 from projections.session import SessionState
-from projections.session_metrics import open_incidents, session_metrics, source_figures
+from projections.session_metrics import (
+    open_incidents,
+    session_header,
+    session_metrics,
+    source_figures,
+)
 from projections.tables import (
     session_document,
     session_review,
@@ -77,27 +81,8 @@ def session_body(state: SessionState, metrics: dict[str, Any],
                  products: list[dict[str, Any]],
                  timeline: dict[str, Any] | None = None) -> dict[str, Any]:
     """The body of GET /api/v1/sessions/{id}, and of the feed's snapshot."""
-    duration = None
-    if state.started_at is not None:
-        until = state.session_clock or state.started_at
-        duration = max(0, until - state.started_at) / US_PER_SECOND
     return {
-        "session_id": state.session_id,
-        "status": state.status,
-        "host_id": state.host_id,
-        "ops_id": state.ops_id,
-        "room_id": state.room_id,
-        "platform": state.platform,
-        "title": state.title,
-        "planned_minutes": state.planned_minutes,
-        "shop_id": state.shop_id,
-        "gmv_target": (None if state.gmv_target_fen is None
-                       else fen_to_yuan(state.gmv_target_fen)),
-        "started_at": _iso(state.started_at),
-        "ended_at": _iso(state.ended_at),
-        "duration_seconds": duration,
-        "last_event_at": _iso(state.clock),
-        "version": state.version,
+        **session_header(state),
         "metrics": metrics,
         "open_incidents": [
             {**incident, "opened_at": _iso(incident["opened_at"])}

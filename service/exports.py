@@ -14,6 +14,8 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from projections.review import PRODUCT_COLUMNS, SEGMENT_COLUMNS
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY_KEYS = frozenset(
     {
@@ -95,46 +97,8 @@ def review_workbook(review: dict[str, Any], timeline: dict[str, Any] | None) -> 
         if row[0].value in MONEY_KEYS:
             for cell in row[1:4]:
                 cell.number_format = "0.00"
-    _sheet(
-        book,
-        "products",
-        review["products"],
-        [
-            "product_id",
-            "name",
-            "price",
-            "explanations",
-            "explanation_seconds",
-            "clicks",
-            "clicking_viewers",
-            "orders_placed",
-            "orders_paid",
-            "items_sold",
-            "buyers",
-            "gmv",
-            "refunds",
-            "net_gmv",
-            "refund_rate",
-            "click_to_pay_rate",
-        ],
-    )
-    _sheet(
-        book,
-        "segments",
-        review["segments"],
-        [
-            "product_id",
-            "name",
-            "started_at",
-            "ended_at",
-            "seconds",
-            "views",
-            "clicks",
-            "orders_paid",
-            "gmv",
-            "gpm",
-        ],
-    )
+    _sheet(book, "products", review["products"], list(PRODUCT_COLUMNS))
+    _sheet(book, "segments", review["segments"], list(SEGMENT_COLUMNS))
     minutes = (timeline or {}).get("minutes", [])
     _sheet(
         book,

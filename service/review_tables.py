@@ -7,6 +7,8 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from projections.review import PRODUCT_COLUMNS, SEGMENT_COLUMNS
+
 
 def _show(value: Any) -> str:
     if value is None:
@@ -31,38 +33,14 @@ def review_tables(review: dict[str, Any]) -> list[Table]:
         )
     peak = review["peak_online"]
     summary.add_row("peak_online", _show(peak["value"]), "", "", _show(peak["minute"]))
-    products = Table(title="products")
-    columns = (
-        "product_id",
-        "name",
-        "explanations",
-        "explanation_seconds",
-        "clicks",
-        "orders_paid",
-        "items_sold",
-        "gmv",
-        "refunds",
-        "net_gmv",
-        "click_to_pay_rate",
-    )
+    return [summary, _rows("products", PRODUCT_COLUMNS, review["products"]),
+            _rows("segments", SEGMENT_COLUMNS, review["segments"])]
+
+
+def _rows(title: str, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> Table:
+    table = Table(title=title)
     for column in columns:
-        products.add_column(column)
-    for row in review["products"]:
-        products.add_row(*(_show(row[c]) for c in columns))
-    segments = Table(title="segments")
-    seg_columns = (
-        "product_id",
-        "started_at",
-        "ended_at",
-        "seconds",
-        "views",
-        "clicks",
-        "orders_paid",
-        "gmv",
-        "gpm",
-    )
-    for column in seg_columns:
-        segments.add_column(column)
-    for row in review["segments"]:
-        segments.add_row(*(_show(row[c]) for c in seg_columns))
-    return [summary, products, segments]
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_show(row[c]) for c in columns))
+    return table
