@@ -210,3 +210,33 @@ def test_a_client_that_never_reads_is_cut_off_and_costs_no_growing_memory(
             assert (await receive(ws, "snapshot"))["data"]["metrics"]["views"] == 40 * n
 
     asyncio.run(still_serves())
+
+
+@pytest.mark.parametrize(("query", "status"), [
+    ("version=" + "9" * 5000, 400),
+    ("version=１２", 400),
+    ("session=s1%0A", 400),
+    ("session=never-was", 404),
+])
+def test_bad_handshakes_are_refused_before_any_state(running: Running, query: str,
+                                                     status: int) -> None:
+    async def refused() -> int:
+        try:
+            async with connect(running.url(f"{query}&token={running.read}")):
+                return 101
+        except InvalidStatus as exc:
+            return exc.response.status_code
+
+    assert asyncio.run(refused()) == status
+    assert "never-was" not in running.embedded.feed.server.hub.channels
+
+
+def test_a_writing_token_is_refused_in_the_url(running: Running) -> None:
+    async def refused() -> int:
+        try:
+            async with connect(running.url(f"token={running.ingest}")):
+                return 101
+        except InvalidStatus as exc:
+            return exc.response.status_code
+
+    assert asyncio.run(refused()) == 403
