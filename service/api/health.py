@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from events.clock import now_micros
 from events.fields import format_timestamp
+from service.errors import RETRY_AFTER_SECONDS
 from service.views import worker_beats
 from worker.parking import parked
 from worker.sweep import projection_lag
@@ -57,6 +58,7 @@ def health() -> Any:
     except sa.exc.SQLAlchemyError as exc:
         response = jsonify({"status": "down", "database": f"unreachable: {type(exc).__name__}"})
         response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     body["redis"] = _redis_state(runtime.worker.redis_client)
     if (body["workers"]["alive"] == 0 or body["parked_streams"]

@@ -231,6 +231,8 @@ def test_a_database_outage_is_a_503_with_retry_after_and_heals_by_itself(
             assert down.status_code == 503, down.json
             assert down.headers["Retry-After"] and down.json["error"] == "database_unavailable"
             assert api.get("/api/v1/sessions").status_code == 503
+            health = api.client.get("/api/v1/health")
+            assert health.status_code == 503 and health.headers["Retry-After"]
         server.resume()
         deadline = time.monotonic() + 15
         again = Broadcast("pg-1").join(6, "v3").events
