@@ -138,6 +138,7 @@ class InMemoryRecorder:
         with self._lock:
             return len(self._streams.get(stream_id, ()))
 
-    def heads(self) -> dict[str, int]:
+    def heads(self, moved_since: int | None = None) -> dict[str, int]:
         with self._lock:
-            return {sid: len(evs) for sid, evs in self._streams.items()}
+            return {sid: len(evs) for sid, evs in self._streams.items()
+                    if moved_since is None or evs[-1].recorded_at >= moved_since}

@@ -88,6 +88,11 @@ class Recorder(Protocol):
 
     def head(self, stream_id: str) -> int: ...
 
+    def heads(self, moved_since: int | None = None) -> dict[str, int]:
+        """Every stream's head version; with `moved_since` (µs), only streams appended to at
+        or after that time (the sweep's look at recent streams)."""
+        ...
+
 
 def iter_positions(read_all: Callable[[int, int], list[StoredEvent]],
                    chunk: int) -> Iterator[StoredEvent]:

@@ -301,7 +301,9 @@ class SqlRecorder:
             ).scalar()
         return int(value or 0)
 
-    def heads(self) -> dict[str, int]:
+    def heads(self, moved_since: int | None = None) -> dict[str, int]:
+        query = sa.select(streams.c.stream_id, streams.c.version)
+        if moved_since is not None:
+            query = query.where(streams.c.updated_at >= moved_since)
         with read_transaction(self.engine) as conn:
-            rows = conn.execute(sa.select(streams.c.stream_id, streams.c.version))
-            return {sid: version for sid, version in rows}
+            return {sid: version for sid, version in conn.execute(query)}

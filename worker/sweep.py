@@ -14,7 +14,6 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -22,7 +21,8 @@ from sqlalchemy.engine import Connection, Engine
 from events.clock import now_micros
 from events.database import write_transaction
 from events.fields import format_timestamp
-from events.tables import streams
+from events.recorder import Recorder
+from events.sql import SqlRecorder
 from projections.alerts import SILENCE_US
 from projections.tables import checkpoints, session_view, worker_heartbeats
 from worker.publish import Publisher
@@ -43,31 +43,39 @@ FULL_SWEEP_US = 60 * 1_000_000  # every stream, once a minute
 RECENT_MARGIN_US = 10 * 1_000_000  # otherwise those appended to since the last sweep, and more
 
 
-def behind_query(since: int | None = None) -> sa.Select[Any]:
-    done = sa.func.coalesce(checkpoints.c.version, 0)
-    query = (
-        sa.select(streams.c.stream_id, streams.c.version, done.label("done"))
-        .select_from(streams.outerjoin(checkpoints, checkpoints.c.stream_id == streams.c.stream_id))
-        .where(streams.c.version > done)
-    )
-    return query if since is None else query.where(streams.c.updated_at >= since)
-
-
-def streams_behind(conn: Connection, since: int | None = None,
-                   among: list[str] | None = None) -> dict[str, int]:
-    query = behind_query(since)
+def checkpoint_versions(conn: Connection, among: list[str] | None = None) -> dict[str, int]:
+    """The projection checkpoints (the worker's own table)."""
+    query = sa.select(checkpoints.c.stream_id, checkpoints.c.version)
     if among is not None:
-        query = query.where(streams.c.stream_id.in_(among))
-    return {row.stream_id: row.done for row in conn.execute(query)}
+        query = query.where(checkpoints.c.stream_id.in_(among))
+    return {sid: int(version) for sid, version in conn.execute(query)}
 
 
-def projection_lag(conn: Connection) -> Lag:
-    rows = conn.execute(behind_query()).all()
-    if not rows:
+def streams_behind(recorder: Recorder, conn: Connection, since: int | None = None,
+                   among: list[str] | None = None) -> dict[str, int]:
+    """Streams whose checkpoint is behind their head, with the checkpoint: every stream, those
+    appended to since `since`, or those `among` a few named. Heads come from the store through
+    the recorder interface; checkpoints from the worker's own table."""
+    if among is None:
+        heads = recorder.heads(since)
+    elif len(among) <= 64:
+        heads = {sid: recorder.head(sid) for sid in among}
+    else:
+        wanted = set(among)
+        heads = {sid: head for sid, head in recorder.heads().items() if sid in wanted}
+    done = checkpoint_versions(conn, sorted(heads) if len(heads) <= 500 else None)
+    return {sid: done.get(sid, 0) for sid, head in heads.items() if head > done.get(sid, 0)}
+
+
+def projection_lag(recorder: Recorder, conn: Connection) -> Lag:
+    heads = recorder.heads()
+    done = checkpoint_versions(conn)
+    behind = {sid: head - done.get(sid, 0) for sid, head in heads.items()
+              if head > done.get(sid, 0)}
+    if not behind:
         return Lag(0, 0, None, 0)
-    worst = max(rows, key=lambda r: r.version - r.done)
-    return Lag(len(rows), sum(r.version - r.done for r in rows), worst.stream_id,
-               worst.version - worst.done)
+    worst = max(behind, key=lambda sid: behind[sid])
+    return Lag(len(behind), sum(behind.values()), worst, behind[worst])
 
 
 class Sweeper:
@@ -80,6 +88,7 @@ class Sweeper:
         interval: float = 1.0,
     ) -> None:
         self.engine = engine
+        self.recorder = SqlRecorder(engine)
         self.project = project
         self.publisher = publisher
         self.worker_id = worker_id
@@ -98,12 +107,12 @@ class Sweeper:
         full = started - self._last_full >= FULL_SWEEP_US
         since = None if full else self._last_sweep - RECENT_MARGIN_US
         with self.engine.connect() as conn:
-            behind = streams_behind(conn, since)
+            behind = streams_behind(self.recorder, conn, since)
             if not full and self._seen:
                 # Streams the last pass saw behind are looked at again now, not a minute later
                 # at the next full pass: a stream whose message was lost is projected within
                 # two sweeps, whenever it was last appended to.
-                behind.update(streams_behind(conn, None, sorted(self._seen)))
+                behind.update(streams_behind(self.recorder, conn, None, sorted(self._seen)))
         if full:
             self._last_full = started
         self._last_sweep = started

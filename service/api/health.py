@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from events.clock import now_micros
 from events.fields import format_timestamp
+from events.sql import SqlRecorder
 from service.errors import RETRY_AFTER_SECONDS
 from service.views import worker_beats
 from worker.parking import parked
@@ -36,7 +37,7 @@ def _redis_state(client: Any) -> str:
 
 def _health(engine: Engine) -> dict[str, Any]:
     with engine.connect() as conn:
-        lag = projection_lag(conn)
+        lag = projection_lag(SqlRecorder(engine), conn)
         beats = worker_beats(conn)
     stuck = parked(engine)
     now = now_micros()

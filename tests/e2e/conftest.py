@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from events import create_engine
+from events.sql import SqlRecorder
 from projections.session import SessionState, fold_all
 from projections.session_rows import session_document_of
 from projections.tables import session_document
@@ -52,7 +53,7 @@ class Stack:
 
     def events_behind(self) -> int:
         with self.engine.connect() as conn:
-            return projection_lag(conn).events_behind
+            return projection_lag(SqlRecorder(self.engine), conn).events_behind
 
     def wait_until(self, done: Callable[[], bool], timeout: float) -> float:
         started = time.monotonic()
