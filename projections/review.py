@@ -96,20 +96,16 @@ def _iso(micros: int | None) -> str | None:
 def incidents_with_downtime(state: SessionState) -> list[dict[str, Any]]:
     until = state.session_clock
     found = []
-    for incident_id, (
-        opened,
-        kind,
-        severity,
-        opened_at,
-        resolved_at,
-        description,
-    ) in state.incidents.items():
+    for incident_id, incident in state.incidents.items():
+        opened, kind, severity = incident.opened, incident.kind, incident.severity
+        opened_at, resolved_at = incident.opened_at, incident.resolved_at
+        description = incident.description
         if not opened:
             continue
         downtime = 0.0
         if kind == "stream_interruption":
             end = resolved_at if resolved_at is not None else until
-            if end is not None and end > opened_at:
+            if end is not None and opened_at is not None and end > opened_at:
                 downtime = (end - opened_at) / US_PER_SECOND
         found.append(
             {

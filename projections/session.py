@@ -19,8 +19,9 @@ from projections.clock import US_PER_SECOND, minute_of
 from projections.orders import Orders
 from projections.presence import JOIN, LEAVE, Presence, Viewer
 from projections.products import Product
+from projections.shapes import Incident, MinuteBucket
 
-SNAPSHOT_FORMAT = 2  # bump when SessionState's shape changes: older snapshots are refolded
+SNAPSHOT_FORMAT = 3  # bump when SessionState's shape changes: older snapshots are refolded
 
 ENGAGING_KINDS = frozenset({"like", "comment", "share", "follow", "question", "gift"})
 DEFAULT_SOURCE = "other"  # a join that names no source
@@ -106,16 +107,15 @@ class SessionState:
         self.clickers: set[str] = set()
         self.orders = Orders()
         self.ad_spend_fen = 0
-        # incident_id -> [opened, kind, severity, opened_at, resolved_at, description]
-        self.incidents: dict[str, list[Any]] = {}
+        self.incidents: dict[str, Incident] = {}
         # product.pinned / unpinned, sorted: (occurred_at, version, PIN|UNPIN, product_id)
         self.pin_marks: list[tuple[int, int, int, str]] = []
         self.products: dict[str, Product] = {}
         # the latest comments and questions with text: (occurred_at, version, viewer, text)
         self.comments: list[tuple[int, int, str | None, str]] = []
-        # minute -> [joins, leaves, online, interactions, clicks]; orders and incidents are
-        # bucketed when the timeline is drawn, from their own state.
-        self.buckets: dict[int, list[int]] = {}
+        # minute -> its bucket; orders and incidents are bucketed when the timeline is drawn,
+        # from their own state.
+        self.buckets: dict[int, MinuteBucket] = {}
         self.recent_online: list[tuple[int, int]] = []  # (second, online), values decreasing
         self.drop_active = False
         self.alerts: list[dict[str, Any]] = []  # raised since the worker last took them
@@ -131,7 +131,8 @@ class SessionState:
         raw["interacting"] = sorted(self.interacting)
         raw["clickers"] = sorted(self.clickers)
         raw["orders"] = self.orders.dump()
-        raw["buckets"] = [[k, *v] for k, v in self.buckets.items()]
+        raw["buckets"] = [[k, *v.dump()] for k, v in self.buckets.items()]
+        raw["incidents"] = {k: v.dump() for k, v in self.incidents.items()}
         raw["products"] = {k: v.dump() for k, v in self.products.items()}
         raw["alerts"] = []
         raw["format"] = SNAPSHOT_FORMAT
@@ -154,7 +155,8 @@ class SessionState:
         state.interacting = set(raw["interacting"])
         state.clickers = set(raw["clickers"])
         state.orders = Orders.load(raw["orders"])
-        state.buckets = {row[0]: row[1:] for row in raw["buckets"]}
+        state.buckets = {row[0]: MinuteBucket.load(row[1:]) for row in raw["buckets"]}
+        state.incidents = {k: Incident.load(v) for k, v in raw["incidents"].items()}
         state.sample = tuple(raw["sample"]) if raw["sample"] else None
         state.impressions = tuple(raw["impressions"]) if raw["impressions"] else None
         state.pin_marks = [tuple(p) for p in raw["pin_marks"]]
@@ -191,15 +193,14 @@ class SessionState:
         exact = self.ended_at is not None
         return self.presence.closed_total + self.presence.open_watch_us(until, self.viewers, exact)
 
-    def bucket(self, occurred_at: int) -> list[int]:
+    def bucket(self, occurred_at: int) -> MinuteBucket:
         minute = minute_of(occurred_at)
         row = self.buckets.get(minute)
         if row is None:
-            row = self.buckets[minute] = [0, 0, -1, 0, 0]  # -1: online not seen
+            row = self.buckets[minute] = MinuteBucket()
         return row
 
 
-JOINS, LEAVES, ONLINE, INTERACTIONS, CLICKS = range(5)
 PIN, UNPIN = 1, 0
 RECENT_COMMENTS = 20
 ALERT_LOG = 200  # alerts kept for the review
@@ -234,7 +235,7 @@ def _viewer_joined(state: SessionState, event: StoredEvent) -> None:
     state.views += 1
     state.views_by_source[source] += 1
     insort(state.join_times, event.occurred_at)
-    state.bucket(event.occurred_at)[JOINS] += 1
+    state.bucket(event.occurred_at).joins += 1
     viewer = state.viewers.get(viewer_id)
     if viewer is None:
         viewer = state.viewers[viewer_id] = Viewer()
@@ -250,7 +251,7 @@ def _viewer_joined(state: SessionState, event: StoredEvent) -> None:
 
 
 def _viewer_left(state: SessionState, event: StoredEvent) -> None:
-    state.bucket(event.occurred_at)[LEAVES] += 1
+    state.bucket(event.occurred_at).leaves += 1
     viewer_id = event.data["viewer_id"]
     viewer = state.viewers.get(viewer_id)
     if viewer is None:
@@ -275,7 +276,7 @@ def _interaction_recorded(state: SessionState, event: StoredEvent) -> None:
     data = event.data
     kind, count = data["kind"], data.get("count", 1)
     state.interactions[kind] += count
-    state.bucket(event.occurred_at)[INTERACTIONS] += count
+    state.bucket(event.occurred_at).interactions += count
     viewer_id = data.get("viewer_id")
     if viewer_id is not None and kind in ENGAGING_KINDS:
         state.interacting.add(viewer_id)
@@ -311,7 +312,7 @@ def _product_unpinned(state: SessionState, event: StoredEvent) -> None:
 
 def _product_clicked(state: SessionState, event: StoredEvent) -> None:
     state.product_clicks += 1
-    state.bucket(event.occurred_at)[CLICKS] += 1
+    state.bucket(event.occurred_at).clicks += 1
     viewer_id = event.data.get("viewer_id")
     if viewer_id is not None:
         state.clickers.add(viewer_id)
@@ -336,11 +337,12 @@ def _incident_opened(state: SessionState, event: StoredEvent) -> None:
     data = event.data
     incident = state.incidents.get(data["incident_id"])
     if incident is None:
-        incident = state.incidents[data["incident_id"]] = [False, None, None, None, None, None]
-    if not incident[0]:
-        incident[:4] = [True, data["kind"], data["severity"], event.occurred_at]
-        incident[5] = data.get("description")
-        if incident[4] is None and state.ended_at is None:
+        incident = state.incidents[data["incident_id"]] = Incident()
+    if not incident.opened:
+        incident.opened, incident.kind, incident.severity = True, data["kind"], data["severity"]
+        incident.opened_at = event.occurred_at
+        incident.description = data.get("description")
+        if incident.resolved_at is None and state.ended_at is None:
             _raise(state, {
                 "kind": "incident_opened", "incident_id": data["incident_id"],
                 "incident_kind": data["kind"], "severity": data["severity"],
@@ -352,9 +354,9 @@ def _incident_resolved(state: SessionState, event: StoredEvent) -> None:
     incident_id = event.data["incident_id"]
     incident = state.incidents.get(incident_id)
     if incident is None:  # resolved arrived before opened: keep the time for when it does
-        incident = state.incidents[incident_id] = [False, None, None, None, None, None]
-    if incident[4] is None:
-        incident[4] = event.occurred_at
+        incident = state.incidents[incident_id] = Incident()
+    if incident.resolved_at is None:
+        incident.resolved_at = event.occurred_at
 
 
 def _ad_spend_recorded(state: SessionState, event: StoredEvent) -> None:
@@ -394,7 +396,7 @@ def fold_session(state: SessionState, event: StoredEvent) -> SessionState:
         state.peak_online = online
         state.peak_minute = minute_of(event.occurred_at)
     if event.type in AUDIENCE_TYPES:
-        state.bucket(event.occurred_at)[ONLINE] = online
+        state.bucket(event.occurred_at).online = online
     _watch_for_drop(state, event.occurred_at, online)
     return state
 

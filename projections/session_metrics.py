@@ -9,7 +9,7 @@ from events.catalogue import INCIDENT_KINDS, TRAFFIC_SOURCES
 from events.fields import format_timestamp
 from events.money import fen_to_yuan
 from projections.clock import US_PER_SECOND, minute_of, ratio
-from projections.session import INTERACTIONS, SessionState
+from projections.session import SessionState
 
 
 def session_metrics(state: SessionState,
@@ -65,7 +65,7 @@ def interactions_last_minute(state: SessionState) -> int:
     if clock is None:
         return 0
     bucket = state.buckets.get(minute_of(clock) - 1)
-    return 0 if bucket is None else bucket[INTERACTIONS]
+    return 0 if bucket is None else bucket.interactions
 
 
 def incident_summary(state: SessionState) -> dict[str, Any]:
@@ -73,9 +73,11 @@ def incident_summary(state: SessionState) -> dict[str, Any]:
     total = open_ = 0
     downtime_us = 0
     until = state.session_clock
-    for opened, kind, _severity, opened_at, resolved_at, _ in state.incidents.values():
-        if not opened:
+    for incident in state.incidents.values():
+        if not incident.opened:
             continue
+        kind, opened_at, resolved_at = incident.kind, incident.opened_at, incident.resolved_at
+        assert kind is not None and opened_at is not None
         total += 1
         by_kind[kind] += 1
         if resolved_at is None:
@@ -118,11 +120,10 @@ def traffic_sources(figures: dict[str, dict[str, int]]) -> dict[str, dict[str, A
 
 def open_incidents(state: SessionState) -> list[dict[str, Any]]:
     return [
-        {"incident_id": incident_id, "kind": kind, "severity": severity, "opened_at": opened_at,
-         "description": description}
-        for incident_id, (opened, kind, severity, opened_at, resolved_at, description)
-        in state.incidents.items()
-        if opened and resolved_at is None
+        {"incident_id": incident_id, "kind": i.kind, "severity": i.severity,
+         "opened_at": i.opened_at, "description": i.description}
+        for incident_id, i in state.incidents.items()
+        if i.opened and i.resolved_at is None
     ]
 
 

@@ -8,15 +8,10 @@ from typing import Any
 from events.fields import format_timestamp
 from events.money import fen_to_yuan
 from projections.clock import US_PER_MINUTE, minute_of
-from projections.session import (
-    CLICKS,
-    INTERACTIONS,
-    JOINS,
-    LEAVES,
-    ONLINE,
-    PIN,
-    SessionState,
-)
+from projections.session import PIN, SessionState
+from projections.shapes import MinuteBucket
+
+EMPTY = MinuteBucket()  # a minute with nothing in it (never changed)
 
 MAX_FILLED_MINUTES = 24 * 60  # gaps are filled inside the broadcast, up to a day of minutes
 
@@ -26,9 +21,10 @@ def session_timeline(state: SessionState,
     """Per-minute buckets, markers (incidents, pins and unpins) and the explanation segments."""
     paid = state.orders.totals.by_minute
     incidents: dict[int, int] = {}
-    for opened, _kind, _severity, opened_at, _resolved, _ in state.incidents.values():
-        if opened:
-            incidents[minute_of(opened_at)] = incidents.get(minute_of(opened_at), 0) + 1
+    for incident in state.incidents.values():
+        if incident.opened and incident.opened_at is not None:
+            minute = minute_of(incident.opened_at)
+            incidents[minute] = incidents.get(minute, 0) + 1
     minutes = set(state.buckets) | {m for m, v in paid.items() if v[0]} | set(incidents)
     if state.started_at is not None:
         first = minute_of(state.started_at)
@@ -38,19 +34,19 @@ def session_timeline(state: SessionState,
     online = 0
     rows = []
     for minute in sorted(minutes):
-        bucket = state.buckets.get(minute, (0, 0, -1, 0, 0))
-        if bucket[ONLINE] >= 0:
-            online = bucket[ONLINE]
+        bucket = state.buckets.get(minute, EMPTY)
+        if bucket.online >= 0:
+            online = bucket.online
         if state.ended_at is not None and minute > minute_of(state.ended_at):
             online = 0
         orders, gmv = paid.get(minute, (0, 0))
         rows.append({
             "minute": _minute_label(minute),
-            "joins": bucket[JOINS],
-            "leaves": bucket[LEAVES],
+            "joins": bucket.joins,
+            "leaves": bucket.leaves,
             "online": online,
-            "interactions": bucket[INTERACTIONS],
-            "clicks": bucket[CLICKS],
+            "interactions": bucket.interactions,
+            "clicks": bucket.clicks,
             "paid_orders": orders,
             "gmv": fen_to_yuan(gmv),
             "incidents": incidents.get(minute, 0),
@@ -73,15 +69,14 @@ def _minute_label(minute: int) -> str:
 
 def markers(state: SessionState) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for incident_id, (opened, kind, severity, opened_at, resolved_at, description) in (
-        state.incidents.items()
-    ):
-        if opened:
+    for incident_id, incident in state.incidents.items():
+        if incident.opened and incident.opened_at is not None:
             found.append({
-                "type": "incident", "at": format_timestamp(opened_at),
-                "incident_id": incident_id, "kind": kind, "severity": severity,
-                "description": description,
-                "resolved_at": None if resolved_at is None else format_timestamp(resolved_at),
+                "type": "incident", "at": format_timestamp(incident.opened_at),
+                "incident_id": incident_id, "kind": incident.kind, "severity": incident.severity,
+                "description": incident.description,
+                "resolved_at": (None if incident.resolved_at is None
+                                else format_timestamp(incident.resolved_at)),
             })
     for at, _version, kind, product_id in state.pin_marks:
         product = state.products.get(product_id)
