@@ -1,0 +1,11 @@
+"""The `livetally` command: every process starts here, reads Settings once and passes them down.
+
+One module per kind of command: serve (the processes), admin (schema, tokens, parked streams),
+data (rebuild, simulate, import, scores, review); common holds the group and the one place that
+connects to (and migrates) the database.
+"""
+
+from service.cli import admin, data, serve
+from service.cli.common import main
+
+__all__ = ["admin", "data", "main", "serve"]

@@ -1,0 +1,107 @@
+"""Commands that administer: db upgrade, tokens, projections retry."""
+
+from __future__ import annotations
+
+import click
+
+from service.cli.common import connect, main
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--db", "database_url", default=None)
+def db_upgrade(database_url: str | None) -> None:
+    """Apply Alembic migrations up to head."""
+    connect(database_url)
+    click.echo("database is at head", err=True)
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens."""
+
+
+@tokens.command("create")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              type=click.Choice(["ingest", "read", "admin"]), help="repeat for several")
+@click.option("--name", default=None, help="what the token is for (list and revoke show it)")
+@click.option("--expires", default=None, help="lifetime, like 30d, 12h or 90m [never]")
+@click.option("--db", "database_url", default=None)
+def tokens_create(scopes: tuple[str, ...], name: str | None, expires: str | None,
+                  database_url: str | None) -> None:
+    """Create a token and print it, alone, on stdout (it is stored only as a hash)."""
+    from service.tokens import TokenError, create_token, parse_lifetime
+
+    try:
+        lifetime = None if expires is None else parse_lifetime(expires)
+    except TokenError as exc:
+        raise click.BadParameter(str(exc), param_hint="--expires") from None
+    click.echo(create_token(connect(database_url), list(scopes), name, lifetime))
+
+
+@tokens.command("list")
+@click.option("--db", "database_url", default=None)
+def tokens_list(database_url: str | None) -> None:
+    """Every token: id, name, scopes, created, expires, revoked (never the token itself)."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from events.fields import format_timestamp
+    from service.tokens import list_tokens
+
+    table = Table(title="livetally tokens")
+    for column in ("id", "name", "scopes", "created", "expires", "revoked"):
+        table.add_column(column)
+    for info in list_tokens(connect(database_url)):
+        table.add_row(info.token_id, escape(info.name or ""), info.scopes,
+                      format_timestamp(info.created_at),
+                      "never" if info.expires_at is None else format_timestamp(info.expires_at),
+                      "" if info.revoked_at is None else format_timestamp(info.revoked_at))
+    Console().print(table)
+
+
+@tokens.command("revoke")
+@click.argument("id_or_name")
+@click.option("--db", "database_url", default=None)
+def tokens_revoke(id_or_name: str, database_url: str | None) -> None:
+    """Revoke a token by its id (from `tokens list`) or its name; every process stops taking it
+    within a second."""
+    from service.tokens import TokenError, revoke_token
+
+    try:
+        info = revoke_token(connect(database_url), id_or_name)
+    except TokenError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"revoked {info.token_id} ({info.name or 'unnamed'})", err=True)
+
+
+@main.group()
+def projections() -> None:
+    """Projection runs: parked streams."""
+
+
+@projections.command("retry")
+@click.argument("stream_id")
+@click.option("--db", "database_url", default=None)
+def projections_retry(stream_id: str, database_url: str | None) -> None:
+    """Unpark STREAM (e.g. session-s-001) and project it now; says what happened."""
+    from worker.parking import clear
+    from worker.projector import Projector
+
+    engine = connect(database_url)
+    if not clear(engine, stream_id):
+        click.echo(f"{stream_id} was not parked; projecting it anyway", err=True)
+    projector = Projector(engine)
+    try:
+        folded = projector.project(stream_id, publish=False)
+    except Exception as exc:
+        raise click.ClickException(f"{stream_id} failed again: {type(exc).__name__}: {exc}"
+                                   ) from None
+    if projector.parking.is_parked(stream_id):
+        raise click.ClickException(f"{stream_id} failed again and is parked")
+    click.echo(f"{stream_id}: {folded} events projected", err=True)

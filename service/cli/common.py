@@ -1,0 +1,47 @@
+"""What every command shares: the settings, read once; the one place commands connect to the
+database (and migrate it); waiting for a stop signal."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+import click
+from sqlalchemy.engine import Engine
+
+from service.settings import Settings
+
+
+def settings_from(**overrides: Any) -> Settings:
+    return Settings.from_env(**overrides)
+
+
+def connect(database_url: str | None, migrate: bool = True) -> Engine:
+    """An engine on the settings' database (the option's URL, or LIVETALLY_DATABASE_URL),
+    migrated to head unless `migrate` is False (the worker and feed leave that to `db upgrade`
+    and `migrate`)."""
+    from events import create_engine
+    from service.migrate import upgrade
+
+    engine = create_engine(settings_from(database_url=database_url).database_url)
+    if migrate:
+        upgrade(engine)
+    return engine
+
+
+def wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+
+
+@click.group()
+@click.option("--log-level", default="WARNING", show_default=True)
+def main(log_level: str) -> None:
+    """livetally: real-time tracking and scoring of live-stream commerce."""
+    logging.basicConfig(level=log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
