@@ -4,7 +4,6 @@ fixture is parametrized); the tests of what only SQL stores do take the `engine`
 from __future__ import annotations
 
 import multiprocessing
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -157,10 +156,11 @@ def test_old_shapes_are_upcast_on_read_and_never_rewritten(engine: Engine) -> No
         del UPCASTERS[("audience.sampled", 0)]
 
 
-def _append_many(url: str, stream: str, count: int, start_flag: multiprocessing.Event) -> None:  # type: ignore[valid-type]
+def _append_many(url: str, stream: str, count: int, start_flag: Any, ready: Any) -> None:
     engine = create_engine(url)
     recorder = SqlRecorder(engine)
-    start_flag.wait()  # type: ignore[attr-defined]
+    ready.put(1)
+    start_flag.wait()
     for n in range(count):
         recorder.append([new(stream, n + 1)])
     engine.dispose()
@@ -170,12 +170,14 @@ def test_two_processes_appending_to_one_stream_lose_and_double_nothing(
     engine: Engine, database_url: str
 ) -> None:
     ctx = multiprocessing.get_context("spawn")
-    flag = ctx.Event()
-    workers = [ctx.Process(target=_append_many, args=(database_url, "session-hot", 150, flag))
+    flag, ready = ctx.Event(), ctx.Queue()
+    workers = [ctx.Process(target=_append_many,
+                           args=(database_url, "session-hot", 150, flag, ready))
                for _ in range(2)]
     for p in workers:
         p.start()
-    time.sleep(1.0)
+    for _ in workers:  # both are connected and waiting: then they start together
+        ready.get(timeout=60)
     flag.set()
     for p in workers:
         p.join(120)
