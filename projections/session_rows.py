@@ -139,7 +139,6 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
         "ad_spend_fen": state.ad_spend_fen,
         "incidents": metrics["incidents"]["total"],
         "incidents_open": metrics["incidents"]["open"],
-        "silent_since": None,
     }
     deltas, drops = host_day_deltas(contribution(before), contribution(row))
     row_sets = [

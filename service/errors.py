@@ -6,14 +6,20 @@ import logging
 import sqlite3
 from typing import Any
 
+import orjson
 import psycopg
 import sqlalchemy.exc
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    """A JSON body encoded with orjson (faster than Flask's, and exact for our floats)."""
+    return Response(orjson.dumps(body), status=status, mimetype="application/json")
 
 
 def error_response(status: int, code: str, message: str,

@@ -137,6 +137,13 @@ class Sweeper:
 
     @staticmethod
     def _mark_silent(conn: Connection, now: int) -> list[tuple[str, int]]:
+        """The sweep alone owns `silent_since`: it clears it once events came after it (so the
+        next silence alerts again), and sets it on live sessions silent for 60 s (the row
+        update decides which worker raises the alert, so it is raised once)."""
+        conn.execute(session_view.update()
+                     .where(session_view.c.silent_since.is_not(None),
+                            session_view.c.last_recorded_at > session_view.c.silent_since)
+                     .values(silent_since=None))
         result = conn.execute(
             session_view.update()
             .where(session_view.c.status == "live", session_view.c.silent_since.is_(None),

@@ -14,7 +14,8 @@ ON_AIR_DAY_SECONDS = 3 * 3600  # host rule: at least 3 hours on air a day
 CLIPS_PER_DAY = 2  # host rule: at least 2 short videos a day
 
 
-def _micros(day: date) -> int:
+def day_start_us(day: date) -> int:
+    """Microseconds since the epoch at the start of a UTC day."""
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * US_PER_SECOND
 
 
@@ -29,11 +30,11 @@ class Range:
 
     @property
     def start_us(self) -> int:
-        return _micros(self.start)
+        return day_start_us(self.start)
 
     @property
     def end_us(self) -> int:
-        return _micros(self.end)
+        return day_start_us(self.end)
 
     def previous(self) -> Range:
         if self.label == self.period:  # a calendar month: the month before

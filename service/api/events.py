@@ -14,7 +14,7 @@ from events.clock import now_micros
 from events.fields import format_timestamp
 from events.money import fen_to_yuan
 from service.auth import requires
-from service.errors import error_response
+from service.errors import error_response, json_response
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1", description="Append and read events")
 
@@ -68,10 +68,6 @@ def render_event(event: StoredEvent) -> dict[str, Any]:
     }
 
 
-def _json(body: Any, status: int) -> Response:
-    return Response(orjson.dumps(body), status=status, mimetype="application/json")
-
-
 @blp.route("/events", methods=["POST"])
 @blp.doc(requestBody=EVENT_BODY, security=[{"bearer": []}])
 @blp.alt_response(201, schema=AppendedSchema, description="stored (duplicates reported)")
@@ -105,8 +101,8 @@ def post_events() -> Response:
             {str(exc.index): {"event_id": ["already stored with different content"]}},
             event_id=exc.event_id)
     runtime.streams_moved(result.heads)
-    return _json({"appended": result.appended, "duplicates": result.duplicates,
-                  "positions": result.positions}, 201)
+    return json_response({"appended": result.appended, "duplicates": result.duplicates,
+                          "positions": result.positions}, 201)
 
 
 @blp.route("/events", methods=["GET"])
@@ -116,7 +112,7 @@ def post_events() -> Response:
 def get_events(query: dict[str, Any]) -> Response:
     runtime = current_app.extensions["livetally"]
     page = runtime.recorder.read_all(query["after"], query["limit"], query["stream"])
-    return _json({
+    return json_response({
         "events": [render_event(e) for e in page],
         "next_after": page[-1].position if page else query["after"],
     }, 200)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import orjson
 from flask import Response, current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -15,7 +14,7 @@ from events.catalogue import ROLES
 from events.fields import PERIOD_PATTERN, PERIOD_RE, FullMatch
 from projections.scoring.figures import Range, custom_range, month_range
 from service.auth import requires
-from service.errors import error_response
+from service.errors import error_response, json_response
 from service.exports import XLSX, scores_csv, scores_workbook
 from service.scores import AlreadyClosed, PeriodNotOver, close_period, scores
 
@@ -67,7 +66,7 @@ def list_scores(query: dict[str, Any]) -> Response:
     if query["format"] == "xlsx":
         return Response(scores_workbook(body), mimetype=XLSX, headers={
             "Content-Disposition": f'attachment; filename="{name}.xlsx"'})
-    return Response(orjson.dumps(body), mimetype="application/json")
+    return json_response(body)
 
 
 @blp.route("/scores/<person_id>")
@@ -79,15 +78,14 @@ def one_score(query: dict[str, Any], person_id: str) -> Response:
     if not body["scorecards"]:
         raise NotFound(f"no registered person {person_id!r} with a scorecard")
     card = body["scorecards"][0]
-    return Response(orjson.dumps({"period": body["period"], "closed": body["closed"], **card}),
-                    mimetype="application/json")
+    return json_response({"period": body["period"], "closed": body["closed"], **card})
 
 
 @blp.route("/scorecards")
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def scorecards() -> Response:
-    return Response(orjson.dumps(_runtime().scorecards.as_dict()), mimetype="application/json")
+    return json_response(_runtime().scorecards.as_dict())
 
 
 @blp.route("/periods/<period>/close", methods=["POST"])
@@ -106,4 +104,4 @@ def close(period: str) -> Response:
         return error_response(422, "period_not_over",
                               f"period {period} has not ended yet; close it after it ends",
                               {"path": {"period": ["has not ended yet"]}})
-    return Response(orjson.dumps(body), status=201, mimetype="application/json")
+    return json_response(body, 201)

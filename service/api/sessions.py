@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-import orjson
 from flask import Response, current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
@@ -13,10 +12,11 @@ from werkzeug.exceptions import NotFound
 
 from events.envelope import EARLIEST_US
 from events.fields import Identifier, parse_timestamp
+from projections.scoring.figures import day_start_us
 from service import views
 from service.api.review_schema import ReviewSchema
 from service.auth import requires
-from service.errors import error_response
+from service.errors import error_response, json_response
 from service.exports import XLSX, review_workbook
 
 LATEST_US = 32_503_680_000 * 1_000_000  # 3000-01-01
@@ -42,11 +42,6 @@ class DateOrTime(fields.Field):
         return micros
 
 
-def _micros(day: date) -> int:
-    moment = datetime.combine(day, time(), tzinfo=UTC)
-    return int(moment.timestamp()) * 1_000_000
-
-
 class SessionsQuerySchema(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(["pending", "live", "ended"]))
     host_id = Identifier(load_default=None)
@@ -59,10 +54,6 @@ class SessionsQuerySchema(Schema):
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 10**9))
 
 
-def _json(body: Any) -> Response:
-    return Response(orjson.dumps(body), mimetype="application/json")
-
-
 @blp.route("/sessions")
 @blp.arguments(SessionsQuerySchema, location="query")
 @blp.doc(security=[{"bearer": []}])
@@ -70,9 +61,9 @@ def _json(body: Any) -> Response:
 def list_sessions(query: dict[str, Any]) -> Response:
     start, end = query["from_"], query["to"]
     if start is not None:
-        start = _micros(start) if isinstance(start, date) else start
+        start = day_start_us(start) if isinstance(start, date) else start
     if end is not None:
-        end = _micros(end + timedelta(days=1)) if isinstance(end, date) else end
+        end = day_start_us(end + timedelta(days=1)) if isinstance(end, date) else end
     if start is not None and end is not None and end <= start:
         return error_response(422, "invalid_query", "to must be after from",
                               {"query": {"to": ["must be after from"]}})
@@ -80,7 +71,8 @@ def list_sessions(query: dict[str, Any]) -> Response:
         current_app.extensions["livetally"].engine, status=query["status"],
         host_id=query["host_id"], ops_id=query["ops_id"], started_from=start,
         started_before=end, limit=query["limit"], offset=query["offset"])
-    return _json({"sessions": [views.headline(body) for body in bodies], "count": len(bodies)})
+    return json_response({"sessions": [views.headline(body) for body in bodies],
+                          "count": len(bodies)})
 
 
 def _found(body: Any, session_id: str) -> Any:
@@ -94,7 +86,7 @@ def _found(body: Any, session_id: str) -> Any:
 @requires("read")
 def get_session(session_id: str) -> Response:
     engine = current_app.extensions["livetally"].engine
-    return _json(_found(views.session_document_body(engine, session_id), session_id))
+    return json_response(_found(views.session_document_body(engine, session_id), session_id))
 
 
 @blp.route("/sessions/<session_id>/timeline")
@@ -102,7 +94,7 @@ def get_session(session_id: str) -> Response:
 @requires("read")
 def get_timeline(session_id: str) -> Response:
     engine = current_app.extensions["livetally"].engine
-    return _json(_found(views.session_timeline_body(engine, session_id), session_id))
+    return json_response(_found(views.session_timeline_body(engine, session_id), session_id))
 
 
 class ReviewQuerySchema(Schema):
@@ -122,4 +114,4 @@ def get_review(query: dict[str, Any], session_id: str) -> Response:
         timeline = views.session_timeline_body(engine, session_id)
         return Response(review_workbook(review, timeline), mimetype=XLSX, headers={
             "Content-Disposition": f'attachment; filename="livetally-review-{session_id}.xlsx"'})
-    return _json(review)
+    return json_response(review)

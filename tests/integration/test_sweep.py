@@ -1,0 +1,41 @@
+"""The sweep owns the silence flag: one alert per silence, again after events resume."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from events import SqlRecorder
+from events.database import write_transaction
+from projections.tables import session_view
+from tests.builders import Broadcast
+from tests.integration.test_projector import to_new
+from worker.projector import Projector
+from worker.sweep import Sweeper
+
+S = 1_000_000
+
+
+def test_a_silent_live_session_alerts_once_per_silence(engine: Engine) -> None:
+    SqlRecorder(engine).append(to_new(Broadcast("quiet").start(0).join(1, "v1").events))
+    Projector(engine).project("session-quiet")
+    sweeper = Sweeper(engine, lambda s: 0, None, "test-worker")
+    t0 = 2_000_000_000 * S
+
+    def heard_at(at: int) -> None:
+        with write_transaction(engine) as conn:
+            conn.execute(session_view.update().values(last_recorded_at=at))
+
+    def silent(now: int) -> list[str]:
+        with write_transaction(engine) as conn:
+            return [sid for sid, _ in sweeper._mark_silent(conn, now)]
+
+    heard_at(t0)
+    assert silent(t0 + 30 * S) == []
+    assert silent(t0 + 61 * S) == ["quiet"]
+    assert silent(t0 + 62 * S) == []  # raised once
+    heard_at(t0 + 70 * S)  # events again: the flag clears
+    assert silent(t0 + 71 * S) == []
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(session_view.c.silent_since)).scalar() is None
+    assert silent(t0 + 131 * S) == ["quiet"]  # a new silence alerts again
