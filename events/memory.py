@@ -12,7 +12,6 @@ import copy
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from events.catalogue import CATALOGUE
 from events.recorder import (
@@ -21,15 +20,12 @@ from events.recorder import (
     DuplicateConflict,
     NewEvent,
     StoredEvent,
+    content_of,
     iter_positions,
 )
 from events.upcasting import upcast
 
 _CURRENT = {name: entry.version for name, entry in CATALOGUE.items()}
-
-
-def _content(event: NewEvent | StoredEvent) -> tuple[Any, ...]:
-    return (event.type, event.stream_id, event.schema_version, event.occurred_at, event.data)
 
 
 class InMemoryRecorder:
@@ -46,7 +42,7 @@ class InMemoryRecorder:
                 seen = first.get(event.event_id)
                 if seen is None:
                     first[event.event_id] = index
-                elif _content(events[seen]) != _content(event):
+                elif content_of(events[seen]) != content_of(event):
                     raise DuplicateConflict(index, event.event_id)
             heads = {sid: len(self._streams.get(sid, ())) for sid in {e.stream_id for e in events}}
             positions: list[int] = []
@@ -56,7 +52,7 @@ class InMemoryRecorder:
             for index, event in enumerate(events):
                 original = self._by_id.get(event.event_id)
                 if original is not None:
-                    if _content(original) != _content(event):
+                    if content_of(original) != content_of(event):
                         raise DuplicateConflict(index, event.event_id)
                     positions.append(original.position)
                     continue

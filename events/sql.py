@@ -29,6 +29,7 @@ from events.recorder import (
     DuplicateConflict,
     NewEvent,
     StoredEvent,
+    content_of,
     iter_positions,
 )
 from events.tables import events, streams
@@ -54,10 +55,6 @@ _COLUMNS = (
     events.c.schema_version, events.c.data, events.c.metadata, events.c.occurred_at,
     events.c.recorded_at,
 )
-
-
-def _content(event: NewEvent | StoredEvent) -> tuple[Any, ...]:
-    return (event.type, event.stream_id, event.schema_version, event.occurred_at, event.data)
 
 
 def to_stored(row: Sequence[Any]) -> StoredEvent:
@@ -130,7 +127,7 @@ class SqlRecorder:
             seen = first_index.get(event.event_id)
             if seen is None:
                 first_index[event.event_id] = index
-            elif _content(new_events[seen]) == _content(event):
+            elif content_of(new_events[seen]) == content_of(event):
                 repeats[index] = seen
             else:
                 raise DuplicateConflict(index, event.event_id)
@@ -148,7 +145,7 @@ class SqlRecorder:
                 continue
             original = stored.get(event.event_id)
             if original is not None:
-                if _content(original) != _content(event):
+                if content_of(original) != content_of(event):
                     raise DuplicateConflict(index, event.event_id)
                 positions[index] = original.position
                 continue
