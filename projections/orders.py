@@ -16,7 +16,7 @@ from projections.clock import minute_of
 
 class Order:
     __slots__ = ("amount_fen", "buyer_id", "cancelled", "paid_amount_fen", "paid_at", "placed",
-                 "placed_at", "product_id", "quantity", "refunded_fen")
+                 "placed_at", "placed_seq", "product_id", "quantity", "refunded_fen")
 
     def __init__(self) -> None:
         self.placed = False
@@ -25,6 +25,9 @@ class Order:
         self.quantity = 0
         self.amount_fen = 0
         self.placed_at: int | None = None
+        # 0, 1, 2, ... in the order orders were first placed in this session (arrival order):
+        # session_order is written from the ones numbered at or above what it already holds.
+        self.placed_seq: int | None = None
         self.paid_at: int | None = None  # set once paid
         self.paid_amount_fen: int | None = None  # explicit amount on order.paid
         self.cancelled = False
@@ -146,6 +149,8 @@ class Orders:
         self.placed_index: dict[str, list[tuple[int, str]]] = {}
         # the latest paid orders by (paid_at, order_id), oldest first
         self.recent_paid: list[tuple[int, str]] = []
+        # order ids by placed_seq
+        self.placed_ids: list[str] = []
 
     def _index_placed(self, order_id: str, order: Order,
                       old: tuple[str, int] | None) -> None:
@@ -189,6 +194,9 @@ class Orders:
         else:
             self.totals.add(order, -1)
         if event_type == "order.placed":
+            if order.placed_seq is None:
+                order.placed_seq = len(self.placed_ids)
+                self.placed_ids.append(order_id)
             if not order.placed or occurred_at < (order.placed_at or occurred_at):
                 old = (None if order.placed_at is None or order.product_id is None
                        else (order.product_id, order.placed_at))
@@ -223,4 +231,7 @@ class Orders:
             orders._index_placed(key, order, None)
             if order.paid_at is not None:
                 orders._note_paid(key, order.paid_at, None)
+        numbered = [(o.placed_seq, key) for key, o in orders.orders.items()
+                    if o.placed_seq is not None]
+        orders.placed_ids = [key for _, key in sorted(numbered)]
         return orders

@@ -21,7 +21,7 @@ from projections.presence import JOIN, LEAVE, Presence, Viewer
 from projections.products import Product
 from projections.shapes import Incident, MinuteBucket
 
-SNAPSHOT_FORMAT = 3  # bump when SessionState's shape changes: older snapshots are refolded
+SNAPSHOT_FORMAT = 4  # bump when SessionState's shape changes: older snapshots are refolded
 
 ENGAGING_KINDS = frozenset({"like", "comment", "share", "follow", "question", "gift"})
 DEFAULT_SOURCE = "other"  # a join that names no source

@@ -19,6 +19,7 @@ from projections.session_metrics import (
 )
 from projections.tables import (
     session_document,
+    session_order,
     session_review,
     session_source,
     session_timeline,
@@ -120,6 +121,7 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
         "ops_id": state.ops_id,
         "room_id": state.room_id,
         "platform": state.platform,
+        "shop_id": state.shop_id,
         "started_at": state.started_at,
         "ended_at": state.ended_at,
         "clock": state.clock,
@@ -132,6 +134,7 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
         "interacting_viewers": metrics["interacting_viewers"],
         "new_followers": metrics["new_followers"],
         "clicking_viewers": metrics["clicking_viewers"],
+        "orders_placed": totals.placed,
         "orders_paid": totals.paid,
         "buyers": totals.buyers,
         "gmv_fen": totals.gmv_fen,
@@ -157,4 +160,12 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
             "body": timeline,
         }], ("session_id",)),
     ]
+    # Orders placed since the stored row was written (all of them for a new or rebuilt row).
+    known = (before or {}).get("orders_placed") or 0
+    placed_ids = state.orders.placed_ids
+    if len(placed_ids) > known:
+        row_sets.append(RowSet(session_order, [
+            {"order_id": order_id, "session_id": state.session_id}
+            for order_id in placed_ids[known:]
+        ], ("order_id",)))
     return Writes(row_sets=row_sets, deltas=deltas, drops=drops, document=document)

@@ -17,6 +17,8 @@ session_view = sa.Table(
     sa.Column("ops_id", sa.String(128)),
     sa.Column("room_id", sa.String(128)),
     sa.Column("platform", sa.String(64)),
+    # The platform shop whose orders the connectors attribute to this session.
+    sa.Column("shop_id", sa.String(128)),
     sa.Column("started_at", sa.BigInteger),
     sa.Column("ended_at", sa.BigInteger),
     sa.Column("clock", sa.BigInteger),  # latest occurred_at: a live session's duration so far
@@ -30,6 +32,8 @@ session_view = sa.Table(
     sa.Column("interacting_viewers", sa.Integer, nullable=False),
     sa.Column("new_followers", sa.Integer, nullable=False),
     sa.Column("clicking_viewers", sa.Integer, nullable=False),
+    # Orders with an order.placed: also how many of them session_order already holds.
+    sa.Column("orders_placed", sa.Integer, nullable=False, server_default="0"),
     sa.Column("orders_paid", sa.Integer, nullable=False),
     sa.Column("buyers", sa.Integer, nullable=False),
     sa.Column("gmv_fen", sa.BigInteger, nullable=False),
@@ -43,6 +47,17 @@ session_view = sa.Table(
     sa.Index("ix_session_view_host_started", "host_id", "started_at"),
     sa.Index("ix_session_view_ops_started", "ops_id", "started_at"),
     sa.Index("ix_session_view_status", "status"),
+    sa.Index("ix_session_view_shop_started", "shop_id", "started_at"),
+    sa.Index("ix_session_view_room_started", "room_id", "started_at"),
+)
+
+# order_id -> the session it was placed in: a connector sends every later message of an order
+# (paid, cancelled, refunded a week on) to the session its placement went to.
+session_order = sa.Table(
+    "session_order",
+    metadata,
+    sa.Column("order_id", sa.String(128), primary_key=True),
+    sa.Column("session_id", sa.String(128), nullable=False),
 )
 
 # The GET /sessions/{id} document, apart from session_view so that the rows the scorer sums over

@@ -7,7 +7,7 @@ from flask_smorest import Api
 
 from events.envelope import EventBatchSchema, EventEnvelopeSchema
 from service import web
-from service.api import events, health, scores, sessions
+from service.api import connectors, events, health, scores, sessions
 from service.errors import register_error_handlers
 from service.runtime import Runtime, build_runtime
 from service.settings import Settings
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     api.register_blueprint(events.blp)
     api.register_blueprint(sessions.blp)
     api.register_blueprint(scores.blp)
+    api.register_blueprint(connectors.blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(web.blp)
     register_error_handlers(app)

@@ -9,6 +9,8 @@ from sqlalchemy.engine import Engine
 
 from events import SqlRecorder, create_engine
 from projections.scoring.scorecards import Scorecards, load_scorecards
+from service.connectors import build_connectors, build_details
+from service.connectors.intake import Intake
 from service.settings import Settings
 from service.tokens import TokenChecker
 from worker.runtime import APPENDER_REDIS_TIMEOUT, WorkerParts, build_worker_parts
@@ -22,6 +24,7 @@ class Runtime:
     tokens: TokenChecker
     worker: WorkerParts
     scorecards: Scorecards
+    intake: Intake
 
     def streams_moved(self, stream_ids: Iterable[str]) -> None:
         self.worker.dispatcher.streams_moved(stream_ids)
@@ -36,12 +39,15 @@ def build_runtime(settings: Settings) -> Runtime:
     # The API appends: it waits on Redis for at most APPENDER_REDIS_TIMEOUT.
     worker = build_worker_parts(engine, settings.redis_url, settings.embedded_pace_ms / 1000,
                                 APPENDER_REDIS_TIMEOUT)
+    recorder = SqlRecorder(engine, worker.recent)
     return Runtime(
         settings=settings,
         engine=engine,
-        recorder=SqlRecorder(engine, worker.recent),
+        recorder=recorder,
         tokens=TokenChecker(engine),
         worker=worker,
         # Validated now, at start: a bad scorecard file stops the process with a clear message.
         scorecards=load_scorecards(settings.scorecards_path),
+        intake=Intake(engine, recorder, build_connectors(settings), build_details(settings),
+                      worker.dispatcher.streams_moved),
     )

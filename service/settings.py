@@ -32,6 +32,15 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     # Updates per second a feed client receives at most (coalesced beyond that).
     feed_max_rate: float = 10.0
+    # Connectors (docs/connectors.md): a platform without its secret has no endpoint (404).
+    doudian_app_key: str | None = None
+    doudian_app_secret: str | None = None
+    doudian_access_token: str | None = None  # order.orderDetail, for created messages
+    tiktok_shop_app_key: str | None = None
+    tiktok_shop_app_secret: str | None = None
+    tiktok_shop_access_token: str | None = None  # order and return details
+    tiktok_shop_cipher: str | None = None
+    douyin_live_secret: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -55,6 +64,14 @@ class Settings:
             "sweep_seconds": "LIVETALLY_SWEEP_SECONDS",
             "embedded_pace_ms": "LIVETALLY_EMBEDDED_PACE_MS",
             "feed_max_rate": "LIVETALLY_FEED_MAX_RATE",
+            "doudian_app_key": "LIVETALLY_DOUDIAN_APP_KEY",
+            "doudian_app_secret": "LIVETALLY_DOUDIAN_APP_SECRET",
+            "doudian_access_token": "LIVETALLY_DOUDIAN_ACCESS_TOKEN",
+            "tiktok_shop_app_key": "LIVETALLY_TIKTOK_SHOP_APP_KEY",
+            "tiktok_shop_app_secret": "LIVETALLY_TIKTOK_SHOP_APP_SECRET",
+            "tiktok_shop_access_token": "LIVETALLY_TIKTOK_SHOP_ACCESS_TOKEN",
+            "tiktok_shop_cipher": "LIVETALLY_TIKTOK_SHOP_CIPHER",
+            "douyin_live_secret": "LIVETALLY_DOUYIN_LIVE_SECRET",
         }
         types = {f.name: f.type for f in fields(cls)}
         values: dict[str, Any] = {}

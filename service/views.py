@@ -20,6 +20,7 @@ from projections.tables import (
     host_day,
     person_view,
     session_document,
+    session_order,
     session_review,
     session_source,
     session_timeline,
@@ -103,6 +104,31 @@ def live_session_bodies(engine: Engine) -> list[dict[str, Any]]:
 
 
 # -- people and periods --------------------------------------------------------------------------
+
+def order_session(engine: Engine, order_id: str) -> str | None:
+    """The session an order was placed in (session_order, kept by the session fold)."""
+    t = session_order
+    with engine.connect() as conn:
+        return conn.execute(sa.select(t.c.session_id).where(t.c.order_id == order_id)
+                            ).scalar_one_or_none()
+
+
+ATTRIBUTION_COLUMNS = ("shop_id", "room_id")
+
+
+def live_session_at(engine: Engine, column: str, value: str, at_us: int) -> str | None:
+    """The session of this shop (or room) that was live at `at_us`: started at or before it
+    and not ended before it; the latest started if several (then the highest id)."""
+    if column not in ATTRIBUTION_COLUMNS:
+        raise ValueError(f"sessions are attributed by {ATTRIBUTION_COLUMNS}, not {column}")
+    t = session_view
+    query = (sa.select(t.c.session_id)
+             .where(t.c[column] == value, t.c.started_at <= at_us,
+                    sa.or_(t.c.ended_at.is_(None), t.c.ended_at >= at_us))
+             .order_by(t.c.started_at.desc(), t.c.session_id.desc()).limit(1))
+    with engine.connect() as conn:
+        return conn.execute(query).scalar_one_or_none()
+
 
 def person_names(engine: Engine, ids: set[str]) -> dict[str, str]:
     if not ids:

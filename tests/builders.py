@@ -45,8 +45,9 @@ class Broadcast:
         self.events.append(body)
         return self
 
-    def start(self, t: float = 0, host_id: str = "h-1", **extra: Any) -> Broadcast:
-        return self.add("session.started", t, host_id=host_id, room_id="room-1",
+    def start(self, t: float = 0, host_id: str = "h-1", room_id: str = "room-1",
+              **extra: Any) -> Broadcast:
+        return self.add("session.started", t, host_id=host_id, room_id=room_id,
                         platform="douyin", **extra)
 
     def end(self, t: float) -> Broadcast:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from service.cli.common import connect, main
+from service.cli.common import connect, main, settings_from
 
 
 @main.group()
@@ -105,3 +105,32 @@ def projections_retry(stream_id: str, database_url: str | None) -> None:
     if projector.parking.is_parked(stream_id):
         raise click.ClickException(f"{stream_id} failed again and is parked")
     click.echo(f"{stream_id}: {folded} events projected", err=True)
+
+
+@main.group()
+def connectors() -> None:
+    """Platform connectors: dead letters."""
+
+
+@connectors.command("replay")
+@click.option("--platform", type=click.Choice(["doudian", "tiktok_shop", "douyin_live"]),
+              default=None, help="only this platform's dead letters")
+@click.option("--db", "database_url", default=None)
+def connectors_replay(platform: str | None, database_url: str | None) -> None:
+    """Run the dead letters again (after their cause is fixed: the session registered, the
+    access token set) and say what was appended and what is still dead."""
+    from service.runtime import build_runtime
+
+    connect(database_url).dispose()  # migrated, as every command that writes
+    runtime = build_runtime(settings_from(database_url=database_url))
+    try:
+        taken = runtime.intake.replay(platform)
+    finally:
+        runtime.close()
+    done = taken.messages.get("appended", 0) + taken.messages.get("ignored", 0)
+    still = taken.messages.get("dead", 0)
+    click.echo(f"replayed {done + still} dead letters: {taken.messages.get('appended', 0)} "
+               f"appended {taken.appended} events, {taken.messages.get('ignored', 0)} ignored, "
+               f"{still} still dead")
+    for reason, count in sorted(taken.reasons.items()):
+        click.echo(f"  still dead: {count} {reason}")

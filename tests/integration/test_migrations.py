@@ -7,12 +7,14 @@ from sqlalchemy.engine import Engine
 
 from events.tables import metadata as event_tables
 from projections.tables import metadata as projection_tables
+from service.connectors.ledger import metadata as connector_tables
 from service.tokens import metadata as token_tables
 
 
 def test_migrated_schema_matches_the_declared_tables(engine: Engine) -> None:
     inspector = sa.inspect(engine)
-    declared = {t.name: t for md in (event_tables, projection_tables, token_tables)
+    declared = {t.name: t for md in (event_tables, projection_tables, token_tables,
+                                                     connector_tables)
                 for t in md.sorted_tables}
     assert set(declared) <= set(inspector.get_table_names())
     for name, table in declared.items():

@@ -1,0 +1,88 @@
+"""connector_message: every platform message livetally has taken, with what became of it.
+
+`appended` and `ignored` messages are done (a platform's retry of one is acknowledged and
+nothing is stored); `dead` ones are the dead letters, kept with their reason, the raw body and
+the signature headers, listed by GET /connectors/dead-letters and run again by
+`livetally connectors replay`. Written by the API process (the connectors), not the worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Engine
+
+from worker.upsert import upsert
+
+metadata = sa.MetaData()
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+DONE = ("appended", "ignored")
+
+connector_message = sa.Table(
+    "connector_message",
+    metadata,
+    sa.Column("platform", sa.String(32), primary_key=True),
+    sa.Column("message_id", sa.String(200), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),  # appended | ignored | dead
+    sa.Column("reason", sa.Text),
+    sa.Column("kind", sa.String(64)),
+    sa.Column("order_ref", sa.String(128)),
+    sa.Column("received_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("appended", sa.Integer, nullable=False),
+    sa.Column("message", Json, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("headers", Json, nullable=False),
+    sa.Index("ix_connector_message_status", "status", "received_at"),
+)
+
+
+def entry(engine: Engine, platform: str, message_id: str) -> dict[str, Any] | None:
+    t = connector_message
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(t.c.status, t.c.attempts, t.c.received_at).where(
+            t.c.platform == platform, t.c.message_id == message_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def record(engine: Engine, row: dict[str, Any]) -> None:
+    with engine.begin() as conn:
+        upsert(conn, connector_message, [row], ("platform", "message_id"))
+
+
+def dead_letters(engine: Engine, platform: str | None = None, limit: int = 100,
+                 after: int = 0) -> list[dict[str, Any]]:
+    """Oldest first, from `after` (a received_at) on."""
+    t = connector_message
+    query = (sa.select(t.c.platform, t.c.message_id, t.c.kind, t.c.reason, t.c.order_ref,
+                       t.c.received_at, t.c.updated_at, t.c.attempts, t.c.message, t.c.headers)
+             .where(t.c.status == "dead", t.c.received_at >= after)
+             .order_by(t.c.received_at, t.c.platform, t.c.message_id).limit(limit))
+    if platform is not None:
+        query = query.where(t.c.platform == platform)
+    with engine.connect() as conn:
+        return [{str(k): v for k, v in r.items()} for r in conn.execute(query).mappings()]
+
+
+def iter_dead(engine: Engine, platform: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every dead letter, with what replay needs, in pages (a replay may make them done)."""
+    t = connector_message
+    last: tuple[int, str, str] = (-1, "", "")
+    while True:
+        query = (sa.select(t).where(t.c.status == "dead",
+                                    sa.tuple_(t.c.received_at, t.c.platform, t.c.message_id)
+                                    > sa.tuple_(*last))
+                 .order_by(t.c.received_at, t.c.platform, t.c.message_id).limit(200))
+        if platform is not None:
+            query = query.where(t.c.platform == platform)
+        with engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+        if not rows:
+            return
+        yield from rows
+        tail = rows[-1]
+        last = (tail["received_at"], tail["platform"], tail["message_id"])

@@ -1,0 +1,77 @@
+"""Platform values to the catalogue's: ids, Unix times, amounts (never through a float)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from events.fields import IDENTIFIER_RE
+from service.connectors.errors import DeadLetter
+
+_DIGITS = re.compile(r"[0-9]{1,19}\Z")
+_DECIMAL = re.compile(r"([0-9]{1,12})(?:\.([0-9]{1,2}))?\Z")
+
+
+def platform_id(prefix: str, value: object, what: str) -> str:
+    """A platform id (number or string) as a catalogue identifier `prefix:value`; ids that do
+    not fit the identifier pattern are hashed (stable) rather than refused."""
+    if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
+        raise DeadLetter("unreadable", f"{what} is missing or not an id")
+    text = f"{prefix}:{value}"
+    if IDENTIFIER_RE.match(text):
+        return text
+    return f"{prefix}:h-{hashlib.sha256(str(value).encode()).hexdigest()[:40]}"
+
+
+def unix_time_us(value: object, what: str) -> int:
+    """A platform time: Unix seconds (or milliseconds from 10^12 on) as an integer or a
+    digit string, to microseconds since the epoch (UTC: Unix time has no zone)."""
+    if isinstance(value, str) and _DIGITS.match(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise DeadLetter("unreadable", f"{what} is not a Unix timestamp")
+    return value * 1000 if value >= 10**12 else value * 1_000_000
+
+
+def fen_of_integer(value: object, what: str) -> int:
+    """Doudian's amounts: integer fen (a JSON integer or a digit string), never a float."""
+    if isinstance(value, str) and _DIGITS.match(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DeadLetter("unreadable", f"{what} is not an amount in fen")
+    return value
+
+
+def fen_of_decimal(value: object, what: str) -> int:
+    """TikTok Shop's amounts: a decimal string in the currency's unit with at most two
+    decimals ("12.5" is 1250 fen); read as text, never through a float."""
+    if not isinstance(value, str) or not _DECIMAL.match(value):
+        raise DeadLetter("unreadable", f"{what} is not a decimal amount with at most two decimals")
+    match = _DECIMAL.match(value)
+    assert match is not None
+    cents = match.group(2) or "0"
+    return int(match.group(1)) * 100 + int(cents) * (10 if len(cents) == 1 else 1)
+
+
+def yuan_text(fen: int) -> str:
+    """Fen as the catalogue's plain decimal yuan string (exact)."""
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def field_of(data: Mapping[str, Any], name: str, what: str) -> Any:
+    if name not in data or data[name] is None:
+        raise DeadLetter("unreadable", f"{what} has no {name}")
+    return data[name]
+
+
+def identifier(value: object, what: str) -> str:
+    """A platform id used as-is where it fits the catalogue's pattern (so a product pinned
+    with the platform's product id meets its orders), else a stable hash of it."""
+    if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
+        raise DeadLetter("unreadable", f"{what} is missing or not an id")
+    text = str(value)
+    if IDENTIFIER_RE.match(text):
+        return text
+    return f"h-{hashlib.sha256(text.encode()).hexdigest()[:40]}"
