@@ -3,11 +3,9 @@ in ONE transaction, and only after commit publish the change.
 
 A run is idempotent: it starts from the committed checkpoint, so a killed run, a retried or
 duplicated message, or a sweep that races a message, can never apply an event twice or skip one.
-On SQLite, reading and folding happen before the write transaction, so that the single writer
-lock, which the API's appends also wait for, is held only while rows are written; the write
-then checks that each checkpoint is still the one the fold started from (another process may
-have moved it meanwhile), and a stream whose checkpoint moved is read and folded again. On
-PostgreSQL, a run locks its streams first and does everything in one transaction.
+This module is the run loop (groups, retries, parking, the fold cache, publishing); how a pass
+holds its transaction and locks is one module per backend (run_sqlite, run_postgres); pacing and
+pending claims are dramatiq middleware (pacing, claims) in front of the actor.
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,16 +20,19 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from events.clock import now_micros
-from events.database import fetch_rows, is_postgres, write_transaction
-from events.errors import LivetallyError
+from events.database import is_postgres
 from events.recent import RecentEvents
 from events.recorder import StoredEvent
 from events.sql import SqlRecorder
 from projections.registry import Projection, projection_for
 from projections.tables import checkpoints, snapshots
 from projections.writes import Writes
+from worker import run_postgres, run_sqlite
 from worker.actors import UnknownStream
+from worker.claims import Claims
+from worker.errors import CheckpointMoved, StreamBusy
 from worker.fold_cache import Cached, FoldCache
+from worker.pacing import Pacer
 from worker.parking import ParkingLot
 from worker.pending import PendingStreams
 from worker.publish import Publisher
@@ -57,13 +57,7 @@ class _Folded:
     events: list[StoredEvent]
 
 
-class CheckpointMoved(LivetallyError):
-    """Raised when a stream kept being projected elsewhere while this worker folded it."""
-
-
-class StreamBusy(LivetallyError):
-    """Raised when another worker holds the stream's lock (PostgreSQL): the message is retried
-    later instead of queueing behind a holder that may be frozen."""
+__all__ = ["CheckpointMoved", "Projector", "StreamBusy"]
 
 
 class Projector:
@@ -73,59 +67,22 @@ class Projector:
         publisher: Publisher | None = None,
         pending: PendingStreams | None = None,
         cache_streams: int = 512,
-        pace: float = 0.0,
+        pacer: Pacer | None = None,
         recent: RecentEvents | None = None,
     ) -> None:
         self.engine = engine
         # `recent`: what this process's API appended, read without a round trip to the store.
         self.recorder = SqlRecorder(engine, recent)
         self.publisher = publisher
-        self.pending = pending
+        self.claims = Claims(pending)
         self.cache = FoldCache(cache_streams)
         self.parking = ParkingLot(engine)
-        self._lock = threading.Lock()
+        self._lock = self.claims.lock
         self._running: dict[str, threading.Event] = {}  # streams a thread here is folding
-        self._taken: Counter[str] = Counter()  # claims runs took along: messages to skip
-        self.pace = pace  # seconds a message waits after the last run ended here
-        self._last_run_ended = 0.0
+        self.pacer = pacer  # told how long each run took (the embedded default's pace)
+        self._run_pass = run_postgres.run_pass if is_postgres(engine) else run_sqlite.run_pass
         self.runs = 0
         self.events_folded = 0
-
-    def stream_moved(self, stream_id: str) -> int:
-        """A "stream moved" message: project the stream, unless a run here took its claim.
-
-        Such a run read the stream after the append that sent this message. (If messages of
-        one stream arrive out of order, the one skipped may be the later one; the other still
-        runs after both appends, and reads them both.) Checking for that and releasing the
-        claim happen under the lock that runs take claims under, so that a claim is either
-        taken along by a run or released by its message, never both.
-
-        With a `pace`, a message that comes sooner than that after the last run here waits
-        first, its stream's claim still held: appends meanwhile add no messages, and one run
-        then folds them all. In the embedded default, where the worker shares one interpreter
-        (and its GIL) with the API, this is what keeps projection from taking the API's CPU
-        under load: per-run costs (rows written, feed updates) are paid once per pace, not once
-        per append. When the worker is idle, nothing waits.
-        """
-        if self.pace:
-            wait = self._last_run_ended + self.pace - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-        with self._lock:
-            if self._taken[stream_id] > 0:
-                self._taken[stream_id] -= 1
-                if not self._taken[stream_id]:
-                    del self._taken[stream_id]
-                return 0
-            self._release(stream_id)
-        return self.project(stream_id, release=False)
-
-    def _release(self, stream_id: str) -> None:
-        if self.pending is not None:
-            try:
-                self.pending.release(stream_id)
-            except Exception as exc:  # a claim left behind expires; the sweep covers the rest
-                log.debug("could not release the pending claim of %s: %s", stream_id, exc)
 
     def project(self, stream_id: str, publish: bool = True, release: bool = True) -> int:
         """Bring one stream's projection up to its head. Returns its events folded.
@@ -140,7 +97,7 @@ class Projector:
         stream = _stream(stream_id)
         if release:
             with self._lock:
-                self._release(stream_id)
+                self.claims.release(stream_id)
         if self.parking.is_parked(stream_id):
             return 0  # until `livetally projections retry`; other streams go on
         while True:
@@ -153,6 +110,7 @@ class Projector:
             if running is None:
                 break
             running.wait()  # then fold what that run did not see
+        began = time.monotonic()
         try:
             folded = self._run_group(group, publish).get(stream_id, 0)
         except (CheckpointMoved, StreamBusy):
@@ -168,23 +126,18 @@ class Projector:
             with self._lock:
                 for item in group:
                     self._running.pop(item[0], None)
-                self._last_run_ended = time.monotonic()
+            if self.pacer is not None:
+                self.pacer.run_ended(time.monotonic() - began)
             finished.set()
 
     def _claimed(self, asked_for: str) -> list[Stream]:
         """Streams with queued messages that no thread here is folding (claims released)."""
-        if self.pending is None:
-            return []
-        try:
-            taken = self.pending.take(GROUP - 1)
-        except Exception as exc:
-            log.debug("could not take pending claims: %s", exc)
-            return []
+        taken = self.claims.take_along(GROUP - 1)
         # A taken stream that is running here, or unknown, keeps its queued message for later.
         joining = [_stream(s) for s in sorted(set(taken)) if s != asked_for
                    and s not in self._running and projection_for(s) is not None
                    and not self.parking.is_parked(s)]
-        self._taken.update(item[0] for item in joining)
+        self.claims.taken([item[0] for item in joining])
         return joining
 
     def _run_group(self, group: list[Stream], publish: bool) -> dict[str, int]:
@@ -233,42 +186,14 @@ class Projector:
 
     def _run(self, group: list[Stream], publish: bool) -> tuple[dict[str, int], set[str]]:
         """One pass: fold each stream's next events, write them all in one transaction."""
-        written: list[tuple[_Folded, Writes]] = []
-        moved: set[str] = set()
-        if is_postgres(self.engine):
-            # Row locks let other writers on: lock the streams (in stream order, so two runs
-            # never wait on each other), then read, fold and write in the same transaction.
-            with write_transaction(self.engine) as conn:
-                busy = {stream_id for stream_id in sorted(item[0] for item in group)
-                        if not _try_lock_stream(conn, stream_id)}
-                if group[0][0] in busy:
-                    raise StreamBusy(group[0][0])
-                # Other busy streams are left to their holder (and the sweep, if it is frozen).
-                for stream in group:
-                    if stream[0] in busy:
-                        continue
-                    item = self._fold(conn, stream)
-                    if item is not None:
-                        written.append((item, self._write(conn, item)))
-        else:
-            # One writer at a time: fold first, and hold the lock only to check and write.
-            with self.engine.connect() as conn:
-                work = [f for f in (self._fold(conn, s) for s in group) if f is not None]
-            if not work:
-                return {}, set()
-            with write_transaction(self.engine) as conn:
-                for item in work:
-                    if _checkpoint(conn, item.stream[0]) != item.checkpoint:
-                        moved.add(item.stream[0])  # another process wrote it meanwhile
-                        continue
-                    written.append((item, self._write(conn, item)))
+        written, moved = self._run_pass(self.engine, group, self._fold, self._write)
         for item, item_writes in written:
             self._finish(item, item_writes, publish)
         return {item.stream[0]: len(item.events) for item, _ in written}, moved
 
     def _fold(self, conn: Connection, stream: Stream) -> _Folded | None:
         stream_id, projection, key = stream
-        checkpoint = _checkpoint(conn, stream_id)
+        checkpoint = run_sqlite.checkpoint_of(conn, stream_id)
         new_events = self.recorder.read_stream(stream_id, checkpoint, BATCH, conn)
         if not new_events:
             return None
@@ -342,16 +267,3 @@ def _stream(stream_id: str) -> Stream:
     if found is None:
         raise UnknownStream(stream_id)
     return stream_id, found[0], found[1]
-
-
-def _try_lock_stream(conn: Connection, stream_id: str) -> bool:
-    """Two workers never fold one stream at once (PostgreSQL); one that finds the stream
-    locked does not wait (its holder may be frozen), it says so."""
-    return bool(conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(hashtext(:s))"),
-                             {"s": stream_id}).scalar())
-
-
-def _checkpoint(conn: Connection, stream_id: str) -> int:
-    rows = fetch_rows(conn, "SELECT version FROM projection_checkpoints WHERE stream_id = {p}",
-                      (stream_id,))
-    return int(rows[0][0]) if rows else 0

@@ -13,7 +13,9 @@ from sqlalchemy.engine import Engine
 from events.recent import RecentEvents
 from worker.actors import declare_project_stream
 from worker.broker import create_broker
+from worker.claims import ClaimsMiddleware
 from worker.dispatch import StreamDispatcher
+from worker.pacing import Pacer, PacingMiddleware
 from worker.pending import LocalPending, PendingStreams, RedisPending
 from worker.projector import Projector
 from worker.publish import LocalHub, Publisher, RedisPublisher
@@ -45,7 +47,7 @@ def redis_client(url: str, timeout: float = WORKER_REDIS_TIMEOUT) -> redis.Redis
 
 def build_worker_parts(engine: Engine, redis_url: str | None, embedded_pace: float = 0.0,
                        redis_timeout: float = WORKER_REDIS_TIMEOUT) -> WorkerParts:
-    """`embedded_pace`: the in-process worker's pace (see Projector.stream_moved).
+    """`embedded_pace`: the in-process worker's longest wait (worker/pacing.py).
     `redis_timeout`: the API process passes APPENDER_REDIS_TIMEOUT, so a hung Redis delays an
     append by at most that (and then not at all while the dispatcher's breaker is open)."""
     client = redis_client(redis_url, redis_timeout) if redis_url else None
@@ -59,9 +61,15 @@ def build_worker_parts(engine: Engine, redis_url: str | None, embedded_pace: flo
     else:
         publisher, pending = RedisPublisher(client), RedisPending(client)
     recent = RecentEvents() if hub else None
-    projector = Projector(engine, publisher, pending, pace=embedded_pace if hub else 0.0,
-                          recent=recent)
-    actor = declare_project_stream(broker, projector.stream_moved)
+    pacer = Pacer(embedded_pace) if hub and embedded_pace > 0 else None
+    projector = Projector(engine, publisher, pending, pacer=pacer, recent=recent)
+    # Middleware in dramatiq's own hook style, in this order: the pace waits first (the claim
+    # still held), then the claim is released or the message skipped.
+    if pacer is not None:
+        broker.add_middleware(PacingMiddleware(pacer))
+    broker.add_middleware(ClaimsMiddleware(projector.claims))
+    actor = declare_project_stream(broker, lambda stream_id: projector.project(
+        stream_id, release=False))
     return WorkerParts(broker, actor, pending, StreamDispatcher(actor, pending), projector,
                        publisher, hub, client, recent)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
+import dramatiq
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -20,9 +21,9 @@ from projections.tables import PROJECTION_TABLES, checkpoints, session_document,
 from tests.builders import FAR_FUTURE_NOW, Broadcast, event
 from tests.strategies import broadcasts
 from worker import projector as projector_module
-from worker.pending import LocalPending
 from worker.projector import Projector
 from worker.rebuild import rebuild
+from worker.runtime import build_worker_parts
 
 
 def to_new(wire: list[dict[str, Any]]) -> list[NewEvent]:
@@ -131,74 +132,116 @@ def test_checkpoints_follow_the_stream_head(engine: Engine) -> None:
         assert conn.execute(sa.select(checkpoints.c.version)).scalar() == 2
 
 
+class Delivery:
+    """The worker's real wiring (broker, middleware, actor, projector) on an in-process broker,
+    with one worker thread: messages are delivered as dramatiq delivers them."""
+
+    def __init__(self, engine: Engine, pace: float = 0.0, factor: float | None = None) -> None:
+        self.parts = build_worker_parts(engine, None, pace)
+        if factor is not None:
+            assert self.parts.projector.pacer is not None
+            self.parts.projector.pacer.factor = factor
+        self.worker = dramatiq.Worker(self.parts.broker, worker_threads=1, worker_timeout=20)
+        self.worker.start()
+
+    @property
+    def projector(self) -> Projector:
+        return self.parts.projector
+
+    def send(self, *stream_ids: str) -> None:
+        for stream_id in stream_ids:
+            self.parts.actor.send(stream_id)
+
+    def join(self) -> None:
+        self.parts.broker.join("projections", fail_fast=True)
+        self.worker.join()
+
+    def stop(self) -> None:
+        self.worker.stop()
+
+
+@pytest.fixture
+def delivery(engine: Engine) -> Iterator[Delivery]:
+    made = Delivery(engine)
+    yield made
+    made.stop()
+
+
 def test_a_run_takes_claimed_streams_along_and_their_messages_fold_nothing_twice(
-    engine: Engine,
+    engine: Engine, delivery: Delivery,
 ) -> None:
     recorder = SqlRecorder(engine)
-    pending = LocalPending()
-    projector = Projector(engine, pending=pending)
+    pending = delivery.parts.pending
     casts = {sid: Broadcast(sid).start(0) for sid in ("g-1", "g-2", "g-3")}
     for cast in casts.values():
         recorder.append(to_new(cast.events))
         assert pending.claim(f"session-{cast.session_id}")  # as the append's dispatcher does
-
-    assert projector.stream_moved("session-g-1") == 1  # and g-2, g-3 along with it
-    assert projector.events_folded == 3
-    assert projector.stream_moved("session-g-2") == 0  # its message: already folded, skipped
+    delivery.send("session-g-1", "session-g-2")
+    delivery.join()
+    # g-1's run took g-2 and g-3 along (3 events); g-2's message was skipped by the middleware
+    assert (delivery.projector.events_folded, delivery.projector.runs) == (3, 3)
+    assert delivery.projector.claims.skipped == 1
 
     # A later append claims g-3 again while g-3's first message is still queued: one of the
     # two messages is skipped, the other folds the new event.
     later = Broadcast("g-3").join(5, "v-1")
     recorder.append(to_new(later.events))
     assert pending.claim("session-g-3")
-    folded = projector.stream_moved("session-g-3") + projector.stream_moved("session-g-3")
-    assert folded == 1
+    delivery.send("session-g-3", "session-g-3")
+    delivery.join()
+    assert (delivery.projector.events_folded, delivery.projector.claims.skipped) == (4, 2)
     casts["g-3"].events += later.events
     for sid, cast in casts.items():
         assert stored_body(engine, sid) == expected_document(cast)
 
 
 def test_a_message_that_started_before_its_claim_was_taken_does_not_skip_a_later_one(
-    engine: Engine,
+    engine: Engine, delivery: Delivery,
 ) -> None:
     recorder = SqlRecorder(engine)
-    pending = LocalPending()
-    projector = Projector(engine, pending=pending)
+    pending = delivery.parts.pending
     first = Broadcast("r-1").start(0)
     recorder.append(to_new(first.events))
     assert pending.claim("session-r-1")
-    projector.stream_moved("session-r-1")  # releases its own claim: nothing left to take
+    delivery.send("session-r-1")  # releases its own claim: nothing left to take
+    delivery.join()
     assert pending.take(10) == []
     later = Broadcast("r-1").join(3, "v-1")
     recorder.append(to_new(later.events))
     assert pending.claim("session-r-1")
-    assert projector.stream_moved("session-r-1") == 1
+    delivery.send("session-r-1")
+    delivery.join()
+    assert delivery.projector.events_folded == 2
     first.events += later.events
     assert stored_body(engine, "r-1") == expected_document(first)
 
 
-def test_a_paced_message_waits_out_the_pace_and_one_run_folds_the_appends_meanwhile(
+def test_a_paced_message_waits_and_one_run_folds_the_appends_meanwhile(
     engine: Engine,
 ) -> None:
-    recorder = SqlRecorder(engine)
-    pending = LocalPending()
-    projector = Projector(engine, pending=pending, pace=0.5)
-    cast = Broadcast("p-1").start(0)
-    recorder.append(to_new(cast.events))
-    assert pending.claim("session-p-1")
-    projector.stream_moved("session-p-1")  # ends a run: the next message waits
-    runs = projector.runs
+    # A factor so large that any run makes the next message wait the whole 0.5 s.
+    delivery = Delivery(engine, pace=0.5, factor=1e6)
+    try:
+        recorder = SqlRecorder(engine)
+        pending = delivery.parts.pending
+        cast = Broadcast("p-1").start(0)
+        recorder.append(to_new(cast.events))
+        assert pending.claim("session-p-1")
+        delivery.send("session-p-1")  # ends a run: the next message waits
+        delivery.join()
+        runs = delivery.projector.runs
 
-    later = Broadcast("p-1").join(1, "v-1")
-    recorder.append(to_new(later.events))
-    assert pending.claim("session-p-1")
-    message = threading.Thread(target=projector.stream_moved, args=("session-p-1",))
-    message.start()
-    time.sleep(0.1)
-    more = Broadcast("p-1").join(2, "v-2").leave(3, "v-1")
-    recorder.append(to_new(more.events))
-    assert not pending.claim("session-p-1")  # still claimed: this append sends no message
-    message.join()
-    assert projector.runs == runs + 1  # one run folded both appends: the message waited
-    cast.events += later.events + more.events
-    assert stored_body(engine, "p-1") == expected_document(cast)
+        later = Broadcast("p-1").join(1, "v-1")
+        recorder.append(to_new(later.events))
+        assert pending.claim("session-p-1")
+        delivery.send("session-p-1")
+        time.sleep(0.1)
+        more = Broadcast("p-1").join(2, "v-2").leave(3, "v-1")
+        recorder.append(to_new(more.events))
+        assert not pending.claim("session-p-1")  # still claimed: this append sends no message
+        delivery.join()
+        assert delivery.projector.runs == runs + 1  # one run folded both: the message waited
+        cast.events += later.events + more.events
+        assert stored_body(engine, "p-1") == expected_document(cast)
+    finally:
+        delivery.stop()
