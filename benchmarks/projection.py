@@ -63,7 +63,7 @@ def main() -> None:
             engine = create_engine(url)
             rates = [rebuild(engine).events_per_second for _ in range(args.runs)]
             engine.dispose()
-            fold = bare_fold_rate(url) if backend == "sqlite" else None
+            fold = bare_fold_rate(url)
             rate = median(rates)
             line = (f"rebuild, {backend}, {args.events:,} events / {args.sessions} sessions: "
                     f"{rate:,.0f} events/s (median of {args.runs}: "

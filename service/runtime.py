@@ -38,7 +38,7 @@ def build_runtime(settings: Settings) -> Runtime:
     engine = create_engine(settings.database_url)
     # The API appends: it waits on Redis for at most APPENDER_REDIS_TIMEOUT.
     worker = build_worker_parts(engine, settings.redis_url, settings.embedded_pace_ms / 1000,
-                                APPENDER_REDIS_TIMEOUT)
+                                APPENDER_REDIS_TIMEOUT, settings.embedded_pace_factor)
     recorder = SqlRecorder(engine, worker.recent)
     return Runtime(
         settings=settings,

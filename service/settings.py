@@ -29,6 +29,8 @@ class Settings:
     # Embedded default only: a stream-moved message waits until this long after the in-process
     # worker's last run, so that under load one run folds many appends (see docs/architecture.md).
     embedded_pace_ms: int = 100
+    # ... and waits this many times the last run's duration, up to embedded_pace_ms.
+    embedded_pace_factor: float = 3.0
     max_body_bytes: int = 10 * 1024 * 1024
     # Updates per second a feed client receives at most (coalesced beyond that).
     feed_max_rate: float = 10.0
@@ -63,6 +65,7 @@ class Settings:
             "worker_threads": "LIVETALLY_WORKER_THREADS",
             "sweep_seconds": "LIVETALLY_SWEEP_SECONDS",
             "embedded_pace_ms": "LIVETALLY_EMBEDDED_PACE_MS",
+            "embedded_pace_factor": "LIVETALLY_EMBEDDED_PACE_FACTOR",
             "feed_max_rate": "LIVETALLY_FEED_MAX_RATE",
             "doudian_app_key": "LIVETALLY_DOUDIAN_APP_KEY",
             "doudian_app_secret": "LIVETALLY_DOUDIAN_APP_SECRET",

@@ -1,17 +1,35 @@
-"""`livetally rebuild`: empty the projections and replay every stream into fresh ones."""
+"""`livetally rebuild`: empty the projections and replay every stream into fresh ones.
+
+The streams are shared out over worker processes (one per core by default: the fold is
+CPU-bound Python, and a second interpreter is a second core). Each process reads its streams in
+large ordered batches, folds each in memory and writes its read models once, at the end, in
+transactions of many streams: no per-event round trips. What is written is exactly what runs
+write (the same `writes`, checkpoints, snapshots), so the rebuilt rows equal the incremental ones
+(the rebuild property test).
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
-from events.database import write_transaction
+from events.clock import now_micros
+from events.database import create_engine, write_transaction
 from events.sql import SqlRecorder
-from projections.tables import PROJECTION_TABLES
-from worker.projector import Projector
+from projections.registry import Projection, projection_for
+from projections.tables import PROJECTION_TABLES, checkpoints, snapshots
+from projections.writes import Writes
+from worker.upsert import apply_writes, upsert
+
+BATCH = 20_000  # events read per query
+CHUNK = 16  # streams a process folds, then writes in one transaction
+SNAPSHOT_FROM = 2_000  # as runs: streams shorter than this keep no snapshot
 
 
 @dataclass(frozen=True)
@@ -25,7 +43,8 @@ class RebuildReport:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-def rebuild(engine: Engine, progress: Callable[[int, int], None] | None = None) -> RebuildReport:
+def rebuild(engine: Engine, progress: Callable[[int, int], None] | None = None,
+            processes: int | None = None) -> RebuildReport:
     """Replays every stream. Run it with workers stopped: they would race the emptying."""
     heads = SqlRecorder(engine).heads()
     total = sum(heads.values())
@@ -33,10 +52,81 @@ def rebuild(engine: Engine, progress: Callable[[int, int], None] | None = None) 
     with write_transaction(engine) as conn:
         for table in reversed(PROJECTION_TABLES):
             conn.execute(table.delete())
-    projector = Projector(engine, publisher=None, cache_streams=1)
+    stream_ids = sorted(s for s in heads if projection_for(s) is not None)
+    # Largest first, dealt round-robin into chunks: the processes finish together.
+    by_size = sorted(stream_ids, key=lambda s: -heads[s])
+    chunks = [by_size[i:i + CHUNK] for i in range(0, len(by_size), CHUNK)]
+    url = engine.url.render_as_string(hide_password=False)
+    processes = processes or min(os.cpu_count() or 1, 4)
     done = 0
-    for stream_id in sorted(heads):
-        done += projector.project(stream_id, publish=False)
-        if progress is not None:
-            progress(done, total)
-    return RebuildReport(len(heads), done, time.perf_counter() - started)
+    if processes <= 1 or len(chunks) <= 1 or ":memory:" in url or url == "sqlite://":
+        for chunk in chunks:
+            done += _rebuild_streams(engine, chunk)
+            if progress is not None:
+                progress(done, total)
+    else:
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter, no copied pools
+        with context.Pool(processes, initializer=_start_process, initargs=(url,)) as pool:
+            for folded in pool.imap_unordered(_rebuild_chunk, chunks):
+                done += folded
+                if progress is not None:
+                    progress(done, total)
+    return RebuildReport(len(stream_ids), done, time.perf_counter() - started)
+
+
+_engine: Engine | None = None
+
+
+def _start_process(url: str) -> None:
+    global _engine
+    _engine = create_engine(url)
+
+
+def _rebuild_chunk(stream_ids: list[str]) -> int:
+    assert _engine is not None
+    return _rebuild_streams(_engine, stream_ids)
+
+
+def _rebuild_streams(engine: Engine, stream_ids: list[str]) -> int:
+    """Fold each stream from its first event, then write them all in one transaction."""
+    recorder = SqlRecorder(engine)
+    folded: list[tuple[str, Projection, Any, int]] = []
+    count = 0
+    with engine.connect() as conn:
+        for stream_id in stream_ids:
+            found = projection_for(stream_id)
+            assert found is not None
+            projection, key = found
+            state, version = projection.new(key), 0
+            while page := recorder.read_stream(stream_id, version, BATCH, conn):
+                fold = projection.fold
+                for event in page:
+                    state = fold(state, event)
+                version = page[-1].version
+                count += len(page)
+            folded.append((stream_id, projection, state, version))
+    combined = Writes()
+    for _, projection, state, _ in folded:
+        projection.take_alerts(state)  # raised long ago: not news now
+        # The tables were emptied: every view row is new (host_day moves by the whole row).
+        writes = projection.writes(state, None)
+        combined.row_sets += writes.row_sets
+        combined.deltas += writes.deltas
+        combined.drops += writes.drops
+    # Shared rows (host_day) are added to in one order by every process: two transactions
+    # never wait on each other's rows (no deadlock on PostgreSQL).
+    combined.deltas.sort(key=lambda d: (d.table.name, tuple(str(d.row[k]) for k in d.keys)))
+    with write_transaction(engine) as conn:
+        apply_writes(conn, combined)
+        for stream_id, projection, state, version in folded:
+            _write_checkpoint(conn, stream_id, projection, state, version)
+    return count
+
+
+def _write_checkpoint(conn: Connection, stream_id: str, projection: Projection, state: Any,
+                      version: int) -> None:
+    upsert(conn, checkpoints, [{"stream_id": stream_id, "version": version,
+                                "updated_at": now_micros()}], ["stream_id"])
+    if version >= SNAPSHOT_FROM:
+        upsert(conn, snapshots, [{"stream_id": stream_id, "version": version,
+                                  "state": projection.dump(state)}], ["stream_id"])

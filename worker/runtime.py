@@ -15,6 +15,7 @@ from worker.actors import declare_project_stream
 from worker.broker import create_broker
 from worker.claims import ClaimsMiddleware
 from worker.dispatch import StreamDispatcher
+from worker.pacing import FACTOR as PACE_FACTOR
 from worker.pacing import Pacer, PacingMiddleware
 from worker.pending import LocalPending, PendingStreams, RedisPending
 from worker.projector import Projector
@@ -46,7 +47,8 @@ def redis_client(url: str, timeout: float = WORKER_REDIS_TIMEOUT) -> redis.Redis
 
 
 def build_worker_parts(engine: Engine, redis_url: str | None, embedded_pace: float = 0.0,
-                       redis_timeout: float = WORKER_REDIS_TIMEOUT) -> WorkerParts:
+                       redis_timeout: float = WORKER_REDIS_TIMEOUT,
+                       pace_factor: float = PACE_FACTOR) -> WorkerParts:
     """`embedded_pace`: the in-process worker's longest wait (worker/pacing.py).
     `redis_timeout`: the API process passes APPENDER_REDIS_TIMEOUT, so a hung Redis delays an
     append by at most that (and then not at all while the dispatcher's breaker is open)."""
@@ -61,7 +63,7 @@ def build_worker_parts(engine: Engine, redis_url: str | None, embedded_pace: flo
     else:
         publisher, pending = RedisPublisher(client), RedisPending(client)
     recent = RecentEvents() if hub else None
-    pacer = Pacer(embedded_pace) if hub and embedded_pace > 0 else None
+    pacer = Pacer(embedded_pace, pace_factor) if hub and embedded_pace > 0 else None
     projector = Projector(engine, publisher, pending, pacer=pacer, recent=recent)
     # Middleware in dramatiq's own hook style, in this order: the pace waits first (the claim
     # still held), then the claim is released or the message skipped.

@@ -245,3 +245,20 @@ def test_a_paced_message_waits_and_one_run_folds_the_appends_meanwhile(
         assert stored_body(engine, "p-1") == expected_document(cast)
     finally:
         delivery.stop()
+
+
+def test_a_rebuild_spread_over_processes_writes_the_rows_runs_wrote(engine: Engine) -> None:
+    # 40 sessions of 4 hosts on 2 days: host_day rows are shared between the processes' chunks.
+    recorder = SqlRecorder(engine)
+    projector = Projector(engine)
+    for n in range(40):
+        b = Broadcast(f"mp-{n}").start(n, host_id=f"h-{n % 4}")
+        b.join(n + 1, "v-1").place(n + 2, f"o-{n}", "v-1", 10 + n).pay(n + 3, f"o-{n}")
+        if n % 2:
+            b.end(n + 60)
+        recorder.append(to_new(b.events))
+        projector.project(f"session-mp-{n}")
+    before = table_rows(engine)
+    report = rebuild(engine, processes=2)
+    assert (report.streams, report.events) == (40, 40 * 4 + 20)
+    assert table_rows(engine) == before
