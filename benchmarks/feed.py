@@ -1,6 +1,12 @@
-"""Feed fan-out: 1,000 clients on one session while its metrics change 200 times a second.
+"""Feed fan-out: N clients while sessions change 200 times a second in total.
 
     python benchmarks/feed.py [--clients 1000] [--changes 200] [--seconds 15] [--max-rate 10]
+                              [--sessions 1] [--live-clients 0]
+
+Clients follow one session each (round-robin over `--sessions`), and `--live-clients` of them
+follow the all-sessions view (consoles). The feed's resident memory is read before the clients
+connect and once they are all connected and idle: their difference over N is the memory per idle
+client.
 
 A `livetally feed` process follows Redis pub/sub; this process publishes a changing session
 document to Redis `--changes` times a second (as workers do) and notes when; a second process
@@ -22,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from typing import Any
 
 import orjson
@@ -36,31 +43,39 @@ def raise_fd_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def document(version: int) -> dict[str, Any]:
+def document(version: int, session: str = "bench") -> dict[str, Any]:
     metrics = {"views": version * 3, "unique_viewers": version * 2, "online": 500 + version % 50,
                "gmv": version * 19.9, "net_gmv": version * 19.9, "buyers": version // 4,
                "conversion_rate": (version // 4) / (version * 2 or 1), "new_followers": version,
                "peak_online": 550, "gpm": 6633.3, "interaction_rate": 0.31}
-    return {"session_id": "bench", "status": "live", "version": version, "metrics": metrics,
+    return {"session_id": session, "status": "live", "version": version, "metrics": metrics,
             "open_incidents": [], "last_event_at": None}
 
 
-async def clients_main(port: int, token: str, count: int, seconds: float) -> None:
-    """Run in its own process; prints {client: [(version, received_at)]} as JSON."""
+async def clients_main(port: int, token: str, count: int, seconds: float, sessions: int,
+                       live: int) -> None:
+    """Run in its own process; prints [[(session, version, received_at)] per client] as JSON."""
     from websockets.asyncio.client import connect
 
     raise_fd_limit()
-    received: list[list[tuple[int, float]]] = [[] for _ in range(count)]
+    received: list[list[tuple[str, int, float]]] = [[] for _ in range(count)]
 
     async def one(i: int) -> None:
-        async with connect(f"ws://127.0.0.1:{port}/feed?session=bench&token={token}",
-                           compression=None, max_queue=None) as ws:
+        query = "" if i < live else f"session=bench-{i % sessions}&"
+        async with connect(f"ws://127.0.0.1:{port}/feed?{query}token={token}",
+                           compression=None, max_queue=None, open_timeout=60) as ws:
             try:
                 async for raw in ws:
                     message = orjson.loads(raw)
-                    if message["type"] in ("update", "snapshot"):
-                        received[i].append((message["version"], time.monotonic()))
-            except Exception:
+                    now = time.monotonic()
+                    if message["type"] == "update":
+                        received[i].append((message["session_id"], message["version"], now))
+                    elif message["type"] == "snapshot":
+                        docs = message["sessions"] if "sessions" in message else [message]
+                        for doc in docs:
+                            received[i].append((doc["session_id"], doc["version"], now))
+            except Exception as exc:
+                print(f"client {i}: {exc!r}", file=sys.stderr)
                 return
 
     tasks = []
@@ -68,12 +83,39 @@ async def clients_main(port: int, token: str, count: int, seconds: float) -> Non
         tasks.append(asyncio.create_task(one(i)))
         if i % 100 == 99:
             await asyncio.sleep(0.05)
+    while sum(1 for r in received if r) < count - live:  # every screen holds its snapshot
+        await asyncio.sleep(0.1)
     print("ready", flush=True)
     await asyncio.sleep(seconds)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     sys.stdout.write(json.dumps(received))
+
+
+def register_sessions(url: str, count: int) -> None:
+    """The feed serves sessions the store knows (a made-up id is refused): start them."""
+    from events import SqlRecorder, create_engine
+    from events.clock import now_micros
+    from events.envelope import parse_body
+    from events.fields import format_timestamp
+
+    engine = create_engine(url)
+    now = now_micros()
+    SqlRecorder(engine).append(parse_body({"events": [
+        {"event_id": str(uuid.uuid4()), "type": "session.started", "session_id": f"bench-{k}",
+         "occurred_at": format_timestamp(now),
+         "data": {"host_id": "h-1", "room_id": f"r-{k}", "platform": "douyin"}}
+        for k in range(count)]}, now))
+    engine.dispose()
+
+
+def rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -90,34 +132,44 @@ def run(args: argparse.Namespace) -> None:
            "LIVETALLY_REDIS_URL": rds.url, "LIVETALLY_FEED_MAX_RATE": str(args.max_rate)}
     token = subprocess.run(livetally("tokens", "create", "--scope", "read"), env=env, cwd=ROOT,
                            check=True, capture_output=True, text=True).stdout.strip()
+    register_sessions(env["LIVETALLY_DATABASE_URL"], args.sessions)
     port = free_port()
     feed = subprocess.Popen(livetally("feed", "--port", str(port)), env=env, cwd=ROOT,
                             stderr=subprocess.DEVNULL, preexec_fn=raise_fd_limit)
     publisher = redis.Redis.from_url(rds.url)
     try:
         time.sleep(1.5)
-        publisher.publish("livetally:feed", orjson.dumps(
-            {"type": "update", "session_id": "bench", "version": 1, "document": document(1),
-             "changed": [], "alerts": []}))
+        names = [f"bench-{k}" for k in range(args.sessions)]
+        versions = dict.fromkeys(names, 1)
+        for name in names:
+            publisher.publish("livetally:feed", orjson.dumps(
+                {"type": "update", "session_id": name, "version": 1,
+                 "document": document(1, name), "changed": [], "alerts": []}))
+        time.sleep(0.5)
+        rss_before = rss_kb(feed.pid)
         holders = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.feed", "--clients-process", str(port), token,
-             str(args.clients), str(args.seconds + 6)], cwd=ROOT, stdout=subprocess.PIPE,
-            text=True)
+             str(args.clients), str(args.seconds + 6), str(args.sessions),
+             str(args.live_clients)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
         assert holders.stdout is not None
         assert holders.stdout.readline().strip() == "ready"
         time.sleep(2.0)
-        published: list[tuple[int, float]] = []
+        rss_idle = rss_kb(feed.pid)
+        published: list[tuple[str, int, float]] = []
         cpu_before = cpu_seconds(feed.pid)
         interval = 1.0 / args.changes
         started = time.monotonic()
-        version = 1
+        n = 0
         while time.monotonic() - started < args.seconds:
-            version += 1
+            name = names[n % len(names)]
+            n += 1
+            versions[name] += 1
             publisher.publish("livetally:feed", orjson.dumps(
-                {"type": "update", "session_id": "bench", "version": version,
-                 "document": document(version), "changed": ["views"], "alerts": []}))
-            published.append((version, time.monotonic()))
-            pause = started + (version - 1) * interval - time.monotonic()
+                {"type": "update", "session_id": name, "version": versions[name],
+                 "document": document(versions[name], name), "changed": ["views"],
+                 "alerts": []}))
+            published.append((name, versions[name], time.monotonic()))
+            pause = started + n * interval - time.monotonic()
             if pause > 0:
                 time.sleep(pause)
         time.sleep(2.0)
@@ -127,33 +179,43 @@ def run(args: argparse.Namespace) -> None:
         feed.terminate()
         feed.wait(10)
         rds.stop()
-    report(args, published, received, cpu, version)
+    report(args, published, received, cpu, versions,
+           (rss_idle - rss_before) / max(args.clients, 1))
 
 
-def report(args: argparse.Namespace, published: list[tuple[int, float]],
-           received: list[list[tuple[int, float]]], cpu: float, final: int) -> None:
+def report(args: argparse.Namespace, published: list[tuple[str, int, float]],
+           received: list[list[tuple[str, int, float]]], cpu: float, final: dict[str, int],
+           kb_per_client: float) -> None:
     staleness: list[float] = []
     deliveries = 0
     finals = 0
-    first_published = published[0][1]
+    first_published = published[0][2]
+    by_session: dict[str, list[tuple[int, float]]] = {}
+    for name, v, at in published:
+        by_session.setdefault(name, []).append((v, at))
     for messages in received:
-        in_window = [(v, t) for v, t in messages if t >= first_published]
-        deliveries += len(in_window)
-        if messages and messages[-1][0] == final:
+        deliveries += sum(1 for _, _, t in messages if t >= first_published)
+        held: dict[str, tuple[list[int], list[float]]] = {}
+        for name, v, t in messages:
+            versions, times = held.setdefault(name, ([], []))
+            versions.append(v)
+            times.append(t)
+        if held and all(held[name][0][-1] == final[name] for name in held):
             finals += 1
-        versions = [v for v, _ in messages]
-        times = [t for _, t in messages]
-        # versions only grow per client; the first message holding >= v answers v
-        for v, at in published:
-            i = bisect.bisect_left(versions, v)
-            staleness.append((times[i] - at) if i < len(times) else float("inf"))
+        # versions only grow per client and session; the first message holding >= v answers v
+        for name, (versions, times) in held.items():
+            for v, at in by_session.get(name, []):
+                i = bisect.bisect_left(versions, v)
+                staleness.append((times[i] - at) if i < len(times) else float("inf"))
     staleness.sort()
     lost = sum(1 for s in staleness if s == float("inf"))
 
     def pct(q: float) -> float:
         return staleness[min(len(staleness) - 1, int(q * len(staleness)))] * 1000
 
-    print(f"{args.clients} clients, {len(published)} changes at {args.changes}/s, max "
+    print(f"{args.clients} clients ({args.live_clients} on the all-sessions view, the rest on "
+          f"one of {args.sessions} sessions), idle feed memory {kb_per_client:.1f} KB per "
+          f"client; {len(published)} changes at {args.changes}/s, max "
           f"{args.max_rate} updates/s per client: staleness p50 {pct(0.5):.0f} ms, "
           f"p99 {pct(0.99):.0f} ms; {deliveries:,} deliveries "
           f"({deliveries / args.seconds:,.0f}/s), feed CPU {cpu:.2f} s = "
@@ -163,14 +225,17 @@ def report(args: argparse.Namespace, published: list[tuple[int, float]],
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--clients-process":
-        port, token, count, seconds = sys.argv[2:6]
-        asyncio.run(clients_main(int(port), token, int(count), float(seconds)))
+        port, token, count, seconds, sessions, live = sys.argv[2:8]
+        asyncio.run(clients_main(int(port), token, int(count), float(seconds), int(sessions),
+                                 int(live)))
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--changes", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--max-rate", type=float, default=10)
+    parser.add_argument("--sessions", type=int, default=1)
+    parser.add_argument("--live-clients", type=int, default=0)
     run(parser.parse_args())
 
 

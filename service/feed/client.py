@@ -45,8 +45,11 @@ class FeedClient:
 
     async def send(self, message: bytes | dict[str, Any]) -> None:
         data = message if isinstance(message, bytes) else orjson.dumps(message)
+        # asyncio.timeout arms a timer; wait_for would wrap each send in a task of its own,
+        # the larger part of a delivery's cost with thousands of screens.
         try:
-            await asyncio.wait_for(self.ws.send(data, text=True), SEND_TIMEOUT)
+            async with asyncio.timeout(SEND_TIMEOUT):
+                await self.ws.send(data, text=True)
         except TimeoutError:
             raise TooSlow from None
         self.last_sent = time.monotonic()
@@ -55,7 +58,8 @@ class FeedClient:
         """Until something changes, sending a ping when the line has been quiet for a while."""
         quiet = time.monotonic() - self.last_sent
         try:
-            await asyncio.wait_for(event.wait(), max(0.0, self.ping_seconds - quiet))
+            async with asyncio.timeout(max(0.0, self.ping_seconds - quiet)):
+                await event.wait()
         except TimeoutError:
             await self.send({"type": "ping", "at": format_timestamp(now_micros())})
 
