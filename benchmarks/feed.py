@@ -23,6 +23,7 @@ import asyncio
 import bisect
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -52,15 +53,57 @@ def document(version: int, session: str = "bench") -> dict[str, Any]:
             "open_incidents": [], "last_event_at": None}
 
 
+async def plain_client(port: int, path: str, received: list[tuple[str, int, float]],
+                       session: str) -> None:
+    """A screen that reads and drops what it gets (no websocket library, so that thousands of
+    them cost this process little): at the end it records the highest version in the last
+    bytes it received, to check it ended on the final state."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    if b" 101 " not in head.split(b"\r\n", 1)[0]:
+        raise RuntimeError(head[:80])
+    tail = b""
+    try:
+        while data := await reader.read(65536):
+            tail = (tail + data)[-16384:]
+            if not received:
+                received.append((session, 0, time.monotonic()))
+    finally:
+        versions = [int(v) for v in re.findall(rb'"version":(\d+)', tail)]
+        if versions:
+            received.append((session, max(versions), time.monotonic()))
+        writer.close()
+
+
 async def clients_main(port: int, token: str, count: int, seconds: float, sessions: int,
-                       live: int) -> None:
-    """Run in its own process; prints [[(session, version, received_at)] per client] as JSON."""
+                       live: int, probes: int) -> None:
+    """Run in its own process; prints [[(session, version, received_at)] per client] as JSON
+    and the indexes of the probe clients (the ones that time every message)."""
     from websockets.asyncio.client import connect
 
     raise_fd_limit()
     received: list[list[tuple[str, int, float]]] = [[] for _ in range(count)]
+    step = max(1, (count - live) // max(probes, 1))
+    probing = set(range(live)) | set(range(live, count, step))
 
     async def one(i: int) -> None:
+        if i not in probing:
+            session = f"bench-{i % sessions}"
+            for attempt in range(6):  # a refused handshake is retried, as screens do
+                try:
+                    await plain_client(port, f"/feed?session={session}&token={token}",
+                                       received[i], session)
+                    return
+                except (OSError, RuntimeError, asyncio.IncompleteReadError) as exc:
+                    if received[i]:
+                        return
+                    if attempt == 5:
+                        print(f"client {i}: {exc!r}", file=sys.stderr)
+                    await asyncio.sleep(0.25 * 2 ** attempt)
+            return
         query = "" if i < live else f"session=bench-{i % sessions}&"
         async with connect(f"ws://127.0.0.1:{port}/feed?{query}token={token}",
                            compression=None, max_queue=None, open_timeout=60) as ws:
@@ -71,7 +114,7 @@ async def clients_main(port: int, token: str, count: int, seconds: float, sessio
                     if message["type"] == "update":
                         received[i].append((message["session_id"], message["version"], now))
                     elif message["type"] == "snapshot":
-                        docs = message["sessions"] if "sessions" in message else [message]
+                        docs = message.get("sessions", [message])
                         for doc in docs:
                             received[i].append((doc["session_id"], doc["version"], now))
             except Exception as exc:
@@ -90,7 +133,7 @@ async def clients_main(port: int, token: str, count: int, seconds: float, sessio
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    sys.stdout.write(json.dumps(received))
+    sys.stdout.write(json.dumps({"received": received, "probes": sorted(probing)}))
 
 
 def register_sessions(url: str, count: int) -> None:
@@ -150,7 +193,8 @@ def run(args: argparse.Namespace) -> None:
         holders = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.feed", "--clients-process", str(port), token,
              str(args.clients), str(args.seconds + 6), str(args.sessions),
-             str(args.live_clients)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+             str(args.live_clients), str(args.probes)], cwd=ROOT, stdout=subprocess.PIPE,
+            text=True)
         assert holders.stdout is not None
         assert holders.stdout.readline().strip() == "ready"
         time.sleep(2.0)
@@ -174,18 +218,18 @@ def run(args: argparse.Namespace) -> None:
                 time.sleep(pause)
         time.sleep(2.0)
         cpu = cpu_seconds(feed.pid) - cpu_before
-        received = json.loads(holders.communicate()[0])
+        held = json.loads(holders.communicate()[0])
     finally:
         feed.terminate()
         feed.wait(10)
         rds.stop()
-    report(args, published, received, cpu, versions,
+    report(args, published, held["received"], set(held["probes"]), cpu, versions,
            (rss_idle - rss_before) / max(args.clients, 1))
 
 
 def report(args: argparse.Namespace, published: list[tuple[str, int, float]],
-           received: list[list[tuple[str, int, float]]], cpu: float, final: dict[str, int],
-           kb_per_client: float) -> None:
+           received: list[list[tuple[str, int, float]]], probes: set[int], cpu: float,
+           final: dict[str, int], kb_per_client: float) -> None:
     staleness: list[float] = []
     deliveries = 0
     finals = 0
@@ -193,8 +237,7 @@ def report(args: argparse.Namespace, published: list[tuple[str, int, float]],
     by_session: dict[str, list[tuple[int, float]]] = {}
     for name, v, at in published:
         by_session.setdefault(name, []).append((v, at))
-    for messages in received:
-        deliveries += sum(1 for _, _, t in messages if t >= first_published)
+    for index, messages in enumerate(received):
         held: dict[str, tuple[list[int], list[float]]] = {}
         for name, v, t in messages:
             versions, times = held.setdefault(name, ([], []))
@@ -202,6 +245,9 @@ def report(args: argparse.Namespace, published: list[tuple[str, int, float]],
             times.append(t)
         if held and all(held[name][0][-1] == final[name] for name in held):
             finals += 1
+        if index not in probes:
+            continue
+        deliveries += sum(1 for _, _, t in messages if t >= first_published)
         # versions only grow per client and session; the first message holding >= v answers v
         for name, (versions, times) in held.items():
             for v, at in by_session.get(name, []):
@@ -217,17 +263,20 @@ def report(args: argparse.Namespace, published: list[tuple[str, int, float]],
           f"one of {args.sessions} sessions), idle feed memory {kb_per_client:.1f} KB per "
           f"client; {len(published)} changes at {args.changes}/s, max "
           f"{args.max_rate} updates/s per client: staleness p50 {pct(0.5):.0f} ms, "
-          f"p99 {pct(0.99):.0f} ms; {deliveries:,} deliveries "
-          f"({deliveries / args.seconds:,.0f}/s), feed CPU {cpu:.2f} s = "
-          f"{cpu / max(deliveries, 1) * 1e6:.1f} us per delivery; "
+          f"p99 {pct(0.99):.0f} ms over {len(probes)} probe clients; {deliveries:,} deliveries "
+          f"to them ({deliveries / args.seconds:,.0f}/s; est. "
+          f"{deliveries * len(received) / max(len(probes), 1) / args.seconds:,.0f}/s to all), "
+          f"feed CPU {cpu:.2f} s = "
+          f"{cpu / max(deliveries * len(received) / max(len(probes), 1), 1) * 1e6:.1f} us per "
+          f"delivery (est.); "
           f"{finals}/{len(received)} clients on the final version; never caught up {lost}")
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--clients-process":
-        port, token, count, seconds, sessions, live = sys.argv[2:8]
+        port, token, count, seconds, sessions, live, probes = sys.argv[2:9]
         asyncio.run(clients_main(int(port), token, int(count), float(seconds), int(sessions),
-                                 int(live)))
+                                 int(live), int(probes)))
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=1000)
@@ -236,6 +285,8 @@ def main() -> None:
     parser.add_argument("--max-rate", type=float, default=10)
     parser.add_argument("--sessions", type=int, default=1)
     parser.add_argument("--live-clients", type=int, default=0)
+    parser.add_argument("--probes", type=int, default=1000,
+                        help="clients that time every message; the others read and drop")
     run(parser.parse_args())
 
 

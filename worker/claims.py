@@ -69,6 +69,20 @@ class Claims:
         self._taken.update(stream_ids)
 
 
+class QuietSkips(logging.Filter):
+    """dramatiq logs every skipped message as a warning; a skip here is coalescing working as
+    meant (most messages under load), so those records are dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "Message %s was skipped."
+
+
+def quiet_skip_warnings() -> None:
+    worker_log = logging.getLogger("dramatiq.worker.WorkerThread")
+    if not any(isinstance(f, QuietSkips) for f in worker_log.filters):
+        worker_log.addFilter(QuietSkips())
+
+
 class ClaimsMiddleware(dramatiq.Middleware):
     """Skips a stream-moved message whose stream a run here already folded for it."""
 

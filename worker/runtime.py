@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from events.recent import RecentEvents
 from worker.actors import declare_project_stream
 from worker.broker import create_broker
-from worker.claims import ClaimsMiddleware
+from worker.claims import ClaimsMiddleware, quiet_skip_warnings
 from worker.dispatch import StreamDispatcher
 from worker.pacing import FACTOR as PACE_FACTOR
 from worker.pacing import Pacer, PacingMiddleware
@@ -70,6 +70,7 @@ def build_worker_parts(engine: Engine, redis_url: str | None, embedded_pace: flo
     if pacer is not None:
         broker.add_middleware(PacingMiddleware(pacer))
     broker.add_middleware(ClaimsMiddleware(projector.claims))
+    quiet_skip_warnings()
     actor = declare_project_stream(broker, lambda stream_id: projector.project(
         stream_id, release=False))
     return WorkerParts(broker, actor, pending, StreamDispatcher(actor, pending), projector,

@@ -1,17 +1,22 @@
 """What the feed knows of each session: the latest document, a short history, recent alerts.
 
-Everything here runs on the feed's event loop. A published change replaces the channel's
-`changed` event (setting the old one), so every client waiting on it wakes once, whatever the
-number of clients; clients then send at their own pace (see client.py).
+Everything here runs on the feed's event loop. Clients in step with a channel (holding its
+latest state) are its subscribers: a change schedules one pump, at most `min_interval` after
+the last, which writes the update to every subscriber straight into its socket buffer, encoded
+once per from-version, with no coroutine woken per client. A subscriber whose buffer is full
+(it reads slower than the session changes) is dropped from the pump and catches up on its own,
+coalesced to the latest state (see client.py). A published change also replaces the channel's
+`changed` event, waking the clients that are catching up.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict, deque
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
+from websockets.frames import Frame, Opcode
 
 HISTORY = 64  # versions kept per session for resuming clients
 ALERTS = 100  # alerts kept per session
@@ -25,8 +30,32 @@ def metrics_diff(old: Document | None, new: Document) -> dict[str, Any]:
     return {k: v for k, v in new["metrics"].items() if before.get(k) != v}
 
 
+class Subscriber(Protocol):
+    """A client in step with a channel: what it holds, and a write that never waits."""
+
+    sent: Document | None
+    seen_alerts: int
+
+    def write(self, frames: list[bytes]) -> bool:
+        """Queue these websocket frames on the connection; False if it cannot take them now."""
+
+    def dropped(self) -> None:
+        """No longer pumped: it catches up on its own."""
+
+
+class LiveSubscriber(Protocol):
+    """A client of the all-sessions view in step with every channel."""
+
+    live_sent: dict[str, Document]
+    live_seen: dict[str, int]
+
+    def write(self, frames: list[bytes]) -> bool: ...
+
+    def dropped(self) -> None: ...
+
+
 class SessionChannel:
-    def __init__(self, session_id: str) -> None:
+    def __init__(self, session_id: str, min_interval: float = 0.0) -> None:
         self.session_id = session_id
         self.latest: Document | None = None
         self.history: OrderedDict[int, Document] = OrderedDict()
@@ -35,6 +64,10 @@ class SessionChannel:
         self.changed = asyncio.Event()
         self._encoded: dict[int, bytes] = {}  # from_version -> update to latest, shared
         self.watchers = 0
+        self.min_interval = min_interval
+        self.subscribers: set[Subscriber] = set()
+        self._pump_at = 0.0  # loop time of the last pump
+        self._pump: asyncio.TimerHandle | None = None
 
     @property
     def version(self) -> int:
@@ -59,6 +92,59 @@ class SessionChannel:
     def _wake(self) -> None:
         changed, self.changed = self.changed, asyncio.Event()
         changed.set()
+        if self.subscribers and self._pump is None:
+            loop = asyncio.get_running_loop()
+            delay = max(0.0, self._pump_at + self.min_interval - loop.time())
+            self._pump = loop.call_later(delay, self.pump)
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self.subscribers.add(subscriber)
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self.subscribers.discard(subscriber)
+
+    def pump(self) -> None:
+        """Write what changed to every subscriber; drop those that cannot take it."""
+        self._pump = None
+        self._pump_at = asyncio.get_running_loop().time()
+        latest = self.latest
+        # Each message is framed once (a server's frames are not masked, so every client gets
+        # the same bytes) and written to each subscriber's transport as it is.
+        alerts: dict[int, list[bytes]] = {}
+        updates: dict[int, bytes] = {}
+        for subscriber in list(self.subscribers):
+            seen = subscriber.seen_alerts
+            frames = self.alert_frames(seen, alerts)
+            sent = subscriber.sent
+            newer = latest is not None and (sent is None or latest["version"] > sent["version"])
+            if not frames and not newer:
+                continue
+            if newer:
+                frames = [*frames, self.update_frame(sent, updates)]
+            if subscriber.write(frames):
+                subscriber.seen_alerts = self.alert_seq
+                if newer:
+                    subscriber.sent = latest
+            else:
+                self.subscribers.discard(subscriber)
+                subscriber.dropped()
+
+    def alert_frames(self, seen: int, cache: dict[int, list[bytes]]) -> list[bytes]:
+        """The alerts after `seen`, framed (cached by `seen` for one pump)."""
+        frames = cache.get(seen)
+        if frames is None:
+            frames = cache[seen] = [
+                text_frame(orjson.dumps({"type": "alert", "session_id": self.session_id,
+                                         "alert": alert}))
+                for seq, alert in self.alerts if seq > seen]
+        return frames
+
+    def update_frame(self, sent: Document | None, cache: dict[int, bytes]) -> bytes:
+        key = sent["version"] if sent is not None else -1
+        frame = cache.get(key)
+        if frame is None:
+            frame = cache[key] = text_frame(self.update_message(sent))
+        return frame
 
     def update_message(self, sent: Document | None) -> bytes:
         """The update taking a client from `sent` to the latest, encoded once per state."""
@@ -84,15 +170,25 @@ class SessionChannel:
         return encoded
 
 
+def text_frame(payload: bytes) -> bytes:
+    """A whole unmasked text frame, as a server sends it (no extensions are negotiated)."""
+    return Frame(Opcode.TEXT, payload).serialize(mask=False)
+
+
 class FeedHub:
-    def __init__(self) -> None:
+    def __init__(self, min_interval: float = 0.0) -> None:
+        self.min_interval = min_interval  # between two pumps of one channel
         self.channels: dict[str, SessionChannel] = {}
+        # Clients of the all-sessions view in step with every channel, pumped together.
+        self.live_subscribers: set[LiveSubscriber] = set()
+        self._pump_at = 0.0
+        self._pump: asyncio.TimerHandle | None = None
         self.any_changed = asyncio.Event()
 
     def channel(self, session_id: str) -> SessionChannel:
         found = self.channels.get(session_id)
         if found is None:
-            found = self.channels[session_id] = SessionChannel(session_id)
+            found = self.channels[session_id] = SessionChannel(session_id, self.min_interval)
         return found
 
     def release(self, channel: SessionChannel) -> None:
@@ -120,3 +216,40 @@ class FeedHub:
             self.channels.pop(session_id, None)  # nobody watches it and it is not on air
         changed, self.any_changed = self.any_changed, asyncio.Event()
         changed.set()
+        if self.live_subscribers and self._pump is None:
+            loop = asyncio.get_running_loop()
+            delay = max(0.0, self._pump_at + self.min_interval - loop.time())
+            self._pump = loop.call_later(delay, self.pump_live)
+
+    def pump_live(self) -> None:
+        """Every session's changes and alerts to every in-step all-sessions client."""
+        self._pump = None
+        self._pump_at = asyncio.get_running_loop().time()
+        alerts: dict[str, dict[int, list[bytes]]] = {}
+        updates: dict[str, dict[int, bytes]] = {}
+        channels = list(self.channels.items())
+        for subscriber in list(self.live_subscribers):
+            frames: list[bytes] = []
+            moved: list[tuple[str, Document]] = []
+            for session_id, channel in channels:
+                seen = subscriber.live_seen.get(session_id, 0)
+                if channel.alert_seq > seen:
+                    frames += channel.alert_frames(seen, alerts.setdefault(session_id, {}))
+                latest = channel.latest
+                before = subscriber.live_sent.get(session_id)
+                if latest is None or (before is not None
+                                      and latest["version"] <= before["version"]):
+                    continue
+                if before is None and latest["status"] != "live":
+                    continue
+                frames.append(channel.update_frame(before, updates.setdefault(session_id, {})))
+                moved.append((session_id, latest))
+            if not frames:
+                continue
+            if subscriber.write(frames):
+                for session_id, channel in channels:
+                    subscriber.live_seen[session_id] = channel.alert_seq
+                subscriber.live_sent.update(moved)
+            else:
+                self.live_subscribers.discard(subscriber)
+                subscriber.dropped()

@@ -2,8 +2,10 @@
 
 Nothing is queued per client beyond a reference to the last document it was sent and its place
 in the alert ring, so a slow client costs the server one websocket write buffer (write_limit),
-not a growing queue. A send that stays blocked for SEND_TIMEOUT means the client stopped
-reading: it is closed with code 4008.
+not a growing queue. A client in step with its session is pumped by the channel (channels.py):
+its coroutine only sends pings. One that falls behind catches up here, a coalesced update at a
+time; a send that stays blocked for SEND_TIMEOUT means the client stopped reading: it is closed
+with code 4008.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import orjson
 from websockets.asyncio.server import ServerConnection
+from websockets.protocol import State
 
 from events.clock import now_micros
 from events.errors import LivetallyError
@@ -24,6 +27,9 @@ from service.views import headline
 
 PING_SECONDS = 15.0
 SEND_TIMEOUT = 5.0
+# A pumped write goes to a client only while this little is still unsent to it: one that
+# does not keep up is dropped from the pump and catches up coalesced.
+PUMP_BUFFER_BYTES = 64 * 1024
 CLOSE_TOO_SLOW = 4008
 
 LoadDocument = Callable[[str], Awaitable[Document | None]]
@@ -42,6 +48,66 @@ class FeedClient:
         self.min_interval = 1.0 / max_rate if max_rate > 0 else 0.0
         self.ping_seconds = ping_seconds
         self.last_sent = time.monotonic()
+        # What the pump reads and moves on (channels.Subscriber).
+        self.sent: Document | None = None
+        self.seen_alerts = 0
+        self.live_sent: dict[str, Document] = {}
+        self.live_seen: dict[str, int] = {}
+        self._dropped = asyncio.Event()
+
+    def write(self, frames: list[bytes]) -> bool:
+        """Frames straight to the socket, as websockets' own broadcast() does minus the
+        framing per connection (connections are served without compression)."""
+        ws = self.ws
+        transport = ws.transport
+        if ws.protocol.state is not State.OPEN or transport is None or \
+                ws.send_in_progress is not None or \
+                transport.get_write_buffer_size() > PUMP_BUFFER_BYTES:
+            return False
+        for frame in frames:
+            transport.write(frame)
+        self.last_sent = time.monotonic()
+        return True
+
+    def dropped(self) -> None:
+        self._dropped.set()
+
+    async def _pumped(self, channel: SessionChannel | None) -> bool:
+        """In step with the channel (None: with every channel, for the all-sessions view):
+        the pump writes the updates; this sends pings until the pump drops the client (it fell
+        behind: True, to catch up; or it closed: False)."""
+        self._dropped = asyncio.Event()
+        if channel is None:
+            self.hub.live_subscribers.add(self)
+        else:
+            channel.subscribe(self)
+        try:
+            while not self._dropped.is_set():
+                quiet = time.monotonic() - self.last_sent
+                try:
+                    async with asyncio.timeout(max(0.0, self.ping_seconds - quiet)):
+                        await self._dropped.wait()
+                except TimeoutError:
+                    if time.monotonic() - self.last_sent >= self.ping_seconds:
+                        await self.send({"type": "ping", "at": format_timestamp(now_micros())})
+        finally:
+            if channel is None:
+                self.hub.live_subscribers.discard(self)
+            else:
+                channel.unsubscribe(self)
+        if self.ws.protocol.state is not State.OPEN:
+            await self.ws.wait_closed()
+            return False
+        # Dropped: wait for the socket to drain before catching up (or cut a client that
+        # stopped reading, as a blocked send would).
+        transport = self.ws.transport
+        deadline = time.monotonic() + SEND_TIMEOUT
+        while transport is not None and transport.get_write_buffer_size() > 0 and \
+                self.ws.protocol.state is State.OPEN:
+            if time.monotonic() > deadline:
+                raise TooSlow
+            await asyncio.sleep(0.05)
+        return True
 
     async def send(self, message: bytes | dict[str, Any]) -> None:
         data = message if isinstance(message, bytes) else orjson.dumps(message)
@@ -107,6 +173,13 @@ class FeedClient:
                 if self.min_interval:
                     await asyncio.sleep(self.min_interval)  # later changes coalesce meanwhile
                 continue
+            if seen_alerts == channel.alert_seq:
+                # In step: the channel's pump takes over until this client falls behind.
+                self.sent, self.seen_alerts = sent, seen_alerts
+                if not await self._pumped(channel):
+                    return
+                sent, seen_alerts = self.sent, self.seen_alerts
+                continue
             await self._wait(changed)
 
     async def follow_live(self, load_live: LoadLive) -> None:
@@ -139,5 +212,12 @@ class FeedClient:
             if moved:
                 if self.min_interval:
                     await asyncio.sleep(self.min_interval)
+                continue
+            if all(seen_alerts.get(sid, 0) == c.alert_seq for sid, c in self.hub.channels.items()):
+                # In step with every session: the hub's pump takes over until this falls behind.
+                self.live_sent, self.live_seen = sent, seen_alerts
+                if not await self._pumped(None):
+                    return
+                sent, seen_alerts = self.live_sent, self.live_seen
                 continue
             await self._wait(changed)

@@ -55,7 +55,7 @@ class FeedServer:
         self.ping_seconds = ping_seconds
         self.tokens = tokens
         self.max_rate = max_rate
-        self.hub = FeedHub()
+        self.hub = FeedHub(1.0 / max_rate if max_rate > 0 else 0.0)
         self.clients = 0
 
     async def authorise(self, connection: ServerConnection, request: Request) -> Response | None:

@@ -72,6 +72,39 @@ class Stack:
                                 .where(session_document.c.session_id == session_id)).scalar()
 
 
+def order_totals(b: Broadcast) -> dict[str, Any]:
+    """The order figures of a broadcast worked out here, from the events as sent and the
+    rules as written (docs/metrics.md), without the projection code: paid and not cancelled
+    counts; its amount is the paid amount if given, else the placed one; refunds add up,
+    capped at the amount; a cancelled order has neither GMV nor refunds."""
+    placed: dict[str, int] = {}
+    paid: dict[str, int | None] = {}
+    cancelled: set[str] = set()
+    refunded: dict[str, int] = {}
+
+    def fen(text: Any) -> int:
+        whole, _, cents = str(text).partition(".")
+        return int(whole) * 100 + int((cents + "00")[:2])
+
+    for e in b.events:
+        data = e["data"]
+        if e["type"] == "order.placed":
+            placed[data["order_id"]] = fen(data["amount"])
+        elif e["type"] == "order.paid":
+            amount = data.get("amount")
+            paid[data["order_id"]] = None if amount is None else fen(amount)
+        elif e["type"] == "order.cancelled":
+            cancelled.add(data["order_id"])
+        elif e["type"] == "order.refunded":
+            refunded[data["order_id"]] = refunded.get(data["order_id"], 0) + fen(data["amount"])
+    counting = [o for o in paid if o not in cancelled]
+    amount = {o: paid[o] if paid[o] is not None else placed.get(o, 0) for o in counting}
+    refunds = sum(min(refunded.get(o, 0), amount[o]) for o in counting)
+    gmv = sum(amount.values())
+    return {"orders_paid": len(counting), "gmv": gmv / 100, "refunds": refunds / 100,
+            "net_gmv": (gmv - refunds) / 100}
+
+
 def expected(b: Broadcast) -> dict[str, Any]:
     state = fold_all(SessionState(b.session_id), b.stored())
     return session_document_of(state)

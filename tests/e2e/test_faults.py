@@ -9,7 +9,7 @@ import threading
 import time
 
 from tests.builders import Broadcast
-from tests.e2e.conftest import Stack, expected
+from tests.e2e.conftest import Stack, expected, order_totals
 
 
 def busy_broadcast(session_id: str, seed: int, steps: int) -> Broadcast:
@@ -49,7 +49,11 @@ def ingest(stack: Stack, broadcasts: list[Broadcast], batch: int = 250) -> None:
 
 def assert_exact(stack: Stack, broadcasts: list[Broadcast]) -> None:
     for b in broadcasts:
-        assert stack.body(b.session_id) == expected(b), b.session_id
+        body = stack.body(b.session_id)
+        assert body == expected(b), b.session_id
+        # and the money, worked out by hand from the events sent
+        totals = order_totals(b)
+        assert {k: body["metrics"][k] for k in totals} == totals, b.session_id
 
 
 def test_a_worker_killed_mid_batch_and_restarted_changes_no_number(stack: Stack) -> None:

@@ -193,6 +193,9 @@ def test_a_run_takes_claimed_streams_along_and_their_messages_fold_nothing_twice
     casts["g-3"].events += later.events
     for sid, cast in casts.items():
         assert stored_body(engine, sid) == expected_document(cast)
+    # by hand: g-3 has one viewer (v-1, one join), the others none
+    assert [stored_body(engine, sid)["metrics"]["unique_viewers"] for sid in casts] == [0, 0, 1]
+    assert stored_body(engine, "g-3")["version"] == 2
 
 
 def test_a_message_that_started_before_its_claim_was_taken_does_not_skip_a_later_one(
