@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from events.clock import now_micros
-from events.database import write_transaction
+from events.database import fetch_rows, write_transaction
 from events.fields import format_timestamp
 from events.recorder import Recorder
 from events.sql import SqlRecorder
@@ -45,9 +45,11 @@ RECENT_MARGIN_US = 10 * 1_000_000  # otherwise those appended to since the last 
 
 def checkpoint_versions(conn: Connection, among: list[str] | None = None) -> dict[str, int]:
     """The projection checkpoints (the worker's own table)."""
-    query = sa.select(checkpoints.c.stream_id, checkpoints.c.version)
-    if among is not None:
-        query = query.where(checkpoints.c.stream_id.in_(among))
+    if among is None:  # every checkpoint: through the driver, as SqlRecorder.heads
+        return dict(fetch_rows(conn, "SELECT stream_id, version FROM projection_checkpoints",
+                               ()))
+    query = sa.select(checkpoints.c.stream_id, checkpoints.c.version).where(
+        checkpoints.c.stream_id.in_(among))
     return {sid: int(version) for sid, version in conn.execute(query)}
 
 
