@@ -40,7 +40,11 @@ def compact(obj: Any) -> bytes:
 
 
 def doudian_request(messages: list[dict[str, Any]]) -> tuple[bytes, dict[str, str]]:
-    body = compact(messages)
+    return doudian_signed(compact(messages))
+
+
+def doudian_signed(body: bytes) -> tuple[bytes, dict[str, str]]:
+    """Any body, signed as Doudian signs a push."""
     sign = hashlib.md5(DOUDIAN_KEY.encode() + body + DOUDIAN_SECRET.encode()).hexdigest()
     return body, {"app-id": DOUDIAN_KEY, "event-sign": sign}
 

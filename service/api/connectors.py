@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from service.auth import requires
-from service.connectors import PLATFORMS
+from service.connectors import PLATFORMS, ledger
 from service.connectors.errors import MalformedPush, SignatureInvalid
 from service.errors import error_response, json_response
 
@@ -59,8 +59,6 @@ def post_push(platform: str) -> Response:
 @blp.doc(security=[{"bearer": []}])
 @requires("admin")
 def get_dead_letters(query: dict[str, Any]) -> Response:
-    from service.connectors import ledger
-
     runtime = current_app.extensions["livetally"]
     rows = ledger.dead_letters(runtime.engine, query["platform"], query["limit"], query["after"])
     return json_response({"dead_letters": rows,

@@ -16,6 +16,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -76,12 +78,23 @@ class NoOrderDetails:
 
 # -- parsers of the platforms' answers (pure; the recorded fixtures go through these) --------
 
+@contextmanager
+def _answer_of(api: str, answer: dict[str, Any], ok: int, message_key: str) -> Iterator[None]:
+    """An error code, or an answer missing what is read inside, is DetailUnavailable."""
+    if answer.get("code") != ok:
+        raise DetailUnavailable(f"{api} answered {answer.get('code')}: "
+                                f"{str(answer.get(message_key))[:200]}")
+    try:
+        yield
+    except DeadLetter:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DetailUnavailable(f"{api} answer unreadable: {exc!r}") from None
+
+
 def parse_doudian_order(answer: dict[str, Any]) -> PlatformOrder:
     """order.orderDetail: {code: 10000, data: {shop_order_detail: {...}}}; amounts in fen."""
-    if answer.get("code") != 10000:
-        raise DetailUnavailable(f"order.orderDetail answered {answer.get('code')}: "
-                                f"{str(answer.get('msg'))[:200]}")
-    try:
+    with _answer_of("order.orderDetail", answer, 10000, "msg"):
         detail = answer["data"]["shop_order_detail"]
         lines = tuple(
             OrderLine(line_ref=str(sku["order_id"]), product_ref=str(sku["product_id"]),
@@ -97,16 +110,11 @@ def parse_doudian_order(answer: dict[str, Any]) -> PlatformOrder:
             else None,
             lines=lines,
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DetailUnavailable(f"order.orderDetail answer unreadable: {exc!r}") from None
 
 
 def parse_tiktok_order(answer: dict[str, Any]) -> PlatformOrder:
     """GET /order/202309/orders: one line item per unit; grouped here by product."""
-    if answer.get("code") != 0:
-        raise DetailUnavailable(f"Get Order Detail answered {answer.get('code')}: "
-                                f"{str(answer.get('message'))[:200]}")
-    try:
+    with _answer_of("Get Order Detail", answer, 0, "message"):
         (order,) = answer["data"]["orders"]
         quantity: dict[str, int] = {}
         amount: dict[str, int] = {}
@@ -126,18 +134,11 @@ def parse_tiktok_order(answer: dict[str, Any]) -> PlatformOrder:
             lines=tuple(OrderLine(p, p, quantity[p], amount[p]) for p in quantity),
             line_of_item=line_of_item,
         )
-    except DeadLetter:
-        raise
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DetailUnavailable(f"Get Order Detail answer unreadable: {exc!r}") from None
 
 
 def parse_tiktok_refund(answer: dict[str, Any]) -> PlatformRefund:
     """POST /return_refund/202309/returns/search for one return_id."""
-    if answer.get("code") != 0:
-        raise DetailUnavailable(f"Search Returns answered {answer.get('code')}: "
-                                f"{str(answer.get('message'))[:200]}")
-    try:
+    with _answer_of("Search Returns", answer, 0, "message"):
         (record,) = answer["data"]["return_orders"]
         by_item = {
             str(line["order_line_item_id"]): fen_of_decimal(
@@ -148,10 +149,6 @@ def parse_tiktok_refund(answer: dict[str, Any]) -> PlatformRefund:
             refund_ref=str(record["return_id"]), order_ref=str(record["order_id"]),
             total_fen=fen_of_decimal(record["refund_amount"]["refund_total"], "refund_total"),
             by_item=by_item)
-    except DeadLetter:
-        raise
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DetailUnavailable(f"Search Returns answer unreadable: {exc!r}") from None
 
 
 # -- HTTP clients -----------------------------------------------------------------------------

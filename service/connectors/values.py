@@ -17,12 +17,20 @@ _DECIMAL = re.compile(r"([0-9]{1,12})(?:\.([0-9]{1,2}))?\Z")
 def platform_id(prefix: str, value: object, what: str) -> str:
     """A platform id (number or string) as a catalogue identifier `prefix:value`; ids that do
     not fit the identifier pattern are hashed (stable) rather than refused."""
+    return f"{prefix}:{_fitted(_id_text(value, what), prefix + ':')}"
+
+
+def _id_text(value: object, what: str) -> str:
     if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
         raise DeadLetter("unreadable", f"{what} is missing or not an id")
-    text = f"{prefix}:{value}"
-    if IDENTIFIER_RE.match(text):
+    return str(value)
+
+
+def _fitted(text: str, prefix: str = "") -> str:
+    """`text` if prefix + text fits the identifier pattern, else `h-` and a stable hash."""
+    if IDENTIFIER_RE.match(prefix + text):
         return text
-    return f"{prefix}:h-{hashlib.sha256(str(value).encode()).hexdigest()[:40]}"
+    return f"h-{hashlib.sha256(text.encode()).hexdigest()[:40]}"
 
 
 def unix_time_us(value: object, what: str) -> int:
@@ -69,9 +77,4 @@ def field_of(data: Mapping[str, Any], name: str, what: str) -> Any:
 def identifier(value: object, what: str) -> str:
     """A platform id used as-is where it fits the catalogue's pattern (so a product pinned
     with the platform's product id meets its orders), else a stable hash of it."""
-    if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
-        raise DeadLetter("unreadable", f"{what} is missing or not an id")
-    text = str(value)
-    if IDENTIFIER_RE.match(text):
-        return text
-    return f"h-{hashlib.sha256(text.encode()).hexdigest()[:40]}"
+    return _fitted(_id_text(value, what))

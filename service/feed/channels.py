@@ -134,8 +134,7 @@ class SessionChannel:
         frames = cache.get(seen)
         if frames is None:
             frames = cache[seen] = [
-                text_frame(orjson.dumps({"type": "alert", "session_id": self.session_id,
-                                         "alert": alert}))
+                text_frame(alert_message(self.session_id, alert))
                 for seq, alert in self.alerts if seq > seen]
         return frames
 
@@ -168,6 +167,10 @@ class SessionChannel:
             if len(self._encoded) < 256:
                 self._encoded[key] = encoded
         return encoded
+
+
+def alert_message(session_id: str, alert: dict[str, Any]) -> bytes:
+    return orjson.dumps({"type": "alert", "session_id": session_id, "alert": alert})
 
 
 def text_frame(payload: bytes) -> bytes:

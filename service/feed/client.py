@@ -22,7 +22,7 @@ from websockets.protocol import State
 from events.clock import now_micros
 from events.errors import LivetallyError
 from events.fields import format_timestamp
-from service.feed.channels import Document, FeedHub, SessionChannel
+from service.feed.channels import Document, FeedHub, SessionChannel, alert_message
 from service.views import headline
 
 PING_SECONDS = 15.0
@@ -132,8 +132,7 @@ class FeedClient:
     async def _send_alerts(self, channel: SessionChannel, seen: int) -> int:
         for seq, alert in list(channel.alerts):
             if seq > seen:
-                await self.send({"type": "alert", "session_id": channel.session_id,
-                                 "alert": alert})
+                await self.send(alert_message(channel.session_id, alert))
                 seen = seq
         return seen
 

@@ -35,6 +35,7 @@ from tests.connector_support import (
     CONNECTOR_SETTINGS,
     RecordedDetails,
     doudian_request,
+    doudian_signed,
     douyin_request,
     fixture,
     tiktok_request,
@@ -146,21 +147,13 @@ def test_malformed_and_oversize_bodies_are_refused_by_name(api_conn: Api) -> Non
     for body, problem in ((b"{not json", "not valid JSON"), (b"{}", "non-empty JSON list"),
                           (b"[]", "non-empty JSON list"), (b'[{"tag": 100}]', "msgId"),
                           (b'[{"msgId": "m", "tag": "x", "data": {}}]', "tag")):
-        response = push(api_conn, "doudian", *doudian_request_raw(body))
+        response = push(api_conn, "doudian", *doudian_signed(body))
         assert response.status_code == 400, body
         assert problem in response.json["message"]
     huge = b"[" + b'{"msgId":"m","tag":100,"data":{}},' * 400_000 + b"{}]"
-    response = push(api_conn, "doudian", *doudian_request_raw(huge))
+    response = push(api_conn, "doudian", *doudian_signed(huge))
     assert response.status_code == 413
     assert api_conn.stored_count() == 0
-
-
-def doudian_request_raw(body: bytes) -> tuple[bytes, dict[str, str]]:
-    import hashlib
-
-    from tests.connector_support import DOUDIAN_KEY, DOUDIAN_SECRET
-    sign = hashlib.md5(DOUDIAN_KEY.encode() + body + DOUDIAN_SECRET.encode()).hexdigest()
-    return body, {"event-sign": sign}
 
 
 def test_an_unconfigured_connector_is_404(api: Api) -> None:
