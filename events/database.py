@@ -18,8 +18,9 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def create_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine configured for livetally. Creating it does not connect."""
+def create_engine(url: str, application_name: str | None = None, **kwargs: Any) -> Engine:
+    """An engine configured for livetally. Creating it does not connect. On PostgreSQL its
+    connections carry `application_name` (a worker's name its process: worker/heartbeat.py)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     options: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
@@ -36,6 +37,8 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
             "connect_timeout": 3,
             "options": "-c idle_in_transaction_session_timeout=15000",
         }
+        if application_name is not None:
+            options["connect_args"]["application_name"] = application_name
     options.update(kwargs)
     engine = sa.create_engine(url, **options)
     if engine.dialect.name == "sqlite":

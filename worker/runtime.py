@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass
 
 import dramatiq
@@ -15,6 +13,7 @@ from worker.actors import declare_project_stream
 from worker.broker import create_broker
 from worker.claims import ClaimsMiddleware, quiet_skip_warnings
 from worker.dispatch import StreamDispatcher
+from worker.heartbeat import Heartbeat, worker_identity
 from worker.pacing import FACTOR as PACE_FACTOR
 from worker.pacing import Pacer, PacingMiddleware
 from worker.pending import LocalPending, PendingStreams, RedisPending
@@ -78,20 +77,21 @@ def build_worker_parts(engine: Engine, redis_url: str | None, embedded_pace: flo
 
 
 class RunningWorker:
-    """dramatiq worker threads plus the sweep, in this process."""
+    """dramatiq worker threads plus the sweep and the heartbeat, in this process."""
 
     def __init__(self, parts: WorkerParts, engine: Engine, threads: int, sweep_seconds: float,
                  worker_timeout_ms: int = 100) -> None:
         self.worker = dramatiq.Worker(parts.broker, worker_threads=threads,
                                       worker_timeout=worker_timeout_ms)
-        worker_id = f"{socket.gethostname()}:{os.getpid()}"
-        self.sweeper = Sweeper(engine, parts.projector.project, parts.publisher, worker_id,
-                               sweep_seconds)
+        self.sweeper = Sweeper(engine, parts.projector.project, parts.publisher, sweep_seconds)
+        self.heartbeat = Heartbeat(engine, worker_identity(), sweep_seconds)
 
     def start(self) -> None:
         self.worker.start()
         self.sweeper.start()
+        self.heartbeat.start()
 
     def stop(self) -> None:
+        self.heartbeat.stop()
         self.sweeper.stop()
         self.worker.stop(timeout=10_000)

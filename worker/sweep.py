@@ -3,9 +3,9 @@
 Messages can be lost (Redis restarted, a worker killed before it acked, an enqueue that failed
 after the append committed). Every `interval` seconds the sweep lists the streams whose checkpoint
 is behind their head; one that is still behind at the same checkpoint on the next sweep has no run
-coming, and the sweep projects it itself. It also writes this worker's heartbeat and raises the
-"no events for 60 s while live" alert, once per silence (the row update decides which worker
-raises it).
+coming, and the sweep projects it itself. It also raises the "no events for 60 s while live"
+alert, once per silence (the row update decides which worker raises it). The heartbeat has a
+thread of its own (worker/heartbeat.py): a sweep that waits must not make its worker look dead.
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ from events.fields import format_timestamp
 from events.recorder import Recorder
 from events.sql import SqlRecorder
 from projections.alerts import SILENCE_US
-from projections.tables import checkpoints, session_view, worker_heartbeats
+from projections.tables import checkpoints, session_view
 from worker.publish import Publisher
-from worker.upsert import upsert
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +85,12 @@ class Sweeper:
         engine: Engine,
         project: Callable[[str], object],
         publisher: Publisher | None,
-        worker_id: str,
         interval: float = 1.0,
     ) -> None:
         self.engine = engine
         self.recorder = SqlRecorder(engine)
         self.project = project
         self.publisher = publisher
-        self.worker_id = worker_id
         self.interval = interval
         self._seen: dict[str, int] = {}
         self._last_full = 0
@@ -127,8 +124,6 @@ class Sweeper:
                 log.exception("sweep could not project %s", stream_id)
         now = now_micros()
         with write_transaction(self.engine) as conn:
-            upsert(conn, worker_heartbeats, [{"worker_id": self.worker_id, "seen_at": now}],
-                   ["worker_id"])
             silent = self._mark_silent(conn, now)
         if self.publisher is not None:
             for session_id, last in silent:

@@ -17,12 +17,12 @@ from events.fields import format_timestamp
 from events.sql import SqlRecorder
 from service.errors import RETRY_AFTER_SECONDS
 from service.views import worker_beats
+from worker.heartbeat import STALE_SECONDS as WORKER_STALE_SECONDS
 from worker.parking import parked
 from worker.sweep import projection_lag
 
 blp = Blueprint("health", __name__)
 
-WORKER_STALE_SECONDS = 15
 
 
 def _redis_state(client: Any) -> str:

@@ -18,14 +18,16 @@ def settings_from(**overrides: Any) -> Settings:
     return Settings.from_env(**overrides)
 
 
-def connect(database_url: str | None, migrate: bool = True) -> Engine:
+def connect(database_url: str | None, migrate: bool = True,
+            application_name: str | None = None) -> Engine:
     """An engine on the settings' database (the option's URL, or LIVETALLY_DATABASE_URL),
     migrated to head unless `migrate` is False (the worker and feed leave that to `db upgrade`
-    and `migrate`)."""
+    and `migrate`); on PostgreSQL its connections carry `application_name`."""
     from events import create_engine
     from service.migrate import upgrade
 
-    engine = create_engine(settings_from(database_url=database_url).database_url)
+    engine = create_engine(settings_from(database_url=database_url).database_url,
+                           application_name=application_name)
     if migrate:
         upgrade(engine)
     return engine

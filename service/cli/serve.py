@@ -42,13 +42,16 @@ def api(host: str | None, port: int | None, workers: int, threads: int) -> None:
 def worker(threads: int | None) -> None:
     """Projection workers on Redis (production; needs LIVETALLY_REDIS_URL)."""
     from service.process import tune_garbage_collector
+    from worker.heartbeat import application_name, worker_identity
     from worker.runtime import RunningWorker, build_worker_parts
 
     settings = settings_from(worker_threads=threads)
     if settings.redis_url is None:
         raise click.UsageError("livetally worker needs LIVETALLY_REDIS_URL (the embedded default "
                                "runs its worker inside `livetally up`)")
-    engine = connect(settings.database_url, migrate=False)
+    # Its connections name the worker, so that a live worker can end them if this one freezes.
+    engine = connect(settings.database_url, migrate=False,
+                     application_name=application_name(worker_identity()))
     parts = build_worker_parts(engine, settings.redis_url)
     running = RunningWorker(parts, engine, settings.worker_threads, settings.sweep_seconds,
                             settings.worker_timeout_ms)

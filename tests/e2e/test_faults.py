@@ -8,6 +8,8 @@ import signal
 import threading
 import time
 
+import sqlalchemy as sa
+
 from tests.builders import Broadcast
 from tests.e2e.conftest import Stack, expected, order_totals
 
@@ -117,12 +119,17 @@ def test_a_frozen_worker_stalls_no_other_stream_and_loses_its_locks(stack: Stack
     for events in half:
         assert stack.api.post({"events": events}).status_code == 201
     time.sleep(0.3)  # both workers are folding
+    with stack.engine.connect() as conn:  # a live worker finds a frozen one's connections so
+        names = set(conn.execute(sa.text("SELECT application_name FROM pg_stat_activity"))
+                    .scalars())
+    assert any(name.endswith(f":{frozen.pid}") for name in names), names
     os.kill(frozen.pid, signal.SIGSTOP)  # mid-run, perhaps holding stream locks
     try:
         for b in broadcasts:
             assert stack.api.post({"events": b.events[300:]}).status_code == 201
-        # The healthy worker skips a locked stream and comes back to it; the server ends
-        # the frozen one's open transaction after 15 s, which frees its locks.
+        # The healthy worker skips a locked stream and comes back to it; the frozen one's open
+        # transaction ends after 15 s: by the server's idle timeout, or, frozen inside a
+        # pipelined statement, by the healthy worker once the frozen heartbeat is stale.
         stack.wait_caught_up(timeout=45)
         assert_exact(stack, broadcasts)
         assert healthy.poll() is None

@@ -19,7 +19,7 @@ S = 1_000_000
 def test_a_silent_live_session_alerts_once_per_silence(engine: Engine) -> None:
     SqlRecorder(engine).append(to_new(Broadcast("quiet").start(0).join(1, "v1").events))
     Projector(engine).project("session-quiet")
-    sweeper = Sweeper(engine, lambda s: 0, None, "test-worker")
+    sweeper = Sweeper(engine, lambda s: 0, None)
     t0 = 2_000_000_000 * S
 
     def heard_at(at: int) -> None:
