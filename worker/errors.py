@@ -12,3 +12,8 @@ class CheckpointMoved(LivetallyError):
 class StreamBusy(LivetallyError):
     """Raised when another worker holds the stream's lock (PostgreSQL): the message is retried
     later instead of queueing behind a holder that may be frozen."""
+
+
+class WorkersRunning(LivetallyError):
+    """Raised when a rebuild is asked for while a worker has a fresh heartbeat: its runs would
+    fold streams into the emptied tables alongside the rebuild, counting them twice."""

@@ -17,14 +17,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from events.clock import now_micros
 from events.database import create_engine, write_transaction
 from events.sql import SqlRecorder
 from projections.registry import Projection, projection_for
-from projections.tables import PROJECTION_TABLES, checkpoints, snapshots
+from projections.tables import PROJECTION_TABLES, checkpoints, snapshots, worker_heartbeats
 from projections.writes import Writes
+from worker.errors import WorkersRunning
+from worker.heartbeat import STALE_SECONDS
 from worker.upsert import apply_writes, upsert
 
 BATCH = 20_000  # events read per query
@@ -44,8 +47,14 @@ class RebuildReport:
 
 
 def rebuild(engine: Engine, progress: Callable[[int, int], None] | None = None,
-            processes: int | None = None) -> RebuildReport:
-    """Replays every stream. Run it with workers stopped: they would race the emptying."""
+            processes: int | None = None, force: bool = False) -> RebuildReport:
+    """Replays every stream. Workers must be stopped: they would race the emptying (raises
+    WorkersRunning while one has a fresh heartbeat, unless `force`)."""
+    if not force:
+        running = running_workers(engine)
+        if running:
+            raise WorkersRunning(f"workers running: {', '.join(running)}; stop them first "
+                                 f"(their heartbeat is under {STALE_SECONDS} s old)")
     heads = SqlRecorder(engine).heads()
     total = sum(heads.values())
     started = time.perf_counter()
@@ -72,6 +81,14 @@ def rebuild(engine: Engine, progress: Callable[[int, int], None] | None = None,
                 if progress is not None:
                     progress(done, total)
     return RebuildReport(len(stream_ids), done, time.perf_counter() - started)
+
+
+def running_workers(engine: Engine) -> list[str]:
+    """Workers whose heartbeat is under STALE_SECONDS old."""
+    since = now_micros() - STALE_SECONDS * 1_000_000
+    with engine.connect() as conn:
+        return sorted(conn.execute(sa.select(worker_heartbeats.c.worker_id)
+                                   .where(worker_heartbeats.c.seen_at > since)).scalars())
 
 
 _engine: Engine | None = None

@@ -11,13 +11,19 @@ from service.cli.common import connect, main, settings_from
 
 @main.command()
 @click.option("--db", "database_url", default=None)
-def rebuild(database_url: str | None) -> None:
+@click.option("--force", is_flag=True, help="rebuild even if a worker's heartbeat is fresh")
+def rebuild(database_url: str | None, force: bool) -> None:
     """Empty the projections and replay every stream (stop the workers first)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    from worker.errors import WorkersRunning
     from worker.rebuild import rebuild as run_rebuild
+    from worker.rebuild import running_workers
 
     engine = connect(database_url)
+    if not force and (running := running_workers(engine)):  # checked before the bar shows
+        raise click.ClickException(str(WorkersRunning(
+            f"workers running: {', '.join(running)}; stop them first, or pass --force")))
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), TimeRemainingColumn()) as bar:
         task = bar.add_task("events", total=None)
@@ -25,7 +31,7 @@ def rebuild(database_url: str | None) -> None:
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        report = run_rebuild(engine, progress)
+        report = run_rebuild(engine, progress, force=True)
     click.echo(f"rebuilt {report.streams} streams, {report.events} events in "
                f"{report.seconds:.1f} s ({report.events_per_second:,.0f} events/s)")
 

@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from events import NewEvent, SqlRecorder
+from events.clock import now_micros
+from events.database import write_transaction
 from events.envelope import parse_event
 from projections.session import SessionState, fold_all
 from projections.session_rows import session_document_of
@@ -21,6 +23,8 @@ from projections.tables import PROJECTION_TABLES, checkpoints, session_document,
 from tests.builders import FAR_FUTURE_NOW, Broadcast, event
 from tests.strategies import broadcasts
 from worker import projector as projector_module
+from worker.errors import WorkersRunning
+from worker.heartbeat import beat
 from worker.projector import Projector
 from worker.rebuild import rebuild
 from worker.runtime import build_worker_parts
@@ -264,4 +268,22 @@ def test_a_rebuild_spread_over_processes_writes_the_rows_runs_wrote(engine: Engi
     before = table_rows(engine)
     report = rebuild(engine, processes=2)
     assert (report.streams, report.events) == (40, 40 * 4 + 20)
+    assert table_rows(engine) == before
+
+
+def test_a_rebuild_refuses_while_a_worker_beats_and_leaves_the_rows_alone(
+        engine: Engine) -> None:
+    # A running worker would fold streams into the emptied tables beside the rebuild: twice.
+    recorder = SqlRecorder(engine)
+    recorder.append(to_new(Broadcast("rb").start(0).join(1, "v-1").events))
+    Projector(engine).project("session-rb")
+    with write_transaction(engine) as conn:
+        beat(conn, "host:123", now_micros() - 2_000_000)
+    before = table_rows(engine)
+    with pytest.raises(WorkersRunning, match="host:123"):
+        rebuild(engine)
+    assert table_rows(engine) == before
+    with write_transaction(engine) as conn:  # its heartbeat goes stale: the worker stopped
+        beat(conn, "host:123", now_micros() - 60_000_000)
+    assert rebuild(engine).streams == 1
     assert table_rows(engine) == before
