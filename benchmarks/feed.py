@@ -25,6 +25,7 @@ import json
 import os
 import re
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
@@ -53,29 +54,64 @@ def document(version: int, session: str = "bench") -> dict[str, Any]:
             "open_incidents": [], "last_event_at": None}
 
 
-async def plain_client(port: int, path: str, received: list[tuple[str, int, float]],
-                       session: str) -> None:
-    """A screen that reads and drops what it gets (no websocket library, so that thousands of
-    them cost this process little): at the end it records the highest version in the last
-    bytes it received, to check it ended on the final state."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                  "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-    head = await reader.readuntil(b"\r\n\r\n")
-    if b" 101 " not in head.split(b"\r\n", 1)[0]:
-        raise RuntimeError(head[:80])
-    tail = b""
-    try:
-        while data := await reader.read(65536):
-            tail = (tail + data)[-16384:]
-            if not received:
-                received.append((session, 0, time.monotonic()))
-    finally:
-        versions = [int(v) for v in re.findall(rb'"version":(\d+)', tail)]
-        if versions:
-            received.append((session, max(versions), time.monotonic()))
-        writer.close()
+class PlainReader:
+    """A screen that reads and drops what it gets, with no websocket library and no callback
+    per message: a plain socket that one loop drains every POLL_SECONDS (the kernel holds what
+    arrives meanwhile, a few KB, far below its buffers, so to the feed it is a client that
+    keeps up). Thousands of them then cost this process little, and the probes' timings are
+    not queued behind them. At the end it says the highest version in its last bytes."""
+
+    def __init__(self, port: int, path: str, session: str) -> None:
+        self.session = session
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.sock.sendall((
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("closed during the handshake")
+            head += data
+        head, self.tail = head.split(b"\r\n\r\n", 1)
+        if b" 101 " not in head.split(b"\r\n", 1)[0]:
+            raise ConnectionError(head[:80].decode(errors="replace"))
+        self.sock.setblocking(False)
+        self.first_at = time.monotonic() if self.tail else None
+
+    def drain(self) -> None:
+        while True:
+            try:
+                data = self.sock.recv(262144)
+            except (BlockingIOError, InterruptedError):
+                return
+            if not data:
+                return
+            self.tail = (self.tail + data)[-16384:]
+            if self.first_at is None:
+                self.first_at = time.monotonic()
+
+    def result(self) -> list[tuple[str, int, float]]:
+        self.drain()
+        self.sock.close()
+        versions = [int(v) for v in re.findall(rb'"version":(\d+)', self.tail)]
+        got = [(self.session, 0, self.first_at)] if self.first_at is not None else []
+        return [*got, (self.session, max(versions), time.monotonic())] if versions else got
+
+
+POLL_SECONDS = 0.5
+
+
+def connect_plain(port: int, path: str, session: str) -> PlainReader | None:
+    for attempt in range(6):  # a refused handshake is retried, as screens do
+        try:
+            return PlainReader(port, path, session)
+        except OSError as exc:
+            if attempt == 5:
+                print(f"plain client: {exc!r}", file=sys.stderr)
+            time.sleep(0.25 * 2 ** attempt)
+    return None
 
 
 async def clients_main(port: int, token: str, count: int, seconds: float, sessions: int,
@@ -89,21 +125,16 @@ async def clients_main(port: int, token: str, count: int, seconds: float, sessio
     step = max(1, (count - live) // max(probes, 1))
     probing = set(range(live)) | set(range(live, count, step))
 
+    plain: dict[int, PlainReader] = {}
+    polling = True
+
+    async def poll_plain() -> None:
+        while polling:
+            for reader in list(plain.values()):
+                reader.drain()
+            await asyncio.sleep(POLL_SECONDS)
+
     async def one(i: int) -> None:
-        if i not in probing:
-            session = f"bench-{i % sessions}"
-            for attempt in range(6):  # a refused handshake is retried, as screens do
-                try:
-                    await plain_client(port, f"/feed?session={session}&token={token}",
-                                       received[i], session)
-                    return
-                except (OSError, RuntimeError, asyncio.IncompleteReadError) as exc:
-                    if received[i]:
-                        return
-                    if attempt == 5:
-                        print(f"client {i}: {exc!r}", file=sys.stderr)
-                    await asyncio.sleep(0.25 * 2 ** attempt)
-            return
         query = "" if i < live else f"session=bench-{i % sessions}&"
         async with connect(f"ws://127.0.0.1:{port}/feed?{query}token={token}",
                            compression=None, max_queue=None, open_timeout=60) as ws:
@@ -121,18 +152,33 @@ async def clients_main(port: int, token: str, count: int, seconds: float, sessio
                 print(f"client {i}: {exc!r}", file=sys.stderr)
                 return
 
-    tasks = []
+    tasks = [asyncio.create_task(poll_plain())]
     for i in range(count):
-        tasks.append(asyncio.create_task(one(i)))
+        if i in probing:
+            tasks.append(asyncio.create_task(one(i)))
+        else:  # the handshake blocks this loop a moment: done before anything is timed
+            session = f"bench-{i % sessions}"
+            reader = await asyncio.to_thread(
+                connect_plain, port, f"/feed?session={session}&token={token}", session)
+            if reader is not None:
+                plain[i] = reader
         if i % 100 == 99:
             await asyncio.sleep(0.05)
-    while sum(1 for r in received if r) < count - live:  # every screen holds its snapshot
+
+    def holding() -> int:
+        return sum(1 for i, r in enumerate(received) if r and i in probing) + \
+            sum(1 for r in plain.values() if r.first_at is not None)
+
+    while holding() < count - live:  # every screen holds its snapshot
         await asyncio.sleep(0.1)
     print("ready", flush=True)
     await asyncio.sleep(seconds)
+    polling = False
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    for i, reader in plain.items():
+        received[i] = reader.result()
     sys.stdout.write(json.dumps({"received": received, "probes": sorted(probing)}))
 
 
