@@ -96,6 +96,7 @@ def run_client(port: int, token: str, args: argparse.Namespace) -> list[tuple[in
 
 def embedded(args: argparse.Namespace) -> list[float]:
     from service.embedded import Embedded
+    from service.process import tune_garbage_collector
     from service.settings import Settings
 
     folder = tempfile.mkdtemp(prefix="livetally-lat-")
@@ -105,6 +106,7 @@ def embedded(args: argparse.Namespace) -> list[float]:
     assert server.runtime.worker.hub is not None
     server.runtime.worker.hub.subscribe(published.record)
     server.start()
+    tune_garbage_collector()  # as `livetally up` does after starting (service/embedded.py)
     try:
         from service.tokens import create_token
 

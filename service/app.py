@@ -11,6 +11,7 @@ from service.api import connectors, events, health, scores, sessions
 from service.errors import register_error_handlers
 from service.runtime import Runtime, build_runtime
 from service.settings import Settings
+from worker.pacing import MeteredApp
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
@@ -39,6 +40,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(health.blp)
     app.register_blueprint(web.blp)
     register_error_handlers(app)
+    if runtime.worker.api_load is not None:  # the embedded worker paces itself by it
+        app.wsgi_app = MeteredApp(app.wsgi_app, runtime.worker.api_load)  # type: ignore[method-assign]
     return app
 
 

@@ -15,7 +15,7 @@ from worker.claims import ClaimsMiddleware, quiet_skip_warnings
 from worker.dispatch import StreamDispatcher
 from worker.heartbeat import Heartbeat, worker_identity
 from worker.pacing import FACTOR as PACE_FACTOR
-from worker.pacing import Pacer, PacingMiddleware
+from worker.pacing import ApiLoad, Pacer, PacingMiddleware
 from worker.pending import LocalPending, PendingStreams, RedisPending
 from worker.projector import Projector
 from worker.publish import LocalHub, Publisher, RedisPublisher
@@ -34,6 +34,8 @@ class WorkerParts:
     redis_client: redis.Redis | None
     # Embedded default: events the API appended, shared with the in-process worker.
     recent: RecentEvents | None = None
+    # Embedded default: how busy the API is, which the pace reads (the app's WSGI meter feeds it).
+    api_load: ApiLoad | None = None
 
 
 APPENDER_REDIS_TIMEOUT = 0.1  # seconds: what an append may wait on Redis at most
@@ -62,7 +64,8 @@ def build_worker_parts(engine: Engine, redis_url: str | None, embedded_pace: flo
     else:
         publisher, pending = RedisPublisher(client), RedisPending(client)
     recent = RecentEvents() if hub else None
-    pacer = Pacer(embedded_pace, pace_factor) if hub and embedded_pace > 0 else None
+    api_load = ApiLoad() if hub and embedded_pace > 0 else None
+    pacer = Pacer(embedded_pace, pace_factor, load=api_load) if api_load is not None else None
     projector = Projector(engine, publisher, pending, pacer=pacer, recent=recent)
     # Middleware in dramatiq's own hook style, in this order: the pace waits first (the claim
     # still held), then the claim is released or the message skipped.
@@ -73,7 +76,7 @@ def build_worker_parts(engine: Engine, redis_url: str | None, embedded_pace: flo
     actor = declare_project_stream(broker, lambda stream_id: projector.project(
         stream_id, release=False))
     return WorkerParts(broker, actor, pending, StreamDispatcher(actor, pending), projector,
-                       publisher, hub, client, recent)
+                       publisher, hub, client, recent, api_load)
 
 
 class RunningWorker:

@@ -226,8 +226,11 @@ def test_a_message_that_started_before_its_claim_was_taken_does_not_skip_a_later
 def test_a_paced_message_waits_and_one_run_folds_the_appends_meanwhile(
     engine: Engine,
 ) -> None:
-    # A factor so large that any run makes the next message wait the whole 0.5 s.
+    # A factor so large that any run makes the next message wait the whole 0.5 s, with the
+    # API taken as saturated (no load meter; with the API idle the worker would not wait).
     delivery = Delivery(engine, pace=0.5, factor=1e6)
+    assert delivery.parts.projector.pacer is not None
+    delivery.parts.projector.pacer.load = None
     try:
         recorder = SqlRecorder(engine)
         pending = delivery.parts.pending
