@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -27,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from events.clock import now_micros
 from events.database import write_transaction
 from projections.tables import worker_heartbeats
+from worker.periodic import Periodic
 from worker.upsert import upsert
 
 log = logging.getLogger(__name__)
@@ -88,8 +88,7 @@ class Heartbeat:
         self.interval = interval
         self.stale_seconds = stale_seconds
         self.fences = engine.dialect.name == "postgresql"
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic = Periodic("heartbeat", interval, self.beat_once, at_start=True)
 
     def beat_once(self) -> list[str]:
         with write_transaction(self.engine) as conn:
@@ -102,20 +101,7 @@ class Heartbeat:
         return fenced
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="livetally-heartbeat",
-                                        daemon=True)
-        self._thread.start()
+        self._periodic.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                self.beat_once()
-            except Exception as exc:
-                log.warning("heartbeat failed: %s", exc)
-            if self._stop.wait(self.interval):
-                return
+        self._periodic.stop()

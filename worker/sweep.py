@@ -11,7 +11,6 @@ thread of its own (worker/heartbeat.py): a sweep that waits must not make its wo
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ from events.recorder import Recorder
 from events.sql import SqlRecorder
 from projections.alerts import SILENCE_US
 from projections.tables import checkpoints, session_view
+from worker.periodic import Periodic
 from worker.publish import Publisher
 
 log = logging.getLogger(__name__)
@@ -95,8 +95,7 @@ class Sweeper:
         self._seen: dict[str, int] = {}
         self._last_full = 0
         self._last_sweep = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic = Periodic("sweep", interval, self.sweep_once)
 
     def sweep_once(self) -> list[str]:
         # A full pass costs a join over every stream; most seconds only streams appended to
@@ -151,17 +150,7 @@ class Sweeper:
         return [(row.session_id, row.last_recorded_at) for row in result]
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="livetally-sweep", daemon=True)
-        self._thread.start()
+        self._periodic.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.sweep_once()
-            except Exception as exc:
-                log.warning("sweep failed: %s", exc)
+        self._periodic.stop()
