@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import subprocess
 import threading
 import time
 
@@ -118,11 +119,14 @@ def test_a_frozen_worker_stalls_no_other_stream_and_loses_its_locks(stack: Stack
     half = [b.events[:300] for b in broadcasts]
     for events in half:
         assert stack.api.post({"events": events}).status_code == 201
-    time.sleep(0.3)  # both workers are folding
-    with stack.engine.connect() as conn:  # a live worker finds a frozen one's connections so
-        names = set(conn.execute(sa.text("SELECT application_name FROM pg_stat_activity"))
-                    .scalars())
-    assert any(name.endswith(f":{frozen.pid}") for name in names), names
+    # Both workers are folding; a live worker finds a frozen one's connections by their name.
+    def connected(worker: subprocess.Popen[bytes]) -> bool:
+        with stack.engine.connect() as conn:
+            names = conn.execute(sa.text("SELECT application_name FROM pg_stat_activity"))
+            return any(name.endswith(f":{worker.pid}") for name in names.scalars())
+
+    stack.wait_until(lambda: connected(frozen) and connected(healthy), timeout=30)
+    time.sleep(0.3)
     os.kill(frozen.pid, signal.SIGSTOP)  # mid-run, perhaps holding stream locks
     try:
         for b in broadcasts:
