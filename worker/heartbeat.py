@@ -92,13 +92,11 @@ class Heartbeat:
 
     def beat_once(self) -> list[str]:
         with write_transaction(self.engine) as conn:
-            beat(conn, self.worker_id, now_micros())
-        if not self.fences:
-            return []
-        with self.engine.connect() as conn:
-            fenced = fence_frozen(conn, self.worker_id, now_micros(), self.stale_seconds)
-            conn.commit()
-        return fenced
+            now = now_micros()
+            beat(conn, self.worker_id, now)
+            if not self.fences:
+                return []
+            return fence_frozen(conn, self.worker_id, now, self.stale_seconds)
 
     def start(self) -> None:
         self._periodic.start()

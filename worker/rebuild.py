@@ -51,10 +51,7 @@ def rebuild(engine: Engine, progress: Callable[[int, int], None] | None = None,
     """Replays every stream. Workers must be stopped: they would race the emptying (raises
     WorkersRunning while one has a fresh heartbeat, unless `force`)."""
     if not force:
-        running = running_workers(engine)
-        if running:
-            raise WorkersRunning(f"workers running: {', '.join(running)}; stop them first "
-                                 f"(their heartbeat is under {STALE_SECONDS} s old)")
+        refuse_while_workers_run(engine)
     heads = SqlRecorder(engine).heads()
     total = sum(heads.values())
     started = time.perf_counter()
@@ -62,7 +59,8 @@ def rebuild(engine: Engine, progress: Callable[[int, int], None] | None = None,
         for table in reversed(PROJECTION_TABLES):
             conn.execute(table.delete())
     stream_ids = sorted(s for s in heads if projection_for(s) is not None)
-    # Largest first, dealt round-robin into chunks: the processes finish together.
+    # Largest streams first, in the first chunks: the pool hands them out first, so the
+    # processes finish together rather than one left with a long stream at the end.
     by_size = sorted(stream_ids, key=lambda s: -heads[s])
     chunks = [by_size[i:i + CHUNK] for i in range(0, len(by_size), CHUNK)]
     url = engine.url.render_as_string(hide_password=False)
@@ -83,12 +81,15 @@ def rebuild(engine: Engine, progress: Callable[[int, int], None] | None = None,
     return RebuildReport(len(stream_ids), done, time.perf_counter() - started)
 
 
-def running_workers(engine: Engine) -> list[str]:
-    """Workers whose heartbeat is under STALE_SECONDS old."""
+def refuse_while_workers_run(engine: Engine) -> None:
+    """Raises WorkersRunning if a worker's heartbeat is under STALE_SECONDS old."""
     since = now_micros() - STALE_SECONDS * 1_000_000
     with engine.connect() as conn:
-        return sorted(conn.execute(sa.select(worker_heartbeats.c.worker_id)
-                                   .where(worker_heartbeats.c.seen_at > since)).scalars())
+        running = sorted(conn.execute(sa.select(worker_heartbeats.c.worker_id)
+                                      .where(worker_heartbeats.c.seen_at > since)).scalars())
+    if running:
+        raise WorkersRunning(f"workers running: {', '.join(running)}; stop them first "
+                             f"(their heartbeat is under {STALE_SECONDS} s old)")
 
 
 _engine: Engine | None = None

@@ -18,12 +18,14 @@ def rebuild(database_url: str | None, force: bool) -> None:
 
     from worker.errors import WorkersRunning
     from worker.rebuild import rebuild as run_rebuild
-    from worker.rebuild import running_workers
+    from worker.rebuild import refuse_while_workers_run
 
     engine = connect(database_url)
-    if not force and (running := running_workers(engine)):  # checked before the bar shows
-        raise click.ClickException(str(WorkersRunning(
-            f"workers running: {', '.join(running)}; stop them first, or pass --force")))
+    try:
+        if not force:  # checked before the bar shows
+            refuse_while_workers_run(engine)
+    except WorkersRunning as exc:
+        raise click.ClickException(f"{exc}; or pass --force") from exc
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), TimeRemainingColumn()) as bar:
         task = bar.add_task("events", total=None)
