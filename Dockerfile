@@ -12,7 +12,7 @@ COPY events events
 COPY projections projections
 COPY worker worker
 COPY service service
-COPY --from=assets /build/vendor service/static/vendor
+COPY --from=assets /build/vendor service/pages/static/vendor
 RUN pip install .
 RUN useradd --system livetally
 USER livetally

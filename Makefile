@@ -20,7 +20,7 @@ system-deps:
 # Noto Sans SC in fontsource's unicode-range slices: a browser fetches only the slices of the
 # characters a page shows, so a wall PC without Chinese fonts still shows Chinese.
 FONT := node_modules/@fontsource/noto-sans-sc
-VENDOR := service/static/vendor
+VENDOR := service/pages/static/vendor
 
 node_modules/.installed: package.json
 	npm install --no-audit --no-fund --silent
@@ -63,4 +63,4 @@ bench: install system-deps
 	$(BIN)/python -m benchmarks.review
 
 clean:
-	rm -rf $(VENV) node_modules service/static/vendor
+	rm -rf $(VENV) node_modules service/pages/static/vendor

@@ -89,9 +89,9 @@ def client(port: int, token: str, rooms: int, per_room: int, seconds: float) -> 
 
 def trial(rooms: int, per_room: int, seconds: float) -> tuple[float, float, int, float]:
     """(p50 s, p99 s, never published, achieved events/s)."""
-    from service.embedded import Embedded
-    from service.settings import Settings
-    from service.tokens import create_token
+    from service.auth.tokens import create_token
+    from service.process.embedded import Embedded
+    from service.process.settings import Settings
 
     folder = tempfile.mkdtemp(prefix="livetally-cap-")
     server = Embedded(Settings(database_url=f"sqlite:///{folder}/cap.db", api_port=free_port(),

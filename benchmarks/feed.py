@@ -184,14 +184,14 @@ async def clients_main(port: int, token: str, count: int, seconds: float, sessio
 
 def register_sessions(url: str, count: int) -> None:
     """The feed serves sessions the store knows (a made-up id is refused): start them."""
-    from events import SqlRecorder, create_engine
+    from events import create_engine, open_recorder
     from events.clock import now_micros
     from events.envelope import parse_body
     from events.fields import format_timestamp
 
     engine = create_engine(url)
     now = now_micros()
-    SqlRecorder(engine).append(parse_body({"events": [
+    open_recorder(engine).append(parse_body({"events": [
         {"event_id": str(uuid.uuid4()), "type": "session.started", "session_id": f"bench-{k}",
          "occurred_at": format_timestamp(now),
          "data": {"host_id": "h-1", "room_id": f"r-{k}", "platform": "douyin"}}

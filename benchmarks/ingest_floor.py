@@ -30,12 +30,11 @@ import orjson
 
 from benchmarks.common import median, wire_events
 from benchmarks.ingest import BATCH, raw_sqlite_rate
-from events import NewEvent, create_engine, parse_body
+from events import NewEvent, create_engine, open_recorder, parse_body
 from events.clock import now_micros
 from events.recent import RecentEvents
-from events.sql import SqlRecorder
-from service.migrate import upgrade
-from service.process import tune_garbage_collector
+from service.process.gc_tuning import tune_garbage_collector
+from service.process.migrate import upgrade
 
 
 def recorder_rates(count: int) -> tuple[float, float]:
@@ -46,7 +45,7 @@ def recorder_rates(count: int) -> tuple[float, float]:
     def timed(events_of: Callable[[bytes], list[NewEvent]]) -> float:
         engine = create_engine(f"sqlite:///{tempfile.mkdtemp(prefix='livetally-floor-')}/f.db")
         upgrade(engine)
-        recorder = SqlRecorder(engine, RecentEvents())
+        recorder = open_recorder(engine, RecentEvents())
         started = time.perf_counter()
         for body in bodies:
             recorder.append(events_of(body))

@@ -95,9 +95,9 @@ def run_client(port: int, token: str, args: argparse.Namespace) -> list[tuple[in
 
 
 def embedded(args: argparse.Namespace) -> list[float]:
-    from service.embedded import Embedded
-    from service.process import tune_garbage_collector
-    from service.settings import Settings
+    from service.process.embedded import Embedded
+    from service.process.gc_tuning import tune_garbage_collector
+    from service.process.settings import Settings
 
     folder = tempfile.mkdtemp(prefix="livetally-lat-")
     settings = Settings(database_url=f"sqlite:///{folder}/lat.db", api_port=free_port())
@@ -106,9 +106,9 @@ def embedded(args: argparse.Namespace) -> list[float]:
     assert server.runtime.worker.hub is not None
     server.runtime.worker.hub.subscribe(published.record)
     server.start()
-    tune_garbage_collector()  # as `livetally up` does after starting (service/embedded.py)
+    tune_garbage_collector()  # as `livetally up` does after starting (service/process/embedded.py)
     try:
-        from service.tokens import create_token
+        from service.auth.tokens import create_token
 
         token = create_token(server.runtime.engine, ["ingest"])
         records = run_client(server.server.effective_port, token, args)  # type: ignore[union-attr]

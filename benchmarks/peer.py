@@ -23,8 +23,8 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from benchmarks.common import median
-from events import NewEvent, SqlRecorder, create_engine
-from service.migrate import upgrade
+from events import NewEvent, create_engine, open_recorder
+from service.process.migrate import upgrade
 from tests.servers import start_postgres
 
 
@@ -51,7 +51,7 @@ def plan(total: int, streams: int, per_save: int) -> list[tuple[int, int]]:
 def livetally_append(url: str, total: int, streams: int, per_save: int) -> float:
     engine = create_engine(url)
     upgrade(engine)
-    recorder = SqlRecorder(engine)
+    recorder = open_recorder(engine)
     started = time.perf_counter()
     for stream, first in plan(total, streams, per_save):
         recorder.append([
@@ -67,7 +67,7 @@ def livetally_append(url: str, total: int, streams: int, per_save: int) -> float
 def livetally_read(url: str) -> float:
     engine = create_engine(url)
     started = time.perf_counter()
-    count = sum(1 for _ in SqlRecorder(engine).iter_all())
+    count = sum(1 for _ in open_recorder(engine).iter_all())
     elapsed = time.perf_counter() - started
     engine.dispose()
     return count / elapsed

@@ -14,18 +14,18 @@ import argparse
 import time
 
 from benchmarks.common import database, median, wire_events
-from events import SqlRecorder, create_engine
+from events import create_engine, open_recorder
 from events.clock import now_micros
 from events.envelope import parse_body
 from projections.session import SessionState, fold_session
-from service.migrate import upgrade
+from service.process.migrate import upgrade
 from worker.rebuild import rebuild
 
 
 def load(url: str, count: int, sessions: int) -> None:
     engine = create_engine(url)
     upgrade(engine)
-    recorder = SqlRecorder(engine)
+    recorder = open_recorder(engine)
     now = now_micros()
     for start in range(0, count, 5000):
         chunk = wire_events(min(5000, count - start), sessions, seed="")
@@ -39,7 +39,7 @@ def load(url: str, count: int, sessions: int) -> None:
 
 def bare_fold_rate(url: str) -> float:
     engine = create_engine(url)
-    events = list(SqlRecorder(engine).iter_all())
+    events = list(open_recorder(engine).iter_all())
     states: dict[str, SessionState] = {}
     started = time.perf_counter()
     for event in events:

@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from benchmarks.common import database, running_instance
-from events import SqlRecorder, create_engine
+from events import create_engine, open_recorder
 from events.envelope import parse_body
-from service.migrate import upgrade
+from service.process.migrate import upgrade
 from worker.rebuild import rebuild
 
 PERIOD_START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -35,7 +35,7 @@ def _event(type_: str, at: datetime, data: dict[str, Any], **key: str) -> dict[s
 def populate(url: str, people: int, sessions: int) -> None:
     engine = create_engine(url)
     upgrade(engine)
-    recorder = SqlRecorder(engine)
+    recorder = open_recorder(engine)
     rng = random.Random(3)
     hosts = [f"host-{i}" for i in range(people * 3 // 4)]
     ops = [f"ops-{i}" for i in range(people - len(hosts))]

@@ -6,6 +6,7 @@ Nothing here imports the rest of livetally.
 from events.catalogue import CATALOGUE, INGESTIBLE_TYPES, EventType
 from events.database import create_engine, read_transaction, write_transaction
 from events.envelope import MAX_BATCH, BatchInvalid, parse_body
+from events.opening import MEMORY_URL, open_recorder
 from events.recorder import (
     AppendResult,
     ConcurrencyConflict,
@@ -14,12 +15,12 @@ from events.recorder import (
     Recorder,
     StoredEvent,
 )
-from events.sql import SqlRecorder
 
 __all__ = [
     "CATALOGUE",
     "INGESTIBLE_TYPES",
     "MAX_BATCH",
+    "MEMORY_URL",
     "AppendResult",
     "BatchInvalid",
     "ConcurrencyConflict",
@@ -27,9 +28,9 @@ __all__ = [
     "EventType",
     "NewEvent",
     "Recorder",
-    "SqlRecorder",
     "StoredEvent",
     "create_engine",
+    "open_recorder",
     "parse_body",
     "read_transaction",
     "write_transaction",

@@ -12,6 +12,8 @@ import copy
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 from events.catalogue import CATALOGUE
 from events.recorder import (
@@ -33,7 +35,7 @@ class InMemoryRecorder:
         self._events: list[StoredEvent] = []  # position order; position = index + 1
         self._by_id: dict[str, StoredEvent] = {}
         self._streams: dict[str, list[StoredEvent]] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # held by transaction() across a caller's reads
 
     def append(self, events: Sequence[NewEvent]) -> AppendResult:
         with self._lock:
@@ -107,8 +109,13 @@ class InMemoryRecorder:
         )
 
     def read_stream(
-        self, stream_id: str, after_version: int = 0, limit: int | None = None
+        self,
+        stream_id: str,
+        after_version: int = 0,
+        limit: int | None = None,
+        conn: Any = None,
     ) -> list[StoredEvent]:
+        # `conn` has no meaning here: the lock makes every read consistent with the appends.
         with self._lock:
             found = self._streams.get(stream_id, [])[after_version:]
             if limit is not None:
@@ -125,6 +132,12 @@ class InMemoryRecorder:
                 if stream_id is None or e.stream_id == stream_id
             ]
             return [self._read(e) for e in found[:limit]]
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        # Appends from other threads wait until the caller's reads are done.
+        with self._lock:
+            yield None
 
     def iter_all(self, chunk: int = 20_000) -> Iterator[StoredEvent]:
         """Every event in position order, read in chunks (for rebuilds and exports)."""

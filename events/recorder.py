@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -73,12 +74,28 @@ class Recorder(Protocol):
         ...
 
     def read_stream(
-        self, stream_id: str, after_version: int = 0, limit: int | None = None
-    ) -> list[StoredEvent]: ...
+        self,
+        stream_id: str,
+        after_version: int = 0,
+        limit: int | None = None,
+        conn: Any = None,
+    ) -> list[StoredEvent]:
+        """Events after `after_version`, in version order. `conn`: the caller's open
+        transaction (a SQLAlchemy Connection on the SQL backends), so that a projection reads
+        and writes in one transaction; None reads in one of the recorder's own."""
+        ...
 
     def read_all(
         self, after_position: int = 0, limit: int = 1000, stream_id: str | None = None
     ) -> list[StoredEvent]: ...
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        """A transaction for several reads: pass what it yields as `conn`."""
+        ...
+
+    def iter_all(self, chunk: int = 20_000) -> Iterator[StoredEvent]:
+        """Every event in position order, read in chunks (for rebuilds and exports)."""
+        ...
 
     def head(self, stream_id: str) -> int: ...
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import orjson
@@ -301,6 +302,9 @@ class SqlRecorder:
                                       schema_version, data,
                                       {} if meta in _EMPTY_JSON else loads(meta), occ, rec))
         return result
+
+    def transaction(self) -> AbstractContextManager[Connection]:
+        return read_transaction(self.engine)
 
     def iter_all(self, chunk: int = 20_000) -> Iterator[StoredEvent]:
         """Every event in position order, read in chunks (for rebuilds and exports)."""

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from events import create_engine
-from service.migrate import upgrade
+from service.process.migrate import upgrade
 from tests.servers import PostgresServer, RedisServer, start_postgres, start_redis
 
 TEMPLATE = "livetally_template"

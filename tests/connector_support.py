@@ -11,14 +11,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from service.connectors.details import (
+from service.ingest.connectors.details import (
     PlatformOrder,
     PlatformRefund,
     parse_doudian_order,
     parse_tiktok_order,
     parse_tiktok_refund,
 )
-from service.connectors.errors import DetailUnavailable
+from service.ingest.connectors.errors import DetailUnavailable
 
 FIXTURES = Path(__file__).parent / "fixtures" / "connectors"
 DOUDIAN_KEY, DOUDIAN_SECRET = "7153312345678901234", "dd-secret-0d7f1e"

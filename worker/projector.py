@@ -22,9 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from events.clock import now_micros
 from events.database import is_postgres
-from events.recent import RecentEvents
-from events.recorder import StoredEvent
-from events.sql import SqlRecorder
+from events.recorder import Recorder, StoredEvent
 from projections.registry import Projection, projection_for
 from projections.tables import checkpoints, snapshots
 from projections.writes import Writes
@@ -65,15 +63,14 @@ class Projector:
     def __init__(
         self,
         engine: Engine,
+        recorder: Recorder,
         publisher: Publisher | None = None,
         pending: PendingStreams | None = None,
         cache_streams: int = 512,
         pacer: Pacer | None = None,
-        recent: RecentEvents | None = None,
     ) -> None:
-        self.engine = engine
-        # `recent`: what this process's API appended, read without a round trip to the store.
-        self.recorder = SqlRecorder(engine, recent)
+        self.engine = engine  # the read models, checkpoints and locks
+        self.recorder = recorder  # the events, read inside the run's transaction
         self.publisher = publisher
         self.claims = Claims(pending)
         self.cache = FoldCache(cache_streams)

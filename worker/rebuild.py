@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from events.clock import now_micros
 from events.database import create_engine, write_transaction
-from events.sql import SqlRecorder
+from events.opening import open_recorder
 from projections.registry import Projection, projection_for
 from projections.tables import PROJECTION_TABLES, checkpoints, snapshots, worker_heartbeats
 from projections.writes import Writes
@@ -52,7 +52,7 @@ def rebuild(engine: Engine, progress: Callable[[int, int], None] | None = None,
     WorkersRunning while one has a fresh heartbeat, unless `force`)."""
     if not force:
         refuse_while_workers_run(engine)
-    heads = SqlRecorder(engine).heads()
+    heads = open_recorder(engine).heads()
     total = sum(heads.values())
     started = time.perf_counter()
     with write_transaction(engine) as conn:
@@ -107,7 +107,7 @@ def _rebuild_chunk(stream_ids: list[str]) -> int:
 
 def _rebuild_streams(engine: Engine, stream_ids: list[str]) -> int:
     """Fold each stream from its first event, then write them all in one transaction."""
-    recorder = SqlRecorder(engine)
+    recorder = open_recorder(engine)
     folded: list[tuple[str, Projection, Any, int]] = []
     count = 0
     with engine.connect() as conn:

@@ -8,7 +8,9 @@ import dramatiq
 import redis
 from sqlalchemy.engine import Engine
 
+from events.opening import open_recorder
 from events.recent import RecentEvents
+from events.recorder import Recorder
 from worker.actors import declare_project_stream
 from worker.broker import create_broker
 from worker.claims import ClaimsMiddleware, quiet_skip_warnings
@@ -32,6 +34,8 @@ class WorkerParts:
     publisher: Publisher
     hub: LocalHub | None
     redis_client: redis.Redis | None
+    # The store as this process reads and appends it (the embedded one shares `recent`).
+    recorder: Recorder
     # Embedded default: events the API appended, shared with the in-process worker.
     recent: RecentEvents | None = None
     # Embedded default: how busy the API is, which the pace reads (the app's WSGI meter feeds it).
@@ -47,9 +51,13 @@ def redis_client(url: str, timeout: float = WORKER_REDIS_TIMEOUT) -> redis.Redis
     return redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
 
 
-def build_worker_parts(engine: Engine, redis_url: str | None, embedded_pace: float = 0.0,
-                       redis_timeout: float = WORKER_REDIS_TIMEOUT,
-                       pace_factor: float = PACE_FACTOR) -> WorkerParts:
+def build_worker_parts(
+    engine: Engine,
+    redis_url: str | None,
+    embedded_pace: float = 0.0,
+    redis_timeout: float = WORKER_REDIS_TIMEOUT,
+    pace_factor: float = PACE_FACTOR,
+) -> WorkerParts:
     """`embedded_pace`: the in-process worker's longest wait (worker/pacing.py).
     `redis_timeout`: the API process passes APPENDER_REDIS_TIMEOUT, so a hung Redis delays an
     append by at most that (and then not at all while the dispatcher's breaker is open)."""
@@ -66,27 +74,49 @@ def build_worker_parts(engine: Engine, redis_url: str | None, embedded_pace: flo
     recent = RecentEvents() if hub else None
     api_load = ApiLoad() if hub and embedded_pace > 0 else None
     pacer = Pacer(embedded_pace, pace_factor, load=api_load) if api_load is not None else None
-    projector = Projector(engine, publisher, pending, pacer=pacer, recent=recent)
+    recorder = open_recorder(engine, recent)
+    projector = Projector(engine, recorder, publisher, pending, pacer=pacer)
     # Middleware in dramatiq's own hook style, in this order: the pace waits first (the claim
     # still held), then the claim is released or the message skipped.
     if pacer is not None:
         broker.add_middleware(PacingMiddleware(pacer))
     broker.add_middleware(ClaimsMiddleware(projector.claims))
     quiet_skip_warnings()
-    actor = declare_project_stream(broker, lambda stream_id: projector.project(
-        stream_id, release=False))
-    return WorkerParts(broker, actor, pending, StreamDispatcher(actor, pending), projector,
-                       publisher, hub, client, recent, api_load)
+    actor = declare_project_stream(
+        broker, lambda stream_id: projector.project(stream_id, release=False)
+    )
+    return WorkerParts(
+        broker,
+        actor,
+        pending,
+        StreamDispatcher(actor, pending),
+        projector,
+        publisher,
+        hub,
+        client,
+        recorder,
+        recent,
+        api_load,
+    )
 
 
 class RunningWorker:
     """dramatiq worker threads plus the sweep and the heartbeat, in this process."""
 
-    def __init__(self, parts: WorkerParts, engine: Engine, threads: int, sweep_seconds: float,
-                 worker_timeout_ms: int = 100) -> None:
-        self.worker = dramatiq.Worker(parts.broker, worker_threads=threads,
-                                      worker_timeout=worker_timeout_ms)
-        self.sweeper = Sweeper(engine, parts.projector.project, parts.publisher, sweep_seconds)
+    def __init__(
+        self,
+        parts: WorkerParts,
+        engine: Engine,
+        threads: int,
+        sweep_seconds: float,
+        worker_timeout_ms: int = 100,
+    ) -> None:
+        self.worker = dramatiq.Worker(
+            parts.broker, worker_threads=threads, worker_timeout=worker_timeout_ms
+        )
+        self.sweeper = Sweeper(
+            engine, parts.recorder, parts.projector.project, parts.publisher, sweep_seconds
+        )
         self.heartbeat = Heartbeat(engine, worker_identity(), sweep_seconds)
 
     def start(self) -> None:

@@ -21,7 +21,6 @@ from events.clock import now_micros
 from events.database import fetch_rows, write_transaction
 from events.fields import format_timestamp
 from events.recorder import Recorder
-from events.sql import SqlRecorder
 from projections.alerts import SILENCE_US
 from projections.tables import checkpoints, session_view
 from worker.periodic import Periodic
@@ -83,12 +82,13 @@ class Sweeper:
     def __init__(
         self,
         engine: Engine,
+        recorder: Recorder,
         project: Callable[[str], object],
         publisher: Publisher | None,
         interval: float = 1.0,
     ) -> None:
         self.engine = engine
-        self.recorder = SqlRecorder(engine)
+        self.recorder = recorder
         self.project = project
         self.publisher = publisher
         self.interval = interval

@@ -84,7 +84,7 @@ def sums_from(sessions: int, values: Any) -> Sums:
 
 
 class PeriodReads(Protocol):
-    """What scoring reads of the read models. service/views.py implements it on the database;
+    """What scoring reads of the read models. service/reads/views.py implements it on the database;
     tests implement it in memory."""
 
     def people(self) -> dict[str, dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""The `livetally` command: every process starts here, reads Settings once and passes them down.
+"""Commands flow in from the shell: every process starts here, reads Settings once, passes them on.
 
 One module per kind of command: serve (the processes), admin (schema, tokens, parked streams),
 data (rebuild, simulate, import, scores, review); common holds the group and the one place that

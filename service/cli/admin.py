@@ -34,7 +34,7 @@ def tokens() -> None:
 def tokens_create(scopes: tuple[str, ...], name: str | None, expires: str | None,
                   database_url: str | None) -> None:
     """Create a token and print it, alone, on stdout (it is stored only as a hash)."""
-    from service.tokens import TokenError, create_token, parse_lifetime
+    from service.auth.tokens import TokenError, create_token, parse_lifetime
 
     try:
         lifetime = None if expires is None else parse_lifetime(expires)
@@ -52,7 +52,7 @@ def tokens_list(database_url: str | None) -> None:
     from rich.table import Table
 
     from events.fields import format_timestamp
-    from service.tokens import list_tokens
+    from service.auth.tokens import list_tokens
 
     table = Table(title="livetally tokens")
     for column in ("id", "name", "scopes", "created", "expires", "revoked"):
@@ -71,7 +71,7 @@ def tokens_list(database_url: str | None) -> None:
 def tokens_revoke(id_or_name: str, database_url: str | None) -> None:
     """Revoke a token by its id (from `tokens list`) or its name; every process stops taking it
     within a second."""
-    from service.tokens import TokenError, revoke_token
+    from service.auth.tokens import TokenError, revoke_token
 
     try:
         info = revoke_token(connect(database_url), id_or_name)
@@ -90,13 +90,14 @@ def projections() -> None:
 @click.option("--db", "database_url", default=None)
 def projections_retry(stream_id: str, database_url: str | None) -> None:
     """Unpark STREAM (e.g. session-s-001) and project it now; says what happened."""
+    from events import open_recorder
     from worker.parking import clear
     from worker.projector import Projector
 
     engine = connect(database_url)
     if not clear(engine, stream_id):
         click.echo(f"{stream_id} was not parked; projecting it anyway", err=True)
-    projector = Projector(engine)
+    projector = Projector(engine, open_recorder(engine))
     try:
         folded = projector.project(stream_id, publish=False)
     except Exception as exc:
@@ -119,7 +120,7 @@ def connectors() -> None:
 def connectors_replay(platform: str | None, database_url: str | None) -> None:
     """Run the dead letters again (after their cause is fixed: the session registered, the
     access token set) and say what was appended and what is still dead."""
-    from service.runtime import build_runtime
+    from service.process.runtime import build_runtime
 
     connect(database_url).dispose()  # migrated, as every command that writes
     runtime = build_runtime(settings_from(database_url=database_url))

@@ -11,7 +11,7 @@ from typing import Any
 import click
 from sqlalchemy.engine import Engine
 
-from service.settings import Settings
+from service.process.settings import Settings
 
 
 def settings_from(**overrides: Any) -> Settings:
@@ -24,7 +24,7 @@ def connect(database_url: str | None, migrate: bool = True,
     migrated to head unless `migrate` is False (the worker and feed leave that to `db upgrade`
     and `migrate`); on PostgreSQL its connections carry `application_name`."""
     from events import create_engine
-    from service.migrate import upgrade
+    from service.process.migrate import upgrade
 
     engine = create_engine(settings_from(database_url=database_url).database_url,
                            application_name=application_name)

@@ -56,7 +56,7 @@ def simulate(url: str | None, token: str, seed: int, sessions: int, minutes: flo
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from events.fields import parse_timestamp
-    from service.simulator.driver import drive
+    from service.ingest.simulator.driver import drive
 
     settings = settings_from()
     url = url or f"http://{settings.api_host}:{settings.api_port}"
@@ -84,7 +84,7 @@ def import_events(file: Path, database_url: str | None, batch: int, no_project: 
     """Bulk-load events from JSON Lines (.jsonl) or CSV (.csv); exits 1 if a line was rejected."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-    from service.importer import import_file
+    from service.ingest.importer import import_file
 
     engine = connect(database_url)
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
@@ -113,8 +113,8 @@ def scores(period: str, role: str | None, database_url: str | None) -> None:
     from rich.table import Table
 
     from projections.scoring.figures import month_range
-    from service.runtime import build_runtime
-    from service.scores import scores as period_scores
+    from service.process.runtime import build_runtime
+    from service.reads.scores import scores as period_scores
 
     runtime = build_runtime(settings_from(database_url=database_url))
     body = period_scores(runtime, month_range(period), role)
@@ -139,10 +139,10 @@ def review(session_id: str, xlsx_path: str | None, database_url: str | None) -> 
     """Print a session's post-broadcast review (复盘) as tables."""
     from rich.console import Console
 
-    from service import views
-    from service.exports import review_workbook
-    from service.review_tables import review_tables
-    from service.runtime import build_runtime
+    from service.process.runtime import build_runtime
+    from service.reads import views
+    from service.reads.exports import review_workbook
+    from service.reads.review_tables import review_tables
 
     runtime = build_runtime(settings_from(database_url=database_url))
     body = views.review_body(runtime.engine, session_id)

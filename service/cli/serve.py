@@ -17,7 +17,7 @@ from service.cli.common import connect, main, settings_from, wait_for_signal
 def up(host: str | None, port: int | None, feed_port: int | None, database_url: str | None,
        demo: bool, demo_speed: float) -> None:
     """Everything in one process: API, feed, worker, on a SQLite file (the embedded default)."""
-    from service.embedded import run_embedded
+    from service.process.embedded import run_embedded
 
     settings = settings_from(api_host=host, feed_host=host, api_port=port, feed_port=feed_port,
                          database_url=database_url)
@@ -31,7 +31,7 @@ def up(host: str | None, port: int | None, feed_port: int | None, database_url: 
 @click.option("--threads", type=int, default=4, show_default=True)
 def api(host: str | None, port: int | None, workers: int, threads: int) -> None:
     """The HTTP API under gunicorn (production; set LIVETALLY_REDIS_URL)."""
-    from service.gunicorn_app import run_gunicorn
+    from service.process.gunicorn_app import run_gunicorn
 
     settings = settings_from(api_host=host, api_port=port)
     run_gunicorn(settings, workers=workers, threads=threads)
@@ -41,7 +41,7 @@ def api(host: str | None, port: int | None, workers: int, threads: int) -> None:
 @click.option("--threads", type=int, default=None, help="worker threads [2]")
 def worker(threads: int | None) -> None:
     """Projection workers on Redis (production; needs LIVETALLY_REDIS_URL)."""
-    from service.process import tune_garbage_collector
+    from service.process.gc_tuning import tune_garbage_collector
     from worker.heartbeat import application_name, worker_identity
     from worker.runtime import RunningWorker, build_worker_parts
 
@@ -69,9 +69,9 @@ def feed(host: str | None, port: int | None) -> None:
     """The websocket feed (production; fans out from Redis pub/sub)."""
     import uvloop
 
+    from service.auth.tokens import TokenChecker
     from service.feed.server import run_feed
-    from service.process import tune_garbage_collector
-    from service.tokens import TokenChecker
+    from service.process.gc_tuning import tune_garbage_collector
 
     settings = settings_from(feed_host=host, feed_port=port)
     if settings.redis_url is None:

@@ -23,7 +23,7 @@ from events.clock import now_micros
 from events.errors import LivetallyError
 from events.fields import format_timestamp
 from service.feed.channels import Document, FeedHub, SessionChannel, alert_message
-from service.views import headline
+from service.reads.views import headline
 
 PING_SECONDS = 15.0
 SEND_TIMEOUT = 5.0

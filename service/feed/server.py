@@ -24,13 +24,13 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from events.fields import IDENTIFIER_RE
-from events.sql import SqlRecorder
-from service import views
-from service.auth import parse_bearer, query_token_problem
+from events.opening import open_recorder
+from service.auth.scopes import parse_bearer, query_token_problem
+from service.auth.tokens import TokenChecker
 from service.feed.channels import Document, FeedHub
 from service.feed.client import CLOSE_TOO_SLOW, PING_SECONDS, FeedClient, TooSlow
-from service.http_limits import fatal_on_error
-from service.tokens import TokenChecker
+from service.process.http_limits import fatal_on_error
+from service.reads import views
 from worker.publish import FEED_CHANNEL, LocalHub
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class FeedServer:
     def __init__(self, engine: Engine, tokens: TokenChecker, max_rate: float = 10.0,
                  ping_seconds: float = PING_SECONDS, max_clients: int = 10_000) -> None:
         self.engine = engine
-        self.recorder = SqlRecorder(engine)
+        self.recorder = open_recorder(engine)
         self.max_clients = max_clients
         self.handshakes = 0  # connections between the opening request and handle()
         self.ping_seconds = ping_seconds
@@ -170,7 +170,7 @@ class FeedThread:
         self.loop = asyncio.new_event_loop()
         self._stop: asyncio.Event | None = None
         # The feed dying would leave `livetally up` answering HTTP with screens dark: it ends
-        # the process instead (see service.http_limits.fatal_on_error).
+        # the process instead (see service.process.http_limits.fatal_on_error).
         self._thread = threading.Thread(target=fatal_on_error(self._run, "livetally-feed"),
                                         name="livetally-feed", daemon=True)
         self._ready = threading.Event()

@@ -1,4 +1,4 @@
-"""Alembic environment: service.migrate hands in the connection; none is made from a URL."""
+"""Alembic environment: service.process.migrate hands in the connection; none is made from a URL."""
 
 from __future__ import annotations
 

@@ -15,8 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from events import create_engine
-from events.sql import SqlRecorder
+from events import create_engine, open_recorder
 from projections.session import SessionState, fold_all
 from projections.session_rows import session_document_of
 from projections.tables import session_document
@@ -53,7 +52,7 @@ class Stack:
 
     def events_behind(self) -> int:
         with self.engine.connect() as conn:
-            return projection_lag(SqlRecorder(self.engine), conn).events_behind
+            return projection_lag(open_recorder(self.engine), conn).events_behind
 
     def wait_until(self, done: Callable[[], bool], timeout: float) -> float:
         started = time.monotonic()
@@ -117,8 +116,8 @@ def stack(postgres: PostgresServer, redis_server: RedisServer) -> Iterator[Stack
     redis_server.flush()
     url = fresh_postgres_url(postgres)
     api = make_api(url)
-    from service.runtime import build_runtime
-    from service.settings import Settings
+    from service.process.runtime import build_runtime
+    from service.process.settings import Settings
 
     # The API of this stack enqueues to Redis, as `livetally api` does in production.
     runtime = build_runtime(Settings(database_url=url, redis_url=redis_server.url))

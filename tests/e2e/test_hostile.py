@@ -217,7 +217,7 @@ def test_a_database_outage_is_a_503_with_retry_after_and_heals_by_itself(
         server.execute("CREATE DATABASE outage")
         url = server.url("outage")
         from events import create_engine
-        from service.migrate import upgrade
+        from service.process.migrate import upgrade
 
         engine = create_engine(url)
         upgrade(engine)
@@ -248,8 +248,8 @@ def test_a_database_outage_is_a_503_with_retry_after_and_heals_by_itself(
 def test_a_stopped_or_frozen_redis_costs_an_append_at_most_its_timeout(tmp_path: Path) -> None:
     redis = start_redis()
     try:
-        from service.runtime import build_runtime
-        from service.settings import Settings
+        from service.process.runtime import build_runtime
+        from service.process.settings import Settings
 
         url = fresh_sqlite_url(tmp_path)
         api = make_api(url)

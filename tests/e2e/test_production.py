@@ -19,10 +19,10 @@ import pytest
 import yaml
 from websockets.asyncio.client import connect
 
-from service.embedded import Embedded
-from service.settings import Settings
-from service.simulator.driver import drive
-from service.tokens import create_token
+from service.auth.tokens import create_token
+from service.ingest.simulator.driver import drive
+from service.process.embedded import Embedded
+from service.process.settings import Settings
 from tests.conftest import fresh_postgres_url, fresh_sqlite_url
 from tests.servers import PostgresServer, RedisServer, free_port
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from service.embedded import Embedded
-from service.settings import Settings
-from service.tokens import create_token
+from service.auth.tokens import create_token
+from service.process.embedded import Embedded
+from service.process.settings import Settings
 from tests.builders import Broadcast, event
 from tests.conftest import fresh_sqlite_url
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from service.app import create_app
-from service.runtime import Runtime, build_runtime
-from service.settings import Settings
-from service.tokens import create_token
+from service.auth.tokens import create_token
+from service.process.app import create_app
+from service.process.runtime import Runtime, build_runtime
+from service.process.settings import Settings
 
 
 @dataclass

@@ -25,11 +25,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from service.app import create_app
+from service.auth.tokens import create_token
 from service.cli import main
-from service.runtime import build_runtime
-from service.settings import Settings
-from service.tokens import create_token
+from service.process.app import create_app
+from service.process.runtime import build_runtime
+from service.process.settings import Settings
 from tests.builders import Broadcast
 from tests.connector_support import (
     CONNECTOR_SETTINGS,
@@ -176,7 +176,7 @@ def test_an_order_before_any_session_waits_then_replays_into_the_late_session(
     # the day-before broadcast is registered late (07:00-09:00 the day before)
     start(api_conn, "dd-early", datetime(2021, 4, 20, 7, 0, tzinfo=UTC), shop=DD_SHOP,
           end=7200)
-    monkeypatch.setattr("service.runtime.build_details", lambda settings: RecordedDetails())
+    monkeypatch.setattr("service.process.runtime.build_details", lambda settings: RecordedDetails())
     for name, value in CONNECTOR_SETTINGS.items():
         monkeypatch.setenv(f"LIVETALLY_{name.upper()}", value)
     result = CliRunner().invoke(main, ["connectors", "replay", "--platform", "doudian",

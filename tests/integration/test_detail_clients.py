@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from service.connectors.details import HttpOrderDetails, doudian_sign, tiktok_sign
-from service.connectors.errors import DetailUnavailable
+from service.ingest.connectors.details import HttpOrderDetails, doudian_sign, tiktok_sign
+from service.ingest.connectors.errors import DetailUnavailable
 from tests.connector_support import fixture
 
 

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from waitress.server import TcpWSGIServer, create_server
 
-from events import SqlRecorder, create_engine
-from service.embedded import Embedded, listeners
-from service.settings import Settings
-from service.tokens import create_token
+from events import create_engine, open_recorder
+from service.auth.tokens import create_token
+from service.process.embedded import Embedded, listeners
+from service.process.settings import Settings
 from tests.conftest import fresh_sqlite_url
 
 
@@ -90,7 +90,7 @@ def hold_an_append_through_stop(tmp_path: Path, caplog: pytest.LogCaptureFixture
                 and r.levelno >= logging.ERROR]
     engine = create_engine(embedded.settings.database_url)
     try:
-        assert [e.data for e in SqlRecorder(engine).read_stream("session-s1")] == [{"online": 5}]
+        assert [e.data for e in open_recorder(engine).read_stream("session-s1")] == [{"online": 5}]
     finally:
         engine.dispose()
     return answers
@@ -103,7 +103,7 @@ def test_stopping_answers_the_append_in_flight_and_keeps_it(
 
 def test_an_append_outliving_the_stop_grace_writes_nothing_but_its_events(
         tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("service.embedded.STOP_GRACE_SECONDS", 0.2)
+    monkeypatch.setattr("service.process.embedded.STOP_GRACE_SECONDS", 0.2)
     assert hold_an_append_through_stop(tmp_path, caplog, released_after_stop=True) == [201]
 
 

@@ -14,10 +14,10 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from service.embedded import Embedded
+from service.auth.tokens import create_token
 from service.feed import client as feed_client
-from service.settings import Settings
-from service.tokens import create_token
+from service.process.embedded import Embedded
+from service.process.settings import Settings
 from tests.builders import Broadcast
 from tests.conftest import fresh_sqlite_url
 

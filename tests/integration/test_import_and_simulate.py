@@ -8,11 +8,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from events import SqlRecorder, create_engine
+from events import create_engine, open_recorder
 from projections.tables import session_document
 from service.cli import main
-from service.importer import import_file
-from service.simulator.model import simulation
+from service.ingest.importer import import_file
+from service.ingest.simulator.model import simulation
 from tests.builders import Broadcast, event
 
 
@@ -49,7 +49,7 @@ def test_importing_again_stores_nothing_twice(sqlite_url: str, tmp_path: Path) -
     import_file(engine, path)
     again = import_file(engine, path)
     assert again.appended == 0 and again.duplicates == 4
-    assert len(SqlRecorder(engine).read_all(0, 100)) == 4
+    assert len(open_recorder(engine).read_all(0, 100)) == 4
 
 
 def test_a_conflicting_line_is_rejected_without_its_batch(sqlite_url: str,

@@ -7,8 +7,8 @@ from sqlalchemy.engine import Engine
 
 from events.tables import metadata as event_tables
 from projections.tables import metadata as projection_tables
-from service.connectors.ledger import metadata as connector_tables
-from service.tokens import metadata as token_tables
+from service.auth.tokens import metadata as token_tables
+from service.ingest.connectors.ledger import metadata as connector_tables
 
 
 def test_migrated_schema_matches_the_declared_tables(engine: Engine) -> None:

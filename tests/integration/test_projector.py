@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
-from events import NewEvent, SqlRecorder
+from events import NewEvent, open_recorder
 from events.clock import now_micros
 from events.database import write_transaction
 from events.envelope import parse_event
@@ -51,25 +51,32 @@ def expected_document(b: Broadcast) -> dict[str, Any]:
 
 def stored_body(engine: Engine, session_id: str) -> Any:
     with engine.connect() as conn:
-        return conn.execute(sa.select(session_document.c.body)
-                            .where(session_document.c.session_id == session_id)).scalar()
+        return conn.execute(
+            sa.select(session_document.c.body).where(session_document.c.session_id == session_id)
+        ).scalar()
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
-@given(b=broadcasts, chunks=st.lists(st.integers(1, 15), min_size=1, max_size=8),
-       deliveries=st.lists(st.integers(0, 3), min_size=8, max_size=8))
+@given(
+    b=broadcasts,
+    chunks=st.lists(st.integers(1, 15), min_size=1, max_size=8),
+    deliveries=st.lists(st.integers(0, 3), min_size=8, max_size=8),
+)
 def test_duplicate_and_racing_deliveries_change_no_number(
     engine: Engine, b: Broadcast, chunks: list[int], deliveries: list[int]
 ) -> None:
     with engine.begin() as conn:  # hypothesis reuses the fixture's database between examples
         for table in (*PROJECTION_TABLES, sa.table("events"), sa.table("streams")):
             conn.execute(sa.text(f"DELETE FROM {table.name}"))
-    recorder = SqlRecorder(engine)
-    one, other = Projector(engine), Projector(engine)  # two worker processes' caches
+    recorder = open_recorder(engine)
+    one, other = (
+        Projector(engine, open_recorder(engine)),
+        Projector(engine, open_recorder(engine)),
+    )  # two worker processes' caches
     events = to_new(b.events)
     start = 0
     for i, size in enumerate([*chunks, len(events)]):
-        recorder.append(events[start:start + size])
+        recorder.append(events[start : start + size])
         start += size
         for n in range(deliveries[i % len(deliveries)]):
             (one if n % 2 == 0 else other).project("session-s-1")
@@ -90,32 +97,50 @@ def test_a_cold_worker_restores_from_the_snapshot_and_refolds_the_rest(
     b = Broadcast().start(0)
     for i in range(30):
         b.join(i, f"v{i % 7}").interact(i, "like", f"v{i % 5}")
-    recorder = SqlRecorder(engine)
+    recorder = open_recorder(engine)
     events = to_new(b.events)
-    warm = Projector(engine)
+    warm = Projector(engine, open_recorder(engine))
     for start in range(0, len(events), 7):
-        recorder.append(events[start:start + 7])
+        recorder.append(events[start : start + 7])
         warm.project("session-s-1")
     with engine.connect() as conn:
         assert conn.execute(sa.select(snapshots.c.version)).scalar() is not None
     recorder.append(to_new(Broadcast().leave(40, "v1").events))
-    Projector(engine).project("session-s-1")  # a fresh process: no cache
+    Projector(engine, open_recorder(engine)).project("session-s-1")  # a fresh process: no cache
     assert stored_body(engine, "s-1") == expected_document(b.leave(40, "v1"))
 
 
 def test_person_ledger_keeps_the_latest_target_and_every_rating(engine: Engine) -> None:
-    recorder = SqlRecorder(engine)
-    recorder.append(to_new([
-        event("person.registered", 0, {"name": "Li", "role": "host", "on_air_since":
-                                       "2026-09-01"}, person="p-1"),
-        event("target.set", 10, {"period": "2026-11", "kpi": "gmv", "value": 5000},
-              person="p-1"),
-        event("target.set", 5, {"period": "2026-11", "kpi": "gmv", "value": 9000},
-              person="p-1"),  # arrives later but happened earlier: does not replace
-        event("rating.recorded", 20, {"kind": "host_satisfaction", "value": 80}, person="p-1"),
-        event("violation.recorded", 30, {"rule": "smoking"}, person="p-1"),
-    ]))
-    Projector(engine).project("person-p-1")
+    recorder = open_recorder(engine)
+    recorder.append(
+        to_new(
+            [
+                event(
+                    "person.registered",
+                    0,
+                    {"name": "Li", "role": "host", "on_air_since": "2026-09-01"},
+                    person="p-1",
+                ),
+                event(
+                    "target.set",
+                    10,
+                    {"period": "2026-11", "kpi": "gmv", "value": 5000},
+                    person="p-1",
+                ),
+                event(
+                    "target.set",
+                    5,
+                    {"period": "2026-11", "kpi": "gmv", "value": 9000},
+                    person="p-1",
+                ),  # arrives later but happened earlier: does not replace
+                event(
+                    "rating.recorded", 20, {"kind": "host_satisfaction", "value": 80}, person="p-1"
+                ),
+                event("violation.recorded", 30, {"rule": "smoking"}, person="p-1"),
+            ]
+        )
+    )
+    Projector(engine, open_recorder(engine)).project("person-p-1")
     from projections.tables import person_view
 
     with engine.connect() as conn:
@@ -127,9 +152,9 @@ def test_person_ledger_keeps_the_latest_target_and_every_rating(engine: Engine) 
 
 
 def test_checkpoints_follow_the_stream_head(engine: Engine) -> None:
-    recorder = SqlRecorder(engine)
+    recorder = open_recorder(engine)
     recorder.append(to_new(Broadcast().start(0).join(1, "v").events))
-    projector = Projector(engine)
+    projector = Projector(engine, open_recorder(engine))
     assert projector.project("session-s-1") == 2
     assert projector.project("session-s-1") == 0  # a duplicate message finds nothing to do
     with engine.connect() as conn:
@@ -172,9 +197,10 @@ def delivery(engine: Engine) -> Iterator[Delivery]:
 
 
 def test_a_run_takes_claimed_streams_along_and_their_messages_fold_nothing_twice(
-    engine: Engine, delivery: Delivery,
+    engine: Engine,
+    delivery: Delivery,
 ) -> None:
-    recorder = SqlRecorder(engine)
+    recorder = open_recorder(engine)
     pending = delivery.parts.pending
     casts = {sid: Broadcast(sid).start(0) for sid in ("g-1", "g-2", "g-3")}
     for cast in casts.values():
@@ -203,9 +229,10 @@ def test_a_run_takes_claimed_streams_along_and_their_messages_fold_nothing_twice
 
 
 def test_a_message_that_started_before_its_claim_was_taken_does_not_skip_a_later_one(
-    engine: Engine, delivery: Delivery,
+    engine: Engine,
+    delivery: Delivery,
 ) -> None:
-    recorder = SqlRecorder(engine)
+    recorder = open_recorder(engine)
     pending = delivery.parts.pending
     first = Broadcast("r-1").start(0)
     recorder.append(to_new(first.events))
@@ -232,7 +259,7 @@ def test_a_paced_message_waits_and_one_run_folds_the_appends_meanwhile(
     assert delivery.parts.projector.pacer is not None
     delivery.parts.projector.pacer.load = None
     try:
-        recorder = SqlRecorder(engine)
+        recorder = open_recorder(engine)
         pending = delivery.parts.pending
         cast = Broadcast("p-1").start(0)
         recorder.append(to_new(cast.events))
@@ -259,8 +286,8 @@ def test_a_paced_message_waits_and_one_run_folds_the_appends_meanwhile(
 
 def test_a_rebuild_spread_over_processes_writes_the_rows_runs_wrote(engine: Engine) -> None:
     # 40 sessions of 4 hosts on 2 days: host_day rows are shared between the processes' chunks.
-    recorder = SqlRecorder(engine)
-    projector = Projector(engine)
+    recorder = open_recorder(engine)
+    projector = Projector(engine, open_recorder(engine))
     for n in range(40):
         b = Broadcast(f"mp-{n}").start(n, host_id=f"h-{n % 4}")
         b.join(n + 1, "v-1").place(n + 2, f"o-{n}", "v-1", 10 + n).pay(n + 3, f"o-{n}")
@@ -274,12 +301,11 @@ def test_a_rebuild_spread_over_processes_writes_the_rows_runs_wrote(engine: Engi
     assert table_rows(engine) == before
 
 
-def test_a_rebuild_refuses_while_a_worker_beats_and_leaves_the_rows_alone(
-        engine: Engine) -> None:
+def test_a_rebuild_refuses_while_a_worker_beats_and_leaves_the_rows_alone(engine: Engine) -> None:
     # A running worker would fold streams into the emptied tables beside the rebuild: twice.
-    recorder = SqlRecorder(engine)
+    recorder = open_recorder(engine)
     recorder.append(to_new(Broadcast("rb").start(0).join(1, "v-1").events))
-    Projector(engine).project("session-rb")
+    Projector(engine, open_recorder(engine)).project("session-rb")
     with write_transaction(engine) as conn:
         beat(conn, "host:123", now_micros() - 2_000_000)
     before = table_rows(engine)

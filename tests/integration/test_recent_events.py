@@ -10,12 +10,12 @@ import orjson
 import pytest
 from sqlalchemy.engine import Engine
 
-from events import DuplicateConflict, NewEvent, SqlRecorder, parse_body
+from events import DuplicateConflict, NewEvent, open_recorder, parse_body
 from events.clock import now_micros
 from events.recent import RecentEvents
 from events.recorder import StoredEvent
 from events.upcasting import UPCASTERS
-from service.simulator.model import simulation
+from service.ingest.simulator.model import simulation
 from worker.projector import _stream
 
 START = 1_790_000_000.0  # 2026-09-21, in the past, so no event is "in the future"
@@ -29,7 +29,7 @@ def sample(stream: str, n: int, **extra: object) -> NewEvent:
 def test_served_events_equal_the_stores_for_every_type_in_a_simulated_month(
         engine: Engine) -> None:
     recent = RecentEvents()
-    recorder, plain = SqlRecorder(engine, recent), SqlRecorder(engine)
+    recorder, plain = open_recorder(engine, recent), open_recorder(engine)
     wire = [e for _, e in simulation(7, 2, 20, START)]
     for i in range(0, len(wire), 300):  # through the wire parser, as the API takes them
         recorder.append(parse_body(orjson.loads(orjson.dumps({"events": wire[i:i + 300]})),
@@ -44,13 +44,13 @@ def test_served_events_equal_the_stores_for_every_type_in_a_simulated_month(
 
 def test_an_old_shape_is_served_upcast_as_a_read_upcasts_it(engine: Engine) -> None:
     recent = RecentEvents()
-    recorder = SqlRecorder(engine, recent)
+    recorder = open_recorder(engine, recent)
     UPCASTERS[("audience.sampled", 0)] = lambda data: {"online": data["viewers"]}
     try:
         recorder.append([NewEvent(str(uuid.uuid4()), "audience.sampled", "session-a",
                                   {"viewers": 12}, 1, schema_version=0)])
         served = recent.read("session-a", 0, None)
-        assert served == SqlRecorder(engine).read_stream("session-a")
+        assert served == open_recorder(engine).read_stream("session-a")
         assert (served[0].schema_version, served[0].data) == (1, {"online": 12})
     finally:
         del UPCASTERS[("audience.sampled", 0)]
@@ -58,7 +58,7 @@ def test_an_old_shape_is_served_upcast_as_a_read_upcasts_it(engine: Engine) -> N
 
 def test_a_gap_left_by_another_writer_sends_the_read_to_the_store(engine: Engine) -> None:
     recent = RecentEvents()
-    ours, theirs = SqlRecorder(engine, recent), SqlRecorder(engine)  # another process
+    ours, theirs = open_recorder(engine, recent), open_recorder(engine)  # another process
     ours.append([sample("session-g", 1)])
     theirs.append([sample("session-g", 2)])
     ours.append([sample("session-g", 3)])
@@ -72,7 +72,7 @@ def test_a_gap_left_by_another_writer_sends_the_read_to_the_store(engine: Engine
 def test_reads_after_what_is_held_go_to_the_store_and_checkpointed_events_are_dropped(
         engine: Engine) -> None:
     recent = RecentEvents()
-    ours, theirs = SqlRecorder(engine, recent), SqlRecorder(engine)
+    ours, theirs = open_recorder(engine, recent), open_recorder(engine)
     ours.append([sample("session-p", 1), sample("session-p", 2), sample("session-p", 3)])
     assert [e.version for e in ours.read_stream("session-p", 1, limit=1)] == [2]
     assert len(recent) == 2  # version 1 was checkpointed
@@ -85,7 +85,7 @@ def test_reads_after_what_is_held_go_to_the_store_and_checkpointed_events_are_dr
 
 def test_the_oldest_streams_are_dropped_past_the_bound(engine: Engine) -> None:
     recent = RecentEvents(max_events=5)
-    recorder = SqlRecorder(engine, recent)
+    recorder = open_recorder(engine, recent)
     recorder.append([sample("session-1", n) for n in range(1, 4)])
     recorder.append([sample("session-2", n) for n in range(1, 4)])
     assert len(recent) == 3
@@ -95,7 +95,7 @@ def test_the_oldest_streams_are_dropped_past_the_bound(engine: Engine) -> None:
 
 def test_a_failed_append_leaves_nothing_to_serve(engine: Engine) -> None:
     recent = RecentEvents()
-    recorder = SqlRecorder(engine, recent)
+    recorder = open_recorder(engine, recent)
     first = sample("session-f", 1)
     recorder.append([first])
     changed = NewEvent(first.event_id, first.type, first.stream_id, {"online": 99}, 1)

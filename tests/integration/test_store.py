@@ -16,8 +16,8 @@ from events import (
     ConcurrencyConflict,
     DuplicateConflict,
     NewEvent,
-    SqlRecorder,
     create_engine,
+    open_recorder,
 )
 from events import sql as sql_module
 from events.memory import InMemoryRecorder
@@ -38,7 +38,7 @@ def recorder(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Recorde
     url = (fresh_sqlite_url(tmp_path) if request.param == "sqlite"
            else fresh_postgres_url(request.getfixturevalue("postgres")))
     engine = create_engine(url)
-    yield SqlRecorder(engine)
+    yield open_recorder(engine)
     engine.dispose()
 
 
@@ -70,6 +70,18 @@ def test_appended_events_read_back_in_stream_order(recorder: Recorder) -> None:
     assert [(e.version, e.data["online"]) for e in a] == [(1, 1), (2, 3)]
     assert recorder.read_stream("session-a", after_version=1)[0].data["online"] == 3
     assert recorder.head("session-a") == 2 and recorder.head("session-x") == 0
+
+
+def test_a_read_inside_the_callers_transaction_reads_the_same_events(
+        recorder: Recorder) -> None:
+    recorder.append([new("session-a", i) for i in range(1, 6)])
+    alone = recorder.read_stream("session-a", 1, 3)
+    with recorder.transaction() as conn:
+        within = recorder.read_stream("session-a", 1, 3, conn)
+        rest = recorder.read_stream("session-a", 4, None, conn)
+    assert [e.data["online"] for e in within] == [2, 3, 4] == [e.data["online"] for e in alone]
+    assert [(e.version, e.position) for e in within] == [(e.version, e.position) for e in alone]
+    assert [e.version for e in rest] == [5]
 
 
 def test_positions_increase_in_append_order(recorder: Recorder) -> None:
@@ -140,7 +152,7 @@ def test_data_round_trips_exactly(recorder: Recorder) -> None:
 
 
 def test_old_shapes_are_upcast_on_read_and_never_rewritten(engine: Engine) -> None:
-    recorder = SqlRecorder(engine)
+    recorder = open_recorder(engine)
     UPCASTERS[("audience.sampled", 0)] = lambda data: {"online": data["viewers"]}
     try:
         old = NewEvent("00000000-0000-4000-8000-000000000001", "audience.sampled", "session-a",
@@ -158,7 +170,7 @@ def test_old_shapes_are_upcast_on_read_and_never_rewritten(engine: Engine) -> No
 
 def _append_many(url: str, stream: str, count: int, start_flag: Any, ready: Any) -> None:
     engine = create_engine(url)
-    recorder = SqlRecorder(engine)
+    recorder = open_recorder(engine)
     ready.put(1)
     start_flag.wait()
     for n in range(count):
@@ -182,10 +194,10 @@ def test_two_processes_appending_to_one_stream_lose_and_double_nothing(
     for p in workers:
         p.join(120)
         assert p.exitcode == 0
-    events = SqlRecorder(engine).read_stream("session-hot")
+    events = open_recorder(engine).read_stream("session-hot")
     assert [e.version for e in events] == list(range(1, 301))
     assert len({e.event_id for e in events}) == 300
-    assert SqlRecorder(engine).head("session-hot") == 300
+    assert open_recorder(engine).head("session-hot") == 300
 
 
 def test_session_and_person_events_go_to_their_streams() -> None:
@@ -202,7 +214,7 @@ def test_postgres_appends_plain_batches_in_one_statement_as_the_general_path_wou
     postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine = create_engine(fresh_postgres_url(postgres))
-    recorder = SqlRecorder(engine)
+    recorder = open_recorder(engine)
     used: list[AppendResult] = []
     real = sql_module.append_in_one_statement
     def spy(*args: Any) -> AppendResult:

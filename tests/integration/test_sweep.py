@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from events import SqlRecorder
+from events import open_recorder
 from events.database import write_transaction
 from projections.tables import session_view
 from tests.builders import Broadcast
@@ -17,9 +17,9 @@ S = 1_000_000
 
 
 def test_a_silent_live_session_alerts_once_per_silence(engine: Engine) -> None:
-    SqlRecorder(engine).append(to_new(Broadcast("quiet").start(0).join(1, "v1").events))
-    Projector(engine).project("session-quiet")
-    sweeper = Sweeper(engine, lambda s: 0, None)
+    open_recorder(engine).append(to_new(Broadcast("quiet").start(0).join(1, "v1").events))
+    Projector(engine, open_recorder(engine)).project("session-quiet")
+    sweeper = Sweeper(engine, open_recorder(engine), lambda s: 0, None)
     t0 = 2_000_000_000 * S
 
     def heard_at(at: int) -> None:

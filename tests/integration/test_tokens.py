@@ -6,8 +6,8 @@ import time
 
 from click.testing import CliRunner
 
+from service.auth.tokens import TokenChecker, create_token, list_tokens, parse_lifetime
 from service.cli import main
-from service.tokens import TokenChecker, create_token, list_tokens, parse_lifetime
 from tests.integration.conftest import Api
 
 

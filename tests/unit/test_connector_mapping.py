@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from service.connectors.base import Message
-from service.connectors.doudian import DoudianConnector
-from service.connectors.douyin_live import DouyinLiveConnector
-from service.connectors.errors import DeadLetter, MalformedPush, SignatureInvalid
-from service.connectors.tiktok_shop import TikTokShopConnector
-from service.connectors.values import (
+from service.ingest.connectors.base import Message
+from service.ingest.connectors.doudian import DoudianConnector
+from service.ingest.connectors.douyin_live import DouyinLiveConnector
+from service.ingest.connectors.errors import DeadLetter, MalformedPush, SignatureInvalid
+from service.ingest.connectors.tiktok_shop import TikTokShopConnector
+from service.ingest.connectors.values import (
     fen_of_decimal,
     fen_of_integer,
     identifier,

@@ -10,7 +10,7 @@ from tests.servers import ROOT
 
 def test_a_dying_thread_ends_the_process_with_an_error_code() -> None:
     code = ("import time\n"
-            "from service.http_limits import start_fatal_thread\n"
+            "from service.process.http_limits import start_fatal_thread\n"
             "def boom():\n    raise RuntimeError('the API loop died')\n"
             "start_fatal_thread(boom, 'livetally-api')\n"
             "time.sleep(10)\n"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from service.process import YOUNG_THRESHOLD, tune_garbage_collector
+from service.process.gc_tuning import YOUNG_THRESHOLD, tune_garbage_collector
 
 
 @pytest.fixture

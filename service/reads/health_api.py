@@ -14,9 +14,9 @@ from sqlalchemy.engine import Engine
 
 from events.clock import now_micros
 from events.fields import format_timestamp
-from events.sql import SqlRecorder
-from service.errors import RETRY_AFTER_SECONDS
-from service.views import worker_beats
+from events.opening import open_recorder
+from service.process.http_errors import RETRY_AFTER_SECONDS
+from service.reads.views import worker_beats
 from worker.heartbeat import STALE_SECONDS as WORKER_STALE_SECONDS
 from worker.parking import parked
 from worker.sweep import projection_lag
@@ -37,7 +37,7 @@ def _redis_state(client: Any) -> str:
 
 def _health(engine: Engine) -> dict[str, Any]:
     with engine.connect() as conn:
-        lag = projection_lag(SqlRecorder(engine), conn)
+        lag = projection_lag(open_recorder(engine), conn)
         beats = worker_beats(conn)
     stuck = parked(engine)
     now = now_micros()

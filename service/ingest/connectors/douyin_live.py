@@ -18,9 +18,9 @@ import orjson
 
 from events.catalogue import MAX_COUNT
 from events.fields import format_timestamp
-from service.connectors.base import Context, Message, Outcome, wire_event
-from service.connectors.errors import DeadLetter, MalformedPush, SignatureInvalid
-from service.connectors.values import field_of, identifier, unix_time_us
+from service.ingest.connectors.base import Context, Message, Outcome, wire_event
+from service.ingest.connectors.errors import DeadLetter, MalformedPush, SignatureInvalid
+from service.ingest.connectors.values import field_of, identifier, unix_time_us
 
 PLATFORM = "douyin_live"
 SIGNED_HEADERS = ("x-msg-type", "x-nonce-str", "x-roomid", "x-timestamp")  # in key order

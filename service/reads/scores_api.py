@@ -13,10 +13,10 @@ from werkzeug.exceptions import NotFound
 from events.catalogue import ROLES
 from events.fields import PERIOD_PATTERN, PERIOD_RE, FullMatch
 from projections.scoring.figures import Range, custom_range, month_range
-from service.auth import requires
-from service.errors import error_response, json_response
-from service.exports import XLSX, scores_csv, scores_workbook
-from service.scores import AlreadyClosed, PeriodNotOver, close_period, scores
+from service.auth.scopes import requires
+from service.process.http_errors import error_response, json_response
+from service.reads.exports import XLSX, scores_csv, scores_workbook
+from service.reads.scores import AlreadyClosed, PeriodNotOver, close_period, scores
 
 blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Period scorecards")
 

@@ -13,8 +13,8 @@ from events import BatchInvalid, ConcurrencyConflict, DuplicateConflict, StoredE
 from events.clock import now_micros
 from events.fields import format_timestamp
 from events.money import fen_to_yuan
-from service.auth import requires
-from service.errors import error_response, json_response
+from service.auth.scopes import requires
+from service.process.http_errors import error_response, json_response
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1", description="Append and read events")
 

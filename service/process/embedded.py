@@ -10,14 +10,14 @@ from typing import TextIO
 
 from waitress.server import create_server
 
-from service.app import create_app
+from service.auth.tokens import count_tokens, create_token
 from service.feed.server import FeedServer, FeedThread
-from service.http_limits import WAITRESS_OPTIONS, harden, listeners, start_fatal_thread
-from service.migrate import upgrade
-from service.process import tune_garbage_collector
-from service.runtime import Runtime, build_runtime
-from service.settings import Settings
-from service.tokens import count_tokens, create_token
+from service.process.app import create_app
+from service.process.gc_tuning import tune_garbage_collector
+from service.process.http_limits import WAITRESS_OPTIONS, harden, listeners, start_fatal_thread
+from service.process.migrate import upgrade
+from service.process.runtime import Runtime, build_runtime
+from service.process.settings import Settings
 from worker.runtime import RunningWorker
 
 STOP_GRACE_SECONDS = 5
@@ -120,7 +120,7 @@ def _start_demo(embedded: Embedded, speed: float, stopping: threading.Event,
     """Three staggered 30-minute broadcasts (a sale in the first minute, an incident in the
     first five, a refund soon after), played into this instance in real time (or `speed` times
     faster), and again when they are over: the console is never empty."""
-    from service.simulator.driver import drive
+    from service.ingest.simulator.driver import drive
 
     token = create_token(embedded.runtime.engine, ["ingest"], "demo producer")
     # The pages and the feed take a read-only token in their URL, never one that can write.

@@ -20,11 +20,11 @@ from sqlalchemy.engine import Engine
 from events import DuplicateConflict, Recorder
 from events.clock import now_micros
 from events.envelope import parse_event
-from service import views
-from service.connectors import ledger
-from service.connectors.base import Connector, Message
-from service.connectors.details import OrderDetails, PlatformOrder, PlatformRefund
-from service.connectors.errors import DeadLetter, DetailUnavailable
+from service.ingest.connectors import ledger
+from service.ingest.connectors.base import Connector, Message
+from service.ingest.connectors.details import OrderDetails, PlatformOrder, PlatformRefund
+from service.ingest.connectors.errors import DeadLetter, DetailUnavailable
+from service.reads import views
 
 log = logging.getLogger(__name__)
 

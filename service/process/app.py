@@ -6,11 +6,12 @@ from flask import Flask
 from flask_smorest import Api
 
 from events.envelope import EventBatchSchema, EventEnvelopeSchema
-from service import web
-from service.api import connectors, events, health, scores, sessions
-from service.errors import register_error_handlers
-from service.runtime import Runtime, build_runtime
-from service.settings import Settings
+from service.ingest import connectors_api, events_api
+from service.pages import web
+from service.process.http_errors import register_error_handlers
+from service.process.runtime import Runtime, build_runtime
+from service.process.settings import Settings
+from service.reads import health_api, scores_api, sessions_api
 from worker.pacing import MeteredApp
 
 
@@ -28,16 +29,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         JSON_SORT_KEYS=False,
     )
     app.extensions["livetally"] = runtime
-    app.extensions["livetally.metrics"] = health.metrics_registry(runtime.engine)
+    app.extensions["livetally.metrics"] = health_api.metrics_registry(runtime.engine)
     api = Api(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.components.schema("Event", schema=EventEnvelopeSchema)
     api.spec.components.schema("EventBatch", schema=EventBatchSchema)
-    api.register_blueprint(events.blp)
-    api.register_blueprint(sessions.blp)
-    api.register_blueprint(scores.blp)
-    api.register_blueprint(connectors.blp)
-    app.register_blueprint(health.blp)
+    api.register_blueprint(events_api.blp)
+    api.register_blueprint(sessions_api.blp)
+    api.register_blueprint(scores_api.blp)
+    api.register_blueprint(connectors_api.blp)
+    app.register_blueprint(health_api.blp)
     app.register_blueprint(web.blp)
     register_error_handlers(app)
     if runtime.worker.api_load is not None:  # the embedded worker paces itself by it
@@ -46,5 +47,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
 
 def create_app_from_env() -> Flask:
-    """For WSGI servers (gunicorn 'service.app:create_app_from_env()')."""
+    """For WSGI servers (gunicorn 'service.process.app:create_app_from_env()')."""
     return create_app(Settings.from_env())

@@ -8,10 +8,10 @@ from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from service.auth import requires
-from service.connectors import PLATFORMS, ledger
-from service.connectors.errors import MalformedPush, SignatureInvalid
-from service.errors import error_response, json_response
+from service.auth.scopes import requires
+from service.ingest.connectors import PLATFORMS, ledger
+from service.ingest.connectors.errors import MalformedPush, SignatureInvalid
+from service.process.http_errors import error_response, json_response
 
 blp = Blueprint("connectors", __name__, url_prefix="/api/v1",
                 description="Platform pushes (signed by the platform, not a bearer token)")

@@ -6,7 +6,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from service.settings import Settings
+from service.process.settings import Settings
 
 
 class _Gunicorn(BaseApplication):
@@ -20,8 +20,8 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from service.app import create_app
-        from service.process import tune_garbage_collector
+        from service.process.app import create_app
+        from service.process.gc_tuning import tune_garbage_collector
 
         app = create_app(self.settings)
         tune_garbage_collector()  # in the worker process: gunicorn loads the app after the fork

@@ -12,8 +12,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, make_response, render_template, request
 
 from events.fields import IDENTIFIER_RE
-from service.auth import query_token_problem
-from service.labels import labels_for
+from service.auth.scopes import query_token_problem
+from service.pages.labels import labels_for
 
 blp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                 static_url_path="/static")

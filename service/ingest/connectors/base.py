@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from events.fields import format_timestamp
-from service.connectors.details import OrderDetails
+from service.ingest.connectors.details import OrderDetails
 
 # uuid5 namespace of every event a connector derives from a platform message id.
 EVENT_NAMESPACE = uuid.UUID("5b0c7d84-9a4e-4c55-8a43-0d6f1f0c2a61")

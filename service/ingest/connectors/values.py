@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from events.fields import IDENTIFIER_RE
-from service.connectors.errors import DeadLetter
+from service.ingest.connectors.errors import DeadLetter
 
 _DIGITS = re.compile(r"[0-9]{1,19}\Z")
 _DECIMAL = re.compile(r"([0-9]{1,12})(?:\.([0-9]{1,2}))?\Z")

@@ -13,11 +13,11 @@ from werkzeug.exceptions import NotFound
 from events.envelope import EARLIEST_US
 from events.fields import Identifier, parse_timestamp
 from projections.scoring.figures import day_start_us
-from service import views
-from service.api.review_schema import ReviewSchema
-from service.auth import requires
-from service.errors import error_response, json_response
-from service.exports import XLSX, review_workbook
+from service.auth.scopes import requires
+from service.process.http_errors import error_response, json_response
+from service.reads import views
+from service.reads.exports import XLSX, review_workbook
+from service.reads.review_schema import ReviewSchema
 
 LATEST_US = 32_503_680_000 * 1_000_000  # 3000-01-01
 

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import orjson
 
-from service.simulator.model import simulation
+from service.ingest.simulator.model import simulation
 
 LATE_WINDOW_SECONDS = 45 * 60  # refunds arrive up to ~35 minutes after a broadcast ends
 BATCH = 1000

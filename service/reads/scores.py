@@ -10,8 +10,8 @@ from events.clock import now_micros
 from events.errors import LivetallyError
 from projections.scoring.figures import Range
 from projections.scoring.period import score_period, with_corrections
-from service.runtime import Runtime
-from service.views import SqlPeriodReads, frozen_period
+from service.process.runtime import Runtime
+from service.reads.views import SqlPeriodReads, frozen_period
 
 
 class AlreadyClosed(LivetallyError):

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from events import SqlRecorder, create_engine
+from events import Recorder, create_engine
 from projections.scoring.scorecards import Scorecards, load_scorecards
-from service.connectors import build_connectors, build_details
-from service.connectors.intake import Intake
-from service.settings import Settings
-from service.tokens import TokenChecker
+from service.auth.tokens import TokenChecker
+from service.ingest.connectors import build_connectors, build_details
+from service.ingest.connectors.intake import Intake
+from service.process.settings import Settings
 from worker.runtime import APPENDER_REDIS_TIMEOUT, WorkerParts, build_worker_parts
 
 
@@ -20,7 +20,7 @@ from worker.runtime import APPENDER_REDIS_TIMEOUT, WorkerParts, build_worker_par
 class Runtime:
     settings: Settings
     engine: Engine
-    recorder: SqlRecorder
+    recorder: Recorder
     tokens: TokenChecker
     worker: WorkerParts
     scorecards: Scorecards
@@ -39,7 +39,7 @@ def build_runtime(settings: Settings) -> Runtime:
     # The API appends: it waits on Redis for at most APPENDER_REDIS_TIMEOUT.
     worker = build_worker_parts(engine, settings.redis_url, settings.embedded_pace_ms / 1000,
                                 APPENDER_REDIS_TIMEOUT, settings.embedded_pace_factor)
-    recorder = SqlRecorder(engine, worker.recent)
+    recorder = worker.recorder  # one reader of the store per process, `recent` shared
     return Runtime(
         settings=settings,
         engine=engine,

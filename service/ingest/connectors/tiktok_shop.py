@@ -16,10 +16,16 @@ from typing import Any
 import orjson
 
 from events.fields import format_timestamp
-from service.connectors.base import Context, Message, Outcome, wire_event
-from service.connectors.details import PlatformOrder
-from service.connectors.errors import DeadLetter, MalformedPush, SignatureInvalid
-from service.connectors.values import field_of, identifier, platform_id, unix_time_us, yuan_text
+from service.ingest.connectors.base import Context, Message, Outcome, wire_event
+from service.ingest.connectors.details import PlatformOrder
+from service.ingest.connectors.errors import DeadLetter, MalformedPush, SignatureInvalid
+from service.ingest.connectors.values import (
+    field_of,
+    identifier,
+    platform_id,
+    unix_time_us,
+    yuan_text,
+)
 
 PLATFORM = "tiktok_shop"
 ORDER_STATUS_CHANGE, RETURN_STATUS_CHANGE = 1, 12

@@ -16,10 +16,10 @@ from typing import Any
 import orjson
 
 from events.fields import format_timestamp
-from service.connectors.base import Context, Message, Outcome, wire_event
-from service.connectors.details import PlatformOrder
-from service.connectors.errors import DeadLetter, MalformedPush, SignatureInvalid
-from service.connectors.values import (
+from service.ingest.connectors.base import Context, Message, Outcome, wire_event
+from service.ingest.connectors.details import PlatformOrder
+from service.ingest.connectors.errors import DeadLetter, MalformedPush, SignatureInvalid
+from service.ingest.connectors.values import (
     fen_of_integer,
     field_of,
     identifier,

@@ -21,8 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from service.connectors.errors import DeadLetter, DetailUnavailable
-from service.connectors.values import fen_of_decimal, fen_of_integer, unix_time_us
+from service.ingest.connectors.errors import DeadLetter, DetailUnavailable
+from service.ingest.connectors.values import fen_of_decimal, fen_of_integer, unix_time_us
 
 TIMEOUT_SECONDS = 3.0  # a push is answered within the platform's deadline (TikTok: 5 s)
 

@@ -8,12 +8,12 @@ whose secret is not configured has no connector (its endpoint answers 404).
 
 from __future__ import annotations
 
-from service.connectors.base import Connector
-from service.connectors.details import HttpOrderDetails, NoOrderDetails, OrderDetails
-from service.connectors.doudian import DoudianConnector
-from service.connectors.douyin_live import DouyinLiveConnector
-from service.connectors.tiktok_shop import TikTokShopConnector
-from service.settings import Settings
+from service.ingest.connectors.base import Connector
+from service.ingest.connectors.details import HttpOrderDetails, NoOrderDetails, OrderDetails
+from service.ingest.connectors.doudian import DoudianConnector
+from service.ingest.connectors.douyin_live import DouyinLiveConnector
+from service.ingest.connectors.tiktok_shop import TikTokShopConnector
+from service.process.settings import Settings
 
 PLATFORMS = ("doudian", "tiktok_shop", "douyin_live")
 

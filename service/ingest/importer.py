@@ -20,7 +20,7 @@ import orjson
 from marshmallow import ValidationError
 from sqlalchemy.engine import Engine
 
-from events import ConcurrencyConflict, DuplicateConflict, NewEvent, SqlRecorder
+from events import ConcurrencyConflict, DuplicateConflict, NewEvent, Recorder, open_recorder
 from events.clock import now_micros
 from events.envelope import parse_event
 from worker.projector import Projector
@@ -80,7 +80,7 @@ def read_csv(handle: io.TextIOBase) -> Iterator[tuple[int, Any]]:
 
 def import_file(engine: Engine, path: Path, batch: int = 1000, project: bool = True,
                 progress: Callable[[int, int], None] | None = None) -> ImportReport:
-    recorder = SqlRecorder(engine)
+    recorder = open_recorder(engine)
     report = ImportReport()
     size = path.stat().st_size
     pending: list[tuple[int, NewEvent]] = []
@@ -105,14 +105,14 @@ def import_file(engine: Engine, path: Path, batch: int = 1000, project: bool = T
     if progress is not None:
         progress(size, size)
     if project:
-        projector = Projector(engine)
+        projector = Projector(engine, recorder)
         for stream_id in sorted(report.streams):
             projector.project(stream_id, publish=False)
     report.rejected.sort()
     return report
 
 
-def _flush(recorder: SqlRecorder, pending: list[tuple[int, NewEvent]],
+def _flush(recorder: Recorder, pending: list[tuple[int, NewEvent]],
            report: ImportReport) -> None:
     if not pending:
         return
