@@ -11,6 +11,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from events import checkpoints
 from events.checkpoints import WalCheckpointer, checkpointer_for
 
 
@@ -80,6 +81,10 @@ def _checkpointable(engine: Engine) -> bool:
 def _leave_checkpoints_to_thread(dbapi_connection: Any, _record: Any) -> None:
     # Checkpoints happen on a thread of their own (events/checkpoints.py), not inside commits.
     dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+    # SQLite reuses a WAL file from its start after a checkpoint but never shrinks it: without
+    # a limit the file keeps the largest size it ever reached. With one, the first commit after
+    # the WAL starts over cuts the file back to the limit.
+    dbapi_connection.execute(f"PRAGMA journal_size_limit={checkpoints.wal_size_limit()}")
 
 
 def _checkpointer(engine: Engine) -> WalCheckpointer | None:
@@ -99,13 +104,16 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
     processes (a `livetally import` next to `livetally up`).
     """
     sqlite = engine.dialect.name == "sqlite"
+    checkpointer = _checkpointer(engine) if sqlite else None
+    if checkpointer is not None:
+        checkpointer.let_restart_pass()
     with _writer_lock(engine) if sqlite else nullcontext(), \
             engine.connect() as conn, conn.begin():
         if sqlite:
             # Straight to the driver: SQLAlchemy's execution path costs more than the statement.
             dbapi_cursor(conn).execute("BEGIN IMMEDIATE")
         yield conn
-    if sqlite and (checkpointer := _checkpointer(engine)) is not None:
+    if checkpointer is not None:
         checkpointer.committed()
 
 

@@ -138,42 +138,6 @@ period_view = sa.Table(
     sa.Column("body", Json, nullable=False),  # the frozen scorecards
 )
 
-checkpoints = sa.Table(
-    "projection_checkpoints",
-    metadata,
-    sa.Column("stream_id", sa.String(160), primary_key=True),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("updated_at", sa.BigInteger, nullable=False),
-)
-
-# Streams whose projection keeps failing: after PARK_AFTER tries a stream is parked (skipped,
-# its error kept) until `livetally projections retry STREAM`; other streams go on.
-parked_streams = sa.Table(
-    "projection_parked",
-    metadata,
-    sa.Column("stream_id", sa.String(160), primary_key=True),
-    sa.Column("attempts", sa.Integer, nullable=False),
-    sa.Column("error", sa.Text, nullable=False),
-    sa.Column("first_failed_at", sa.BigInteger, nullable=False),
-    sa.Column("parked_at", sa.BigInteger, nullable=True),
-)
-
-snapshots = sa.Table(
-    "projection_snapshots",
-    metadata,
-    sa.Column("stream_id", sa.String(160), primary_key=True),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("state", sa.LargeBinary, nullable=False),
-)
-
-worker_heartbeats = sa.Table(
-    "worker_heartbeats",
-    metadata,
-    sa.Column("worker_id", sa.String(64), primary_key=True),
-    sa.Column("seen_at", sa.BigInteger, nullable=False),
-)
-
-# Emptied by `livetally rebuild`; heartbeats are about processes, not projections.
+# Emptied by `livetally rebuild` (with the worker's checkpoints and snapshots).
 PROJECTION_TABLES = (session_view, session_document, session_source, session_timeline,
-                     session_review,
-                     host_day, person_view, period_view, checkpoints, snapshots)
+                     session_review, host_day, person_view, period_view)

@@ -25,9 +25,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from events.clock import now_micros
 from events.database import write_transaction
-from projections.tables import worker_heartbeats
+from events.upsert import upsert
 from worker.periodic import Periodic
-from worker.upsert import upsert
+from worker.tables import worker_heartbeats
 
 log = logging.getLogger(__name__)
 

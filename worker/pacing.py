@@ -23,7 +23,7 @@ import statistics
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import dramatiq
@@ -67,23 +67,6 @@ class ApiLoad:
         with self._lock:
             self._advance(self.clock())
             return self._level
-
-
-class MeteredApp:
-    """WSGI middleware: tells ApiLoad when each request starts and ends (the body included)."""
-
-    def __init__(self, app: Callable[..., Iterable[bytes]], load: ApiLoad) -> None:
-        self.app = app
-        self.load = load
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
-                 ) -> Iterable[bytes]:
-        self.load.started()
-        try:
-            # Flask's responses here are built whole: the body is known when this returns.
-            return self.app(environ, start_response)
-        finally:
-            self.load.ended()
 
 
 class Pacer:

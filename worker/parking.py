@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from events.clock import now_micros
 from events.database import write_transaction
-from projections.tables import parked_streams
+from worker.tables import parked_streams
 
 log = logging.getLogger(__name__)
 

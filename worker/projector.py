@@ -23,11 +23,12 @@ from sqlalchemy.engine import Connection, Engine
 from events.clock import now_micros
 from events.database import is_postgres
 from events.recorder import Recorder, StoredEvent
+from events.upsert import current_row, upsert
 from projections.registry import Projection, projection_for
-from projections.tables import checkpoints, snapshots
 from projections.writes import Writes
 from worker import run_postgres, run_sqlite
 from worker.actors import UnknownStream
+from worker.apply_writes import apply_writes
 from worker.claims import Claims
 from worker.errors import CheckpointMoved, StreamBusy
 from worker.fold_cache import Cached, FoldCache
@@ -35,7 +36,7 @@ from worker.pacing import Pacer
 from worker.parking import ParkingLot
 from worker.pending import PendingStreams
 from worker.publish import Publisher
-from worker.upsert import apply_writes, current_row, upsert
+from worker.tables import checkpoints, snapshots
 
 log = logging.getLogger(__name__)
 

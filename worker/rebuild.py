@@ -23,12 +23,14 @@ from sqlalchemy.engine import Connection, Engine
 from events.clock import now_micros
 from events.database import create_engine, write_transaction
 from events.opening import open_recorder
+from events.upsert import upsert
 from projections.registry import Projection, projection_for
-from projections.tables import PROJECTION_TABLES, checkpoints, snapshots, worker_heartbeats
+from projections.tables import PROJECTION_TABLES
 from projections.writes import Writes
+from worker.apply_writes import apply_writes
 from worker.errors import WorkersRunning
 from worker.heartbeat import STALE_SECONDS
-from worker.upsert import apply_writes, upsert
+from worker.tables import FOLD_PROGRESS_TABLES, checkpoints, snapshots, worker_heartbeats
 
 BATCH = 20_000  # events read per query
 CHUNK = 16  # streams a process folds, then writes in one transaction
@@ -56,7 +58,7 @@ def rebuild(engine: Engine, progress: Callable[[int, int], None] | None = None,
     total = sum(heads.values())
     started = time.perf_counter()
     with write_transaction(engine) as conn:
-        for table in reversed(PROJECTION_TABLES):
+        for table in reversed((*PROJECTION_TABLES, *FOLD_PROGRESS_TABLES)):
             conn.execute(table.delete())
     stream_ids = sorted(s for s in heads if projection_for(s) is not None)
     # Largest streams first, in the first chunks: the pool hands them out first, so the

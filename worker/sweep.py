@@ -22,9 +22,10 @@ from events.database import fetch_rows, write_transaction
 from events.fields import format_timestamp
 from events.recorder import Recorder
 from projections.alerts import SILENCE_US
-from projections.tables import checkpoints, session_view
+from projections.tables import session_view
 from worker.periodic import Periodic
 from worker.publish import Publisher
+from worker.tables import checkpoints
 
 log = logging.getLogger(__name__)
 

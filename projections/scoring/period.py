@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.clock import ratio
 from projections.scoring import figures
 from projections.scoring.figures import PeriodReads, Range, Sums
+from projections.scoring.formulas import FORMULAS, FormulaInputs
 from projections.scoring.rules import (
     PLACES,
     KpiValue,
     Scorecard,
-    months_on_air,
     rank_within_role,
     score_person,
-    tenure_sales_target,
 )
 from projections.scoring.scorecards import KpiDef, Scorecards
 
@@ -24,49 +22,10 @@ def _target(ledger: dict[str, Any], rng: Range, key: str) -> float | None:
     return None if entry is None else float(entry[0])
 
 
-def _mean_rating(ledger: dict[str, Any], rng: Range, kind: str) -> float | None:
-    values = [v for k, v, _rater, at in ledger.get("ratings", []) if k == kind and rng.holds(at)]
-    return sum(values) / len(values) if values else None
-
-
 def kpi_value(kpi: KpiDef, role: str, ledger: dict[str, Any], sums: Sums, previous: Sums | None,
               rng: Range, cards: Scorecards) -> KpiValue:
-    target = _target(ledger, rng, kpi.key)
-    value = KpiValue(None, target)
-    gmv = sums.gmv_fen / 100
-    formula = kpi.formula
-    if formula == "net_gmv":
-        value.actual = (sums.gmv_fen - sums.refunds_fen) / 100
-        if target is None and role == "host":
-            value.target = tenure_sales_target(
-                months_on_air(ledger.get("on_air_since"), rng.period), cards.host_sales_targets)
-            value.target_source = "tenure"
-    elif formula == "interaction_rate":
-        value.actual = ratio(sums.interacting_viewers, sums.unique_viewers)
-    elif formula == "new_followers":
-        value.actual = sums.new_followers
-    elif formula == "conversion_rate":
-        value.actual = ratio(sums.buyers, sums.unique_viewers)
-    elif formula == "views_growth":
-        value.actual = sums.views
-        if target is None and previous is not None:
-            value.target = previous.views or None
-            value.target_source = "previous_period"
-    elif formula == "promoted_viewers":
-        value.actual = sums.promoted_viewers
-    elif formula == "promoted_conversion":
-        value.actual = ratio(sums.promoted_buyers, sums.promoted_viewers)
-    elif formula == "incident_penalty":
-        value.actual = sums.incidents
-    elif formula == "roi":
-        value.actual = ratio(sums.gmv_fen, sums.ad_spend_fen)
-    elif formula == "gpm":
-        value.actual = None if not sums.views else gmv / sums.views * 1000
-    elif formula == "recorded":
-        entry = ledger.get("metrics", {}).get(rng.period, {}).get(kpi.key)
-        value.actual = None if entry is None else float(entry[0])
-    elif formula == "mean_rating":
-        value.actual = _mean_rating(ledger, rng, kpi.key)
+    value = KpiValue(None, _target(ledger, rng, kpi.key))
+    FORMULAS[kpi.formula](FormulaInputs(kpi, role, ledger, sums, previous, rng, cards), value)
     if isinstance(value.actual, float):
         value.actual = round(value.actual, 10)
     if kpi.source == "derived" and sums.sessions == 0:

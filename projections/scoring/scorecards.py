@@ -1,28 +1,25 @@
-"""Scorecards as data: the shipped YAML, or a file that replaces it, validated at start."""
+"""Scorecards as data: parsed and checked from what the service read (the shipped YAML, or a
+file that replaces it), at start."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from events.catalogue import ROLES, TRAFFIC_SOURCES
 from events.errors import LivetallyError
 
 SOURCES = ("derived", "recorded", "rating")
 DIRECTIONS = ("higher", "lower")
-# formula -> the sources it may be used with
-FORMULAS = {
+# formula -> the source it goes with (projections/scoring/formulas.py computes each)
+FORMULA_SOURCES = {
     "net_gmv": "derived", "interaction_rate": "derived", "new_followers": "derived",
     "conversion_rate": "derived", "views_growth": "derived", "promoted_viewers": "derived",
     "promoted_conversion": "derived", "incident_penalty": "derived", "roi": "derived",
     "gpm": "derived", "recorded": "recorded", "mean_rating": "rating",
 }
-MONEY_FORMULAS = frozenset({"net_gmv"})
+MONEY_FORMULA_SOURCES = frozenset({"net_gmv"})
 
 
 class ScorecardError(LivetallyError, ValueError):
@@ -66,21 +63,6 @@ class Scorecards:
             "host_sales_targets": [t.__dict__ for t in self.host_sales_targets],
             "roles": {role: [k.__dict__ for k in kpis] for role, kpis in self.roles.items()},
         }
-
-
-def load_scorecards(path: str | Path | None = None) -> Scorecards:
-    if path is None:
-        text = resources.files("projections.scoring").joinpath(
-            "default_scorecards.yaml").read_text(encoding="utf-8")
-        where = "default scorecards"
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-        where = str(path)
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ScorecardError(f"{where}: not valid YAML: {exc}") from None
-    return parse_scorecards(raw, where)
 
 
 def parse_scorecards(raw: Any, where: str = "scorecards") -> Scorecards:
@@ -148,9 +130,10 @@ def _kpi(role: str, entry: Any, where: str) -> KpiDef:
     if direction not in DIRECTIONS:
         raise ScorecardError(f"{name}: direction must be one of {', '.join(DIRECTIONS)}")
     formula = entry.get("formula", {"recorded": "recorded", "rating": "mean_rating"}.get(source))
-    if formula not in FORMULAS:
+    if formula not in FORMULA_SOURCES:
         raise ScorecardError(f"{name}: unknown formula {formula!r} "
-                             f"(known: {', '.join(sorted(FORMULAS))})")
-    if FORMULAS[formula] != source:
-        raise ScorecardError(f"{name}: formula {formula} goes with source {FORMULAS[formula]}")
+                             f"(known: {', '.join(sorted(FORMULA_SOURCES))})")
+    if FORMULA_SOURCES[formula] != source:
+        raise ScorecardError(
+            f"{name}: formula {formula} goes with source {FORMULA_SOURCES[formula]}")
     return KpiDef(str(key), float(weight), source, direction, formula)

@@ -9,10 +9,10 @@ from events.envelope import EventBatchSchema, EventEnvelopeSchema
 from service.ingest import connectors_api, events_api
 from service.pages import web
 from service.process.http_errors import register_error_handlers
+from service.process.metered import MeteredApp
 from service.process.runtime import Runtime, build_runtime
 from service.process.settings import Settings
 from service.reads import health_api, scores_api, sessions_api
-from worker.pacing import MeteredApp
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from events import Recorder, create_engine
-from projections.scoring.scorecards import Scorecards, load_scorecards
+from projections.scoring.scorecards import Scorecards
 from service.auth.tokens import TokenChecker
 from service.ingest.connectors import build_connectors, build_details
 from service.ingest.connectors.intake import Intake
+from service.process.scorecard_files import load_scorecards
 from service.process.settings import Settings
 from worker.runtime import APPENDER_REDIS_TIMEOUT, WorkerParts, build_worker_parts
 

@@ -25,8 +25,8 @@ from projections.tables import (
     session_source,
     session_timeline,
     session_view,
-    worker_heartbeats,
 )
+from worker.tables import worker_heartbeats
 
 HEADLINE = ("views", "unique_viewers", "online", "peak_online", "gmv", "net_gmv", "orders_paid",
             "buyers", "conversion_rate", "gpm", "new_followers", "interaction_rate")

@@ -25,6 +25,7 @@ from tests.builders import Broadcast
 from tests.conftest import fresh_sqlite_url
 from tests.integration.conftest import make_api
 from tests.servers import ROOT, free_port, start_postgres, start_redis
+from tests.waiting import wait_until
 
 
 def cli(*args: str) -> str:
@@ -148,10 +149,12 @@ def test_slow_header_clients_time_out_and_never_block_others(up: Up) -> None:
     stop = threading.Event()
     closed_by_server = []
 
+    started: list[int] = []
     def slow_client() -> None:
         sock = socket.create_connection(("127.0.0.1", up.api_port), timeout=30)
         try:
             sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")
+            started.append(1)
             deadline = time.monotonic() + 20
             while not stop.is_set() and time.monotonic() < deadline:
                 sock.sendall(b"X-Slow: 1\r\n")
@@ -165,11 +168,9 @@ def test_slow_header_clients_time_out_and_never_block_others(up: Up) -> None:
     for thread in threads:
         thread.start()
     try:
-        time.sleep(1)
+        wait_until(lambda: len(started) == 150, 20, "150 slow clients connected")
         assert max(up.health_seconds() for _ in range(10)) < 1.0
-        deadline = time.monotonic() + 20
-        while len(closed_by_server) < 150 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_until(lambda: len(closed_by_server) == 150, 20, "the server closing them")
         # The request deadline (10 s from its first byte) closed every one of them.
         assert len(closed_by_server) == 150
     finally:

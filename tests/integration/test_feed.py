@@ -20,6 +20,7 @@ from service.process.embedded import Embedded
 from service.process.settings import Settings
 from tests.builders import Broadcast
 from tests.conftest import fresh_sqlite_url
+from tests.waiting import wait_until
 
 
 class Running:
@@ -188,9 +189,8 @@ def test_a_client_that_never_reads_is_cut_off_and_costs_no_growing_memory(
                   f"Host: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                   "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-    time.sleep(0.3)
     server = running.embedded.feed.server
-    assert server.clients == 1
+    wait_until(lambda: server.clients == 1, 10, "the raw client's handshake")
     deadline = time.monotonic() + 30
     n = 0
     while server.clients and time.monotonic() < deadline:

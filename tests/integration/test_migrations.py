@@ -9,12 +9,13 @@ from events.tables import metadata as event_tables
 from projections.tables import metadata as projection_tables
 from service.auth.tokens import metadata as token_tables
 from service.ingest.connectors.ledger import metadata as connector_tables
+from worker.tables import metadata as worker_tables
 
 
 def test_migrated_schema_matches_the_declared_tables(engine: Engine) -> None:
     inspector = sa.inspect(engine)
-    declared = {t.name: t for md in (event_tables, projection_tables, token_tables,
-                                                     connector_tables)
+    declared = {t.name: t for md in (event_tables, projection_tables, worker_tables,
+                                     token_tables, connector_tables)
                 for t in md.sorted_tables}
     assert set(declared) <= set(inspector.get_table_names())
     for name, table in declared.items():

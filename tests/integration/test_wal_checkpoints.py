@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -62,23 +63,65 @@ def test_commits_leave_checkpoints_to_the_thread_which_copies_every_frame(
     engine.dispose()
 
 
-def test_a_wal_growing_under_constant_writes_is_reset(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_wal_growing_under_constant_writes_is_reset_and_cut_back_to_its_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(checkpoints, "RESET_FRAMES", 100)
     monkeypatch.setattr(checkpoints, "GATHER_SECONDS", 0.005)
     path = tmp_path / "b.db"
     url = f"sqlite:///{path}"
-    checkpointer = _checkpointer(create_engine(url))
-    assert checkpointer is not None
-    # Write until the WAL has been reset several times while writes went on.
-    transactions = _write_rows(url, 4000, until=lambda: checkpointer.stats.restarts >= 5)
-    assert checkpointer.stats.restarts >= 5
-    # Each transaction appends four or five pages (20 rows of ~300 bytes, and the table's
-    # interior pages): without resets the WAL would hold all of them. With resets it holds what
-    # was written between two checkpoints, a small part of that.
-    page = 4096
-    assert os.path.getsize(f"{path}-wal") < transactions * page
     engine = create_engine(url)
+    checkpointer = _checkpointer(engine)
+    assert checkpointer is not None
+    with engine.connect() as conn:  # the limit the file is cut back to when the WAL restarts
+        limit = conn.exec_driver_sql("PRAGMA journal_size_limit").scalar()
+    assert limit == checkpoints.wal_size_limit() == 2 * 100 * 4096
+    # Write until the WAL has been reset several times while writes went on. Each transaction
+    # appends four or five pages (20 rows of ~300 bytes and the table's interior pages).
+    transactions = _write_rows(url, 400, until=lambda: checkpointer.stats.restarts >= 5)
+    assert checkpointer.stats.restarts >= 5
+    # Once the checkpointer has copied every frame back, the next commit starts the WAL over
+    # and cuts the file back to the limit: SQLite alone would keep its largest size for good.
+    probe = sqlite3.connect(path)
+
+    def copied_back() -> bool:
+        busy, frames, copied = probe.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return bool(busy == 0 and frames == copied)
+
+    _wait_for(copied_back)
+    probe.close()
+    with write_transaction(engine) as conn:
+        conn.exec_driver_sql("INSERT INTO t (body) VALUES ('one more')")
+    assert os.path.getsize(f"{path}-wal") <= limit
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM t")).scalar() == transactions * 20
+        assert conn.execute(sa.text("SELECT count(*) FROM t")).scalar() == transactions * 20 + 1
+    engine.dispose()
+
+
+def test_a_writer_lets_a_waiting_restart_take_the_writer_lock_first(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    checkpointer = _checkpointer(engine)
+    assert checkpointer is not None
+    with engine.begin() as conn:  # the file in WAL mode, as livetally's connections make it
+        conn.exec_driver_sql("CREATE TABLE t (x)")
+    lock = checkpointer.writer_lock
+    lock.acquire()  # a transaction in progress
+    restarted = threading.Event()
+
+    def restart() -> None:
+        conn = sqlite3.connect(tmp_path / "c.db", isolation_level=None)
+        conn.execute("INSERT INTO t VALUES (1)")  # a frame in the WAL
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(checkpoints, "RESET_FRAMES", 0)
+            checkpointer.checkpoint(conn)
+        conn.close()
+        restarted.set()
+
+    thread = threading.Thread(target=restart)
+    thread.start()
+    _wait_for(lambda: not checkpointer._no_restart_waiting.is_set())
+    lock.release()  # the transaction ends; a writer arriving now waits for the restart
+    checkpointer.let_restart_pass()
+    assert checkpointer._no_restart_waiting.is_set()  # the restart had the lock first
+    thread.join(5)
+    assert restarted.is_set() and checkpointer.stats.restarts == 1
     engine.dispose()

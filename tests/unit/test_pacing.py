@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from worker.pacing import ApiLoad, MeteredApp, Pacer
+from service.process.metered import MeteredApp
+from worker.pacing import ApiLoad, Pacer
 from worker.projector import SNAPSHOT_EVERY, snapshot_spacing
 
 

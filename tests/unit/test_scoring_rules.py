@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from projections.scoring.rules import (
@@ -14,7 +16,8 @@ from projections.scoring.rules import (
     score_person,
     tenure_sales_target,
 )
-from projections.scoring.scorecards import ScorecardError, load_scorecards, parse_scorecards
+from projections.scoring.scorecards import ScorecardError, parse_scorecards
+from service.process.scorecard_files import load_scorecards
 
 CARDS = load_scorecards()
 
@@ -92,3 +95,15 @@ def test_bad_scorecards_are_refused_naming_role_and_kpi(change: dict[str, object
 def test_an_unknown_role_is_refused() -> None:
     with pytest.raises(ScorecardError, match="role 'chef'"):
         parse_scorecards({"roles": {"chef": [{"key": "x", "weight": 1, "source": "recorded"}]}})
+
+
+def test_every_formula_a_scorecard_may_name_has_a_function() -> None:
+    from projections.scoring.formulas import FORMULAS
+    from projections.scoring.scorecards import FORMULA_SOURCES
+
+    assert set(FORMULAS) == set(FORMULA_SOURCES)
+
+
+def test_a_scorecard_file_that_cannot_be_read_is_a_scorecard_error(tmp_path: Path) -> None:
+    with pytest.raises(ScorecardError, match=r"missing\.yaml: cannot be read"):
+        load_scorecards(tmp_path / "missing.yaml")

@@ -1,4 +1,5 @@
-"""INSERT ... ON CONFLICT DO UPDATE for both backends, straight through the driver.
+"""INSERT ... ON CONFLICT DO UPDATE for both backends, straight through the driver: the worker's
+read models, checkpoints and heartbeats, and the connectors' ledger write through here.
 
 Projection runs write a handful of rows per stream, many times a second: SQLAlchemy's statement
 compilation and parameter processing cost several times what SQLite spends on such a row. The
@@ -16,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from events.database import dbapi_cursor, fetch_rows
-from projections.writes import Writes
 
 _statements: dict[tuple[Any, ...], tuple[str, tuple[bool, ...]]] = {}
 
@@ -72,19 +72,6 @@ def upsert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
     """Insert the rows, or overwrite the existing rows' other columns. All rows share keys."""
     if rows:
         _execute(conn, table, rows, keys, adding=False)
-
-
-def apply_writes(conn: Connection, writes: Writes) -> None:
-    """Apply what a projection returned, in the caller's transaction."""
-    for row_set in writes.row_sets:
-        upsert(conn, row_set.table, row_set.rows, row_set.keys)
-    for delta in writes.deltas:
-        add_to(conn, delta.table, delta.row, delta.keys)
-    for drop in writes.drops:
-        table = drop.table
-        conn.execute(table.delete().where(
-            *(table.c[name] == value for name, value in drop.where.items()),
-            table.c[drop.column] == 0))
 
 
 _selects: dict[str, tuple[str, tuple[str, ...]]] = {}
