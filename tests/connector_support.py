@@ -24,7 +24,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "connectors"
 DOUDIAN_KEY, DOUDIAN_SECRET = "7153312345678901234", "dd-secret-0d7f1e"
 TIKTOK_KEY, TIKTOK_SECRET = "6abcd1234efgh", "tt-secret-9a8b7c"
 DOUYIN_SECRET = "dy-secret-5e4d3c"
-CONNECTOR_SETTINGS = {
+CONNECTOR_SETTINGS: dict[str, Any] = {
     "doudian_app_key": DOUDIAN_KEY, "doudian_app_secret": DOUDIAN_SECRET,
     "tiktok_shop_app_key": TIKTOK_KEY, "tiktok_shop_app_secret": TIKTOK_SECRET,
     "douyin_live_secret": DOUYIN_SECRET,

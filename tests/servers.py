@@ -49,7 +49,7 @@ class PostgresServer:
     def execute(self, sql: str) -> None:
         with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
                              autocommit=True) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql)
 
     def stop(self) -> None:
         self.pause("immediate")

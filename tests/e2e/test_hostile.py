@@ -97,7 +97,7 @@ def post_session(up: Up, session_id: str) -> dict[str, Any]:
          .place(3, "o1", "v1", "12.34").pay(4, "o1"))
     status, _, body = up.request("POST", "/api/v1/events", {"events": b.events}, up.ingest)
     assert status == 201, body
-    return orjson.loads(body)  # type: ignore[no-any-return]
+    return orjson.loads(body)
 
 
 def wait_numbers(up: Up, session_id: str, timeout: float = 15) -> dict[str, Any]:
@@ -105,7 +105,7 @@ def wait_numbers(up: Up, session_id: str, timeout: float = 15) -> dict[str, Any]
     while True:
         status, _, body = up.request("GET", f"/api/v1/sessions/{session_id}")
         if status == 200 and orjson.loads(body)["version"] >= 5:
-            return orjson.loads(body)["metrics"]  # type: ignore[no-any-return]
+            return orjson.loads(body)["metrics"]
         assert time.monotonic() < deadline, "not projected"
         time.sleep(0.05)
 

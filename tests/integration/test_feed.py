@@ -69,7 +69,7 @@ async def receive(ws: ClientConnection, kind: str, timeout: float = 5) -> dict[s
     while True:
         message = orjson.loads(await asyncio.wait_for(ws.recv(), deadline - time.monotonic()))
         if message["type"] == kind:
-            return message  # type: ignore[no-any-return]
+            return message
 
 
 def test_the_snapshot_is_the_session_document(running: Running) -> None:

@@ -189,7 +189,7 @@ class Delivery:
             self.parts.actor.send(stream_id)
 
     def join(self) -> None:
-        self.parts.broker.join("projections", fail_fast=True)
+        self.parts.broker.join("projections", fail_fast=True)  # type: ignore[call-arg]
         self.worker.join()
 
     def stop(self) -> None:
@@ -279,7 +279,7 @@ def test_a_paced_message_waits_and_one_run_folds_the_appends_meanwhile(
         assert pending.claim("session-p-1")
         delivery.send("session-p-1")
         # The worker takes the message and waits out the pace with the claim held.
-        queue = delivery.parts.broker.queues["projections"]  # type: ignore[attr-defined]
+        queue = delivery.parts.broker.queues["projections"]
         wait_until(lambda: queue.qsize() == 0, 10, "the worker taking the message")
         more = Broadcast("p-1").join(2, "v-2").leave(3, "v-1")
         recorder.append(to_new(more.events))

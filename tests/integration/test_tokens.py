@@ -61,7 +61,7 @@ def test_a_flood_of_unknown_tokens_does_not_evict_the_valid_ones(api: Api) -> No
     for i in range(500):
         checker.scopes(f"lt_made-up-{i}")
         checker.scopes(token)  # in use: kept as the most recently used
-    checker.engine.connect = counting  # type: ignore[method-assign]
+    checker.engine.connect = counting  # type: ignore[method-assign, assignment]
     try:
         assert checker.scopes(token) == frozenset({"read"})
         assert looked_up == []  # still cached: the flood evicted only the made-up ones

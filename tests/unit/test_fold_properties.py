@@ -30,7 +30,9 @@ def test_any_split_into_runs_with_snapshots_between_gives_identical_numbers(
         for event in events[start:end]:
             pieces = fold_session(pieces, event)
         # a worker restart between runs: the state goes through its stored form
-        pieces = SessionState.load(orjson.loads(orjson.dumps(pieces.dump())))
+        loaded = SessionState.load(orjson.loads(orjson.dumps(pieces.dump())))
+        assert loaded is not None
+        pieces = loaded
         start = end
 
     assert session_metrics(pieces) == session_metrics(whole)

@@ -86,7 +86,7 @@ def test_a_valid_override_loads() -> None:
 def test_bad_scorecards_are_refused_naming_role_and_kpi(change: dict[str, object],
                                                         words: str) -> None:
     raw = _raw()
-    kpi = raw["roles"]["supervisor"][1]  # type: ignore[index]
+    kpi = raw["roles"]["supervisor"][1]
     kpi.update(change)
     with pytest.raises(ScorecardError, match=words):
         parse_scorecards(raw)

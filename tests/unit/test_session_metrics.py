@@ -235,6 +235,7 @@ def test_a_big_audience_folds_and_snapshots_without_overflow() -> None:
         b.join(1 + i / 100, f"v{i}")
     state = fold_all(SessionState("s-1"), b.stored())
     restored = SessionState.load(orjson.loads(orjson.dumps(state.dump())))
+    assert restored is not None
     assert session_metrics(restored) == session_metrics(state)
     # every viewer watched from their join to the clock at 1 + 19999/100 s
     clock = 1 + 19_999 / 100
