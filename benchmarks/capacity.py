@@ -28,8 +28,9 @@ from benchmarks.latency import Published, percentile
 from tests.servers import free_port
 
 
-def room_events(rng: random.Random, room: int, n: int, count: int, now: str
-                ) -> list[dict[str, Any]]:
+def room_events(
+    rng: random.Random, room: int, n: int, count: int, now: str
+) -> list[dict[str, Any]]:
     sid = f"cap-{room}"
     out = []
     for k in range(count):
@@ -40,22 +41,41 @@ def room_events(rng: random.Random, room: int, n: int, count: int, now: str
         elif roll < 0.50:
             type_, data = "viewer.left", {"viewer_id": viewer}
         elif roll < 0.80:
-            type_, data = "interaction.recorded", {"kind": "like", "viewer_id": viewer,
-                                                   "count": 3}
+            type_, data = "interaction.recorded", {"kind": "like", "viewer_id": viewer, "count": 3}
         elif roll < 0.90:
-            type_, data = "interaction.recorded", {"kind": "comment", "viewer_id": viewer,
-                                                   "text": "好"}
+            type_, data = (
+                "interaction.recorded",
+                {"kind": "comment", "viewer_id": viewer, "text": "好"},
+            )
         elif roll < 0.97:
             type_, data = "product.clicked", {"product_id": "p-1", "viewer_id": viewer}
         else:
             order = f"o{n}-{k}"
-            out.append({"event_id": str(uuid.uuid4()), "type": "order.placed",
-                        "occurred_at": now, "session_id": sid,
-                        "data": {"order_id": order, "buyer_id": viewer, "product_id": "p-1",
-                                 "quantity": 1, "amount": "99.00"}})
+            out.append(
+                {
+                    "event_id": str(uuid.uuid4()),
+                    "type": "order.placed",
+                    "occurred_at": now,
+                    "session_id": sid,
+                    "data": {
+                        "order_id": order,
+                        "buyer_id": viewer,
+                        "product_id": "p-1",
+                        "quantity": 1,
+                        "amount": "99.00",
+                    },
+                }
+            )
             type_, data = "order.paid", {"order_id": order}
-        out.append({"event_id": str(uuid.uuid4()), "type": type_, "occurred_at": now,
-                    "session_id": sid, "data": data})
+        out.append(
+            {
+                "event_id": str(uuid.uuid4()),
+                "type": type_,
+                "occurred_at": now,
+                "session_id": sid,
+                "data": data,
+            }
+        )
     return out
 
 
@@ -72,10 +92,15 @@ def client(port: int, token: str, rooms: int, per_room: int, seconds: float) -> 
         now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000Z"
         events = []
         if heads[room] == 0:
-            events.append({"event_id": str(uuid.uuid4()), "type": "session.started",
-                           "occurred_at": now, "session_id": f"cap-{room}",
-                           "data": {"host_id": "h", "room_id": f"r{room}",
-                                    "platform": "douyin"}})
+            events.append(
+                {
+                    "event_id": str(uuid.uuid4()),
+                    "type": "session.started",
+                    "occurred_at": now,
+                    "session_id": f"cap-{room}",
+                    "data": {"host_id": "h", "room_id": f"r{room}", "platform": "douyin"},
+                }
+            )
         events += room_events(rng, room, n, per_post, now)
         instance.post(conn, orjson.dumps({"events": events}))
         heads[room] += len(events)
@@ -94,8 +119,9 @@ def trial(rooms: int, per_room: int, seconds: float) -> tuple[float, float, int,
     from service.process.settings import Settings
 
     folder = tempfile.mkdtemp(prefix="livetally-cap-")
-    server = Embedded(Settings(database_url=f"sqlite:///{folder}/cap.db", api_port=free_port(),
-                               feed_port=0))
+    server = Embedded(
+        Settings(database_url=f"sqlite:///{folder}/cap.db", api_port=free_port(), feed_port=0)
+    )
     published = Published()
     assert server.runtime.worker.hub is not None
     server.runtime.worker.hub.subscribe(published.record)  # "cap-<room>", like "lat-<n>"
@@ -103,9 +129,23 @@ def trial(rooms: int, per_room: int, seconds: float) -> tuple[float, float, int,
     try:
         token = create_token(server.runtime.engine, ["ingest"])
         port = int(server.api_url.rsplit(":", 1)[1])
-        out = subprocess.run([sys.executable, "-m", "benchmarks.capacity", "client", str(port),
-                              token, str(rooms), str(per_room), str(seconds)],
-                             cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.capacity",
+                "client",
+                str(port),
+                token,
+                str(rooms),
+                str(per_room),
+                str(seconds),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         records = json.loads(out)
         time.sleep(1.0)
     finally:
@@ -131,9 +171,12 @@ def main() -> None:
         p50, p99, missing, achieved = trial(rooms, args.per_room, args.seconds)
         asked = rooms * args.per_room
         ok = p99 <= 0.250 and missing == 0 and achieved >= 0.95 * asked
-        print(f"{rooms} rooms: asked {asked:,} events/s, achieved {achieved:,.0f}; append -> "
-              f"published p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, never published "
-              f"{missing}: {'carried' if ok else 'falls behind'}", flush=True)
+        print(
+            f"{rooms} rooms: asked {asked:,} events/s, achieved {achieved:,.0f}; append -> "
+            f"published p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, never published "
+            f"{missing}: {'carried' if ok else 'falls behind'}",
+            flush=True,
+        )
         if not ok:
             break
         carried = rooms

@@ -33,8 +33,12 @@ class Instance:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
 
     def post(self, conn: http.client.HTTPConnection, body: bytes) -> dict[str, Any]:
-        conn.request("POST", "/api/v1/events", body, {
-            "Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+        conn.request(
+            "POST",
+            "/api/v1/events",
+            body,
+            {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )
         response = conn.getresponse()
         data = response.read()
         if response.status != 201:
@@ -53,16 +57,25 @@ def livetally(*args: str) -> list[str]:
 
 
 @contextmanager
-def running_instance(database_url: str, extra_env: dict[str, str] | None = None
-                     ) -> Iterator[Instance]:
+def running_instance(
+    database_url: str, extra_env: dict[str, str] | None = None
+) -> Iterator[Instance]:
     env = {**os.environ, **(extra_env or {})}
-    token = subprocess.run(livetally("tokens", "create", "--scope", "admin", "--db",
-                                     database_url), env=env, check=True, capture_output=True,
-                           text=True, cwd=ROOT).stdout.strip()
+    token = subprocess.run(
+        livetally("tokens", "create", "--scope", "admin", "--db", database_url),
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout.strip()
     port = free_port()
-    process = subprocess.Popen(livetally("up", "--db", database_url, "--port", str(port),
-                                         "--feed-port", str(free_port())),
-                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        livetally("up", "--db", database_url, "--port", str(port), "--feed-port", str(free_port())),
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
     instance = Instance(port, token, database_url)
     wait_healthy(instance, process)
     try:
@@ -72,8 +85,9 @@ def running_instance(database_url: str, extra_env: dict[str, str] | None = None
         process.wait(30)
 
 
-def wait_healthy(instance: Instance, process: subprocess.Popen[Any] | None = None,
-                 seconds: float = 30) -> None:
+def wait_healthy(
+    instance: Instance, process: subprocess.Popen[Any] | None = None, seconds: float = 30
+) -> None:
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -109,8 +123,10 @@ def wire_events(count: int, sessions: int, seed: str = "") -> list[dict[str, Any
         kind = i % 10
         at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(base + i / 100)) + ".000Z"
         if i < sessions:
-            type_, data = "session.started", {"host_id": f"h{i}", "room_id": "r",
-                                              "platform": "douyin"}
+            type_, data = (
+                "session.started",
+                {"host_id": f"h{i}", "room_id": "r", "platform": "douyin"},
+            )
         elif kind < 4:
             type_, data = "viewer.joined", {"viewer_id": viewer, "source": "recommend"}
         elif kind < 6:
@@ -120,10 +136,26 @@ def wire_events(count: int, sessions: int, seed: str = "") -> list[dict[str, Any
         elif kind == 8:
             type_, data = "product.clicked", {"product_id": "p1", "viewer_id": viewer}
         else:
-            type_, data = "order.placed", {"order_id": f"o{i}", "buyer_id": viewer,
-                                           "product_id": "p1", "quantity": 1, "amount": "59.90"}
-        events.append({"event_id": str(uuid.uuid4()), "type": type_, "occurred_at": at,
-                       "session_id": session, "data": data, "metadata": {"source": "bench"}})
+            type_, data = (
+                "order.placed",
+                {
+                    "order_id": f"o{i}",
+                    "buyer_id": viewer,
+                    "product_id": "p1",
+                    "quantity": 1,
+                    "amount": "59.90",
+                },
+            )
+        events.append(
+            {
+                "event_id": str(uuid.uuid4()),
+                "type": type_,
+                "occurred_at": at,
+                "session_id": session,
+                "data": data,
+                "metadata": {"source": "bench"},
+            }
+        )
     return events
 
 

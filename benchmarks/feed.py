@@ -46,12 +46,27 @@ def raise_fd_limit() -> None:
 
 
 def document(version: int, session: str = "bench") -> dict[str, Any]:
-    metrics = {"views": version * 3, "unique_viewers": version * 2, "online": 500 + version % 50,
-               "gmv": version * 19.9, "net_gmv": version * 19.9, "buyers": version // 4,
-               "conversion_rate": (version // 4) / (version * 2 or 1), "new_followers": version,
-               "peak_online": 550, "gpm": 6633.3, "interaction_rate": 0.31}
-    return {"session_id": session, "status": "live", "version": version, "metrics": metrics,
-            "open_incidents": [], "last_event_at": None}
+    metrics = {
+        "views": version * 3,
+        "unique_viewers": version * 2,
+        "online": 500 + version % 50,
+        "gmv": version * 19.9,
+        "net_gmv": version * 19.9,
+        "buyers": version // 4,
+        "conversion_rate": (version // 4) / (version * 2 or 1),
+        "new_followers": version,
+        "peak_online": 550,
+        "gpm": 6633.3,
+        "interaction_rate": 0.31,
+    }
+    return {
+        "session_id": session,
+        "status": "live",
+        "version": version,
+        "metrics": metrics,
+        "open_incidents": [],
+        "last_event_at": None,
+    }
 
 
 class PlainReader:
@@ -64,10 +79,13 @@ class PlainReader:
     def __init__(self, port: int, path: str, session: str) -> None:
         self.session = session
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.sock.sendall((
-            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        self.sock.sendall(
+            (
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                "Sec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
         head = b""
         while b"\r\n\r\n" not in head:
             data = self.sock.recv(65536)
@@ -110,12 +128,13 @@ def connect_plain(port: int, path: str, session: str) -> PlainReader | None:
         except OSError as exc:
             if attempt == 5:
                 print(f"plain client: {exc!r}", file=sys.stderr)
-            time.sleep(0.25 * 2 ** attempt)
+            time.sleep(0.25 * 2**attempt)
     return None
 
 
-async def clients_main(port: int, token: str, count: int, seconds: float, sessions: int,
-                       live: int, probes: int) -> None:
+async def clients_main(
+    port: int, token: str, count: int, seconds: float, sessions: int, live: int, probes: int
+) -> None:
     """Run in its own process; prints [[(session, version, received_at)] per client] as JSON
     and the indexes of the probe clients (the ones that time every message)."""
     from websockets.asyncio.client import connect
@@ -136,8 +155,12 @@ async def clients_main(port: int, token: str, count: int, seconds: float, sessio
 
     async def one(i: int) -> None:
         query = "" if i < live else f"session=bench-{i % sessions}&"
-        async with connect(f"ws://127.0.0.1:{port}/feed?{query}token={token}",
-                           compression=None, max_queue=None, open_timeout=60) as ws:
+        async with connect(
+            f"ws://127.0.0.1:{port}/feed?{query}token={token}",
+            compression=None,
+            max_queue=None,
+            open_timeout=60,
+        ) as ws:
             try:
                 async for raw in ws:
                     message = orjson.loads(raw)
@@ -159,15 +182,17 @@ async def clients_main(port: int, token: str, count: int, seconds: float, sessio
         else:  # the handshake blocks this loop a moment: done before anything is timed
             session = f"bench-{i % sessions}"
             reader = await asyncio.to_thread(
-                connect_plain, port, f"/feed?session={session}&token={token}", session)
+                connect_plain, port, f"/feed?session={session}&token={token}", session
+            )
             if reader is not None:
                 plain[i] = reader
         if i % 100 == 99:
             await asyncio.sleep(0.05)
 
     def holding() -> int:
-        return sum(1 for i, r in enumerate(received) if r and i in probing) + \
-            sum(1 for r in plain.values() if r.first_at is not None)
+        return sum(1 for i, r in enumerate(received) if r and i in probing) + sum(
+            1 for r in plain.values() if r.first_at is not None
+        )
 
     while holding() < count - live:  # every screen holds its snapshot
         await asyncio.sleep(0.1)
@@ -191,11 +216,23 @@ def register_sessions(url: str, count: int) -> None:
 
     engine = create_engine(url)
     now = now_micros()
-    open_recorder(engine).append(parse_body({"events": [
-        {"event_id": str(uuid.uuid4()), "type": "session.started", "session_id": f"bench-{k}",
-         "occurred_at": format_timestamp(now),
-         "data": {"host_id": "h-1", "room_id": f"r-{k}", "platform": "douyin"}}
-        for k in range(count)]}, now))
+    open_recorder(engine).append(
+        parse_body(
+            {
+                "events": [
+                    {
+                        "event_id": str(uuid.uuid4()),
+                        "type": "session.started",
+                        "session_id": f"bench-{k}",
+                        "occurred_at": format_timestamp(now),
+                        "data": {"host_id": "h-1", "room_id": f"r-{k}", "platform": "douyin"},
+                    }
+                    for k in range(count)
+                ]
+            },
+            now,
+        )
+    )
     engine.dispose()
 
 
@@ -217,30 +254,68 @@ def run(args: argparse.Namespace) -> None:
     raise_fd_limit()
     rds = start_redis()
     folder = tempfile.mkdtemp(prefix="livetally-feed-")
-    env = {**os.environ, "LIVETALLY_DATABASE_URL": f"sqlite:///{folder}/feed.db",
-           "LIVETALLY_REDIS_URL": rds.url, "LIVETALLY_FEED_MAX_RATE": str(args.max_rate)}
-    token = subprocess.run(livetally("tokens", "create", "--scope", "read"), env=env, cwd=ROOT,
-                           check=True, capture_output=True, text=True).stdout.strip()
+    env = {
+        **os.environ,
+        "LIVETALLY_DATABASE_URL": f"sqlite:///{folder}/feed.db",
+        "LIVETALLY_REDIS_URL": rds.url,
+        "LIVETALLY_FEED_MAX_RATE": str(args.max_rate),
+    }
+    token = subprocess.run(
+        livetally("tokens", "create", "--scope", "read"),
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     register_sessions(env["LIVETALLY_DATABASE_URL"], args.sessions)
     port = free_port()
-    feed = subprocess.Popen(livetally("feed", "--port", str(port)), env=env, cwd=ROOT,
-                            stderr=subprocess.DEVNULL, preexec_fn=raise_fd_limit)
+    feed = subprocess.Popen(
+        livetally("feed", "--port", str(port)),
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=raise_fd_limit,
+    )
     publisher = redis.Redis.from_url(rds.url)
     try:
         time.sleep(1.5)
         names = [f"bench-{k}" for k in range(args.sessions)]
         versions = dict.fromkeys(names, 1)
         for name in names:
-            publisher.publish("livetally:feed", orjson.dumps(
-                {"type": "update", "session_id": name, "version": 1,
-                 "document": document(1, name), "changed": [], "alerts": []}))
+            publisher.publish(
+                "livetally:feed",
+                orjson.dumps(
+                    {
+                        "type": "update",
+                        "session_id": name,
+                        "version": 1,
+                        "document": document(1, name),
+                        "changed": [],
+                        "alerts": [],
+                    }
+                ),
+            )
         time.sleep(0.5)
         rss_before = rss_kb(feed.pid)
         holders = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.feed", "--clients-process", str(port), token,
-             str(args.clients), str(args.seconds + 6), str(args.sessions),
-             str(args.live_clients), str(args.probes)], cwd=ROOT, stdout=subprocess.PIPE,
-            text=True)
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.feed",
+                "--clients-process",
+                str(port),
+                token,
+                str(args.clients),
+                str(args.seconds + 6),
+                str(args.sessions),
+                str(args.live_clients),
+                str(args.probes),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert holders.stdout is not None
         assert holders.stdout.readline().strip() == "ready"
         time.sleep(2.0)
@@ -254,10 +329,19 @@ def run(args: argparse.Namespace) -> None:
             name = names[n % len(names)]
             n += 1
             versions[name] += 1
-            publisher.publish("livetally:feed", orjson.dumps(
-                {"type": "update", "session_id": name, "version": versions[name],
-                 "document": document(versions[name], name), "changed": ["views"],
-                 "alerts": []}))
+            publisher.publish(
+                "livetally:feed",
+                orjson.dumps(
+                    {
+                        "type": "update",
+                        "session_id": name,
+                        "version": versions[name],
+                        "document": document(versions[name], name),
+                        "changed": ["views"],
+                        "alerts": [],
+                    }
+                ),
+            )
             published.append((name, versions[name], time.monotonic()))
             pause = started + n * interval - time.monotonic()
             if pause > 0:
@@ -269,13 +353,26 @@ def run(args: argparse.Namespace) -> None:
         feed.terminate()
         feed.wait(10)
         rds.stop()
-    report(args, published, held["received"], set(held["probes"]), cpu, versions,
-           (rss_idle - rss_before) / max(args.clients, 1))
+    report(
+        args,
+        published,
+        held["received"],
+        set(held["probes"]),
+        cpu,
+        versions,
+        (rss_idle - rss_before) / max(args.clients, 1),
+    )
 
 
-def report(args: argparse.Namespace, published: list[tuple[str, int, float]],
-           received: list[list[tuple[str, int, float]]], probes: set[int], cpu: float,
-           final: dict[str, int], kb_per_client: float) -> None:
+def report(
+    args: argparse.Namespace,
+    published: list[tuple[str, int, float]],
+    received: list[list[tuple[str, int, float]]],
+    probes: set[int],
+    cpu: float,
+    final: dict[str, int],
+    kb_per_client: float,
+) -> None:
     staleness: list[float] = []
     deliveries = 0
     finals = 0
@@ -305,24 +402,29 @@ def report(args: argparse.Namespace, published: list[tuple[str, int, float]],
     def pct(q: float) -> float:
         return staleness[min(len(staleness) - 1, int(q * len(staleness)))] * 1000
 
-    print(f"{args.clients} clients ({args.live_clients} on the all-sessions view, the rest on "
-          f"one of {args.sessions} sessions), idle feed memory {kb_per_client:.1f} KB per "
-          f"client; {len(published)} changes at {args.changes}/s, max "
-          f"{args.max_rate} updates/s per client: staleness p50 {pct(0.5):.0f} ms, "
-          f"p99 {pct(0.99):.0f} ms over {len(probes)} probe clients; {deliveries:,} deliveries "
-          f"to them ({deliveries / args.seconds:,.0f}/s; est. "
-          f"{deliveries * len(received) / max(len(probes), 1) / args.seconds:,.0f}/s to all), "
-          f"feed CPU {cpu:.2f} s = "
-          f"{cpu / max(deliveries * len(received) / max(len(probes), 1), 1) * 1e6:.1f} us per "
-          f"delivery (est.); "
-          f"{finals}/{len(received)} clients on the final version; never caught up {lost}")
+    print(
+        f"{args.clients} clients ({args.live_clients} on the all-sessions view, the rest on "
+        f"one of {args.sessions} sessions), idle feed memory {kb_per_client:.1f} KB per "
+        f"client; {len(published)} changes at {args.changes}/s, max "
+        f"{args.max_rate} updates/s per client: staleness p50 {pct(0.5):.0f} ms, "
+        f"p99 {pct(0.99):.0f} ms over {len(probes)} probe clients; {deliveries:,} deliveries "
+        f"to them ({deliveries / args.seconds:,.0f}/s; est. "
+        f"{deliveries * len(received) / max(len(probes), 1) / args.seconds:,.0f}/s to all), "
+        f"feed CPU {cpu:.2f} s = "
+        f"{cpu / max(deliveries * len(received) / max(len(probes), 1), 1) * 1e6:.1f} us per "
+        f"delivery (est.); "
+        f"{finals}/{len(received)} clients on the final version; never caught up {lost}"
+    )
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--clients-process":
         port, token, count, seconds, sessions, live, probes = sys.argv[2:9]
-        asyncio.run(clients_main(int(port), token, int(count), float(seconds), int(sessions),
-                                 int(live), int(probes)))
+        asyncio.run(
+            clients_main(
+                int(port), token, int(count), float(seconds), int(sessions), int(live), int(probes)
+            )
+        )
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=1000)
@@ -331,8 +433,12 @@ def main() -> None:
     parser.add_argument("--max-rate", type=float, default=10)
     parser.add_argument("--sessions", type=int, default=1)
     parser.add_argument("--live-clients", type=int, default=0)
-    parser.add_argument("--probes", type=int, default=1000,
-                        help="clients that time every message; the others read and drop")
+    parser.add_argument(
+        "--probes",
+        type=int,
+        default=1000,
+        help="clients that time every message; the others read and drop",
+    )
     run(parser.parse_args())
 
 

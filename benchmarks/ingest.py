@@ -24,8 +24,9 @@ BATCH = 1000
 
 def http_rate(backend: str, count: int) -> float:
     events = wire_events(count, sessions=20, seed=uuid.uuid4().hex[:6])
-    bodies = [json.dumps({"events": events[i:i + BATCH]}).encode()
-              for i in range(0, count, BATCH)]
+    bodies = [
+        json.dumps({"events": events[i : i + BATCH]}).encode() for i in range(0, count, BATCH)
+    ]
     with database(backend) as url, running_instance(url) as instance:
         conn = instance.connection()
         instance.post(conn, bodies[0])  # warm-up: first connection, first transaction
@@ -36,16 +37,27 @@ def http_rate(backend: str, count: int) -> float:
     return (len(bodies) - 1) * BATCH / elapsed
 
 
-def raw_sqlite_rate(count: int, per_transaction: int | None = None,
-                    binary_ids: bool = False) -> float:
+def raw_sqlite_rate(
+    count: int, per_transaction: int | None = None, binary_ids: bool = False
+) -> float:
     """The same rows, the same unique indexes, plain sqlite3: one transaction, or one per
     `per_transaction` rows (what a durable per-request commit costs with no Python around it);
     `binary_ids` keeps event_id as its 16 bytes instead of 36 characters."""
     events = wire_events(count, sessions=20)
-    rows = [(uuid.UUID(e["event_id"]).bytes if binary_ids else e["event_id"],
-             f"session-{e['session_id']}", i // 20 + 1, e["type"], 1,
-             json.dumps(e["data"]), json.dumps(e["metadata"]), i, i)
-            for i, e in enumerate(events)]
+    rows = [
+        (
+            uuid.UUID(e["event_id"]).bytes if binary_ids else e["event_id"],
+            f"session-{e['session_id']}",
+            i // 20 + 1,
+            e["type"],
+            1,
+            json.dumps(e["data"]),
+            json.dumps(e["metadata"]),
+            i,
+            i,
+        )
+        for i, e in enumerate(events)
+    ]
     folder = tempfile.mkdtemp(prefix="livetally-raw-")
     db = sqlite3.connect(f"{folder}/raw.db", isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
@@ -58,9 +70,11 @@ def raw_sqlite_rate(count: int, per_transaction: int | None = None,
     started = time.perf_counter()
     for start in range(0, count, step):
         db.execute("BEGIN")
-        db.executemany("INSERT INTO events (event_id, stream_id, version, type, schema_version,"
-                       " data, metadata, occurred_at, recorded_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                       rows[start:start + step])
+        db.executemany(
+            "INSERT INTO events (event_id, stream_id, version, type, schema_version,"
+            " data, metadata, occurred_at, recorded_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            rows[start : start + step],
+        )
         db.execute("COMMIT")
     elapsed = time.perf_counter() - started
     db.close()
@@ -83,17 +97,23 @@ def main() -> None:
         line = [f"run {run}: raw {raws[-1]:,.0f} rows/s"]
         for backend in backends:
             rates[backend].append(http_rate(backend, args.events))
-            line.append(f"{backend} {rates[backend][-1]:,.0f} events/s "
-                        f"({rates[backend][-1] / raws[-1]:.0%})")
+            line.append(
+                f"{backend} {rates[backend][-1]:,.0f} events/s "
+                f"({rates[backend][-1] / raws[-1]:.0%})"
+            )
         print("; ".join(line), flush=True)
-    print(f"raw sqlite3 executemany, one transaction: {median(raws):,.0f} rows/s "
-          f"(median of {args.runs})")
+    print(
+        f"raw sqlite3 executemany, one transaction: {median(raws):,.0f} rows/s "
+        f"(median of {args.runs})"
+    )
     for backend in backends:
         shares = [rate / raw for rate, raw in zip(rates[backend], raws, strict=True)]
-        print(f"HTTP ingest, {backend}, batches of {BATCH}: {median(rates[backend]):,.0f} "
-              f"events/s (median of {args.runs}: "
-              f"{', '.join(f'{r:,.0f}' for r in rates[backend])}); "
-              f"{median(shares):.0%} of raw sqlite3 (median of the runs' ratios)")
+        print(
+            f"HTTP ingest, {backend}, batches of {BATCH}: {median(rates[backend]):,.0f} "
+            f"events/s (median of {args.runs}: "
+            f"{', '.join(f'{r:,.0f}' for r in rates[backend])}); "
+            f"{median(shares):.0%} of raw sqlite3 (median of the runs' ratios)"
+        )
 
 
 if __name__ == "__main__":

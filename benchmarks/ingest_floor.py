@@ -40,7 +40,7 @@ from service.process.migrate import upgrade
 def recorder_rates(count: int) -> tuple[float, float]:
     """(append alone, decode + validate + append) in events/s, each into a fresh database."""
     events = wire_events(count, sessions=20, seed=uuid.uuid4().hex[:6])
-    bodies = [orjson.dumps({"events": events[i:i + BATCH]}) for i in range(0, count, BATCH)]
+    bodies = [orjson.dumps({"events": events[i : i + BATCH]}) for i in range(0, count, BATCH)]
 
     def timed(events_of: Callable[[bytes], list[NewEvent]]) -> float:
         engine = create_engine(f"sqlite:///{tempfile.mkdtemp(prefix='livetally-floor-')}/f.db")
@@ -72,11 +72,13 @@ def main() -> None:
         per_batch = raw_sqlite_rate(args.events, per_transaction=BATCH)
         per_batch_binary = raw_sqlite_rate(args.events, per_transaction=BATCH, binary_ids=True)
         append_alone, whole = recorder_rates(args.events)
-        for name, rate in (("raw sqlite3, one transaction", raw),
-                           (f"plain sqlite3, one transaction per {BATCH:,}", per_batch),
-                           ("the same, 16-byte event ids", per_batch_binary),
-                           ("SqlRecorder.append, validated events", append_alone),
-                           ("orjson + parse_body + append, one thread", whole)):
+        for name, rate in (
+            ("raw sqlite3, one transaction", raw),
+            (f"plain sqlite3, one transaction per {BATCH:,}", per_batch),
+            ("the same, 16-byte event ids", per_batch_binary),
+            ("SqlRecorder.append, validated events", append_alone),
+            ("orjson + parse_body + append, one thread", whole),
+        ):
             lines.setdefault(name, []).append(rate)
             print(f"{name}: {rate:,.0f}/s ({rate / raw:.0%} of raw)", flush=True)
     print(f"medians of {args.runs} runs ({args.events:,} events):")

@@ -47,13 +47,25 @@ def client(url_port: int, token: str, sessions: int, rate: int, seconds: float) 
         now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000Z"
         events = []
         if heads[session] == 0:
-            events.append({"event_id": str(uuid.uuid4()), "type": "session.started",
-                           "occurred_at": now, "session_id": f"lat-{session}",
-                           "data": {"host_id": "h", "room_id": "r", "platform": "douyin"}})
+            events.append(
+                {
+                    "event_id": str(uuid.uuid4()),
+                    "type": "session.started",
+                    "occurred_at": now,
+                    "session_id": f"lat-{session}",
+                    "data": {"host_id": "h", "room_id": "r", "platform": "douyin"},
+                }
+            )
         while len(events) < per_post:
-            events.append({"event_id": str(uuid.uuid4()), "type": "viewer.joined",
-                           "occurred_at": now, "session_id": f"lat-{session}",
-                           "data": {"viewer_id": f"v{n}-{len(events)}", "source": "ad"}})
+            events.append(
+                {
+                    "event_id": str(uuid.uuid4()),
+                    "type": "viewer.joined",
+                    "occurred_at": now,
+                    "session_id": f"lat-{session}",
+                    "data": {"viewer_id": f"v{n}-{len(events)}", "source": "ad"},
+                }
+            )
         instance.post(conn, orjson.dumps({"events": events}))
         heads[session] += len(events)
         records.append((session, heads[session], time.monotonic()))
@@ -88,9 +100,23 @@ class Published:
 
 
 def run_client(port: int, token: str, args: argparse.Namespace) -> list[tuple[int, int, float]]:
-    out = subprocess.run([sys.executable, "-m", "benchmarks.latency", "client", str(port), token,
-                          str(args.sessions), str(args.rate), str(args.seconds)],
-                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.latency",
+            "client",
+            str(port),
+            token,
+            str(args.sessions),
+            str(args.rate),
+            str(args.seconds),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return [tuple(r) for r in json.loads(out)]  # type: ignore[misc]
 
 
@@ -121,18 +147,30 @@ def embedded(args: argparse.Namespace) -> list[float]:
 def production(args: argparse.Namespace) -> list[float]:
     pg, rds = start_postgres(), start_redis()
     pg.execute("CREATE DATABASE lat")
-    env = {**os.environ, "LIVETALLY_DATABASE_URL": pg.url("lat"),
-           "LIVETALLY_REDIS_URL": rds.url}
+    env = {**os.environ, "LIVETALLY_DATABASE_URL": pg.url("lat"), "LIVETALLY_REDIS_URL": rds.url}
     processes = []
     try:
         subprocess.run(livetally("db", "upgrade"), env=env, cwd=ROOT, check=True)
-        token = subprocess.run(livetally("tokens", "create", "--scope", "ingest"), env=env,
-                               cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+        token = subprocess.run(
+            livetally("tokens", "create", "--scope", "ingest"),
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         port = free_port()
-        processes.append(subprocess.Popen(livetally("api", "--port", str(port), "--workers", "2"),
-                                          env=env, cwd=ROOT, stderr=subprocess.DEVNULL))
-        processes.append(subprocess.Popen(livetally("worker"), env=env, cwd=ROOT,
-                                          stderr=subprocess.DEVNULL))
+        processes.append(
+            subprocess.Popen(
+                livetally("api", "--port", str(port), "--workers", "2"),
+                env=env,
+                cwd=ROOT,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        processes.append(
+            subprocess.Popen(livetally("worker"), env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
+        )
         published = Published()
         pubsub = redis.Redis.from_url(rds.url).pubsub()
         pubsub.subscribe("livetally:feed")
@@ -180,10 +218,13 @@ def main() -> None:
         done = [x for x in latencies if x != float("inf")]
         per_post = max(1, args.rate // (args.sessions * 10))
         achieved = len(latencies) * per_post / args.seconds
-        print(f"{mode}: {len(latencies)} posts, {achieved:,.0f} events/s achieved (asked "
-              f"{args.rate}) over {args.sessions} "
-              f"sessions: p50 {median(done) * 1000:.0f} ms, p99 {percentile(done, 0.99) * 1000:.0f}"
-              f" ms, max {max(done) * 1000:.0f} ms, never published {missing}", flush=True)
+        print(
+            f"{mode}: {len(latencies)} posts, {achieved:,.0f} events/s achieved (asked "
+            f"{args.rate}) over {args.sessions} "
+            f"sessions: p50 {median(done) * 1000:.0f} ms, p99 {percentile(done, 0.99) * 1000:.0f}"
+            f" ms, max {max(done) * 1000:.0f} ms, never published {missing}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -54,11 +54,18 @@ def livetally_append(url: str, total: int, streams: int, per_save: int) -> float
     recorder = open_recorder(engine)
     started = time.perf_counter()
     for stream, first in plan(total, streams, per_save):
-        recorder.append([
-            NewEvent(str(uuid.uuid4()), "viewer.joined", f"session-bench-{stream}",
-                     {"viewer_id": f"v{first + i}", "source": "recommend"},
-                     1_795_000_000_000_000 + first + i)
-            for i in range(per_save)])
+        recorder.append(
+            [
+                NewEvent(
+                    str(uuid.uuid4()),
+                    "viewer.joined",
+                    f"session-bench-{stream}",
+                    {"viewer_id": f"v{first + i}", "source": "recommend"},
+                    1_795_000_000_000_000 + first + i,
+                )
+                for i in range(per_save)
+            ]
+        )
     elapsed = time.perf_counter() - started
     engine.dispose()
     return total / elapsed
@@ -86,8 +93,11 @@ def peer_append(env: dict[str, str], total: int, streams: int, per_save: int) ->
     for stream, first in plan(total, streams, per_save):
         aggregate = aggregates[stream]
         for i in range(per_save):
-            aggregate.viewer_joined(viewer_id=f"v{first + i}", source="recommend",
-                                    occurred_at=1_795_000_000_000_000 + first + i)
+            aggregate.viewer_joined(
+                viewer_id=f"v{first + i}",
+                source="recommend",
+                occurred_at=1_795_000_000_000_000 + first + i,
+            )
         app.save(aggregate)
     elapsed = time.perf_counter() - started
     app.close()
@@ -136,21 +146,32 @@ def run(backend: str, args: argparse.Namespace) -> None:
 def _stores(backend: str, server: Any, name: str) -> tuple[str, dict[str, str]]:
     if backend == "sqlite":
         folder = tempfile.mkdtemp(prefix="livetally-peer-")
-        return (f"sqlite:///{folder}/livetally.db",
-                {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                 "SQLITE_DBNAME": f"{folder}/peer.db"})
+        return (
+            f"sqlite:///{folder}/livetally.db",
+            {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": f"{folder}/peer.db"},
+        )
     server.execute(f"CREATE DATABASE lt_{name}")
     server.execute(f"CREATE DATABASE es_{name}")
-    return (server.url(f"lt_{name}"),
-            {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": f"es_{name}",
-             "POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": str(server.port),
-             "POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": ""})
+    return (
+        server.url(f"lt_{name}"),
+        {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": f"es_{name}",
+            "POSTGRES_HOST": "127.0.0.1",
+            "POSTGRES_PORT": str(server.port),
+            "POSTGRES_USER": "postgres",
+            "POSTGRES_PASSWORD": "",
+        },
+    )
 
 
 def _line(label: str, ours: list[float], peers: list[float]) -> None:
     a, b = median(ours), median(peers)
-    print(f"{label}: livetally {a:,.0f} events/s, eventsourcing {b:,.0f} events/s, "
-          f"ratio {a / b:.1f}x (medians of {len(ours)})", flush=True)
+    print(
+        f"{label}: livetally {a:,.0f} events/s, eventsourcing {b:,.0f} events/s, "
+        f"ratio {a / b:.1f}x (medians of {len(ours)})",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -162,7 +183,6 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     for backend in args.backends.split(","):
         run(backend, args)
-
 
 
 if __name__ == "__main__":

@@ -65,9 +65,11 @@ def main() -> None:
             engine.dispose()
             fold = bare_fold_rate(url)
             rate = median(rates)
-            line = (f"rebuild, {backend}, {args.events:,} events / {args.sessions} sessions: "
-                    f"{rate:,.0f} events/s (median of {args.runs}: "
-                    f"{', '.join(f'{r:,.0f}' for r in rates)})")
+            line = (
+                f"rebuild, {backend}, {args.events:,} events / {args.sessions} sessions: "
+                f"{rate:,.0f} events/s (median of {args.runs}: "
+                f"{', '.join(f'{r:,.0f}' for r in rates)})"
+            )
             if fold:
                 line += f"; bare in-memory fold {fold:,.0f} events/s ({rate / fold:.0%} of it)"
             print(line, flush=True)

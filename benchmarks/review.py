@@ -39,10 +39,16 @@ def broadcast(hours: float, products: int, rate: int, seed: int = 1) -> list[dic
     events: list[dict[str, Any]] = []
 
     def add(type_: str, t: float, **data: Any) -> None:
-        events.append({"event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                       "type": type_, "session_id": "long",
-                       "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(T0 + t))
-                       + f".{int((t % 1) * 1000):03d}Z", "data": data})
+        events.append(
+            {
+                "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "type": type_,
+                "session_id": "long",
+                "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(T0 + t))
+                + f".{int((t % 1) * 1000):03d}Z",
+                "data": data,
+            }
+        )
 
     add("session.started", 0, host_id="h-1", room_id="r-1", platform="douyin")
     seconds = int(hours * 3600)
@@ -68,8 +74,15 @@ def broadcast(hours: float, products: int, rate: int, seed: int = 1) -> list[dic
                 add("product.clicked", t, product_id=product, viewer_id=viewer)
             else:
                 order += 1
-                add("order.placed", t, order_id=f"o{order}", buyer_id=viewer,
-                    product_id=product, quantity=1, amount="99")
+                add(
+                    "order.placed",
+                    t,
+                    order_id=f"o{order}",
+                    buyer_id=viewer,
+                    product_id=product,
+                    quantity=1,
+                    amount="99",
+                )
                 add("order.paid", t, order_id=f"o{order}")
     add("session.ended", seconds)
     return events
@@ -94,7 +107,7 @@ def measure(hours: float, products: int, rate: int, runs: int) -> dict[str, floa
     with tempfile.TemporaryDirectory() as tmp:
         api = make_api(fresh_sqlite_url(Path(tmp)))
         for start in range(0, len(wire), 5000):
-            response = api.post({"events": wire[start:start + 5000]})
+            response = api.post({"events": wire[start : start + 5000]})
             assert response.status_code == 201, response.json
         api.project_all()
         times = []
@@ -105,8 +118,13 @@ def measure(hours: float, products: int, rate: int, runs: int) -> dict[str, floa
             assert response.status_code == 200
         api.runtime.close()
     times.sort()
-    return {"events": len(events), "fold_us": median(per_event), "write_ms": median(write_ms),
-            "review_p50": times[len(times) // 2], "review_p95": times[int(len(times) * 0.95)]}
+    return {
+        "events": len(events),
+        "fold_us": median(per_event),
+        "write_ms": median(write_ms),
+        "review_p50": times[len(times) // 2],
+        "review_p95": times[int(len(times) * 0.95)],
+    }
 
 
 def main() -> None:
@@ -117,11 +135,16 @@ def main() -> None:
     short = measure(1, 20, args.rate, args.runs)
     long = measure(12, 200, args.rate, args.runs)
     for name, m in (("1 h, 20 products", short), ("12 h, 200 products", long)):
-        print(f"{name}: {m['events']:,} events; fold {m['fold_us']:.2f} µs/event; "
-              f"a run's writes {m['write_ms']:.1f} ms; review p50 {m['review_p50']:.1f} ms, "
-              f"p95 {m['review_p95']:.1f} ms", flush=True)
-    print(f"per-event fold, 12 h / 1 h: {long['fold_us'] / short['fold_us']:.2f} "
-          f"(goal <= 1.20); review p95 goal <= 200 ms")
+        print(
+            f"{name}: {m['events']:,} events; fold {m['fold_us']:.2f} µs/event; "
+            f"a run's writes {m['write_ms']:.1f} ms; review p50 {m['review_p50']:.1f} ms, "
+            f"p95 {m['review_p95']:.1f} ms",
+            flush=True,
+        )
+    print(
+        f"per-event fold, 12 h / 1 h: {long['fold_us'] / short['fold_us']:.2f} "
+        f"(goal <= 1.20); review p95 goal <= 200 ms"
+    )
 
 
 if __name__ == "__main__":

@@ -36,15 +36,40 @@ PATH = "/api/v1/scores?period=2026-10&role=host"
 def serving(tree: Path, url: str, people: int, sessions: int) -> Iterator[tuple[int, str]]:
     """Populate `url` with the tree's own code, then run its `livetally up`: (port, token)."""
     python = sys.executable
-    subprocess.run([python, "-c", "from benchmarks.scores import populate; "
-                    f"populate({url!r}, {people}, {sessions})"], cwd=tree, check=True)
-    token = subprocess.run([python, "-m", "service.cli", "tokens", "create", "--scope", "admin",
-                            "--db", url], cwd=tree, check=True, capture_output=True,
-                           text=True).stdout.strip()
+    subprocess.run(
+        [
+            python,
+            "-c",
+            f"from benchmarks.scores import populate; populate({url!r}, {people}, {sessions})",
+        ],
+        cwd=tree,
+        check=True,
+    )
+    token = subprocess.run(
+        [python, "-m", "service.cli", "tokens", "create", "--scope", "admin", "--db", url],
+        cwd=tree,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     port = free_port()
-    process = subprocess.Popen([python, "-m", "service.cli", "up", "--db", url, "--port",
-                                str(port), "--feed-port", str(free_port())], cwd=tree,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            python,
+            "-m",
+            "service.cli",
+            "up",
+            "--db",
+            url,
+            "--port",
+            str(port),
+            "--feed-port",
+            str(free_port()),
+        ],
+        cwd=tree,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         yield port, token
     finally:
@@ -97,25 +122,29 @@ def main() -> None:
         else:
             folder = tempfile.mkdtemp(prefix="livetally-bench-")
             urls = {name: f"sqlite:///{folder}/{name}.db" for name in trees}
-        ends = {name: stack.enter_context(serving(tree, urls[name], args.people, args.sessions))
-                for name, tree in trees.items()}
+        ends = {
+            name: stack.enter_context(serving(tree, urls[name], args.people, args.sessions))
+            for name, tree in trees.items()
+        }
         answers = {name: scores_of(wait_answering(*end)) for name, end in ends.items()}
         if answers["other"] != answers["this"]:
             raise SystemExit("the two trees answer different scores")
         time.sleep(2)
         timings: dict[str, list[float]] = {name: [] for name in trees}
         for i in range(args.requests):
-            for name in (("other", "this") if i % 2 == 0 else ("this", "other")):
+            for name in ("other", "this") if i % 2 == 0 else ("this", "other"):
                 started = time.perf_counter()
                 get(*ends[name])
                 timings[name].append((time.perf_counter() - started) * 1000)
     for name, values in timings.items():
         values.sort()
-        print(f"scores, {args.backend}, {name} ({trees[name]}): "
-              f"p50 {statistics.median(values):.1f} ms, "
-              f"p95 {values[int(0.95 * len(values))]:.1f} ms, "
-              f"p99 {values[int(0.99 * len(values))]:.1f} ms ({args.requests} requests)",
-              flush=True)
+        print(
+            f"scores, {args.backend}, {name} ({trees[name]}): "
+            f"p50 {statistics.median(values):.1f} ms, "
+            f"p95 {values[int(0.95 * len(values))]:.1f} ms, "
+            f"p99 {values[int(0.99 * len(values))]:.1f} ms ({args.requests} requests)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

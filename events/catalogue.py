@@ -17,13 +17,25 @@ StreamFamily = Literal["session", "person", "period"]
 
 TRAFFIC_SOURCES = ("recommend", "follow", "short_video", "ad", "search", "share", "other")
 INTERACTION_KINDS = (
-    "like", "comment", "share", "follow", "question", "gift", "lottery", "vote", "red_packet",
+    "like",
+    "comment",
+    "share",
+    "follow",
+    "question",
+    "gift",
+    "lottery",
+    "vote",
+    "red_packet",
     "fan_club_join",
 )
 TEXT_KINDS = frozenset({"comment", "question"})  # the kinds that may carry `text`
 MAX_COUNT = 1_000_000  # per event: counts, quantities
 INCIDENT_KINDS = (
-    "stream_interruption", "technical_failure", "product_info_error", "compliance", "other",
+    "stream_interruption",
+    "technical_failure",
+    "product_info_error",
+    "compliance",
+    "other",
 )
 ROLES = ("host", "live_ops", "supervisor", "department_head", "short_video", "ecommerce_ops")
 LEVELS = ("probation", "regular", "competent", "expert", "enabler")
@@ -53,16 +65,22 @@ class SessionStarted(_Data):
     host_id = Identifier(required=True)
     ops_id = Identifier(load_default=None, allow_none=True)
     room_id = Identifier(required=True)
-    platform = fields.String(required=True, validate=validate.Length(1, 64),
-                             metadata={"description": PLATFORMS_HINT})
+    platform = fields.String(
+        required=True, validate=validate.Length(1, 64), metadata={"description": PLATFORMS_HINT}
+    )
     title = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
-    planned_minutes = StrictInteger(load_default=None, allow_none=True,
-                                    validate=validate.Range(1, 24 * 60))
+    planned_minutes = StrictInteger(
+        load_default=None, allow_none=True, validate=validate.Range(1, 24 * 60)
+    )
     # Fields added after events were stored have no load_default: an event without them keeps
     # its stored shape, so a producer's retry of an old event is still a duplicate.
-    shop_id = Identifier(allow_none=True,
-                         metadata={"description": "the platform shop whose orders belong to "
-                                                  "this room (connectors attribute by it)"})
+    shop_id = Identifier(
+        allow_none=True,
+        metadata={
+            "description": "the platform shop whose orders belong to "
+            "this room (connectors attribute by it)"
+        },
+    )
     gmv_target_fen = Money(data_key="gmv_target", allow_none=True)
 
 
@@ -81,18 +99,22 @@ class ViewerLeft(_Data):
 
 class AudienceSampled(_Data):
     online = StrictInteger(required=True, validate=validate.Range(0, 100_000_000))
-    impressions = StrictInteger(allow_none=True,
-                                validate=validate.Range(0, 10**12),
-                                metadata={"description": "the platform's cumulative count of "
-                                                         "times the room was shown"})
+    impressions = StrictInteger(
+        allow_none=True,
+        validate=validate.Range(0, 10**12),
+        metadata={"description": "the platform's cumulative count of times the room was shown"},
+    )
 
 
 class InteractionRecorded(_Data):
     kind = fields.String(required=True, validate=_one_of(INTERACTION_KINDS))
     viewer_id = Identifier(load_default=None, allow_none=True)
     count = StrictInteger(load_default=1, validate=validate.Range(1, MAX_COUNT))
-    text = fields.String(allow_none=True, validate=validate.Length(max=500),
-                         metadata={"description": "comment or question text"})
+    text = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "comment or question text"},
+    )
 
 
 class ProductPinned(_Data):
@@ -136,8 +158,9 @@ class IncidentOpened(_Data):
     incident_id = Identifier(required=True)
     kind = fields.String(required=True, validate=_one_of(INCIDENT_KINDS))
     severity = StrictInteger(required=True, validate=validate.Range(1, 3))
-    description = fields.String(load_default=None, allow_none=True,
-                                validate=validate.Length(max=2000))
+    description = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=2000)
+    )
 
 
 class IncidentResolved(_Data):
@@ -160,21 +183,33 @@ class PersonRegistered(_Data):
 
 class TargetSet(_Data):
     period = Period(required=True)
-    kpi = fields.String(required=True, validate=FullMatch(r"^[a-z][a-z0-9_]{0,63}$",
-                        error="must be a KPI key (lower-case letters, digits, _)"))
+    kpi = fields.String(
+        required=True,
+        validate=FullMatch(
+            r"^[a-z][a-z0-9_]{0,63}$", error="must be a KPI key (lower-case letters, digits, _)"
+        ),
+    )
     value = StrictNumber(required=True, validate=validate.Range(min=0))
 
 
 class RatingRecorded(_Data):
-    kind = fields.String(required=True, validate=FullMatch(
-        r"^[a-z][a-z0-9_]{0,63}$", error="must be a rating kind (lower-case letters, digits, _)"))
+    kind = fields.String(
+        required=True,
+        validate=FullMatch(
+            r"^[a-z][a-z0-9_]{0,63}$", error="must be a rating kind (lower-case letters, digits, _)"
+        ),
+    )
     value = StrictNumber(required=True, validate=validate.Range(0, 100))
     rater_id = Identifier(load_default=None, allow_none=True)
 
 
 class MetricRecorded(_Data):
-    kpi = fields.String(required=True, validate=FullMatch(
-        r"^[a-z][a-z0-9_]{0,63}$", error="must be a KPI key (lower-case letters, digits, _)"))
+    kpi = fields.String(
+        required=True,
+        validate=FullMatch(
+            r"^[a-z][a-z0-9_]{0,63}$", error="must be a KPI key (lower-case letters, digits, _)"
+        ),
+    )
     period = Period(required=True)
     value = StrictNumber(required=True, validate=validate.Range(min=0))
 
@@ -185,8 +220,12 @@ class ClipPublished(_Data):
 
 
 class ViolationRecorded(_Data):
-    rule = fields.String(required=True, validate=FullMatch(
-        r"^[a-z][a-z0-9_]{0,63}$", error="must be a rule key (lower-case letters, digits, _)"))
+    rule = fields.String(
+        required=True,
+        validate=FullMatch(
+            r"^[a-z][a-z0-9_]{0,63}$", error="must be a rule key (lower-case letters, digits, _)"
+        ),
+    )
     fine_fen = Money(data_key="fine", load_default=None, allow_none=True)
 
 

@@ -82,12 +82,12 @@ class WalCheckpointer:
             with self._guard:
                 if self._thread is None:
                     self._thread = threading.Thread(
-                        target=self._run, name="livetally-checkpoint", daemon=True)
+                        target=self._run, name="livetally-checkpoint", daemon=True
+                    )
                     self._thread.start()
 
     def _run(self) -> None:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                               timeout=30)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
         try:
             while True:
                 if not self._dirty.wait(IDLE_EXIT):

@@ -107,8 +107,7 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
     checkpointer = _checkpointer(engine) if sqlite else None
     if checkpointer is not None:
         checkpointer.let_restart_pass()
-    with _writer_lock(engine) if sqlite else nullcontext(), \
-            engine.connect() as conn, conn.begin():
+    with _writer_lock(engine) if sqlite else nullcontext(), engine.connect() as conn, conn.begin():
         if sqlite:
             # Straight to the driver: SQLAlchemy's execution path costs more than the statement.
             dbapi_cursor(conn).execute("BEGIN IMMEDIATE")

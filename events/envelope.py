@@ -53,25 +53,30 @@ class UUIDString(fields.String):
 
 class MetadataSchema(Schema):
     source = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    correlation_id = fields.String(load_default=None, allow_none=True,
-                                   validate=validate.Length(max=200))
-    causation_id = fields.String(load_default=None, allow_none=True,
-                                 validate=validate.Length(max=200))
+    correlation_id = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=200)
+    )
+    causation_id = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=200)
+    )
 
 
 class EventEnvelopeSchema(Schema):
     """The envelope every event shares; `data` is checked against the type's own schema."""
 
     event_id = UUIDString(required=True, metadata={"format": "uuid"})
-    type = fields.String(required=True, validate=validate.OneOf(
-        INGESTIBLE_TYPES, error="is not a known event type"))
+    type = fields.String(
+        required=True, validate=validate.OneOf(INGESTIBLE_TYPES, error="is not a known event type")
+    )
     occurred_at = Timestamp(required=True)
     session_id = Identifier(load_default=None, allow_none=True)
     person_id = Identifier(load_default=None, allow_none=True)
-    expected_version = StrictInteger(load_default=None, allow_none=True,
-                                     validate=validate.Range(min=0))
-    schema_version = StrictInteger(load_default=None, allow_none=True,
-                                   validate=validate.Range(min=1))
+    expected_version = StrictInteger(
+        load_default=None, allow_none=True, validate=validate.Range(min=0)
+    )
+    schema_version = StrictInteger(
+        load_default=None, allow_none=True, validate=validate.Range(min=1)
+    )
     data = fields.Dict(load_default=dict)
     metadata = fields.Nested(MetadataSchema, load_default=dict)
 
@@ -79,8 +84,9 @@ class EventEnvelopeSchema(Schema):
 class EventBatchSchema(Schema):
     """Documentation shape of a batch post."""
 
-    events = fields.List(fields.Nested(EventEnvelopeSchema), required=True,
-                         validate=validate.Length(1, MAX_BATCH))
+    events = fields.List(
+        fields.Nested(EventEnvelopeSchema), required=True, validate=validate.Length(1, MAX_BATCH)
+    )
 
 
 _loaders: dict[tuple[str, int], Loader] = {}
@@ -198,12 +204,17 @@ def parse_body(payload: Any, now_us: int) -> list[NewEvent]:
         if not items:
             raise BatchInvalid({"body": {"events": ["must hold at least one event"]}})
         if len(items) > MAX_BATCH:
-            raise BatchInvalid({"body": {"events": [
-                f"holds {len(items)} events; at most {MAX_BATCH} in one batch"]}})
+            raise BatchInvalid(
+                {
+                    "body": {
+                        "events": [f"holds {len(items)} events; at most {MAX_BATCH} in one batch"]
+                    }
+                }
+            )
     elif isinstance(payload, dict):
         items = [payload]
     else:
-        raise BatchInvalid({"body": {"body": ["must be an event object or {\"events\": [...]}"]}})
+        raise BatchInvalid({"body": {"body": ['must be an event object or {"events": [...]}']}})
     parsed: list[NewEvent] = []
     errors: Errors = {}
     for index, raw in enumerate(items):

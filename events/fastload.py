@@ -50,8 +50,11 @@ class _Writer:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.namespace: dict[str, Any] = {"_Fallback": Fallback, "missing": missing,
-                                          "ValidationError": ValidationError}
+        self.namespace: dict[str, Any] = {
+            "_Fallback": Fallback,
+            "missing": missing,
+            "ValidationError": ValidationError,
+        }
 
     def ref(self, value: Any) -> str:
         name = f"o{len(self.namespace)}"
@@ -72,11 +75,19 @@ def _convert(w: _Writer, field: fields.Field, key: str, indent: str) -> None:
         w.fail_unless(f"type(v) is {w.ref(exact)}", indent)
     elif kind is fields.String:
         w.fail_unless("type(v) is str", indent)
-    elif isinstance(field, fields.Nested) and isinstance(field.schema, Schema) \
-            and not field.many and not _hooked(field.schema):
+    elif (
+        isinstance(field, fields.Nested)
+        and isinstance(field.schema, Schema)
+        and not field.many
+        and not _hooked(field.schema)
+    ):
         w.lines.append(f"{indent}v = {w.ref(_compile_fast(field.schema))}(v)")
-    elif (isinstance(field, fields.Dict) and kind is fields.Dict
-          and field.key_field is None and field.value_field is None):
+    elif (
+        isinstance(field, fields.Dict)
+        and kind is fields.Dict
+        and field.key_field is None
+        and field.value_field is None
+    ):
         w.fail_unless("type(v) is dict", indent)
         w.lines.append(f"{indent}v = dict(v)")
     else:
@@ -102,8 +113,9 @@ def _validate(w: _Writer, check: Callable[[Any], Any], indent: str) -> None:
             if check.max is not None:
                 w.fail_unless(f"len(v) <= {check.max}", indent)
     elif isinstance(check, validate.Regexp):
-        w.fail_unless(f"{w.ref(getattr(check, 'strict', check.regex).match)}(v) is not None",
-                      indent)
+        w.fail_unless(
+            f"{w.ref(getattr(check, 'strict', check.regex).match)}(v) is not None", indent
+        )
     else:
         w.fail_unless(f"{w.ref(check)}(v) is not False", indent)
 
@@ -112,10 +124,12 @@ def _compile_fast(schema: Schema) -> Callable[[Any], dict[str, Any]]:
     """The flat function for one schema: its loaded dict, or Fallback (or ValidationError)."""
     w = _Writer()
     known = frozenset((f.data_key or name) for name, f in schema.load_fields.items())
-    w.lines += ["def fast(raw):",
-                f"    if type(raw) is not dict or not {w.ref(known)}.issuperset(raw):",
-                "        raise _Fallback",
-                "    out = {}"]
+    w.lines += [
+        "def fast(raw):",
+        f"    if type(raw) is not dict or not {w.ref(known)}.issuperset(raw):",
+        "        raise _Fallback",
+        "    out = {}",
+    ]
     for name, field in schema.load_fields.items():
         key = field.data_key or name
         default = field.load_default
@@ -136,10 +150,11 @@ def _compile_fast(schema: Schema) -> Callable[[Any], dict[str, Any]]:
             else:
                 call = "()" if callable(default) else ""
                 w.lines.append(f"        out[{name!r}] = {w.ref(default)}{call}")
-            w.lines += ["    elif v is None:",
-                        f"        out[{name!r}] = None" if field.allow_none else
-                        "        raise _Fallback",
-                        "    else:"]
+            w.lines += [
+                "    elif v is None:",
+                f"        out[{name!r}] = None" if field.allow_none else "        raise _Fallback",
+                "    else:",
+            ]
             _convert(w, field, key, "        ")
             w.lines.append(f"        out[{name!r}] = v")
     w.lines.append("    return out")

@@ -44,8 +44,12 @@ class Money(fields.Field):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("metadata", {}).update(
-            {"type": "number", "minimum": 0, "multipleOf": 0.01,
-             "description": "yuan, a number or decimal string with at most two decimals"}
+            {
+                "type": "number",
+                "minimum": 0,
+                "multipleOf": 0.01,
+                "description": "yuan, a number or decimal string with at most two decimals",
+            }
         )
         super().__init__(**kwargs)
 

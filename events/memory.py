@@ -149,5 +149,8 @@ class InMemoryRecorder:
 
     def heads(self, moved_since: int | None = None) -> dict[str, int]:
         with self._lock:
-            return {sid: len(evs) for sid, evs in self._streams.items()
-                    if moved_since is None or evs[-1].recorded_at >= moved_since}
+            return {
+                sid: len(evs)
+                for sid, evs in self._streams.items()
+                if moved_since is None or evs[-1].recorded_at >= moved_since
+            }

@@ -58,8 +58,10 @@ def _fen_of_decimal_text(text: str) -> int:
             raise MoneyError("must have at most two decimals (fen)")
         if re.fullmatch(r"[0-9]{10,}(\.[0-9]{1,2})?", text):
             raise MoneyError(f"must be at most {MAX_YUAN:,} yuan")
-        raise MoneyError("must be a plain decimal in yuan: ASCII digits with an optional point "
-                         "and at most two decimals (no sign, exponent, spaces or separators)")
+        raise MoneyError(
+            "must be a plain decimal in yuan: ASCII digits with an optional point "
+            "and at most two decimals (no sign, exponent, spaces or separators)"
+        )
     cents = plain.group(2) or "0"
     return int(plain.group(1)) * 100 + int(cents) * (10 if len(cents) == 1 else 1)
 

@@ -52,8 +52,9 @@ def fits_one_statement(new_events: Sequence[NewEvent]) -> bool:
     return len(ids) == len(new_events) and all(e.expected_version is None for e in new_events)
 
 
-def append_in_one_statement(engine: Engine, new_events: Sequence[NewEvent],
-                            recorded_at: int) -> AppendResult:
+def append_in_one_statement(
+    engine: Engine, new_events: Sequence[NewEvent], recorded_at: int
+) -> AppendResult:
     """Raises the driver's IntegrityError (nothing stored) when an event_id is stored."""
     added: dict[str, int] = {}
     for event in new_events:
@@ -63,10 +64,20 @@ def append_in_one_statement(engine: Engine, new_events: Sequence[NewEvent],
     for event in new_events:  # how far each event's version is below its stream's new head
         left[event.stream_id] -= 1
         back.append(left[event.stream_id])
-    batch = [{"n": n, "event_id": e.event_id, "stream_id": e.stream_id, "back": back[n],
-              "type": e.type, "schema_version": e.schema_version, "data": e.data,
-              "metadata": e.metadata, "occurred_at": e.occurred_at}
-             for n, e in enumerate(new_events)]
+    batch = [
+        {
+            "n": n,
+            "event_id": e.event_id,
+            "stream_id": e.stream_id,
+            "back": back[n],
+            "type": e.type,
+            "schema_version": e.schema_version,
+            "data": e.data,
+            "metadata": e.metadata,
+            "occurred_at": e.occurred_at,
+        }
+        for n, e in enumerate(new_events)
+    ]
     params = {
         "at": recorded_at,
         "heads": orjson.dumps([{"stream_id": s, "added": n} for s, n in added.items()]).decode(),
@@ -80,5 +91,9 @@ def append_in_one_statement(engine: Engine, new_events: Sequence[NewEvent],
     heads: dict[str, int] = {}
     for _, _, stream_id, version in rows:
         heads[stream_id] = max(version, heads.get(stream_id, 0))
-    return AppendResult(appended=len(rows), duplicates=0,
-                        positions=[position_of[e.event_id] for e in new_events], heads=heads)
+    return AppendResult(
+        appended=len(rows),
+        duplicates=0,
+        positions=[position_of[e.event_id] for e in new_events],
+        heads=heads,
+    )

@@ -110,8 +110,9 @@ def content_of(event: NewEvent | StoredEvent) -> tuple[Any, ...]:
     return (event.type, event.stream_id, event.schema_version, event.occurred_at, event.data)
 
 
-def iter_positions(read_all: Callable[[int, int], list[StoredEvent]],
-                   chunk: int) -> Iterator[StoredEvent]:
+def iter_positions(
+    read_all: Callable[[int, int], list[StoredEvent]], chunk: int
+) -> Iterator[StoredEvent]:
     """Every event in position order, read `chunk` at a time through a recorder's read_all."""
     after = 0
     while True:

@@ -37,23 +37,35 @@ from events.tables import events, streams
 from events.upcasting import upcast
 
 _CURRENT_VERSION = {name: entry.version for name, entry in CATALOGUE.items()}
-_INSERT_COLUMNS = ("position, event_id, stream_id, version, type, schema_version, data, metadata, "
-                   "occurred_at, recorded_at")
+_INSERT_COLUMNS = (
+    "position, event_id, stream_id, version, type, schema_version, data, metadata, "
+    "occurred_at, recorded_at"
+)
 _INSERT_SQLITE = f"INSERT INTO events ({_INSERT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)"
-_SELECT_COLUMNS = ("position, event_id, stream_id, version, type, schema_version, {data}, "
-                   "{metadata}, occurred_at, recorded_at FROM events WHERE ")
+_SELECT_COLUMNS = (
+    "position, event_id, stream_id, version, type, schema_version, {data}, "
+    "{metadata}, occurred_at, recorded_at FROM events WHERE "
+)
 _SELECT_SQLITE = "SELECT " + _SELECT_COLUMNS.format(data="data", metadata="metadata")
 _SELECT_PG = "SELECT " + _SELECT_COLUMNS.format(data="data::text", metadata="metadata::text")
 _INSERT_RETURNING_PG = (
     "INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, "
     "occurred_at, recorded_at) VALUES (%s,%s,%s,%s,%s,%s::jsonb,%s::jsonb,%s,%s) "
-    "RETURNING position")
+    "RETURNING position"
+)
 _UPDATE_HEADS_SQLITE = "UPDATE streams SET version = ?, updated_at = ? WHERE stream_id = ?"
 _UPDATE_HEADS_PG = "UPDATE streams SET version = %s, updated_at = %s WHERE stream_id = %s"
 _ID_CHUNK = 400  # stays under SQLite's bound-parameter limit on old builds
 _COLUMNS = (
-    events.c.position, events.c.event_id, events.c.stream_id, events.c.version, events.c.type,
-    events.c.schema_version, events.c.data, events.c.metadata, events.c.occurred_at,
+    events.c.position,
+    events.c.event_id,
+    events.c.stream_id,
+    events.c.version,
+    events.c.type,
+    events.c.schema_version,
+    events.c.data,
+    events.c.metadata,
+    events.c.occurred_at,
     events.c.recorded_at,
 )
 
@@ -62,12 +74,14 @@ def to_stored(row: Sequence[Any]) -> StoredEvent:
     position, event_id, stream_id, version, type_, schema_version, data, meta, occ, rec = row
     if schema_version != _CURRENT_VERSION.get(type_, schema_version):
         data, schema_version = upcast(type_, schema_version, data)
-    return StoredEvent(position, event_id, stream_id, version, type_, schema_version, data, meta,
-                       occ, rec)
+    return StoredEvent(
+        position, event_id, stream_id, version, type_, schema_version, data, meta, occ, rec
+    )
 
 
-def _stored_from_rows(rows: list[list[Any]], row_index: list[int],
-                      new_events: Sequence[NewEvent]) -> list[StoredEvent]:
+def _stored_from_rows(
+    rows: list[list[Any]], row_index: list[int], new_events: Sequence[NewEvent]
+) -> list[StoredEvent]:
     """The inserted rows as a read would return them, without the JSON round trip."""
     stored = []
     for row, index in zip(rows, row_index, strict=True):
@@ -76,8 +90,20 @@ def _stored_from_rows(rows: list[list[Any]], row_index: list[int],
         data = event.data
         if schema_version != _CURRENT_VERSION.get(type_, schema_version):
             data, schema_version = upcast(type_, schema_version, data)
-        stored.append(StoredEvent(position, event_id, stream_id, version, type_, schema_version,
-                                  data, event.metadata, occ, rec))
+        stored.append(
+            StoredEvent(
+                position,
+                event_id,
+                stream_id,
+                version,
+                type_,
+                schema_version,
+                data,
+                event.metadata,
+                occ,
+                rec,
+            )
+        )
     return stored
 
 
@@ -122,8 +148,9 @@ class SqlRecorder:
                     raise
         raise AssertionError("unreachable")
 
-    def _append(self, conn: Connection, new_events: Sequence[NewEvent],
-                look_up: bool) -> tuple[AppendResult, list[list[Any]], list[int]]:
+    def _append(
+        self, conn: Connection, new_events: Sequence[NewEvent], look_up: bool
+    ) -> tuple[AppendResult, list[list[Any]], list[int]]:
         """The result, the rows inserted (driver parameters) and their events' indexes."""
         first_index: dict[str, int] = {}
         repeats: dict[int, int] = {}  # index -> index of the first occurrence in the batch
@@ -157,9 +184,20 @@ class SqlRecorder:
             if event.expected_version is not None and event.expected_version != head:
                 raise ConcurrencyConflict(index, event.stream_id, event.expected_version, head)
             heads[event.stream_id] = head + 1
-            rows.append([0, event.event_id, event.stream_id, head + 1, event.type,
-                         event.schema_version, dumps(event.data).decode(),
-                         dumps(event.metadata).decode(), event.occurred_at, recorded_at])
+            rows.append(
+                [
+                    0,
+                    event.event_id,
+                    event.stream_id,
+                    head + 1,
+                    event.type,
+                    event.schema_version,
+                    dumps(event.data).decode(),
+                    dumps(event.metadata).decode(),
+                    event.occurred_at,
+                    recorded_at,
+                ]
+            )
             row_index.append(index)
 
         moved: dict[str, int] = {}
@@ -170,15 +208,20 @@ class SqlRecorder:
                 moved[row[2]] = row[3]
             dbapi_cursor(conn).executemany(
                 _UPDATE_HEADS_PG if is_postgres(conn) else _UPDATE_HEADS_SQLITE,
-                [(head, recorded_at, sid) for sid, head in moved.items()])
+                [(head, recorded_at, sid) for sid, head in moved.items()],
+            )
         for index, first in repeats.items():
             positions[index] = positions[first]
-        return AppendResult(
-            appended=len(rows),
-            duplicates=len(new_events) - len(rows),
-            positions=[p for p in positions if p is not None],
-            heads=moved,
-        ), rows, row_index
+        return (
+            AppendResult(
+                appended=len(rows),
+                duplicates=len(new_events) - len(rows),
+                positions=[p for p in positions if p is not None],
+                heads=moved,
+            ),
+            rows,
+            row_index,
+        )
 
     def _insert(self, conn: Connection, rows: list[list[Any]]) -> list[int]:
         """Insert with positions chosen up front, as one driver-level executemany.
@@ -192,8 +235,9 @@ class SqlRecorder:
         if is_postgres(conn):
             # psycopg pipelines executemany and returns each row's position, in order.
             cursor = dbapi_cursor(conn)
-            cursor.executemany(_INSERT_RETURNING_PG, [tuple(row[1:]) for row in rows],
-                               returning=True)
+            cursor.executemany(
+                _INSERT_RETURNING_PG, [tuple(row[1:]) for row in rows], returning=True
+            )
             positions = []
             while True:
                 positions.append(cursor.fetchone()[0])
@@ -222,11 +266,13 @@ class SqlRecorder:
         now = now_micros()
         heads: dict[str, int] = {}
         for start in range(0, len(stream_ids), _ID_CHUNK):
-            chunk = stream_ids[start:start + _ID_CHUNK]
+            chunk = stream_ids[start : start + _ID_CHUNK]
             values = ", ".join([f"({mark}, 0, {mark})"] * len(chunk))
-            sql = (f"INSERT INTO streams (stream_id, version, updated_at) VALUES {values} "
-                   "ON CONFLICT (stream_id) DO UPDATE SET stream_id = excluded.stream_id "
-                   "RETURNING stream_id, version")
+            sql = (
+                f"INSERT INTO streams (stream_id, version, updated_at) VALUES {values} "
+                "ON CONFLICT (stream_id) DO UPDATE SET stream_id = excluded.stream_id "
+                "RETURNING stream_id, version"
+            )
             params = tuple(v for sid in chunk for v in (sid, now))
             cursor = dbapi_cursor(conn)
             cursor.execute(sql, params)
@@ -236,7 +282,7 @@ class SqlRecorder:
     def _find_stored(self, conn: Connection, event_ids: list[str]) -> dict[str, StoredEvent]:
         found: dict[str, StoredEvent] = {}
         for start in range(0, len(event_ids), _ID_CHUNK):
-            chunk = event_ids[start:start + _ID_CHUNK]
+            chunk = event_ids[start : start + _ID_CHUNK]
             query = sa.select(*_COLUMNS).where(events.c.event_id.in_(chunk))
             for row in conn.execute(query):
                 found[row.event_id] = to_stored(row)
@@ -266,24 +312,29 @@ class SqlRecorder:
         self, after_position: int = 0, limit: int = 1000, stream_id: str | None = None
     ) -> list[StoredEvent]:
         if stream_id is None:
-            return self._select("position > {p} ORDER BY position LIMIT {p}",
-                                (after_position, limit))
-        return self._select("position > {p} AND stream_id = {p} ORDER BY position LIMIT {p}",
-                            (after_position, stream_id, limit))
+            return self._select(
+                "position > {p} ORDER BY position LIMIT {p}", (after_position, limit)
+            )
+        return self._select(
+            "position > {p} AND stream_id = {p} ORDER BY position LIMIT {p}",
+            (after_position, stream_id, limit),
+        )
 
     def read_range(self, after_position: int, upto_position: int) -> list[StoredEvent]:
         """Events with after < position <= upto, in order: a bounded index range, which
         PostgreSQL scans directly (an open-ended `> after ... LIMIT n` over a big table can be
         planned as a sort of everything after)."""
-        return self._select("position > {p} AND position <= {p} ORDER BY position",
-                            (after_position, upto_position))
+        return self._select(
+            "position > {p} AND position <= {p} ORDER BY position", (after_position, upto_position)
+        )
 
     def last_position(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.max(events.c.position))).scalar() or 0)
 
-    def _select(self, where: str, params: tuple[Any, ...],
-                conn: Connection | None = None) -> list[StoredEvent]:
+    def _select(
+        self, where: str, params: tuple[Any, ...], conn: Connection | None = None
+    ) -> list[StoredEvent]:
         """Reads through the driver: SQLAlchemy's row and JSON processing would cost more than
         the query on the projection path. JSON is decoded with orjson on both backends."""
         if conn is None:
@@ -293,14 +344,24 @@ class SqlRecorder:
         loads = orjson.loads
         result = []
         for row in fetch_rows(conn, sql, params):
-            position, event_id, stream_id, version, type_, schema_version, raw, meta, occ, rec = (
-                row)
+            position, event_id, stream_id, version, type_, schema_version, raw, meta, occ, rec = row
             data = loads(raw)
             if schema_version != _CURRENT_VERSION.get(type_, schema_version):
                 data, schema_version = upcast(type_, schema_version, data)
-            result.append(StoredEvent(position, event_id, stream_id, version, type_,
-                                      schema_version, data,
-                                      {} if meta in _EMPTY_JSON else loads(meta), occ, rec))
+            result.append(
+                StoredEvent(
+                    position,
+                    event_id,
+                    stream_id,
+                    version,
+                    type_,
+                    schema_version,
+                    data,
+                    {} if meta in _EMPTY_JSON else loads(meta),
+                    occ,
+                    rec,
+                )
+            )
         return result
 
     def transaction(self) -> AbstractContextManager[Connection]:

@@ -21,8 +21,9 @@ from events.database import dbapi_cursor, fetch_rows
 _statements: dict[tuple[Any, ...], tuple[str, tuple[bool, ...]]] = {}
 
 
-def _statement(postgres: bool, table: sa.Table, columns: tuple[str, ...], keys: tuple[str, ...],
-               adding: bool) -> tuple[str, tuple[bool, ...]]:
+def _statement(
+    postgres: bool, table: sa.Table, columns: tuple[str, ...], keys: tuple[str, ...], adding: bool
+) -> tuple[str, tuple[bool, ...]]:
     cache_key = (postgres, table.name, columns, keys, adding)
     found = _statements.get(cache_key)
     if found is not None:
@@ -31,25 +32,35 @@ def _statement(postgres: bool, table: sa.Table, columns: tuple[str, ...], keys: 
     mark = "%s" if postgres else "?"
     marks = ", ".join(f"{mark}::jsonb" if postgres and j else mark for j in is_json)
     updates = ", ".join(
-        f"{name} = {table.name}.{name} + excluded.{name}" if adding else
-        f"{name} = excluded.{name}"
-        for name in columns if name not in keys)
-    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks}) "
-           f"ON CONFLICT ({', '.join(keys)}) DO "
-           + (f"UPDATE SET {updates}" if updates else "NOTHING"))
+        f"{name} = {table.name}.{name} + excluded.{name}" if adding else f"{name} = excluded.{name}"
+        for name in columns
+        if name not in keys
+    )
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO " + (f"UPDATE SET {updates}" if updates else "NOTHING")
+    )
     _statements[cache_key] = (sql, is_json)
     return sql, is_json
 
 
-def _execute(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
-             keys: Sequence[str], adding: bool) -> None:
+def _execute(
+    conn: Connection,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    adding: bool,
+) -> None:
     columns = tuple(rows[0])
-    sql, is_json = _statement(conn.dialect.name == "postgresql", table, columns, tuple(keys),
-                              adding)
+    sql, is_json = _statement(
+        conn.dialect.name == "postgresql", table, columns, tuple(keys), adding
+    )
     dumps = orjson.dumps
     params = [
-        tuple(dumps(row[name]).decode() if j else row[name]
-              for name, j in zip(columns, is_json, strict=True))
+        tuple(
+            dumps(row[name]).decode() if j else row[name]
+            for name, j in zip(columns, is_json, strict=True)
+        )
         for row in rows
     ]
     cursor = dbapi_cursor(conn)
@@ -67,8 +78,9 @@ def add_to(conn: Connection, table: sa.Table, row: dict[str, Any], keys: Sequenc
     _execute(conn, table, [row], keys, adding=True)
 
 
-def upsert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
-           keys: Sequence[str]) -> None:
+def upsert(
+    conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]
+) -> None:
     """Insert the rows, or overwrite the existing rows' other columns. All rows share keys."""
     if rows:
         _execute(conn, table, rows, keys, adding=False)
@@ -85,7 +97,9 @@ def current_row(conn: Connection, table: sa.Table, key: str) -> dict[str, Any] |
         names = tuple(c.name for c in table.columns)
         column = next(iter(table.primary_key.columns)).name
         found = _selects[table.name] = (
-            f"SELECT {', '.join(names)} FROM {table.name} WHERE {column} = {{p}}", names)
+            f"SELECT {', '.join(names)} FROM {table.name} WHERE {column} = {{p}}",
+            names,
+        )
     sql, names = found
     rows = fetch_rows(conn, sql, (key,))
     return dict(zip(names, rows[0], strict=True)) if rows else None

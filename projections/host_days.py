@@ -23,13 +23,17 @@ def contribution(row: dict[str, Any] | None) -> Contribution | None:
     started_at = row["started_at"]
     ended_at, clock = row.get("ended_at"), row.get("clock")
     until = ended_at if ended_at is not None else (clock if clock is not None else started_at)
-    values = {"sessions": 1, "on_air_us": max(0, until - started_at),
-              **{name: int(row[name]) for name in SCORED_SUMS}}
+    values = {
+        "sessions": 1,
+        "on_air_us": max(0, until - started_at),
+        **{name: int(row[name]) for name in SCORED_SUMS},
+    }
     return (row["host_id"], started_at // DAY_US), values
 
 
-def host_day_deltas(old: Contribution | None, new: Contribution | None
-                    ) -> tuple[list[RowDelta], list[DropIfEmpty]]:
+def host_day_deltas(
+    old: Contribution | None, new: Contribution | None
+) -> tuple[list[RowDelta], list[DropIfEmpty]]:
     changes: dict[tuple[str, int], dict[str, int]] = {}
     if old is not None:
         changes[old[0]] = {k: -v for k, v in old[1].items()}
@@ -42,8 +46,9 @@ def host_day_deltas(old: Contribution | None, new: Contribution | None
     for (host_id, day), delta in changes.items():
         if not any(delta.values()):
             continue
-        deltas.append(RowDelta(host_day, {"host_id": host_id, "day": day, **delta},
-                               ("host_id", "day")))
+        deltas.append(
+            RowDelta(host_day, {"host_id": host_id, "day": day, **delta}, ("host_id", "day"))
+        )
         if delta["sessions"] < 0:  # a session left this day: drop the row if it is now empty
             drops.append(DropIfEmpty(host_day, {"host_id": host_id, "day": day}, "sessions"))
     return deltas, drops

@@ -15,8 +15,19 @@ from projections.clock import minute_of
 
 
 class Order:
-    __slots__ = ("amount_fen", "buyer_id", "cancelled", "paid_amount_fen", "paid_at", "placed",
-                 "placed_at", "placed_seq", "product_id", "quantity", "refunded_fen")
+    __slots__ = (
+        "amount_fen",
+        "buyer_id",
+        "cancelled",
+        "paid_amount_fen",
+        "paid_at",
+        "placed",
+        "placed_at",
+        "placed_seq",
+        "product_id",
+        "quantity",
+        "refunded_fen",
+    )
 
     def __init__(self) -> None:
         self.placed = False
@@ -152,8 +163,7 @@ class Orders:
         # order ids by placed_seq
         self.placed_ids: list[str] = []
 
-    def _index_placed(self, order_id: str, order: Order,
-                      old: tuple[str, int] | None) -> None:
+    def _index_placed(self, order_id: str, order: Order, old: tuple[str, int] | None) -> None:
         if old is not None:  # an earlier order.placed arrived late: move the entry
             index = self.placed_index.get(old[0], [])
             entry = (old[1], order_id)
@@ -161,8 +171,7 @@ class Orders:
             if at < len(index) and index[at] == entry:
                 del index[at]
         if order.product_id is not None and order.placed_at is not None:
-            insort(self.placed_index.setdefault(order.product_id, []),
-                   (order.placed_at, order_id))
+            insort(self.placed_index.setdefault(order.product_id, []), (order.placed_at, order_id))
 
     def _note_paid(self, order_id: str, paid_at: int, old: int | None) -> None:
         recent = self.recent_paid
@@ -198,8 +207,11 @@ class Orders:
                 order.placed_seq = len(self.placed_ids)
                 self.placed_ids.append(order_id)
             if not order.placed or occurred_at < (order.placed_at or occurred_at):
-                old = (None if order.placed_at is None or order.product_id is None
-                       else (order.product_id, order.placed_at))
+                old = (
+                    None
+                    if order.placed_at is None or order.product_id is None
+                    else (order.product_id, order.placed_at)
+                )
                 order.placed = True
                 order.buyer_id = data["buyer_id"]
                 order.product_id = data["product_id"]
@@ -231,7 +243,8 @@ class Orders:
             orders._index_placed(key, order, None)
             if order.paid_at is not None:
                 orders._note_paid(key, order.paid_at, None)
-        numbered = [(o.placed_seq, key) for key, o in orders.orders.items()
-                    if o.placed_seq is not None]
+        numbered = [
+            (o.placed_seq, key) for key, o in orders.orders.items() if o.placed_seq is not None
+        ]
         orders.placed_ids = [key for _, key in sorted(numbered)]
         return orders

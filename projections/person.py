@@ -31,8 +31,9 @@ def new_person(person_id: str) -> dict[str, Any]:
     }
 
 
-def _keep_latest(table: dict[str, Any], period: str, kpi: str, value: Any,
-                 event: StoredEvent) -> None:
+def _keep_latest(
+    table: dict[str, Any], period: str, kpi: str, value: Any, event: StoredEvent
+) -> None:
     entry = [value, event.occurred_at, event.version]
     current = table.setdefault(period, {}).get(kpi)
     if current is None or entry[1:] > current[1:]:
@@ -51,8 +52,9 @@ def fold_person(state: dict[str, Any], event: StoredEvent) -> dict[str, Any]:
     elif kind == "metric.recorded":
         _keep_latest(state["metrics"], data["period"], data["kpi"], data["value"], event)
     elif kind == "rating.recorded":
-        state["ratings"].append([data["kind"], data["value"], data.get("rater_id"),
-                                 event.occurred_at])
+        state["ratings"].append(
+            [data["kind"], data["value"], data.get("rater_id"), event.occurred_at]
+        )
     elif kind == "clip.published":
         state["clips"].setdefault(data["clip_id"], [event.occurred_at, bool(data.get("viral"))])
     elif kind == "violation.recorded":

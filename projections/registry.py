@@ -27,6 +27,7 @@ class Projection(Protocol):
     def load(self, raw: bytes) -> Any:
         """The state a stored snapshot holds, or None if the snapshot is of an older shape."""
         ...
+
     @property
     def view(self) -> sa.Table | None:
         """A table whose current row (keyed by the stream's key) `writes` needs to see."""
@@ -38,8 +39,9 @@ class Projection(Protocol):
 
     def take_alerts(self, state: Any) -> list[dict[str, Any]]: ...
 
-    def update_message(self, writes: Writes, version: int,
-                       alerts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    def update_message(
+        self, writes: Writes, version: int, alerts: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
         """What the run publishes after commit, if anything (the publisher hook)."""
         ...
 
@@ -67,13 +69,19 @@ class SessionProjection:
     def writes(self, state: SessionState, before: dict[str, Any] | None) -> Writes:
         return session_writes(state, before)
 
-    def update_message(self, writes: Writes, version: int,
-                       alerts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    def update_message(
+        self, writes: Writes, version: int, alerts: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
         document = writes.document
         if document is None:
             return None
-        return {"type": "update", "session_id": document["session_id"], "version": version,
-                "document": document, "alerts": alerts}
+        return {
+            "type": "update",
+            "session_id": document["session_id"],
+            "version": version,
+            "document": document,
+            "alerts": alerts,
+        }
 
     def take_alerts(self, state: SessionState) -> list[dict[str, Any]]:
         alerts, state.alerts = state.alerts, []
@@ -99,8 +107,9 @@ class _PlainStateProjection:
     def take_alerts(self, state: dict[str, Any]) -> list[dict[str, Any]]:
         return []
 
-    def update_message(self, writes: Writes, version: int,
-                       alerts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    def update_message(
+        self, writes: Writes, version: int, alerts: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
         return None
 
 
@@ -115,12 +124,28 @@ class PersonProjection(_PlainStateProjection):
         return fold_person(state, event)
 
     def writes(self, state: dict[str, Any], before: dict[str, Any] | None) -> Writes:
-        return Writes(row_sets=[RowSet(person_view, [{
-            "person_id": state["person_id"], "registered": state["registered"],
-            "name": state["name"], "role": state["role"], "level": state["level"],
-            "team_id": state["team_id"], "manager_id": state["manager_id"],
-            "on_air_since": state["on_air_since"], "version": state["version"], "ledger": state,
-        }], ("person_id",))])
+        return Writes(
+            row_sets=[
+                RowSet(
+                    person_view,
+                    [
+                        {
+                            "person_id": state["person_id"],
+                            "registered": state["registered"],
+                            "name": state["name"],
+                            "role": state["role"],
+                            "level": state["level"],
+                            "team_id": state["team_id"],
+                            "manager_id": state["manager_id"],
+                            "on_air_since": state["on_air_since"],
+                            "version": state["version"],
+                            "ledger": state,
+                        }
+                    ],
+                    ("person_id",),
+                )
+            ]
+        )
 
 
 def fold_period(state: dict[str, Any], event: StoredEvent) -> dict[str, Any]:
@@ -143,10 +168,22 @@ class PeriodProjection(_PlainStateProjection):
         return fold_period(state, event)
 
     def writes(self, state: dict[str, Any], before: dict[str, Any] | None) -> Writes:
-        return Writes(row_sets=[RowSet(period_view, [{
-            "period": state["period"], "version": state["version"],
-            "closed_at": state["closed_at"], "body": state,
-        }], ("period",))])
+        return Writes(
+            row_sets=[
+                RowSet(
+                    period_view,
+                    [
+                        {
+                            "period": state["period"],
+                            "version": state["version"],
+                            "closed_at": state["closed_at"],
+                            "body": state,
+                        }
+                    ],
+                    ("period",),
+                )
+            ]
+        )
 
 
 PROJECTIONS: dict[str, Projection] = {

@@ -27,11 +27,36 @@ BENCHMARKED = (
 )
 HISTORY = 10  # earlier sessions a median is taken over, most recent first
 # The columns of the products and segments tables, in the order exports show them.
-PRODUCT_COLUMNS = ("product_id", "name", "price", "explanations", "explanation_seconds",
-                   "clicks", "clicking_viewers", "orders_placed", "orders_paid", "items_sold",
-                   "buyers", "gmv", "refunds", "net_gmv", "refund_rate", "click_to_pay_rate")
-SEGMENT_COLUMNS = ("product_id", "name", "started_at", "ended_at", "seconds", "views", "clicks",
-                   "orders_paid", "gmv", "gpm")
+PRODUCT_COLUMNS = (
+    "product_id",
+    "name",
+    "price",
+    "explanations",
+    "explanation_seconds",
+    "clicks",
+    "clicking_viewers",
+    "orders_placed",
+    "orders_paid",
+    "items_sold",
+    "buyers",
+    "gmv",
+    "refunds",
+    "net_gmv",
+    "refund_rate",
+    "click_to_pay_rate",
+)
+SEGMENT_COLUMNS = (
+    "product_id",
+    "name",
+    "started_at",
+    "ended_at",
+    "seconds",
+    "views",
+    "clicks",
+    "orders_paid",
+    "gmv",
+    "gpm",
+)
 
 
 def median(values: Sequence[float | None]) -> float | None:

@@ -126,8 +126,12 @@ class SessionState:
     def dump(self) -> dict[str, Any]:
         raw = {name: getattr(self, name) for name in self.__slots__}
         raw["viewers"] = {k: v.dump() for k, v in self.viewers.items()}
-        raw["presence"] = [self.presence.closed_total, self.presence.open_count,
-                           self.presence.open_sum, self.presence.base]
+        raw["presence"] = [
+            self.presence.closed_total,
+            self.presence.open_count,
+            self.presence.open_sum,
+            self.presence.base,
+        ]
         raw["interacting"] = sorted(self.interacting)
         raw["clickers"] = sorted(self.clickers)
         raw["orders"] = self.orders.dump()
@@ -150,8 +154,12 @@ class SessionState:
                 setattr(state, name, raw[name])
         state.viewers = {k: Viewer.load(v) for k, v in raw["viewers"].items()}
         state.presence = Presence()
-        (state.presence.closed_total, state.presence.open_count,
-         state.presence.open_sum, state.presence.base) = raw["presence"]
+        (
+            state.presence.closed_total,
+            state.presence.open_count,
+            state.presence.open_sum,
+            state.presence.base,
+        ) = raw["presence"]
         state.interacting = set(raw["interacting"])
         state.clickers = set(raw["clickers"])
         state.orders = Orders.load(raw["orders"])
@@ -301,13 +309,13 @@ def _product_pinned(state: SessionState, event: StoredEvent) -> None:
     data = event.data
     product_id = data["product_id"]
     insort(state.pin_marks, (event.occurred_at, event.version, PIN, product_id))
-    _product(state, product_id).pinned((event.occurred_at, event.version), data.get("name"),
-                                       data.get("price_fen"))
+    _product(state, product_id).pinned(
+        (event.occurred_at, event.version), data.get("name"), data.get("price_fen")
+    )
 
 
 def _product_unpinned(state: SessionState, event: StoredEvent) -> None:
-    insort(state.pin_marks,
-           (event.occurred_at, event.version, UNPIN, event.data["product_id"]))
+    insort(state.pin_marks, (event.occurred_at, event.version, UNPIN, event.data["product_id"]))
 
 
 def _product_clicked(state: SessionState, event: StoredEvent) -> None:
@@ -343,11 +351,17 @@ def _incident_opened(state: SessionState, event: StoredEvent) -> None:
         incident.opened_at = event.occurred_at
         incident.description = data.get("description")
         if incident.resolved_at is None and state.ended_at is None:
-            _raise(state, {
-                "kind": "incident_opened", "incident_id": data["incident_id"],
-                "incident_kind": data["kind"], "severity": data["severity"],
-                "description": data.get("description"), "at": event.occurred_at,
-            })
+            _raise(
+                state,
+                {
+                    "kind": "incident_opened",
+                    "incident_id": data["incident_id"],
+                    "incident_kind": data["kind"],
+                    "severity": data["severity"],
+                    "description": data.get("description"),
+                    "at": event.occurred_at,
+                },
+            )
 
 
 def _incident_resolved(state: SessionState, event: StoredEvent) -> None:

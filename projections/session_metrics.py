@@ -12,8 +12,9 @@ from projections.clock import US_PER_SECOND, minute_of, ratio
 from projections.session import SessionState
 
 
-def session_metrics(state: SessionState,
-                    sources: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
+def session_metrics(
+    state: SessionState, sources: dict[str, dict[str, int]] | None = None
+) -> dict[str, Any]:
     """`sources`: source_figures(state), when the caller has it already."""
     unique = sum(state.viewers_by_source.values())
     orders = state.orders.totals
@@ -86,8 +87,12 @@ def incident_summary(state: SessionState) -> dict[str, Any]:
             end = resolved_at if resolved_at is not None else until
             if end is not None and end > opened_at:
                 downtime_us += end - opened_at
-    return {"total": total, "open": open_, "by_kind": by_kind,
-            "downtime_seconds": downtime_us / US_PER_SECOND}
+    return {
+        "total": total,
+        "open": open_,
+        "by_kind": by_kind,
+        "downtime_seconds": downtime_us / US_PER_SECOND,
+    }
 
 
 UNKNOWN_SOURCE = "unknown"  # buyers who never joined
@@ -96,14 +101,20 @@ UNKNOWN_SOURCE = "unknown"  # buyers who never joined
 def source_figures(state: SessionState) -> dict[str, dict[str, int]]:
     """Per source, in integers: views (joins from it); viewers, buyers and GMV fen by each
     viewer's first join; a buyer who never joined counts under `unknown`."""
-    rows = {source: {"views": state.views_by_source.get(source, 0),
-                     "viewers": state.viewers_by_source.get(source, 0),
-                     "buyers": 0, "gmv_fen": 0}
-            for source in (*TRAFFIC_SOURCES, UNKNOWN_SOURCE)}
+    rows = {
+        source: {
+            "views": state.views_by_source.get(source, 0),
+            "viewers": state.viewers_by_source.get(source, 0),
+            "buyers": 0,
+            "gmv_fen": 0,
+        }
+        for source in (*TRAFFIC_SOURCES, UNKNOWN_SOURCE)
+    }
     for buyer, spent in state.orders.totals.buyer_gmv_fen.items():
         viewer = state.viewers.get(buyer)
-        source = (viewer.first[2] if viewer is not None and viewer.first is not None
-                  else UNKNOWN_SOURCE)
+        source = (
+            viewer.first[2] if viewer is not None and viewer.first is not None else UNKNOWN_SOURCE
+        )
         rows[source]["buyers"] += 1
         rows[source]["gmv_fen"] += spent
     return rows
@@ -111,17 +122,26 @@ def source_figures(state: SessionState) -> dict[str, dict[str, int]]:
 
 def traffic_sources(figures: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:
     return {
-        source: {"views": row["views"], "viewers": row["viewers"], "buyers": row["buyers"],
-                 "gmv": fen_to_yuan(row["gmv_fen"]),
-                 "conversion_rate": ratio(row["buyers"], row["viewers"])}
+        source: {
+            "views": row["views"],
+            "viewers": row["viewers"],
+            "buyers": row["buyers"],
+            "gmv": fen_to_yuan(row["gmv_fen"]),
+            "conversion_rate": ratio(row["buyers"], row["viewers"]),
+        }
         for source, row in figures.items()
     }
 
 
 def open_incidents(state: SessionState) -> list[dict[str, Any]]:
     return [
-        {"incident_id": incident_id, "kind": i.kind, "severity": i.severity,
-         "opened_at": i.opened_at, "description": i.description}
+        {
+            "incident_id": incident_id,
+            "kind": i.kind,
+            "severity": i.severity,
+            "opened_at": i.opened_at,
+            "description": i.description,
+        }
         for incident_id, i in state.incidents.items()
         if i.opened and i.resolved_at is None
     ]
@@ -147,8 +167,7 @@ def session_header(state: SessionState) -> dict[str, Any]:
         "title": state.title,
         "planned_minutes": state.planned_minutes,
         "shop_id": state.shop_id,
-        "gmv_target": (None if state.gmv_target_fen is None
-                       else fen_to_yuan(state.gmv_target_fen)),
+        "gmv_target": (None if state.gmv_target_fen is None else fen_to_yuan(state.gmv_target_fen)),
         "started_at": _iso(state.started_at),
         "ended_at": _iso(state.ended_at),
         "duration_seconds": duration,

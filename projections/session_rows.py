@@ -55,14 +55,25 @@ def recent(state: SessionState) -> dict[str, list[dict[str, Any]]]:
         order = state.orders.orders[order_id]
         if not order.counts:
             continue
-        orders.append({"at": format_timestamp(paid_at), "product_id": order.product_id,
-                       "name": (state.products[order.product_id].name
-                                if order.product_id in state.products else None),
-                       "amount": fen_to_yuan(order.gmv_fen), "buyer": mask(order.buyer_id)})
+        orders.append(
+            {
+                "at": format_timestamp(paid_at),
+                "product_id": order.product_id,
+                "name": (
+                    state.products[order.product_id].name
+                    if order.product_id in state.products
+                    else None
+                ),
+                "amount": fen_to_yuan(order.gmv_fen),
+                "buyer": mask(order.buyer_id),
+            }
+        )
         if len(orders) == TICKER:
             break
-    comments = [{"at": format_timestamp(at), "viewer": mask(viewer), "text": text}
-                for at, _version, viewer, text in reversed(state.comments)]
+    comments = [
+        {"at": format_timestamp(at), "viewer": mask(viewer), "text": text}
+        for at, _version, viewer, text in reversed(state.comments)
+    ]
     return {"orders": orders, "comments": comments[:TICKER]}
 
 
@@ -74,13 +85,15 @@ def timeline_tail(timeline: dict[str, Any]) -> dict[str, Any]:
     trend on each update (the feed carries it; nothing polls for the timeline)."""
     minutes = timeline["minutes"][-TAIL_MINUTES:]
     since = minutes[0]["minute"] if minutes else ""
-    return {"minutes": minutes,
-            "markers": [m for m in timeline["markers"] if m["at"] >= since]}
+    return {"minutes": minutes, "markers": [m for m in timeline["markers"] if m["at"] >= since]}
 
 
-def session_body(state: SessionState, metrics: dict[str, Any],
-                 products: list[dict[str, Any]],
-                 timeline: dict[str, Any] | None = None) -> dict[str, Any]:
+def session_body(
+    state: SessionState,
+    metrics: dict[str, Any],
+    products: list[dict[str, Any]],
+    timeline: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The body of GET /api/v1/sessions/{id}, and of the feed's snapshot."""
     return {
         **session_header(state),
@@ -92,8 +105,10 @@ def session_body(state: SessionState, metrics: dict[str, Any],
         "products": products[:TOP_PRODUCTS],
         "recent": recent(state),
         # the latest alerts raised, so a screen opened late still lists them
-        "alerts": [{**alert, "at": format_timestamp(alert["at"])}
-                   for alert in state.alert_log[-ALERTS_SHOWN:]],
+        "alerts": [
+            {**alert, "at": format_timestamp(alert["at"])}
+            for alert in state.alert_log[-ALERTS_SHOWN:]
+        ],
         "timeline_tail": timeline_tail(timeline or build_timeline(state)),
     }
 
@@ -101,8 +116,7 @@ def session_body(state: SessionState, metrics: dict[str, Any],
 def session_document_of(state: SessionState) -> dict[str, Any]:
     """The session's document on its own (tests and tools; runs build it in session_writes)."""
     products, segments = products_and_segments(state)
-    return session_body(state, session_metrics(state), products,
-                        build_timeline(state, segments))
+    return session_body(state, session_metrics(state), products, build_timeline(state, segments))
 
 
 def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes:
@@ -146,26 +160,51 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
     deltas, drops = host_day_deltas(contribution(before), contribution(row))
     row_sets = [
         RowSet(session_view, [row], ("session_id",)),
-        RowSet(session_document, [{"session_id": state.session_id, "body": document}],
-               ("session_id",)),
-        RowSet(session_source, [
-            {"session_id": state.session_id, "source": source, **figures}
-            for source, figures in sources.items()
-        ], ("session_id", "source")),
-        RowSet(session_review, [{"session_id": state.session_id,
-                                 "body": session_review_body(state, metrics, products,
-                                                             segments)}], ("session_id",)),
-        RowSet(session_timeline, [{
-            "session_id": state.session_id, "version": state.version,
-            "body": timeline,
-        }], ("session_id",)),
+        RowSet(
+            session_document, [{"session_id": state.session_id, "body": document}], ("session_id",)
+        ),
+        RowSet(
+            session_source,
+            [
+                {"session_id": state.session_id, "source": source, **figures}
+                for source, figures in sources.items()
+            ],
+            ("session_id", "source"),
+        ),
+        RowSet(
+            session_review,
+            [
+                {
+                    "session_id": state.session_id,
+                    "body": session_review_body(state, metrics, products, segments),
+                }
+            ],
+            ("session_id",),
+        ),
+        RowSet(
+            session_timeline,
+            [
+                {
+                    "session_id": state.session_id,
+                    "version": state.version,
+                    "body": timeline,
+                }
+            ],
+            ("session_id",),
+        ),
     ]
     # Orders placed since the stored row was written (all of them for a new or rebuilt row).
     known = (before or {}).get("orders_placed") or 0
     placed_ids = state.orders.placed_ids
     if len(placed_ids) > known:
-        row_sets.append(RowSet(session_order, [
-            {"order_id": order_id, "session_id": state.session_id}
-            for order_id in placed_ids[known:]
-        ], ("order_id",)))
+        row_sets.append(
+            RowSet(
+                session_order,
+                [
+                    {"order_id": order_id, "session_id": state.session_id}
+                    for order_id in placed_ids[known:]
+                ],
+                ("order_id",),
+            )
+        )
     return Writes(row_sets=row_sets, deltas=deltas, drops=drops, document=document)

@@ -70,8 +70,17 @@ session_document = sa.Table(
 )
 
 # The per-session integers the scorer adds up over a period (session_view and host_day columns).
-SCORED_SUMS = ("views", "unique_viewers", "interacting_viewers", "new_followers", "buyers",
-                 "gmv_fen", "refunds_fen", "ad_spend_fen", "incidents")
+SCORED_SUMS = (
+    "views",
+    "unique_viewers",
+    "interacting_viewers",
+    "new_followers",
+    "buyers",
+    "gmv_fen",
+    "refunds_fen",
+    "ad_spend_fen",
+    "incidents",
+)
 # Per host and UTC day (of each session's start): SCORED_SUMS for hosts, kept current by the
 # session projection with exact deltas, so a month is ~30 rows per host, not every session.
 host_day = sa.Table(
@@ -139,5 +148,13 @@ period_view = sa.Table(
 )
 
 # Emptied by `livetally rebuild` (with the worker's checkpoints and snapshots).
-PROJECTION_TABLES = (session_view, session_document, session_source, session_timeline,
-                     session_review, host_day, person_view, period_view)
+PROJECTION_TABLES = (
+    session_view,
+    session_document,
+    session_source,
+    session_timeline,
+    session_review,
+    host_day,
+    person_view,
+    period_view,
+)

@@ -16,8 +16,9 @@ EMPTY = MinuteBucket()  # a minute with nothing in it (never changed)
 MAX_FILLED_MINUTES = 24 * 60  # gaps are filled inside the broadcast, up to a day of minutes
 
 
-def session_timeline(state: SessionState,
-                     segments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def session_timeline(
+    state: SessionState, segments: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Per-minute buckets, markers (incidents, pins and unpins) and the explanation segments."""
     paid = state.orders.totals.by_minute
     incidents: dict[int, int] = {}
@@ -40,17 +41,19 @@ def session_timeline(state: SessionState,
         if state.ended_at is not None and minute > minute_of(state.ended_at):
             online = 0
         orders, gmv = paid.get(minute, (0, 0))
-        rows.append({
-            "minute": _minute_label(minute),
-            "joins": bucket.joins,
-            "leaves": bucket.leaves,
-            "online": online,
-            "interactions": bucket.interactions,
-            "clicks": bucket.clicks,
-            "paid_orders": orders,
-            "gmv": fen_to_yuan(gmv),
-            "incidents": incidents.get(minute, 0),
-        })
+        rows.append(
+            {
+                "minute": _minute_label(minute),
+                "joins": bucket.joins,
+                "leaves": bucket.leaves,
+                "online": online,
+                "interactions": bucket.interactions,
+                "clicks": bucket.clicks,
+                "paid_orders": orders,
+                "gmv": fen_to_yuan(gmv),
+                "incidents": incidents.get(minute, 0),
+            }
+        )
     return {
         "session_id": state.session_id,
         "version": state.version,
@@ -71,21 +74,35 @@ def markers(state: SessionState) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for incident_id, incident in state.incidents.items():
         if incident.opened and incident.opened_at is not None:
-            found.append({
-                "type": "incident", "at": format_timestamp(incident.opened_at),
-                "incident_id": incident_id, "kind": incident.kind, "severity": incident.severity,
-                "description": incident.description,
-                "resolved_at": (None if incident.resolved_at is None
-                                else format_timestamp(incident.resolved_at)),
-            })
+            found.append(
+                {
+                    "type": "incident",
+                    "at": format_timestamp(incident.opened_at),
+                    "incident_id": incident_id,
+                    "kind": incident.kind,
+                    "severity": incident.severity,
+                    "description": incident.description,
+                    "resolved_at": (
+                        None
+                        if incident.resolved_at is None
+                        else format_timestamp(incident.resolved_at)
+                    ),
+                }
+            )
     for at, _version, kind, product_id in state.pin_marks:
         product = state.products.get(product_id)
-        found.append({
-            "type": "product_pin" if kind == PIN else "product_unpin",
-            "at": format_timestamp(at), "product_id": product_id,
-            "name": None if product is None else product.name,
-            "price": (None if product is None or product.price_fen is None
-                      else fen_to_yuan(product.price_fen)),
-        })
+        found.append(
+            {
+                "type": "product_pin" if kind == PIN else "product_unpin",
+                "at": format_timestamp(at),
+                "product_id": product_id,
+                "name": None if product is None else product.name,
+                "price": (
+                    None
+                    if product is None or product.price_fen is None
+                    else fen_to_yuan(product.price_fen)
+                ),
+            }
+        )
     found.sort(key=lambda marker: marker["at"])
     return found

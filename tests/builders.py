@@ -17,11 +17,21 @@ def at(seconds: float, base: datetime = T0) -> str:
     return (base + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
 
 
-def event(type_: str, seconds: float, data: dict[str, Any] | None = None, *,
-          session: str | None = "s-1", person: str | None = None,
-          **envelope: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"event_id": str(uuid.uuid4()), "type": type_,
-                            "occurred_at": at(seconds), "data": data or {}}
+def event(
+    type_: str,
+    seconds: float,
+    data: dict[str, Any] | None = None,
+    *,
+    session: str | None = "s-1",
+    person: str | None = None,
+    **envelope: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "event_id": str(uuid.uuid4()),
+        "type": type_,
+        "occurred_at": at(seconds),
+        "data": data or {},
+    }
     if person is not None:
         body["person_id"] = person
         session = None
@@ -45,23 +55,32 @@ class Broadcast:
         self.events.append(body)
         return self
 
-    def start(self, t: float = 0, host_id: str = "h-1", room_id: str = "room-1",
-              **extra: Any) -> Broadcast:
-        return self.add("session.started", t, host_id=host_id, room_id=room_id,
-                        platform="douyin", **extra)
+    def start(
+        self, t: float = 0, host_id: str = "h-1", room_id: str = "room-1", **extra: Any
+    ) -> Broadcast:
+        return self.add(
+            "session.started", t, host_id=host_id, room_id=room_id, platform="douyin", **extra
+        )
 
     def end(self, t: float) -> Broadcast:
         return self.add("session.ended", t)
 
     def join(self, t: float, viewer: str, source: str | None = None) -> Broadcast:
-        return self.add("viewer.joined", t, viewer_id=viewer,
-                        **({"source": source} if source else {}))
+        return self.add(
+            "viewer.joined", t, viewer_id=viewer, **({"source": source} if source else {})
+        )
 
     def leave(self, t: float, viewer: str) -> Broadcast:
         return self.add("viewer.left", t, viewer_id=viewer)
 
-    def interact(self, t: float, kind: str, viewer: str | None = None,
-                 count: int | None = None, text: str | None = None) -> Broadcast:
+    def interact(
+        self,
+        t: float,
+        kind: str,
+        viewer: str | None = None,
+        count: int | None = None,
+        text: str | None = None,
+    ) -> Broadcast:
         data: dict[str, Any] = {"kind": kind}
         if viewer:
             data["viewer_id"] = viewer
@@ -71,8 +90,7 @@ class Broadcast:
             data["text"] = text
         return self.add("interaction.recorded", t, **data)
 
-    def pin(self, t: float, product: str, name: str | None = None,
-            price: Any = None) -> Broadcast:
+    def pin(self, t: float, product: str, name: str | None = None, price: Any = None) -> Broadcast:
         data: dict[str, Any] = {"product_id": product}
         if name is not None:
             data["name"] = name
@@ -84,8 +102,12 @@ class Broadcast:
         return self.add("product.unpinned", t, product_id=product)
 
     def sample(self, t: float, online: int, impressions: int | None = None) -> Broadcast:
-        return self.add("audience.sampled", t, online=online,
-                        **({"impressions": impressions} if impressions is not None else {}))
+        return self.add(
+            "audience.sampled",
+            t,
+            online=online,
+            **({"impressions": impressions} if impressions is not None else {}),
+        )
 
     def click(self, t: float, viewer: str | None, product: str = "p-1") -> Broadcast:
         data: dict[str, Any] = {"product_id": product}
@@ -93,14 +115,23 @@ class Broadcast:
             data["viewer_id"] = viewer
         return self.add("product.clicked", t, **data)
 
-    def place(self, t: float, order: str, buyer: str, amount: Any, product: str = "p-1",
-              quantity: int = 1) -> Broadcast:
-        return self.add("order.placed", t, order_id=order, buyer_id=buyer, product_id=product,
-                        quantity=quantity, amount=amount)
+    def place(
+        self, t: float, order: str, buyer: str, amount: Any, product: str = "p-1", quantity: int = 1
+    ) -> Broadcast:
+        return self.add(
+            "order.placed",
+            t,
+            order_id=order,
+            buyer_id=buyer,
+            product_id=product,
+            quantity=quantity,
+            amount=amount,
+        )
 
     def pay(self, t: float, order: str, amount: Any = None) -> Broadcast:
-        return self.add("order.paid", t, order_id=order,
-                        **({"amount": amount} if amount is not None else {}))
+        return self.add(
+            "order.paid", t, order_id=order, **({"amount": amount} if amount is not None else {})
+        )
 
     def cancel(self, t: float, order: str) -> Broadcast:
         return self.add("order.cancelled", t, order_id=order)
@@ -108,8 +139,9 @@ class Broadcast:
     def refund(self, t: float, order: str, amount: Any) -> Broadcast:
         return self.add("order.refunded", t, order_id=order, amount=amount)
 
-    def incident(self, t: float, incident: str, kind: str = "stream_interruption",
-                 severity: int = 2) -> Broadcast:
+    def incident(
+        self, t: float, incident: str, kind: str = "stream_interruption", severity: int = 2
+    ) -> Broadcast:
         return self.add("incident.opened", t, incident_id=incident, kind=kind, severity=severity)
 
     def resolve(self, t: float, incident: str) -> Broadcast:
@@ -126,7 +158,18 @@ def stored(wire_events: list[dict[str, Any]]) -> list[StoredEvent]:
     for position, raw in enumerate(wire_events, start=1):
         new = parse_event(raw, FAR_FUTURE_NOW)
         versions[new.stream_id] = versions.get(new.stream_id, 0) + 1
-        result.append(StoredEvent(position, new.event_id, new.stream_id,
-                                  versions[new.stream_id], new.type, new.schema_version,
-                                  new.data, new.metadata, new.occurred_at, new.occurred_at))
+        result.append(
+            StoredEvent(
+                position,
+                new.event_id,
+                new.stream_id,
+                versions[new.stream_id],
+                new.type,
+                new.schema_version,
+                new.data,
+                new.metadata,
+                new.occurred_at,
+                new.occurred_at,
+            )
+        )
     return result

@@ -69,9 +69,15 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-_SERVER_MARKS = {"postgres": "postgres", "database_url": "postgres", "engine": "postgres",
-                 "api_any": "postgres", "redis_server": "redis", "browser": "browser",
-                 "page": "browser"}
+_SERVER_MARKS = {
+    "postgres": "postgres",
+    "database_url": "postgres",
+    "engine": "postgres",
+    "api_any": "postgres",
+    "redis_server": "redis",
+    "browser": "browser",
+    "page": "browser",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

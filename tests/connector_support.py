@@ -25,8 +25,10 @@ DOUDIAN_KEY, DOUDIAN_SECRET = "7153312345678901234", "dd-secret-0d7f1e"
 TIKTOK_KEY, TIKTOK_SECRET = "6abcd1234efgh", "tt-secret-9a8b7c"
 DOUYIN_SECRET = "dy-secret-5e4d3c"
 CONNECTOR_SETTINGS: dict[str, Any] = {
-    "doudian_app_key": DOUDIAN_KEY, "doudian_app_secret": DOUDIAN_SECRET,
-    "tiktok_shop_app_key": TIKTOK_KEY, "tiktok_shop_app_secret": TIKTOK_SECRET,
+    "doudian_app_key": DOUDIAN_KEY,
+    "doudian_app_secret": DOUDIAN_SECRET,
+    "tiktok_shop_app_key": TIKTOK_KEY,
+    "tiktok_shop_app_secret": TIKTOK_SECRET,
     "douyin_live_secret": DOUYIN_SECRET,
 }
 
@@ -57,8 +59,12 @@ def tiktok_request(webhook: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
 
 def douyin_request(push: dict[str, Any], room: str) -> tuple[bytes, dict[str, str]]:
     body = compact(push["payloads"])
-    headers = {"x-nonce-str": push["nonce"], "x-timestamp": str(push["timestamp"]),
-               "x-roomid": room, "x-msg-type": push["msg_type"]}
+    headers = {
+        "x-nonce-str": push["nonce"],
+        "x-timestamp": str(push["timestamp"]),
+        "x-roomid": room,
+        "x-msg-type": push["msg_type"],
+    }
     signed = "&".join(f"{k}={headers[k]}" for k in sorted(headers))
     digest = hashlib.md5(signed.encode() + body + DOUYIN_SECRET.encode()).digest()
     return body, {**headers, "x-signature": base64.b64encode(digest).decode()}
@@ -86,8 +92,9 @@ class RecordedDetails:
         parse = parse_doudian_order if platform == "doudian" else parse_tiktok_order
         return parse(answer)
 
-    def refund(self, platform: str, shop_id: str, order_ref: str,
-               refund_ref: str) -> PlatformRefund:
+    def refund(
+        self, platform: str, shop_id: str, order_ref: str, refund_ref: str
+    ) -> PlatformRefund:
         self.calls += 1
         if self.down:
             raise DetailUnavailable("recorded API down")

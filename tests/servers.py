@@ -47,8 +47,9 @@ class PostgresServer:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
     def execute(self, sql: str) -> None:
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as conn:
             conn.execute(sql)
 
     def stop(self) -> None:
@@ -58,8 +59,12 @@ class PostgresServer:
     def pause(self, mode: str = "fast") -> None:
         """Stop the server, keeping its data (an outage). "fast" flushes what was committed:
         the server runs with synchronous_commit off, so "immediate" can lose the last commits."""
-        subprocess.run(_as_postgres([str(self.bindir / "pg_ctl"), "-D", str(self.base / "data"),
-                                     "-m", mode, "stop"]), capture_output=True)
+        subprocess.run(
+            _as_postgres(
+                [str(self.bindir / "pg_ctl"), "-D", str(self.base / "data"), "-m", mode, "stop"]
+            ),
+            capture_output=True,
+        )
 
     def resume(self) -> None:
         _pg_start(self.bindir, self.base, self.port)
@@ -75,20 +80,51 @@ def start_postgres() -> PostgresServer:
     if os.geteuid() == 0:
         shutil.chown(base / "data", "postgres", "postgres")
         shutil.chown(base, "postgres", "postgres")
-    subprocess.run(_as_postgres([str(bindir / "initdb"), "-D", str(base / "data"), "-U",
-                                 "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"]),
-                   check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(base / "data"),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
     _pg_start(bindir, base, port)
     return PostgresServer(base, port, bindir)
 
 
 def _pg_start(bindir: Path, base: Path, port: int) -> None:
-    options = (f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
-    subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(base / "data"), "-o", options,
-                                 "-l", str(base / "server.log"), "-w", "start"]),
-                   check=True, capture_output=True)
+    options = (
+        f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+    )
+    subprocess.run(
+        _as_postgres(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(base / "data"),
+                "-o",
+                options,
+                "-l",
+                str(base / "server.log"),
+                "-w",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
 
 
 @dataclass
@@ -103,9 +139,23 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir), "--daemonize", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         client = redis.Redis(port=self.port)
         deadline = time.monotonic() + 10

@@ -6,8 +6,9 @@ import time
 from collections.abc import Callable
 
 
-def wait_until(condition: Callable[[], object], timeout: float = 10.0,
-               what: str = "the condition") -> None:
+def wait_until(
+    condition: Callable[[], object], timeout: float = 10.0, what: str = "the condition"
+) -> None:
     """Returns once `condition()` is true; fails the test naming `what` after `timeout` s."""
     deadline = time.monotonic() + timeout
     while not condition():

@@ -17,6 +17,9 @@ def apply_writes(conn: Connection, writes: Writes) -> None:
         add_to(conn, delta.table, delta.row, delta.keys)
     for drop in writes.drops:
         table = drop.table
-        conn.execute(table.delete().where(
-            *(table.c[name] == value for name, value in drop.where.items()),
-            table.c[drop.column] == 0))
+        conn.execute(
+            table.delete().where(
+                *(table.c[name] == value for name, value in drop.where.items()),
+                table.c[drop.column] == 0,
+            )
+        )

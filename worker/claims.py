@@ -90,6 +90,9 @@ class ClaimsMiddleware(dramatiq.Middleware):
         self.claims = claims
 
     def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
-        if message.actor_name == PROJECT_ACTOR and message.args and \
-                self.claims.skip_or_release(message.args[0]):
+        if (
+            message.actor_name == PROJECT_ACTOR
+            and message.args
+            and self.claims.skip_or_release(message.args[0])
+        ):
             raise SkipMessage(f"{message.args[0]} was folded by a run that took its claim")

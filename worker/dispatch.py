@@ -21,8 +21,12 @@ class StreamDispatcher:
     for BREAKER_SECONDS (the sweep projects what they touched), so a Redis that is down or
     hung costs one append its timeout, not every append."""
 
-    def __init__(self, actor: dramatiq.Actor, pending: PendingStreams,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        actor: dramatiq.Actor,
+        pending: PendingStreams,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.actor = actor
         self.pending = pending
         self.clock = clock
@@ -56,7 +60,11 @@ class StreamDispatcher:
             # Claims left behind expire by themselves; releasing them now would wait on the
             # same broken Redis once per stream.
             self.open_until = self.clock() + BREAKER_SECONDS
-            log.warning("could not enqueue projections (%s); the sweep will, and appends skip "
-                        "the broker for %.0f s", exc, BREAKER_SECONDS)
+            log.warning(
+                "could not enqueue projections (%s); the sweep will, and appends skip "
+                "the broker for %.0f s",
+                exc,
+                BREAKER_SECONDS,
+            )
             return False
         return True

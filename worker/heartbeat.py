@@ -50,20 +50,28 @@ def beat(conn: Connection, worker_id: str, now: int) -> None:
     upsert(conn, worker_heartbeats, [{"worker_id": worker_id, "seen_at": now}], ["worker_id"])
 
 
-def fence_frozen(conn: Connection, worker_id: str, now: int,
-                 stale_seconds: float = STALE_SECONDS) -> list[str]:
+def fence_frozen(
+    conn: Connection, worker_id: str, now: int, stale_seconds: float = STALE_SECONDS
+) -> list[str]:
     """End the open transactions, older than `stale_seconds`, of other workers whose heartbeat
     is that old (or missing); returns the worker ids fenced. PostgreSQL only."""
-    rows = conn.execute(sa.text(
-        "SELECT pid, application_name FROM pg_stat_activity"
-        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        " AND application_name LIKE :prefix AND xact_start IS NOT NULL"
-        " AND xact_start < now() - make_interval(secs => :stale)"),
-        {"prefix": APPLICATION_PREFIX + "%", "stale": stale_seconds}).all()
+    rows = conn.execute(
+        sa.text(
+            "SELECT pid, application_name FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND application_name LIKE :prefix AND xact_start IS NOT NULL"
+            " AND xact_start < now() - make_interval(secs => :stale)"
+        ),
+        {"prefix": APPLICATION_PREFIX + "%", "stale": stale_seconds},
+    ).all()
     if not rows:
         return []
-    beats = {application_name(w): seen for w, seen in conn.execute(
-        sa.select(worker_heartbeats.c.worker_id, worker_heartbeats.c.seen_at))}
+    beats = {
+        application_name(w): seen
+        for w, seen in conn.execute(
+            sa.select(worker_heartbeats.c.worker_id, worker_heartbeats.c.seen_at)
+        )
+    }
     me = application_name(worker_id)
     fenced = []
     for pid, name in rows:
@@ -73,16 +81,22 @@ def fence_frozen(conn: Connection, worker_id: str, now: int,
         conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         fenced.append(name.removeprefix(APPLICATION_PREFIX))
     for name in sorted(set(fenced)):
-        log.warning("ended the open transactions of worker %s: no heartbeat for %s s",
-                    name, stale_seconds)
+        log.warning(
+            "ended the open transactions of worker %s: no heartbeat for %s s", name, stale_seconds
+        )
     return fenced
 
 
 class Heartbeat:
     """The heartbeat thread: beat, then (PostgreSQL) fence frozen workers."""
 
-    def __init__(self, engine: Engine, worker_id: str, interval: float = 1.0,
-                 stale_seconds: float = STALE_SECONDS) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        worker_id: str,
+        interval: float = 1.0,
+        stale_seconds: float = STALE_SECONDS,
+    ) -> None:
         self.engine = engine
         self.worker_id = worker_id
         self.interval = interval

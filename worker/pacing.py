@@ -70,9 +70,13 @@ class ApiLoad:
 
 
 class Pacer:
-    def __init__(self, max_wait: float, factor: float = FACTOR,
-                 clock: Callable[[], float] = time.monotonic,
-                 load: ApiLoad | None = None) -> None:
+    def __init__(
+        self,
+        max_wait: float,
+        factor: float = FACTOR,
+        clock: Callable[[], float] = time.monotonic,
+        load: ApiLoad | None = None,
+    ) -> None:
         self.max_wait = max_wait
         self.factor = factor
         self.clock = clock

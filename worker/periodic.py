@@ -11,8 +11,9 @@ log = logging.getLogger(__name__)
 
 
 class Periodic:
-    def __init__(self, name: str, interval: float, action: Callable[[], object],
-                 at_start: bool = False) -> None:
+    def __init__(
+        self, name: str, interval: float, action: Callable[[], object], at_start: bool = False
+    ) -> None:
         self.name = name
         self.interval = interval
         self.action = action
@@ -21,8 +22,9 @@ class Periodic:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name=f"livetally-{self.name}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, name=f"livetally-{self.name}", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:

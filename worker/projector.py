@@ -133,9 +133,14 @@ class Projector:
         """Streams with queued messages that no thread here is folding (claims released)."""
         taken = self.claims.take_along(GROUP - 1)
         # A taken stream that is running here, or unknown, keeps its queued message for later.
-        joining = [_stream(s) for s in sorted(set(taken)) if s != asked_for
-                   and s not in self._running and projection_for(s) is not None
-                   and not self.parking.is_parked(s)]
+        joining = [
+            _stream(s)
+            for s in sorted(set(taken))
+            if s != asked_for
+            and s not in self._running
+            and projection_for(s) is not None
+            and not self.parking.is_parked(s)
+        ]
         self.claims.taken([item[0] for item in joining])
         return joining
 
@@ -155,12 +160,12 @@ class Projector:
                 totals[stream_id] += count
             if moved and attempts >= ATTEMPTS:
                 raise CheckpointMoved(", ".join(sorted(moved)))
-            todo = [item for item in todo
-                    if item[0] in moved or folded.get(item[0], 0) >= BATCH]
+            todo = [item for item in todo if item[0] in moved or folded.get(item[0], 0) >= BATCH]
         return totals
 
-    def _run_each(self, todo: list[Stream], asked_for: Stream,
-                  publish: bool) -> tuple[dict[str, int], set[str]]:
+    def _run_each(
+        self, todo: list[Stream], asked_for: Stream, publish: bool
+    ) -> tuple[dict[str, int], set[str]]:
         # One stream took the group's transaction down with it: run each alone, so that only
         # the failing one fails (and the message that asked for it is retried).
         folded: dict[str, int] = {}
@@ -213,12 +218,28 @@ class Projector:
         writes = projection.writes(item.state, before)
         apply_writes(conn, writes)
         version = item.events[-1].version
-        upsert(conn, checkpoints, [{"stream_id": stream_id, "version": version,
-                                    "updated_at": now_micros()}], ["stream_id"])
-        if version - item.cached.snapshot_version >= snapshot_spacing(stream_id) or \
-                len(item.events) >= BATCH:
-            upsert(conn, snapshots, [{"stream_id": stream_id, "version": version,
-                                      "state": projection.dump(item.state)}], ["stream_id"])
+        upsert(
+            conn,
+            checkpoints,
+            [{"stream_id": stream_id, "version": version, "updated_at": now_micros()}],
+            ["stream_id"],
+        )
+        if (
+            version - item.cached.snapshot_version >= snapshot_spacing(stream_id)
+            or len(item.events) >= BATCH
+        ):
+            upsert(
+                conn,
+                snapshots,
+                [
+                    {
+                        "stream_id": stream_id,
+                        "version": version,
+                        "state": projection.dump(item.state),
+                    }
+                ],
+                ["stream_id"],
+            )
             item.cached.snapshot_version = version
         return writes
 
@@ -237,13 +258,15 @@ class Projector:
             if message is not None:
                 self.publisher.publish(message)
 
-    def _restore(self, conn: Connection, projection: Projection, key: str, stream_id: str,
-                 checkpoint: int) -> Cached:
+    def _restore(
+        self, conn: Connection, projection: Projection, key: str, stream_id: str, checkpoint: int
+    ) -> Cached:
         """Fold state at the checkpoint: the stored snapshot plus the events after it."""
         state, since, snapshot_version = projection.new(key), 0, 0
         row = conn.execute(
-            sa.select(snapshots.c.version, snapshots.c.state)
-            .where(snapshots.c.stream_id == stream_id)
+            sa.select(snapshots.c.version, snapshots.c.state).where(
+                snapshots.c.stream_id == stream_id
+            )
         ).first()
         if row is not None and row.version <= checkpoint:
             restored = projection.load(row.state)
@@ -251,8 +274,7 @@ class Projector:
                 state, since = restored, row.version
                 snapshot_version = row.version
         while since < checkpoint:
-            page = self.recorder.read_stream(stream_id, since, min(BATCH, checkpoint - since),
-                                             conn)
+            page = self.recorder.read_stream(stream_id, since, min(BATCH, checkpoint - since), conn)
             if not page:
                 break
             for event in page:

@@ -48,8 +48,12 @@ class RebuildReport:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-def rebuild(engine: Engine, progress: Callable[[int, int], None] | None = None,
-            processes: int | None = None, force: bool = False) -> RebuildReport:
+def rebuild(
+    engine: Engine,
+    progress: Callable[[int, int], None] | None = None,
+    processes: int | None = None,
+    force: bool = False,
+) -> RebuildReport:
     """Replays every stream. Workers must be stopped: they would race the emptying (raises
     WorkersRunning while one has a fresh heartbeat, unless `force`)."""
     if not force:
@@ -64,7 +68,7 @@ def rebuild(engine: Engine, progress: Callable[[int, int], None] | None = None,
     # Largest streams first, in the first chunks: the pool hands them out first, so the
     # processes finish together rather than one left with a long stream at the end.
     by_size = sorted(stream_ids, key=lambda s: -heads[s])
-    chunks = [by_size[i:i + CHUNK] for i in range(0, len(by_size), CHUNK)]
+    chunks = [by_size[i : i + CHUNK] for i in range(0, len(by_size), CHUNK)]
     url = engine.url.render_as_string(hide_password=False)
     processes = processes or min(os.cpu_count() or 1, 4)
     done = 0
@@ -87,11 +91,16 @@ def refuse_while_workers_run(engine: Engine) -> None:
     """Raises WorkersRunning if a worker's heartbeat is under STALE_SECONDS old."""
     since = now_micros() - STALE_SECONDS * 1_000_000
     with engine.connect() as conn:
-        running = sorted(conn.execute(sa.select(worker_heartbeats.c.worker_id)
-                                      .where(worker_heartbeats.c.seen_at > since)).scalars())
+        running = sorted(
+            conn.execute(
+                sa.select(worker_heartbeats.c.worker_id).where(worker_heartbeats.c.seen_at > since)
+            ).scalars()
+        )
     if running:
-        raise WorkersRunning(f"workers running: {', '.join(running)}; stop them first "
-                             f"(their heartbeat is under {STALE_SECONDS} s old)")
+        raise WorkersRunning(
+            f"workers running: {', '.join(running)}; stop them first "
+            f"(their heartbeat is under {STALE_SECONDS} s old)"
+        )
 
 
 _engine: Engine | None = None
@@ -143,10 +152,19 @@ def _rebuild_streams(engine: Engine, stream_ids: list[str]) -> int:
     return count
 
 
-def _write_checkpoint(conn: Connection, stream_id: str, projection: Projection, state: Any,
-                      version: int) -> None:
-    upsert(conn, checkpoints, [{"stream_id": stream_id, "version": version,
-                                "updated_at": now_micros()}], ["stream_id"])
+def _write_checkpoint(
+    conn: Connection, stream_id: str, projection: Projection, state: Any, version: int
+) -> None:
+    upsert(
+        conn,
+        checkpoints,
+        [{"stream_id": stream_id, "version": version, "updated_at": now_micros()}],
+        ["stream_id"],
+    )
     if version >= SNAPSHOT_FROM:
-        upsert(conn, snapshots, [{"stream_id": stream_id, "version": version,
-                                  "state": projection.dump(state)}], ["stream_id"])
+        upsert(
+            conn,
+            snapshots,
+            [{"stream_id": stream_id, "version": version, "state": projection.dump(state)}],
+            ["stream_id"],
+        )

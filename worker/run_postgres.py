@@ -17,13 +17,17 @@ Fold = Callable[[Connection, Any], Any]
 Write = Callable[[Connection, Any], Any]
 
 
-def run_pass(engine: Engine, group: list[Any], fold: Fold, write: Write
-             ) -> tuple[list[tuple[Any, Any]], set[str]]:
+def run_pass(
+    engine: Engine, group: list[Any], fold: Fold, write: Write
+) -> tuple[list[tuple[Any, Any]], set[str]]:
     """Fold and write the group's streams: ([(folded, writes)], streams moved elsewhere)."""
     written: list[tuple[Any, Any]] = []
     with write_transaction(engine) as conn:
-        busy = {stream_id for stream_id in sorted(item[0] for item in group)
-                if not try_lock_stream(conn, stream_id)}
+        busy = {
+            stream_id
+            for stream_id in sorted(item[0] for item in group)
+            if not try_lock_stream(conn, stream_id)
+        }
         if group[0][0] in busy:
             raise StreamBusy(group[0][0])
         # Other busy streams are left to their holder (and the sweep, if it is frozen).
@@ -39,5 +43,8 @@ def run_pass(engine: Engine, group: list[Any], fold: Fold, write: Write
 def try_lock_stream(conn: Connection, stream_id: str) -> bool:
     """Two workers never fold one stream at once; one that finds the stream locked does not
     wait (its holder may be frozen), it says so."""
-    return bool(conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(hashtext(:s))"),
-                             {"s": stream_id}).scalar())
+    return bool(
+        conn.execute(
+            sa.text("SELECT pg_try_advisory_xact_lock(hashtext(:s))"), {"s": stream_id}
+        ).scalar()
+    )

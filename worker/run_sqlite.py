@@ -17,8 +17,9 @@ Fold = Callable[[Connection, Any], Any]
 Write = Callable[[Connection, Any], Any]
 
 
-def run_pass(engine: Engine, group: list[Any], fold: Fold, write: Write
-             ) -> tuple[list[tuple[Any, Any]], set[str]]:
+def run_pass(
+    engine: Engine, group: list[Any], fold: Fold, write: Write
+) -> tuple[list[tuple[Any, Any]], set[str]]:
     with engine.connect() as conn:
         work = [f for f in (fold(conn, s) for s in group) if f is not None]
     if not work:
@@ -35,6 +36,7 @@ def run_pass(engine: Engine, group: list[Any], fold: Fold, write: Write
 
 
 def checkpoint_of(conn: Connection, stream_id: str) -> int:
-    rows = fetch_rows(conn, "SELECT version FROM projection_checkpoints WHERE stream_id = {p}",
-                      (stream_id,))
+    rows = fetch_rows(
+        conn, "SELECT version FROM projection_checkpoints WHERE stream_id = {p}", (stream_id,)
+    )
     return int(rows[0][0]) if rows else 0

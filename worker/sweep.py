@@ -45,15 +45,16 @@ RECENT_MARGIN_US = 10 * 1_000_000  # otherwise those appended to since the last 
 def checkpoint_versions(conn: Connection, among: list[str] | None = None) -> dict[str, int]:
     """The projection checkpoints (the worker's own table)."""
     if among is None:  # every checkpoint: through the driver, as SqlRecorder.heads
-        return dict(fetch_rows(conn, "SELECT stream_id, version FROM projection_checkpoints",
-                               ()))
+        return dict(fetch_rows(conn, "SELECT stream_id, version FROM projection_checkpoints", ()))
     query = sa.select(checkpoints.c.stream_id, checkpoints.c.version).where(
-        checkpoints.c.stream_id.in_(among))
+        checkpoints.c.stream_id.in_(among)
+    )
     return {sid: int(version) for sid, version in conn.execute(query)}
 
 
-def streams_behind(recorder: Recorder, conn: Connection, since: int | None = None,
-                   among: list[str] | None = None) -> dict[str, int]:
+def streams_behind(
+    recorder: Recorder, conn: Connection, since: int | None = None, among: list[str] | None = None
+) -> dict[str, int]:
     """Streams whose checkpoint is behind their head, with the checkpoint: every stream, those
     appended to since `since`, or those `among` a few named. Heads come from the store through
     the recorder interface; checkpoints from the worker's own table."""
@@ -71,8 +72,9 @@ def streams_behind(recorder: Recorder, conn: Connection, since: int | None = Non
 def projection_lag(recorder: Recorder, conn: Connection) -> Lag:
     heads = recorder.heads()
     done = checkpoint_versions(conn)
-    behind = {sid: head - done.get(sid, 0) for sid, head in heads.items()
-              if head > done.get(sid, 0)}
+    behind = {
+        sid: head - done.get(sid, 0) for sid, head in heads.items() if head > done.get(sid, 0)
+    }
     if not behind:
         return Lag(0, 0, None, 0)
     worst = max(behind, key=lambda sid: behind[sid])
@@ -127,9 +129,17 @@ class Sweeper:
             silent = self._mark_silent(conn, now)
         if self.publisher is not None:
             for session_id, last in silent:
-                self.publisher.publish({"type": "alert", "session_id": session_id, "alert": {
-                    "kind": "no_events", "since": format_timestamp(last),
-                    "at": format_timestamp(now)}})
+                self.publisher.publish(
+                    {
+                        "type": "alert",
+                        "session_id": session_id,
+                        "alert": {
+                            "kind": "no_events",
+                            "since": format_timestamp(last),
+                            "at": format_timestamp(now),
+                        },
+                    }
+                )
         return stuck
 
     @staticmethod
@@ -137,14 +147,21 @@ class Sweeper:
         """The sweep alone owns `silent_since`: it clears it once events came after it (so the
         next silence alerts again), and sets it on live sessions silent for 60 s (the row
         update decides which worker raises the alert, so it is raised once)."""
-        conn.execute(session_view.update()
-                     .where(session_view.c.silent_since.is_not(None),
-                            session_view.c.last_recorded_at > session_view.c.silent_since)
-                     .values(silent_since=None))
+        conn.execute(
+            session_view.update()
+            .where(
+                session_view.c.silent_since.is_not(None),
+                session_view.c.last_recorded_at > session_view.c.silent_since,
+            )
+            .values(silent_since=None)
+        )
         result = conn.execute(
             session_view.update()
-            .where(session_view.c.status == "live", session_view.c.silent_since.is_(None),
-                   session_view.c.last_recorded_at < now - SILENCE_US)
+            .where(
+                session_view.c.status == "live",
+                session_view.c.silent_since.is_(None),
+                session_view.c.last_recorded_at < now - SILENCE_US,
+            )
             .values(silent_since=now)
             .returning(session_view.c.session_id, session_view.c.last_recorded_at)
         )

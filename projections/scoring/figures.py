@@ -42,8 +42,12 @@ class Range:
             return month_range(first.strftime("%Y-%m"))
         length = self.end - self.start
         start = self.start - length
-        return Range(start, self.start, start.strftime("%Y-%m"),
-                     f"{start.isoformat()}..{(self.start - timedelta(days=1)).isoformat()}")
+        return Range(
+            start,
+            self.start,
+            start.strftime("%Y-%m"),
+            f"{start.isoformat()}..{(self.start - timedelta(days=1)).isoformat()}",
+        )
 
     def holds(self, micros: int) -> bool:
         return self.start_us <= micros < self.end_us
@@ -57,8 +61,12 @@ def month_range(period: str) -> Range:
 
 def custom_range(first: date, last: date) -> Range:
     """from/to dates, both included; targets and recorded values of `first`'s month apply."""
-    return Range(first, last + timedelta(days=1), first.strftime("%Y-%m"),
-                 f"{first.isoformat()}..{last.isoformat()}")
+    return Range(
+        first,
+        last + timedelta(days=1),
+        first.strftime("%Y-%m"),
+        f"{first.isoformat()}..{last.isoformat()}",
+    )
 
 
 @dataclass
@@ -91,8 +99,9 @@ class PeriodReads(Protocol):
         """Every registered person's ledger."""
         ...
 
-    def session_sums(self, rng: Range, by: str, promoted: tuple[str, ...] | None
-                     ) -> dict[str, Sums]:
+    def session_sums(
+        self, rng: Range, by: str, promoted: tuple[str, ...] | None
+    ) -> dict[str, Sums]:
         """Per host_id or ops_id (`by`): the sums of their sessions started in the range, and
         of their promoted-source viewers and buyers when `promoted` names the sources."""
         ...
@@ -125,6 +134,11 @@ def compliance(on_air: dict[str, float], ledger: dict[str, Any], rng: Range) -> 
 
 def fines(ledger: dict[str, Any], rng: Range) -> dict[str, Any]:
     found = [(rule, fine, at) for rule, fine, at in ledger.get("violations", []) if rng.holds(at)]
-    return {"count": len(found), "total": sum(f for _, f, _ in found) / 100,
-            "by_rule": {rule: sum(f for r, f, _ in found if r == rule) / 100
-                        for rule in sorted({r for r, _, _ in found})}}
+    return {
+        "count": len(found),
+        "total": sum(f for _, f, _ in found) / 100,
+        "by_rule": {
+            rule: sum(f for r, f, _ in found if r == rule) / 100
+            for rule in sorted({r for r, _, _ in found})
+        },
+    }

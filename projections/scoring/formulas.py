@@ -89,8 +89,11 @@ def _recorded(given: FormulaInputs, value: KpiValue) -> None:
 
 
 def _mean_rating(given: FormulaInputs, value: KpiValue) -> None:
-    values = [v for kind, v, _rater, at in given.ledger.get("ratings", [])
-              if kind == given.kpi.key and given.rng.holds(at)]
+    values = [
+        v
+        for kind, v, _rater, at in given.ledger.get("ratings", [])
+        if kind == given.kpi.key and given.rng.holds(at)
+    ]
     value.actual = sum(values) / len(values) if values else None
 
 

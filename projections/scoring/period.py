@@ -22,8 +22,15 @@ def _target(ledger: dict[str, Any], rng: Range, key: str) -> float | None:
     return None if entry is None else float(entry[0])
 
 
-def kpi_value(kpi: KpiDef, role: str, ledger: dict[str, Any], sums: Sums, previous: Sums | None,
-              rng: Range, cards: Scorecards) -> KpiValue:
+def kpi_value(
+    kpi: KpiDef,
+    role: str,
+    ledger: dict[str, Any],
+    sums: Sums,
+    previous: Sums | None,
+    rng: Range,
+    cards: Scorecards,
+) -> KpiValue:
     value = KpiValue(None, _target(ledger, rng, kpi.key))
     FORMULAS[kpi.formula](FormulaInputs(kpi, role, ledger, sums, previous, rng, cards), value)
     if isinstance(value.actual, float):
@@ -49,8 +56,13 @@ def _reports(everyone: dict[str, dict[str, Any]], head: str) -> set[str]:
     return members
 
 
-def score_period(reads: PeriodReads, cards: Scorecards, rng: Range, role: str | None = None,
-                 person_id: str | None = None) -> list[dict[str, Any]]:
+def score_period(
+    reads: PeriodReads,
+    cards: Scorecards,
+    rng: Range,
+    role: str | None = None,
+    person_id: str | None = None,
+) -> list[dict[str, Any]]:
     everyone = reads.people()
     if person_id is not None:
         # One person is still ranked among everyone of their role.
@@ -91,15 +103,20 @@ def score_period(reads: PeriodReads, cards: Scorecards, rng: Range, role: str | 
             before = reads.team_sums(previous, team, promoted)
         else:
             sums = Sums()
-        values = {k.key: kpi_value(k, person_role, ledger, sums, before, rng, cards)
-                  for k in cards.roles[person_role]}
+        values = {
+            k.key: kpi_value(k, person_role, ledger, sums, before, rng, cards)
+            for k in cards.roles[person_role]
+        }
         card = score_person(pid, person_role, values, cards)
         card.extra = {
             "name": ledger.get("name"),
             "level": ledger.get("level"),
             "fines": figures.fines(ledger, rng),
-            "compliance": (figures.compliance(days.get(pid, {}), ledger, rng)
-                           if person_role == "host" else None),
+            "compliance": (
+                figures.compliance(days.get(pid, {}), ledger, rng)
+                if person_role == "host"
+                else None
+            ),
             "sessions": sums.sessions,
         }
         results.setdefault(person_role, []).append(card)
@@ -108,8 +125,11 @@ def score_period(reads: PeriodReads, cards: Scorecards, rng: Range, role: str | 
         cards_of_role = results.get(person_role, [])
         rank_within_role(cards_of_role)
         cards_of_role.sort(key=lambda c: (c.rank, c.person_id))
-        ordered.extend(scorecard_document(c) for c in cards_of_role
-                       if person_id is None or c.person_id == person_id)
+        ordered.extend(
+            scorecard_document(c)
+            for c in cards_of_role
+            if person_id is None or c.person_id == person_id
+        )
     return ordered
 
 
@@ -131,8 +151,9 @@ def scorecard_document(card: Scorecard) -> dict[str, Any]:
     }
 
 
-def with_corrections(frozen: list[dict[str, Any]], live: list[dict[str, Any]]
-                     ) -> list[dict[str, Any]]:
+def with_corrections(
+    frozen: list[dict[str, Any]], live: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """A closed period shows its frozen figures; what changed since shows as a difference."""
     now = {(c["person_id"], c["role"]): c for c in live}
     shown = []
@@ -147,7 +168,11 @@ def with_corrections(frozen: list[dict[str, Any]], live: list[dict[str, Any]]
                         "actual": new["actual"],
                         "points": round(new["points"] - old["points"], PLACES),
                     }
-        shown.append({**card, "frozen": True,
-                      "corrections": difference if difference["score"] or difference["kpis"]
-                      else None})
+        shown.append(
+            {
+                **card,
+                "frozen": True,
+                "corrections": difference if difference["score"] or difference["kpis"] else None,
+            }
+        )
     return shown

@@ -104,8 +104,9 @@ class Scorecard:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def score_person(person_id: str, role: str, values: dict[str, KpiValue],
-                 cards: Scorecards) -> Scorecard:
+def score_person(
+    person_id: str, role: str, values: dict[str, KpiValue], cards: Scorecards
+) -> Scorecard:
     """Weighted score of one person. KPIs without a target, and broadcast KPIs of someone with
     no sessions, are left out and the other weights scaled to sum to 1 (complete: false); a KPI
     with a target but no data scores 0. Graded only when the KPIs that count carry at least
@@ -120,8 +121,15 @@ def score_person(person_id: str, role: str, values: dict[str, KpiValue],
         results.append(_score_kpi(kpi, value, weight, cards))
     score = round(sum(r.points for r in results), PLACES)
     graded = round(total, PLACES) >= cards.min_graded_weight and bool(scored)
-    return Scorecard(person_id, role, score, grade(score, cards.grades) if graded else None,
-                     complete=len(scored) == len(kpis), kpis=results, graded=graded)
+    return Scorecard(
+        person_id,
+        role,
+        score,
+        grade(score, cards.grades) if graded else None,
+        complete=len(scored) == len(kpis),
+        kpis=results,
+        graded=graded,
+    )
 
 
 def _counts(kpi: KpiDef, value: KpiValue) -> bool:
@@ -133,8 +141,17 @@ def _counts(kpi: KpiDef, value: KpiValue) -> bool:
 
 
 def _score_kpi(kpi: KpiDef, value: KpiValue, weight: float, cards: Scorecards) -> KpiResult:
-    result = KpiResult(kpi.key, round(weight, PLACES), kpi.weight, value.actual, value.target,
-                       None, 0.0, "ok", value.target_source if value.target is not None else None)
+    result = KpiResult(
+        kpi.key,
+        round(weight, PLACES),
+        kpi.weight,
+        value.actual,
+        value.target,
+        None,
+        0.0,
+        "ok",
+        value.target_source if value.target is not None else None,
+    )
     if value.no_sessions:
         result.status = "no_sessions"
         return result

@@ -14,10 +14,18 @@ SOURCES = ("derived", "recorded", "rating")
 DIRECTIONS = ("higher", "lower")
 # formula -> the source it goes with (projections/scoring/formulas.py computes each)
 FORMULA_SOURCES = {
-    "net_gmv": "derived", "interaction_rate": "derived", "new_followers": "derived",
-    "conversion_rate": "derived", "views_growth": "derived", "promoted_viewers": "derived",
-    "promoted_conversion": "derived", "incident_penalty": "derived", "roi": "derived",
-    "gpm": "derived", "recorded": "recorded", "mean_rating": "rating",
+    "net_gmv": "derived",
+    "interaction_rate": "derived",
+    "new_followers": "derived",
+    "conversion_rate": "derived",
+    "views_growth": "derived",
+    "promoted_viewers": "derived",
+    "promoted_conversion": "derived",
+    "incident_penalty": "derived",
+    "roi": "derived",
+    "gpm": "derived",
+    "recorded": "recorded",
+    "mean_rating": "rating",
 }
 MONEY_FORMULA_SOURCES = frozenset({"net_gmv"})
 
@@ -68,8 +76,15 @@ class Scorecards:
 def parse_scorecards(raw: Any, where: str = "scorecards") -> Scorecards:
     if not isinstance(raw, dict) or not isinstance(raw.get("roles"), dict):
         raise ScorecardError(f"{where}: needs a mapping with `roles`")
-    unknown = set(raw) - {"roles", "cap", "grades", "promoted_sources", "incident_penalty",
-                          "host_sales_targets", "min_graded_weight"}
+    unknown = set(raw) - {
+        "roles",
+        "cap",
+        "grades",
+        "promoted_sources",
+        "incident_penalty",
+        "host_sales_targets",
+        "min_graded_weight",
+    }
     if unknown:
         raise ScorecardError(f"{where}: unknown setting(s) {sorted(unknown)}")
     roles: dict[str, tuple[KpiDef, ...]] = {}
@@ -98,13 +113,20 @@ def parse_scorecards(raw: Any, where: str = "scorecards") -> Scorecards:
     min_graded = float(raw.get("min_graded_weight", 0.5))
     if not 0 <= min_graded <= 1:
         raise ScorecardError(f"{where}: min_graded_weight must be between 0 and 1")
-    tenure = tuple(TenureTarget(int(t["from_month"]), int(t["to_month"]),
-                                None if t.get("target") is None else float(t["target"]))
-                   for t in raw.get("host_sales_targets", []))
+    tenure = tuple(
+        TenureTarget(
+            int(t["from_month"]),
+            int(t["to_month"]),
+            None if t.get("target") is None else float(t["target"]),
+        )
+        for t in raw.get("host_sales_targets", [])
+    )
     return Scorecards(
-        roles=roles, cap=cap,
-        grades=tuple(sorted(((str(g), float(v)) for g, v in grades.items()),
-                            key=lambda item: -item[1])),
+        roles=roles,
+        cap=cap,
+        grades=tuple(
+            sorted(((str(g), float(v)) for g, v in grades.items()), key=lambda item: -item[1])
+        ),
         promoted_sources=promoted,
         incident_penalty=float(raw.get("incident_penalty", 0.25)),
         host_sales_targets=tenure,
@@ -131,9 +153,11 @@ def _kpi(role: str, entry: Any, where: str) -> KpiDef:
         raise ScorecardError(f"{name}: direction must be one of {', '.join(DIRECTIONS)}")
     formula = entry.get("formula", {"recorded": "recorded", "rating": "mean_rating"}.get(source))
     if formula not in FORMULA_SOURCES:
-        raise ScorecardError(f"{name}: unknown formula {formula!r} "
-                             f"(known: {', '.join(sorted(FORMULA_SOURCES))})")
+        raise ScorecardError(
+            f"{name}: unknown formula {formula!r} (known: {', '.join(sorted(FORMULA_SOURCES))})"
+        )
     if FORMULA_SOURCES[formula] != source:
         raise ScorecardError(
-            f"{name}: formula {formula} goes with source {FORMULA_SOURCES[formula]}")
+            f"{name}: formula {formula} goes with source {FORMULA_SOURCES[formula]}"
+        )
     return KpiDef(str(key), float(weight), source, direction, formula)

@@ -54,26 +54,34 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
 
 
 def parse_lifetime(text: str) -> int:
-    """"30d", "12h", "90m", "45s" -> seconds."""
+    """ "30d", "12h", "90m", "45s" -> seconds."""
     match = _LIFETIME.match(text)
     if match is None:
         raise TokenError(f"a lifetime is a number and a unit (s, m, h, d), like 30d; not {text!r}")
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
-def create_token(engine: Engine, scopes: list[str], name: str | None = None,
-                 expires_in_seconds: int | None = None) -> str:
+def create_token(
+    engine: Engine,
+    scopes: list[str],
+    name: str | None = None,
+    expires_in_seconds: int | None = None,
+) -> str:
     unknown = [s for s in scopes if s not in SCOPES]
     if unknown or not scopes:
         raise ValueError(f"scopes must be among {', '.join(SCOPES)}; got {scopes}")
     token = "lt_" + secrets.token_urlsafe(32)
     now = _now_us()
     with write_transaction(engine) as conn:
-        conn.execute(api_tokens.insert().values(
-            token_hash=hash_token(token), scopes=" ".join(sorted(set(scopes))), name=name,
-            created_at=now,
-            expires_at=None if expires_in_seconds is None else now + expires_in_seconds * 10**6,
-        ))
+        conn.execute(
+            api_tokens.insert().values(
+                token_hash=hash_token(token),
+                scopes=" ".join(sorted(set(scopes))),
+                name=name,
+                created_at=now,
+                expires_at=None if expires_in_seconds is None else now + expires_in_seconds * 10**6,
+            )
+        )
     return token
 
 
@@ -93,14 +101,19 @@ class TokenInfo:
 def list_tokens(engine: Engine) -> list[TokenInfo]:
     with engine.connect() as conn:
         rows = conn.execute(sa.select(api_tokens).order_by(api_tokens.c.created_at)).all()
-    return [TokenInfo(r.token_hash[:12], r.name, r.scopes, r.created_at, r.expires_at,
-                      r.revoked_at) for r in rows]
+    return [
+        TokenInfo(r.token_hash[:12], r.name, r.scopes, r.created_at, r.expires_at, r.revoked_at)
+        for r in rows
+    ]
 
 
 def revoke_token(engine: Engine, id_or_name: str) -> TokenInfo:
     """Revoke the one token whose id (hash prefix) or name this is."""
-    matches = [t for t in list_tokens(engine)
-               if t.revoked_at is None and id_or_name in (t.token_id, t.name)]
+    matches = [
+        t
+        for t in list_tokens(engine)
+        if t.revoked_at is None and id_or_name in (t.token_id, t.name)
+    ]
     if not matches:
         raise TokenError(f"no live token with id or name {id_or_name!r}")
     if len(matches) > 1:
@@ -108,12 +121,17 @@ def revoke_token(engine: Engine, id_or_name: str) -> TokenInfo:
     found = matches[0]
     now = _now_us()
     with write_transaction(engine) as conn:
-        conn.execute(api_tokens.update()
-                     .where(api_tokens.c.token_hash.like(found.token_id + "%"),
-                            api_tokens.c.revoked_at.is_(None))
-                     .values(revoked_at=now))
-    return TokenInfo(found.token_id, found.name, found.scopes, found.created_at,
-                     found.expires_at, now)
+        conn.execute(
+            api_tokens.update()
+            .where(
+                api_tokens.c.token_hash.like(found.token_id + "%"),
+                api_tokens.c.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
+    return TokenInfo(
+        found.token_id, found.name, found.scopes, found.created_at, found.expires_at, now
+    )
 
 
 def count_tokens(engine: Engine) -> int:
@@ -127,8 +145,9 @@ class TokenChecker:
     token. The cache is bounded, least recently used first out, so a flood of made-up tokens
     evicts only the oldest answers, never every valid one at once."""
 
-    def __init__(self, engine: Engine, ttl_seconds: float = CACHE_SECONDS,
-                 entries: int = CACHE_ENTRIES) -> None:
+    def __init__(
+        self, engine: Engine, ttl_seconds: float = CACHE_SECONDS, entries: int = CACHE_ENTRIES
+    ) -> None:
         self.engine = engine
         self.ttl = ttl_seconds
         self.entries = entries
@@ -147,12 +166,16 @@ class TokenChecker:
                 return hit[1]
         with self.engine.connect() as conn:
             row = conn.execute(
-                sa.select(api_tokens.c.scopes, api_tokens.c.expires_at, api_tokens.c.revoked_at)
-                .where(api_tokens.c.token_hash == digest)
+                sa.select(
+                    api_tokens.c.scopes, api_tokens.c.expires_at, api_tokens.c.revoked_at
+                ).where(api_tokens.c.token_hash == digest)
             ).first()
         granted: frozenset[str] = frozenset()
-        if row is not None and row.revoked_at is None and (
-                row.expires_at is None or row.expires_at > _now_us()):
+        if (
+            row is not None
+            and row.revoked_at is None
+            and (row.expires_at is None or row.expires_at > _now_us())
+        ):
             granted = frozenset(row.scopes.split())
         if "admin" in granted:
             granted = frozenset(SCOPES)

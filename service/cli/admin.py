@@ -26,13 +26,20 @@ def tokens() -> None:
 
 
 @tokens.command("create")
-@click.option("--scope", "scopes", multiple=True, required=True,
-              type=click.Choice(["ingest", "read", "admin"]), help="repeat for several")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(["ingest", "read", "admin"]),
+    help="repeat for several",
+)
 @click.option("--name", default=None, help="what the token is for (list and revoke show it)")
 @click.option("--expires", default=None, help="lifetime, like 30d, 12h or 90m [never]")
 @click.option("--db", "database_url", default=None)
-def tokens_create(scopes: tuple[str, ...], name: str | None, expires: str | None,
-                  database_url: str | None) -> None:
+def tokens_create(
+    scopes: tuple[str, ...], name: str | None, expires: str | None, database_url: str | None
+) -> None:
     """Create a token and print it, alone, on stdout (it is stored only as a hash)."""
     from service.auth.tokens import TokenError, create_token, parse_lifetime
 
@@ -58,10 +65,14 @@ def tokens_list(database_url: str | None) -> None:
     for column in ("id", "name", "scopes", "created", "expires", "revoked"):
         table.add_column(column)
     for info in list_tokens(connect(database_url)):
-        table.add_row(info.token_id, escape(info.name or ""), info.scopes,
-                      format_timestamp(info.created_at),
-                      "never" if info.expires_at is None else format_timestamp(info.expires_at),
-                      "" if info.revoked_at is None else format_timestamp(info.revoked_at))
+        table.add_row(
+            info.token_id,
+            escape(info.name or ""),
+            info.scopes,
+            format_timestamp(info.created_at),
+            "never" if info.expires_at is None else format_timestamp(info.expires_at),
+            "" if info.revoked_at is None else format_timestamp(info.revoked_at),
+        )
     Console().print(table)
 
 
@@ -101,8 +112,9 @@ def projections_retry(stream_id: str, database_url: str | None) -> None:
     try:
         folded = projector.project(stream_id, publish=False)
     except Exception as exc:
-        raise click.ClickException(f"{stream_id} failed again: {type(exc).__name__}: {exc}"
-                                   ) from None
+        raise click.ClickException(
+            f"{stream_id} failed again: {type(exc).__name__}: {exc}"
+        ) from None
     if projector.parking.is_parked(stream_id):
         raise click.ClickException(f"{stream_id} failed again and is parked")
     click.echo(f"{stream_id}: {folded} events projected", err=True)
@@ -114,8 +126,12 @@ def connectors() -> None:
 
 
 @connectors.command("replay")
-@click.option("--platform", type=click.Choice(["doudian", "tiktok_shop", "douyin_live"]),
-              default=None, help="only this platform's dead letters")
+@click.option(
+    "--platform",
+    type=click.Choice(["doudian", "tiktok_shop", "douyin_live"]),
+    default=None,
+    help="only this platform's dead letters",
+)
 @click.option("--db", "database_url", default=None)
 def connectors_replay(platform: str | None, database_url: str | None) -> None:
     """Run the dead letters again (after their cause is fixed: the session registered, the
@@ -130,8 +146,10 @@ def connectors_replay(platform: str | None, database_url: str | None) -> None:
         runtime.close()
     done = taken.messages.get("appended", 0) + taken.messages.get("ignored", 0)
     still = taken.messages.get("dead", 0)
-    click.echo(f"replayed {done + still} dead letters: {taken.messages.get('appended', 0)} "
-               f"appended {taken.appended} events, {taken.messages.get('ignored', 0)} ignored, "
-               f"{still} still dead")
+    click.echo(
+        f"replayed {done + still} dead letters: {taken.messages.get('appended', 0)} "
+        f"appended {taken.appended} events, {taken.messages.get('ignored', 0)} ignored, "
+        f"{still} still dead"
+    )
     for reason, count in sorted(taken.reasons.items()):
         click.echo(f"  still dead: {count} {reason}")

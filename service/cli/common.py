@@ -18,16 +18,18 @@ def settings_from(**overrides: Any) -> Settings:
     return Settings.from_env(**overrides)
 
 
-def connect(database_url: str | None, migrate: bool = True,
-            application_name: str | None = None) -> Engine:
+def connect(
+    database_url: str | None, migrate: bool = True, application_name: str | None = None
+) -> Engine:
     """An engine on the settings' database (the option's URL, or LIVETALLY_DATABASE_URL),
     migrated to head unless `migrate` is False (the worker and feed leave that to `db upgrade`
     and `migrate`); on PostgreSQL its connections carry `application_name`."""
     from events import create_engine
     from service.process.migrate import upgrade
 
-    engine = create_engine(settings_from(database_url=database_url).database_url,
-                           application_name=application_name)
+    engine = create_engine(
+        settings_from(database_url=database_url).database_url, application_name=application_name
+    )
     if migrate:
         upgrade(engine)
     return engine
@@ -45,5 +47,6 @@ def wait_for_signal() -> None:
 @click.option("--log-level", default="WARNING", show_default=True)
 def main(log_level: str) -> None:
     """livetally: real-time tracking and scoring of live-stream commerce."""
-    logging.basicConfig(level=log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )

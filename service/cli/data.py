@@ -26,16 +26,22 @@ def rebuild(database_url: str | None, force: bool) -> None:
             refuse_while_workers_run(engine)
     except WorkersRunning as exc:
         raise click.ClickException(f"{exc}; or pass --force") from exc
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeRemainingColumn()) as bar:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    ) as bar:
         task = bar.add_task("events", total=None)
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
         report = run_rebuild(engine, progress, force=True)
-    click.echo(f"rebuilt {report.streams} streams, {report.events} events in "
-               f"{report.seconds:.1f} s ({report.events_per_second:,.0f} events/s)")
+    click.echo(
+        f"rebuilt {report.streams} streams, {report.events} events in "
+        f"{report.seconds:.1f} s ({report.events_per_second:,.0f} events/s)"
+    )
 
 
 @main.command()
@@ -44,14 +50,35 @@ def rebuild(database_url: str | None, force: bool) -> None:
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--sessions", type=int, default=3, show_default=True)
 @click.option("--minutes", type=float, default=60, show_default=True)
-@click.option("--speed", type=float, default=1, show_default=True,
-              help="1 real time, N times faster, 0 as fast as possible")
-@click.option("--start", default=None, help="ISO time the broadcasts start (default: now, or "
-              "in the past when faster than real time)")
-@click.option("--arrivals", type=float, default=60, show_default=True,
-              help="peak viewer arrivals per minute per session")
-def simulate(url: str | None, token: str, seed: int, sessions: int, minutes: float, speed: float,
-             start: str | None, arrivals: float) -> None:
+@click.option(
+    "--speed",
+    type=float,
+    default=1,
+    show_default=True,
+    help="1 real time, N times faster, 0 as fast as possible",
+)
+@click.option(
+    "--start",
+    default=None,
+    help="ISO time the broadcasts start (default: now, or in the past when faster than real time)",
+)
+@click.option(
+    "--arrivals",
+    type=float,
+    default=60,
+    show_default=True,
+    help="peak viewer arrivals per minute per session",
+)
+def simulate(
+    url: str | None,
+    token: str,
+    seed: int,
+    sessions: int,
+    minutes: float,
+    speed: float,
+    start: str | None,
+    arrivals: float,
+) -> None:
     """Drive realistic, seeded broadcasts into a running API."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -61,14 +88,29 @@ def simulate(url: str | None, token: str, seed: int, sessions: int, minutes: flo
     settings = settings_from()
     url = url or f"http://{settings.api_host}:{settings.api_port}"
     begins = parse_timestamp(start) / 1_000_000 if start else None
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeRemainingColumn()) as bar:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    ) as bar:
         task = bar.add_task("events", total=None)
-        report = drive(url, token, seed, sessions, minutes, speed, begins, arrivals,
-                       lambda done, total: bar.update(task, completed=done, total=total))
-    click.echo(f"sent {report.sent} events: {report.appended} stored, {report.duplicates} "
-               f"duplicates, {len(report.failures)} failed batches; sessions: "
-               f"{', '.join(report.sessions)}")
+        report = drive(
+            url,
+            token,
+            seed,
+            sessions,
+            minutes,
+            speed,
+            begins,
+            arrivals,
+            lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    click.echo(
+        f"sent {report.sent} events: {report.appended} stored, {report.duplicates} "
+        f"duplicates, {len(report.failures)} failed batches; sessions: "
+        f"{', '.join(report.sessions)}"
+    )
     for failure in report.failures[:10]:
         click.echo(f"  {failure}", err=True)
     if report.failures:
@@ -87,13 +129,24 @@ def import_events(file: Path, database_url: str | None, batch: int, no_project: 
     from service.ingest.importer import import_file
 
     engine = connect(database_url)
-    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                  TimeRemainingColumn()) as bar:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    ) as bar:
         task = bar.add_task(file.name, total=None)
-        report = import_file(engine, file, batch, not no_project,
-                             lambda done, total: bar.update(task, completed=done, total=total))
-    click.echo(f"{report.lines} lines: {report.appended} stored, {report.duplicates} "
-               f"duplicates, {len(report.rejected)} rejected")
+        report = import_file(
+            engine,
+            file,
+            batch,
+            not no_project,
+            lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    click.echo(
+        f"{report.lines} lines: {report.appended} stored, {report.duplicates} "
+        f"duplicates, {len(report.rejected)} rejected"
+    )
     for number, reason in report.rejected[:50]:
         click.echo(f"  line {number}: {reason}")
     if len(report.rejected) > 50:
@@ -104,8 +157,13 @@ def import_events(file: Path, database_url: str | None, batch: int, no_project: 
 
 @main.command()
 @click.option("--period", required=True, help="YYYY-MM")
-@click.option("--role", default=None, type=click.Choice(
-    ["host", "live_ops", "supervisor", "department_head", "short_video", "ecommerce_ops"]))
+@click.option(
+    "--role",
+    default=None,
+    type=click.Choice(
+        ["host", "live_ops", "supervisor", "department_head", "short_video", "ecommerce_ops"]
+    ),
+)
 @click.option("--db", "database_url", default=None)
 def scores(period: str, role: str | None, database_url: str | None) -> None:
     """Print a period's scorecards as a table."""
@@ -122,12 +180,22 @@ def scores(period: str, role: str | None, database_url: str | None) -> None:
     for column in ("rank", "person", "role", "score", "grade", "complete", "KPIs", "fines"):
         table.add_column(column)
     for card in body["scorecards"]:
-        kpis = ", ".join(f"{k['key']} {k['points']:.1f}" if k["status"] == "ok"
-                         else f"{k['key']} ({k['status']})" for k in card["kpis"])
-        table.add_row(str(card["rank"]), card.get("name") or card["person_id"], card["role"],
-                      f"{card['score']:.2f}", card["grade"] or "not graded",
-                      "yes" if card["complete"] else "no",
-                      kpis, f"{card['fines']['total']:.2f}")
+        kpis = ", ".join(
+            f"{k['key']} {k['points']:.1f}"
+            if k["status"] == "ok"
+            else f"{k['key']} ({k['status']})"
+            for k in card["kpis"]
+        )
+        table.add_row(
+            str(card["rank"]),
+            card.get("name") or card["person_id"],
+            card["role"],
+            f"{card['score']:.2f}",
+            card["grade"] or "not graded",
+            "yes" if card["complete"] else "no",
+            kpis,
+            f"{card['fines']['total']:.2f}",
+        )
     Console().print(table)
 
 

@@ -14,13 +14,20 @@ from service.cli.common import connect, main, settings_from, wait_for_signal
 @click.option("--db", "database_url", default=None, help="database URL [sqlite:///./livetally.db]")
 @click.option("--demo", is_flag=True, help="also drive a simulated broadcast into it")
 @click.option("--demo-speed", type=float, default=1.0, show_default=True)
-def up(host: str | None, port: int | None, feed_port: int | None, database_url: str | None,
-       demo: bool, demo_speed: float) -> None:
+def up(
+    host: str | None,
+    port: int | None,
+    feed_port: int | None,
+    database_url: str | None,
+    demo: bool,
+    demo_speed: float,
+) -> None:
     """Everything in one process: API, feed, worker, on a SQLite file (the embedded default)."""
     from service.process.embedded import run_embedded
 
-    settings = settings_from(api_host=host, feed_host=host, api_port=port, feed_port=feed_port,
-                         database_url=database_url)
+    settings = settings_from(
+        api_host=host, feed_host=host, api_port=port, feed_port=feed_port, database_url=database_url
+    )
     run_embedded(settings, demo=demo, demo_speed=demo_speed, wait=wait_for_signal)
 
 
@@ -47,14 +54,18 @@ def worker(threads: int | None) -> None:
 
     settings = settings_from(worker_threads=threads)
     if settings.redis_url is None:
-        raise click.UsageError("livetally worker needs LIVETALLY_REDIS_URL (the embedded default "
-                               "runs its worker inside `livetally up`)")
+        raise click.UsageError(
+            "livetally worker needs LIVETALLY_REDIS_URL (the embedded default "
+            "runs its worker inside `livetally up`)"
+        )
     # Its connections name the worker, so that a live worker can end them if this one freezes.
-    engine = connect(settings.database_url, migrate=False,
-                     application_name=application_name(worker_identity()))
+    engine = connect(
+        settings.database_url, migrate=False, application_name=application_name(worker_identity())
+    )
     parts = build_worker_parts(engine, settings.redis_url)
-    running = RunningWorker(parts, engine, settings.worker_threads, settings.sweep_seconds,
-                            settings.worker_timeout_ms)
+    running = RunningWorker(
+        parts, engine, settings.worker_threads, settings.sweep_seconds, settings.worker_timeout_ms
+    )
     running.start()
     tune_garbage_collector()
     click.echo(f"worker running: {settings.worker_threads} threads", err=True)
@@ -75,12 +86,22 @@ def feed(host: str | None, port: int | None) -> None:
 
     settings = settings_from(feed_host=host, feed_port=port)
     if settings.redis_url is None:
-        raise click.UsageError("livetally feed needs LIVETALLY_REDIS_URL (the embedded default "
-                               "runs its feed inside `livetally up`)")
+        raise click.UsageError(
+            "livetally feed needs LIVETALLY_REDIS_URL (the embedded default "
+            "runs its feed inside `livetally up`)"
+        )
     engine = connect(settings.database_url, migrate=False)
     tune_garbage_collector()
     click.echo(f"feed on ws://{settings.feed_host}:{settings.feed_port}/feed", err=True)
     # uvloop: the feed is a fan-out of small writes to thousands of sockets, where libuv's loop
     # costs a fraction of asyncio's own per write and per wake-up.
-    uvloop.run(run_feed(engine, TokenChecker(engine), settings.redis_url, settings.feed_host,
-                        settings.feed_port, settings.feed_max_rate))
+    uvloop.run(
+        run_feed(
+            engine,
+            TokenChecker(engine),
+            settings.redis_url,
+            settings.feed_host,
+            settings.feed_port,
+            settings.feed_max_rate,
+        )
+    )

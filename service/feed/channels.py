@@ -135,7 +135,9 @@ class SessionChannel:
         if frames is None:
             frames = cache[seen] = [
                 text_frame(alert_message(self.session_id, alert))
-                for seq, alert in self.alerts if seq > seen]
+                for seq, alert in self.alerts
+                if seq > seen
+            ]
         return frames
 
     def update_frame(self, sent: Document | None, cache: dict[int, bytes]) -> bytes:
@@ -152,18 +154,23 @@ class SessionChannel:
         encoded = self._encoded.get(key)
         if encoded is None:
             latest = self.latest
-            encoded = orjson.dumps({
-                "type": "update", "session_id": self.session_id, "version": latest["version"],
-                "status": latest["status"], "metrics": metrics_diff(sent, latest),
-                "open_incidents": latest.get("open_incidents", []),
-                "last_event_at": latest.get("last_event_at"),
-                "ended_at": latest.get("ended_at"),
-                "duration_seconds": latest.get("duration_seconds"),
-                # the product ranking and the ticker travel whole: they are short lists
-                "products": latest.get("products", []),
-                "recent": latest.get("recent", {"orders": [], "comments": []}),
-                "timeline_tail": latest.get("timeline_tail"),
-            })
+            encoded = orjson.dumps(
+                {
+                    "type": "update",
+                    "session_id": self.session_id,
+                    "version": latest["version"],
+                    "status": latest["status"],
+                    "metrics": metrics_diff(sent, latest),
+                    "open_incidents": latest.get("open_incidents", []),
+                    "last_event_at": latest.get("last_event_at"),
+                    "ended_at": latest.get("ended_at"),
+                    "duration_seconds": latest.get("duration_seconds"),
+                    # the product ranking and the ticker travel whole: they are short lists
+                    "products": latest.get("products", []),
+                    "recent": latest.get("recent", {"orders": [], "comments": []}),
+                    "timeline_tail": latest.get("timeline_tail"),
+                }
+            )
             if len(self._encoded) < 256:
                 self._encoded[key] = encoded
         return encoded
@@ -199,8 +206,9 @@ class FeedHub:
         is live (the all-sessions view and resumes need those), so the feed keeps state only
         for sessions someone watches or that are on air."""
         channel.watchers -= 1
-        idle = channel.watchers <= 0 and (channel.latest is None
-                                          or channel.latest.get("status") != "live")
+        idle = channel.watchers <= 0 and (
+            channel.latest is None or channel.latest.get("status") != "live"
+        )
         if idle and self.channels.get(channel.session_id) is channel:
             del self.channels[channel.session_id]
 
@@ -214,8 +222,9 @@ class FeedHub:
             channel.update(message["document"], message.get("alerts") or [])
         elif message.get("type") == "alert":
             channel.add_alert(message["alert"])
-        if not channel.watchers and (channel.latest is None
-                                     or channel.latest.get("status") != "live"):
+        if not channel.watchers and (
+            channel.latest is None or channel.latest.get("status") != "live"
+        ):
             self.channels.pop(session_id, None)  # nobody watches it and it is not on air
         changed, self.any_changed = self.any_changed, asyncio.Event()
         changed.set()
@@ -240,8 +249,9 @@ class FeedHub:
                     frames += channel.alert_frames(seen, alerts.setdefault(session_id, {}))
                 latest = channel.latest
                 before = subscriber.live_sent.get(session_id)
-                if latest is None or (before is not None
-                                      and latest["version"] <= before["version"]):
+                if latest is None or (
+                    before is not None and latest["version"] <= before["version"]
+                ):
                     continue
                 if before is None and latest["status"] != "live":
                     continue

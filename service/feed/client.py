@@ -41,8 +41,13 @@ class TooSlow(LivetallyError):
 
 
 class FeedClient:
-    def __init__(self, ws: ServerConnection, hub: FeedHub, max_rate: float,
-                 ping_seconds: float = PING_SECONDS) -> None:
+    def __init__(
+        self,
+        ws: ServerConnection,
+        hub: FeedHub,
+        max_rate: float,
+        ping_seconds: float = PING_SECONDS,
+    ) -> None:
         self.ws = ws
         self.hub = hub
         self.min_interval = 1.0 / max_rate if max_rate > 0 else 0.0
@@ -60,9 +65,12 @@ class FeedClient:
         framing per connection (connections are served without compression)."""
         ws = self.ws
         transport = ws.transport
-        if ws.protocol.state is not State.OPEN or transport is None or \
-                ws.send_in_progress is not None or \
-                transport.get_write_buffer_size() > PUMP_BUFFER_BYTES:
+        if (
+            ws.protocol.state is not State.OPEN
+            or transport is None
+            or ws.send_in_progress is not None
+            or transport.get_write_buffer_size() > PUMP_BUFFER_BYTES
+        ):
             return False
         for frame in frames:
             transport.write(frame)
@@ -102,8 +110,11 @@ class FeedClient:
         # stopped reading, as a blocked send would).
         transport = self.ws.transport
         deadline = time.monotonic() + SEND_TIMEOUT
-        while transport is not None and transport.get_write_buffer_size() > 0 and \
-                self.ws.protocol.state is State.OPEN:
+        while (
+            transport is not None
+            and transport.get_write_buffer_size() > 0
+            and self.ws.protocol.state is State.OPEN
+        ):
             if time.monotonic() > deadline:
                 raise TooSlow
             await asyncio.sleep(0.05)
@@ -136,8 +147,9 @@ class FeedClient:
                 seen = seq
         return seen
 
-    async def follow_session(self, session_id: str, since: int | None,
-                             load_document: LoadDocument) -> None:
+    async def follow_session(
+        self, session_id: str, since: int | None, load_document: LoadDocument
+    ) -> None:
         channel = self.hub.channel(session_id)
         channel.watchers += 1
         try:
@@ -145,22 +157,36 @@ class FeedClient:
         finally:
             self.hub.release(channel)
 
-    async def _follow_channel(self, channel: SessionChannel, session_id: str,
-                              since: int | None, load_document: LoadDocument) -> None:
+    async def _follow_channel(
+        self,
+        channel: SessionChannel,
+        session_id: str,
+        since: int | None,
+        load_document: LoadDocument,
+    ) -> None:
         sent: Document | None = None
         if since is not None and since in channel.history:
             sent = channel.history[since]  # resume: the next update carries what it missed
         else:
             stored = await load_document(session_id)
             latest = channel.latest
-            sent = latest if latest and (not stored or latest["version"] >= stored["version"]) \
+            sent = (
+                latest
+                if latest and (not stored or latest["version"] >= stored["version"])
                 else stored
+            )
             body = sent
             if sent is not None and stored is not None and sent is not stored:
                 # The published document lacks what the service adds (the host's name).
                 body = {**sent, "host_name": stored.get("host_name")}
-            await self.send({"type": "snapshot", "session_id": session_id,
-                             "version": sent["version"] if sent else 0, "data": body})
+            await self.send(
+                {
+                    "type": "snapshot",
+                    "session_id": session_id,
+                    "version": sent["version"] if sent else 0,
+                    "data": body,
+                }
+            )
         seen_alerts = channel.alert_seq
         while True:
             changed = channel.changed
@@ -189,7 +215,8 @@ class FeedClient:
             channel = self.hub.channel(document["session_id"])
             latest = channel.latest
             sent[document["session_id"]] = (
-                latest if latest and latest["version"] >= document["version"] else document)
+                latest if latest and latest["version"] >= document["version"] else document
+            )
         await self.send({"type": "snapshot", "sessions": [headline(d) for d in sent.values()]})
         seen_alerts = {sid: c.alert_seq for sid, c in self.hub.channels.items()}
         while True:
@@ -197,11 +224,13 @@ class FeedClient:
             moved = False
             for session_id, channel in list(self.hub.channels.items()):
                 seen_alerts[session_id] = await self._send_alerts(
-                    channel, seen_alerts.get(session_id, 0))
+                    channel, seen_alerts.get(session_id, 0)
+                )
                 latest = channel.latest
                 before = sent.get(session_id)
-                if latest is None or (before is not None
-                                      and latest["version"] <= before["version"]):
+                if latest is None or (
+                    before is not None and latest["version"] <= before["version"]
+                ):
                     continue
                 if before is None and latest["status"] != "live":
                     continue

@@ -46,8 +46,14 @@ CLOSE_UNKNOWN_SESSION = 4404
 
 
 class FeedServer:
-    def __init__(self, engine: Engine, tokens: TokenChecker, max_rate: float = 10.0,
-                 ping_seconds: float = PING_SECONDS, max_clients: int = 10_000) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        tokens: TokenChecker,
+        max_rate: float = 10.0,
+        ping_seconds: float = PING_SECONDS,
+        max_clients: int = 10_000,
+    ) -> None:
         self.engine = engine
         self.recorder = open_recorder(engine)
         self.max_clients = max_clients
@@ -65,8 +71,9 @@ class FeedServer:
             return _refuse(connection, 503, "the feed is at its connection limit; retry later")
         params = _params(request.path)
         version = params.get("version")
-        if version is not None and not (version.isascii() and version.isdigit()
-                                        and len(version) <= MAX_VERSION_DIGITS):
+        if version is not None and not (
+            version.isascii() and version.isdigit() and len(version) <= MAX_VERSION_DIGITS
+        ):
             return _refuse(connection, 400, "version must be a whole number (at most 12 digits)")
         session_id = params.get("session")
         if session_id is not None and not IDENTIFIER_RE.match(session_id):
@@ -85,7 +92,8 @@ class FeedServer:
             if "read" not in scopes:
                 return _refuse(connection, 403, "the token lacks the 'read' scope")
             if session_id is not None and not await asyncio.to_thread(
-                    self.recorder.head, f"session-{session_id}"):
+                self.recorder.head, f"session-{session_id}"
+            ):
                 # Only sessions with events get state here: made-up ids cost nothing.
                 return _refuse(connection, 404, f"no session {session_id}")
         finally:
@@ -125,11 +133,25 @@ class FeedServer:
     async def load_live(self) -> list[Document]:
         return await asyncio.to_thread(views.live_session_bodies, self.engine)
 
-    async def serve(self, host: str, port: int, started: asyncio.Future[int] | None = None,
-                    stop: asyncio.Event | None = None) -> None:
-        async with serve(self.handle, host, port, process_request=self.authorise,
-                         compression=None, write_limit=2**15, max_size=2**16,
-                         ping_interval=20, close_timeout=2, open_timeout=10) as server:
+    async def serve(
+        self,
+        host: str,
+        port: int,
+        started: asyncio.Future[int] | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> None:
+        async with serve(
+            self.handle,
+            host,
+            port,
+            process_request=self.authorise,
+            compression=None,
+            write_limit=2**15,
+            max_size=2**16,
+            ping_interval=20,
+            close_timeout=2,
+            open_timeout=10,
+        ) as server:
             bound = next(iter(server.sockets)).getsockname()[1]
             if started is not None:
                 started.set_result(bound)
@@ -171,8 +193,9 @@ class FeedThread:
         self._stop: asyncio.Event | None = None
         # The feed dying would leave `livetally up` answering HTTP with screens dark: it ends
         # the process instead (see service.process.http_limits.fatal_on_error).
-        self._thread = threading.Thread(target=fatal_on_error(self._run, "livetally-feed"),
-                                        name="livetally-feed", daemon=True)
+        self._thread = threading.Thread(
+            target=fatal_on_error(self._run, "livetally-feed"), name="livetally-feed", daemon=True
+        )
         self._ready = threading.Event()
         self.bound_port = 0
 
@@ -207,13 +230,12 @@ class FeedThread:
         self._thread.join(timeout=10)
 
 
-async def run_feed(engine: Engine, tokens: TokenChecker, redis_url: str, host: str, port: int,
-                   max_rate: float) -> None:
+async def run_feed(
+    engine: Engine, tokens: TokenChecker, redis_url: str, host: str, port: int, max_rate: float
+) -> None:
     server = FeedServer(engine, tokens, max_rate)
     listener = asyncio.create_task(server.listen_redis(redis_url))
     try:
         await server.serve(host, port)
     finally:
         listener.cancel()
-
-

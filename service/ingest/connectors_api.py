@@ -13,21 +13,30 @@ from service.ingest.connectors import PLATFORMS, ledger
 from service.ingest.connectors.errors import MalformedPush, SignatureInvalid
 from service.process.http_errors import error_response, json_response
 
-blp = Blueprint("connectors", __name__, url_prefix="/api/v1",
-                description="Platform pushes (signed by the platform, not a bearer token)")
+blp = Blueprint(
+    "connectors",
+    __name__,
+    url_prefix="/api/v1",
+    description="Platform pushes (signed by the platform, not a bearer token)",
+)
 
 
 class DeadLettersQuerySchema(Schema):
     platform = fields.String(load_default=None, validate=validate.OneOf(PLATFORMS))
-    after = fields.Integer(load_default=0, validate=validate.Range(0, 2**63 - 1),
-                           metadata={"description": "received_at (µs) to list from"})
+    after = fields.Integer(
+        load_default=0,
+        validate=validate.Range(0, 2**63 - 1),
+        metadata={"description": "received_at (µs) to list from"},
+    )
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
 
 
 @blp.route("/connectors/<string:platform>", methods=["POST"])
-@blp.doc(description="A platform's push, checked with the platform's own signature scheme "
-                     "(docs/connectors.md). Acknowledged as the platform expects once every "
-                     "message is stored, ignored or kept as a dead letter.")
+@blp.doc(
+    description="A platform's push, checked with the platform's own signature scheme "
+    "(docs/connectors.md). Acknowledged as the platform expects once every "
+    "message is stored, ignored or kept as a dead letter."
+)
 @blp.alt_response(200, description="acknowledged (the platform's own body)")
 @blp.alt_response(400, description="malformed body")
 @blp.alt_response(401, description="bad or missing signature: nothing stored")
@@ -36,9 +45,17 @@ def post_push(platform: str) -> Response:
     intake = current_app.extensions["livetally"].intake
     connector = intake.connectors.get(platform)
     if connector is None:
-        return error_response(404, "not_found", f"no connector is configured for {platform!r}",
-                              {"platform": [f"must be a configured connector "
-                                            f"({', '.join(sorted(intake.connectors)) or 'none'})"]})
+        return error_response(
+            404,
+            "not_found",
+            f"no connector is configured for {platform!r}",
+            {
+                "platform": [
+                    f"must be a configured connector "
+                    f"({', '.join(sorted(intake.connectors)) or 'none'})"
+                ]
+            },
+        )
     body = request.get_data(cache=False)
     headers = {name.lower(): value for name, value in request.headers.items()}
     try:
@@ -50,7 +67,8 @@ def post_push(platform: str) -> Response:
     ack, status = connector.acknowledgement()
     response = json_response(ack, status)
     response.headers["X-Livetally-Taken"] = ",".join(
-        f"{k}={v}" for k, v in sorted(taken.messages.items()))
+        f"{k}={v}" for k, v in sorted(taken.messages.items())
+    )
     return response
 
 
@@ -61,5 +79,6 @@ def post_push(platform: str) -> Response:
 def get_dead_letters(query: dict[str, Any]) -> Response:
     runtime = current_app.extensions["livetally"]
     rows = ledger.dead_letters(runtime.engine, query["platform"], query["limit"], query["after"])
-    return json_response({"dead_letters": rows,
-                          "next_after": rows[-1]["received_at"] if rows else query["after"]})
+    return json_response(
+        {"dead_letters": rows, "next_after": rows[-1]["received_at"] if rows else query["after"]}
+    )

@@ -26,26 +26,40 @@ class AppendedSchema(Schema):
 
 
 class EventsQuerySchema(Schema):
-    stream = fields.String(load_default=None, validate=validate.Length(1, 160),
-                           metadata={"description": "e.g. session-s-001 or person-p-7"})
-    after = fields.Integer(load_default=0, validate=validate.Range(0, 2**63 - 1),
-                           metadata={"description": "global position to read after"})
+    stream = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 160),
+        metadata={"description": "e.g. session-s-001 or person-p-7"},
+    )
+    after = fields.Integer(
+        load_default=0,
+        validate=validate.Range(0, 2**63 - 1),
+        metadata={"description": "global position to read after"},
+    )
     limit = fields.Integer(load_default=1000, validate=validate.Range(1, 10_000))
 
 
 EVENT_BODY = {
     "required": True,
-    "content": {"application/json": {"schema": {"oneOf": [
-        {"$ref": "#/components/schemas/Event"}, {"$ref": "#/components/schemas/EventBatch"},
-    ]}}},
+    "content": {
+        "application/json": {
+            "schema": {
+                "oneOf": [
+                    {"$ref": "#/components/schemas/Event"},
+                    {"$ref": "#/components/schemas/EventBatch"},
+                ]
+            }
+        }
+    },
 }
 
 
 def wire_data(data: dict[str, Any]) -> dict[str, Any]:
     """Stored data back to the catalogue's shape: money as yuan under its wire name."""
     return {
-        (key[:-4] if key.endswith("_fen") else key):
-            (fen_to_yuan(value) if key.endswith("_fen") and value is not None else value)
+        (key[:-4] if key.endswith("_fen") else key): (
+            fen_to_yuan(value) if key.endswith("_fen") and value is not None else value
+        )
         for key, value in data.items()
     }
 
@@ -79,30 +93,54 @@ def post_events() -> Response:
     try:
         payload = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        return error_response(400, "malformed_json", f"the body is not valid JSON: {exc}",
-                              {"body": {"body": [f"malformed JSON: {exc}"]}})
+        return error_response(
+            400,
+            "malformed_json",
+            f"the body is not valid JSON: {exc}",
+            {"body": {"body": [f"malformed JSON: {exc}"]}},
+        )
     try:
         new_events = parse_body(payload, now_micros())
     except BatchInvalid as exc:
-        return error_response(422, "invalid_events", "some events are invalid; none was stored",
-                              exc.errors)
+        return error_response(
+            422, "invalid_events", "some events are invalid; none was stored", exc.errors
+        )
     runtime = current_app.extensions["livetally"]
     try:
         result = runtime.recorder.append(new_events)
     except ConcurrencyConflict as exc:
         return error_response(
-            409, "version_conflict", str(exc),
-            {str(exc.index): {"expected_version": [
-                f"stream {exc.stream_id} is at version {exc.actual}, not {exc.expected}"]}},
-            stream_id=exc.stream_id, expected_version=exc.expected, actual_version=exc.actual)
+            409,
+            "version_conflict",
+            str(exc),
+            {
+                str(exc.index): {
+                    "expected_version": [
+                        f"stream {exc.stream_id} is at version {exc.actual}, not {exc.expected}"
+                    ]
+                }
+            },
+            stream_id=exc.stream_id,
+            expected_version=exc.expected,
+            actual_version=exc.actual,
+        )
     except DuplicateConflict as exc:
         return error_response(
-            409, "event_id_conflict", str(exc),
+            409,
+            "event_id_conflict",
+            str(exc),
             {str(exc.index): {"event_id": ["already stored with different content"]}},
-            event_id=exc.event_id)
+            event_id=exc.event_id,
+        )
     runtime.streams_moved(result.heads)
-    return json_response({"appended": result.appended, "duplicates": result.duplicates,
-                          "positions": result.positions}, 201)
+    return json_response(
+        {
+            "appended": result.appended,
+            "duplicates": result.duplicates,
+            "positions": result.positions,
+        },
+        201,
+    )
 
 
 @blp.route("/events", methods=["GET"])
@@ -112,7 +150,10 @@ def post_events() -> Response:
 def get_events(query: dict[str, Any]) -> Response:
     runtime = current_app.extensions["livetally"]
     page = runtime.recorder.read_all(query["after"], query["limit"], query["stream"])
-    return json_response({
-        "events": [render_event(e) for e in page],
-        "next_after": page[-1].position if page else query["after"],
-    }, 200)
+    return json_response(
+        {
+            "events": [render_event(e) for e in page],
+            "next_after": page[-1].position if page else query["after"],
+        },
+        200,
+    )

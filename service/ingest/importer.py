@@ -40,8 +40,9 @@ class ImportReport:
 
 def _reason(messages: Any) -> str:
     if isinstance(messages, dict):
-        return "; ".join(f"{name}: {' '.join(map(str, reasons))}"
-                         for name, reasons in messages.items())
+        return "; ".join(
+            f"{name}: {' '.join(map(str, reasons))}" for name, reasons in messages.items()
+        )
     return str(messages)
 
 
@@ -78,8 +79,13 @@ def read_csv(handle: io.TextIOBase) -> Iterator[tuple[int, Any]]:
         yield number, event
 
 
-def import_file(engine: Engine, path: Path, batch: int = 1000, project: bool = True,
-                progress: Callable[[int, int], None] | None = None) -> ImportReport:
+def import_file(
+    engine: Engine,
+    path: Path,
+    batch: int = 1000,
+    project: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
     recorder = open_recorder(engine)
     report = ImportReport()
     size = path.stat().st_size
@@ -112,8 +118,7 @@ def import_file(engine: Engine, path: Path, batch: int = 1000, project: bool = T
     return report
 
 
-def _flush(recorder: Recorder, pending: list[tuple[int, NewEvent]],
-           report: ImportReport) -> None:
+def _flush(recorder: Recorder, pending: list[tuple[int, NewEvent]], report: ImportReport) -> None:
     if not pending:
         return
     try:
@@ -123,12 +128,16 @@ def _flush(recorder: Recorder, pending: list[tuple[int, NewEvent]],
             try:
                 one = recorder.append([event])
             except ConcurrencyConflict as exc:
-                report.rejected.append((number, f"expected_version: stream {exc.stream_id} is "
-                                                f"at version {exc.actual}, not {exc.expected}"))
+                report.rejected.append(
+                    (
+                        number,
+                        f"expected_version: stream {exc.stream_id} is "
+                        f"at version {exc.actual}, not {exc.expected}",
+                    )
+                )
                 continue
             except DuplicateConflict:
-                report.rejected.append((number, "event_id: already stored with different "
-                                                "content"))
+                report.rejected.append((number, "event_id: already stored with different content"))
                 continue
             report.appended += one.appended
             report.duplicates += one.duplicates

@@ -15,24 +15,27 @@ from events.fields import IDENTIFIER_RE
 from service.auth.scopes import query_token_problem
 from service.pages.labels import labels_for
 
-blp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
-                static_url_path="/static")
+blp = Blueprint(
+    "web", __name__, template_folder="templates", static_folder="static", static_url_path="/static"
+)
 
 
 def _csp(feed_port: int) -> str:
     host = request.host.rsplit(":", 1)[0] if request.host else "127.0.0.1"
-    return "; ".join([
-        "default-src 'none'",
-        "script-src 'self'",
-        # ECharts positions its tooltips with style attributes; no script can run from a style.
-        "style-src 'self' 'unsafe-inline'",
-        "font-src 'self'",
-        "img-src 'self' data: blob:",
-        f"connect-src 'self' ws://{host}:{feed_port}",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            # ECharts positions its tooltips with style attributes; no script can run from a style.
+            "style-src 'self' 'unsafe-inline'",
+            "font-src 'self'",
+            "img-src 'self' data: blob:",
+            f"connect-src 'self' ws://{host}:{feed_port}",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+        ]
+    )
 
 
 def _token_state() -> str:
@@ -48,10 +51,14 @@ def _page(template: str, **context: Any) -> Response:
     # FEED_PORT: the port the feed really bound (it differs from the setting when that is 0).
     feed_port = current_app.config.get("FEED_PORT") or settings.feed_port
     state = _token_state()
-    config = {"lang": lang, "labels": labels_for(lang), "feed_port": feed_port,
-              "token_state": state, **context}
-    body = render_template(template, lang=lang, t=labels_for(lang)["ui"], config=config,
-                           **context)
+    config = {
+        "lang": lang,
+        "labels": labels_for(lang),
+        "feed_port": feed_port,
+        "token_state": state,
+        **context,
+    }
+    body = render_template(template, lang=lang, t=labels_for(lang)["ui"], config=config, **context)
     status = {"ok": 200, "no_token": 401, "invalid": 401, "not_read_only": 403}[state]
     response = make_response(body, status)
     response.headers["Content-Security-Policy"] = _csp(feed_port)

@@ -33,17 +33,30 @@ class Embedded:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.runtime: Runtime = build_runtime(settings)
-        self.worker = RunningWorker(self.runtime.worker, self.runtime.engine,
-                                    settings.worker_threads, settings.sweep_seconds,
-                                    settings.worker_timeout_ms)
+        self.worker = RunningWorker(
+            self.runtime.worker,
+            self.runtime.engine,
+            settings.worker_threads,
+            settings.sweep_seconds,
+            settings.worker_timeout_ms,
+        )
         self.app = create_app(settings, self.runtime)
-        self.server = create_server(self.app, host=settings.api_host, port=settings.api_port,
-                                    threads=8, ident="livetally", **WAITRESS_OPTIONS)
+        self.server = create_server(
+            self.app,
+            host=settings.api_host,
+            port=settings.api_port,
+            threads=8,
+            ident="livetally",
+            **WAITRESS_OPTIONS,
+        )
         harden(self.server)
         assert self.runtime.worker.hub is not None  # embedded: the in-process hub
         self.feed = FeedThread(
             FeedServer(self.runtime.engine, self.runtime.tokens, settings.feed_max_rate),
-            self.runtime.worker.hub, settings.feed_host, settings.feed_port)
+            self.runtime.worker.hub,
+            settings.feed_host,
+            settings.feed_port,
+        )
         self.admin_token: str | None = None
         self._threads: list[threading.Thread] = []
         self._stopping = False
@@ -90,14 +103,18 @@ class Embedded:
         self.runtime.close()
 
 
-def run_embedded(settings: Settings, demo: bool, demo_speed: float,
-                 wait: Callable[[], None]) -> None:
+def run_embedded(
+    settings: Settings, demo: bool, demo_speed: float, wait: Callable[[], None]
+) -> None:
     embedded = Embedded(settings)
     embedded.start()
     tune_garbage_collector()
     out = sys.stdout
-    print(f"livetally is up: API {embedded.api_url}/api/v1  feed {embedded.feed_url}  "
-          f"(database {settings.database_url})", file=out)
+    print(
+        f"livetally is up: API {embedded.api_url}/api/v1  feed {embedded.feed_url}  "
+        f"(database {settings.database_url})",
+        file=out,
+    )
     if embedded.admin_token:
         print(f"admin token (shown once): {embedded.admin_token}", file=out)
     stopping = threading.Event()
@@ -115,8 +132,7 @@ DEMO_SESSIONS = 3
 DEMO_MINUTES = 30
 
 
-def _start_demo(embedded: Embedded, speed: float, stopping: threading.Event,
-                out: TextIO) -> None:
+def _start_demo(embedded: Embedded, speed: float, stopping: threading.Event, out: TextIO) -> None:
     """Three staggered 30-minute broadcasts (a sale in the first minute, an incident in the
     first five, a refund soon after), played into this instance in real time (or `speed` times
     faster), and again when they are over: the console is never empty."""
@@ -133,19 +149,32 @@ def _start_demo(embedded: Embedded, speed: float, stopping: threading.Event,
 
     def play_round(rounds: int, start: float) -> None:
         seed = (int(start) + rounds) % 10_000
-        report = drive(embedded.api_url, token, seed, DEMO_SESSIONS, DEMO_MINUTES, speed,
-                       start, stop=stopping.is_set, demo=True, stagger_seconds=stagger)
+        report = drive(
+            embedded.api_url,
+            token,
+            seed,
+            DEMO_SESSIONS,
+            DEMO_MINUTES,
+            speed,
+            start,
+            stop=stopping.is_set,
+            demo=True,
+            stagger_seconds=stagger,
+        )
         if report.failures:
-            print(f"demo: {len(report.failures)} batches failed: {report.failures[0]}",
-                  file=out)
+            print(f"demo: {len(report.failures)} batches failed: {report.failures[0]}", file=out)
 
     def play() -> None:
         # The first round's broadcasts started up to 15 minutes ago (caught up at once), so
         # three are live from the first second; a new round starts every half broadcast.
         start, rounds = time.time() - (DEMO_SESSIONS - 1) * stagger, 0
         while not stopping.is_set():
-            threading.Thread(target=play_round, args=(rounds, start), daemon=True,
-                             name=f"livetally-demo-{rounds}").start()
+            threading.Thread(
+                target=play_round,
+                args=(rounds, start),
+                daemon=True,
+                name=f"livetally-demo-{rounds}",
+            ).start()
             rounds += 1
             stopping.wait(DEMO_MINUTES * 60 / 2 / max(speed, 1e-9))
             start = time.time()

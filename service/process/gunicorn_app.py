@@ -29,18 +29,21 @@ class _Gunicorn(BaseApplication):
 
 
 def run_gunicorn(settings: Settings, workers: int, threads: int) -> None:
-    _Gunicorn(settings, {
-        "bind": f"{settings.api_host}:{settings.api_port}",
-        "workers": workers,
-        "threads": threads,
-        "worker_class": "gthread",
-        "timeout": 60,
-        "accesslog": None,
-        # Behind the reverse proxy (docs/deploy.md), which buffers slow clients; these bound
-        # what reaches gunicorn anyway.
-        "worker_connections": 1000,
-        "keepalive": 5,
-        "limit_request_line": 8190,
-        "limit_request_fields": 100,
-        "limit_request_field_size": 8190,
-    }).run()
+    _Gunicorn(
+        settings,
+        {
+            "bind": f"{settings.api_host}:{settings.api_port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "timeout": 60,
+            "accesslog": None,
+            # Behind the reverse proxy (docs/deploy.md), which buffers slow clients; these bound
+            # what reaches gunicorn anyway.
+            "worker_connections": 1000,
+            "keepalive": 5,
+            "limit_request_line": 8190,
+            "limit_request_fields": 100,
+            "limit_request_field_size": 8190,
+        },
+    ).run()

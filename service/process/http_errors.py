@@ -22,8 +22,9 @@ def json_response(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status=status, mimetype="application/json")
 
 
-def error_response(status: int, code: str, message: str,
-                   errors: dict[str, Any] | None = None, **extra: Any) -> Any:
+def error_response(
+    status: int, code: str, message: str, errors: dict[str, Any] | None = None, **extra: Any
+) -> Any:
     body: dict[str, Any] = {"error": code, "message": message}
     if errors is not None:
         body["errors"] = errors
@@ -65,9 +66,12 @@ def register_error_handlers(app: Flask) -> None:
         runtime = app.extensions.get("livetally")
         if runtime is not None:
             runtime.engine.dispose()
-        response = error_response(503, "database_unavailable",
-                                  "the database is unreachable; nothing was stored, retry later",
-                                  cause=type(exc).__name__)
+        response = error_response(
+            503,
+            "database_unavailable",
+            "the database is unreachable; nothing was stored, retry later",
+            cause=type(exc).__name__,
+        )
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
@@ -78,14 +82,22 @@ def register_error_handlers(app: Flask) -> None:
         if request.method not in BODY_METHODS or not request.path.startswith("/api/"):
             return None
         has_body = (request.content_length or 0) > 0 or "chunked" in (
-            request.headers.get("Transfer-Encoding", "").lower())
+            request.headers.get("Transfer-Encoding", "").lower()
+        )
         limit = app.config.get("MAX_CONTENT_LENGTH")
         if limit is not None and (request.content_length or 0) > limit:
             return None  # reading the body says 413, which comes first
         if has_body and request.mimetype != "application/json":
-            return error_response(415, "unsupported_media_type",
-                                  "the body must be JSON (Content-Type: application/json)",
-                                  {"body": {"Content-Type": [
-                                      f"must be application/json, not {request.mimetype or 'none'}"
-                                  ]}})
+            return error_response(
+                415,
+                "unsupported_media_type",
+                "the body must be JSON (Content-Type: application/json)",
+                {
+                    "body": {
+                        "Content-Type": [
+                            f"must be application/json, not {request.mimetype or 'none'}"
+                        ]
+                    }
+                },
+            )
         return None

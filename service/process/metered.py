@@ -15,8 +15,9 @@ class MeteredApp:
         self.app = app
         self.load = load
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
-                 ) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         self.load.started()
         try:
             # Flask's responses here are built whole: the body is known when this returns.

@@ -38,8 +38,13 @@ def build_runtime(settings: Settings) -> Runtime:
     """Builds, does not connect: the engine and Redis client connect on first use."""
     engine = create_engine(settings.database_url)
     # The API appends: it waits on Redis for at most APPENDER_REDIS_TIMEOUT.
-    worker = build_worker_parts(engine, settings.redis_url, settings.embedded_pace_ms / 1000,
-                                APPENDER_REDIS_TIMEOUT, settings.embedded_pace_factor)
+    worker = build_worker_parts(
+        engine,
+        settings.redis_url,
+        settings.embedded_pace_ms / 1000,
+        APPENDER_REDIS_TIMEOUT,
+        settings.embedded_pace_factor,
+    )
     recorder = worker.recorder  # one reader of the store per process, `recent` shared
     return Runtime(
         settings=settings,
@@ -49,6 +54,11 @@ def build_runtime(settings: Settings) -> Runtime:
         worker=worker,
         # Validated now, at start: a bad scorecard file stops the process with a clear message.
         scorecards=load_scorecards(settings.scorecards_path),
-        intake=Intake(engine, recorder, build_connectors(settings), build_details(settings),
-                      worker.dispatcher.streams_moved),
+        intake=Intake(
+            engine,
+            recorder,
+            build_connectors(settings),
+            build_details(settings),
+            worker.dispatcher.streams_moved,
+        ),
     )

@@ -82,7 +82,5 @@ class Settings:
             raw = env.get(var)
             if raw:
                 kind = types[name]
-                values[name] = (
-                    int(raw) if kind == "int" else float(raw) if kind == "float" else raw
-                )
+                values[name] = int(raw) if kind == "int" else float(raw) if kind == "float" else raw
         return cls(**values).with_overrides(**overrides)

@@ -24,7 +24,6 @@ from worker.sweep import projection_lag
 blp = Blueprint("health", __name__)
 
 
-
 def _redis_state(client: Any) -> str:
     if client is None:
         return "not used"
@@ -43,9 +42,12 @@ def _health(engine: Engine) -> dict[str, Any]:
     now = now_micros()
     alive = [w for w, seen in beats if now - seen < WORKER_STALE_SECONDS * 1_000_000]
     return {
-        "projection_lag": {"streams_behind": lag.streams_behind,
-                           "events_behind": lag.events_behind,
-                           "worst_stream": lag.worst_stream, "worst_lag": lag.worst_lag},
+        "projection_lag": {
+            "streams_behind": lag.streams_behind,
+            "events_behind": lag.events_behind,
+            "worst_stream": lag.worst_stream,
+            "worst_lag": lag.worst_lag,
+        },
         "workers": {"alive": len(alive), "ids": sorted(alive)},
         "parked_streams": [{**p, "parked_at": format_timestamp(p["parked_at"])} for p in stuck],
     }
@@ -62,8 +64,11 @@ def health() -> Any:
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     body["redis"] = _redis_state(runtime.worker.redis_client)
-    if (body["workers"]["alive"] == 0 or body["parked_streams"]
-            or body["redis"] not in ("ok", "not used")):
+    if (
+        body["workers"]["alive"] == 0
+        or body["parked_streams"]
+        or body["redis"] not in ("ok", "not used")
+    ):
         body["status"] = "degraded"
     return jsonify(body)
 
@@ -75,18 +80,29 @@ class LagCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         body = _health(self.engine)
         lag = body["projection_lag"]
-        yield GaugeMetricFamily("livetally_parked_streams",
-                                "streams whose projection is parked after failing",
-                                len(body["parked_streams"]))
-        yield GaugeMetricFamily("livetally_projection_events_behind",
-                                "events stored but not yet projected", lag["events_behind"])
-        yield GaugeMetricFamily("livetally_projection_streams_behind",
-                                "streams whose projection is behind their head",
-                                lag["streams_behind"])
-        yield GaugeMetricFamily("livetally_projection_worst_stream_lag",
-                                "events behind on the worst stream", lag["worst_lag"])
-        yield GaugeMetricFamily("livetally_workers_alive",
-                                "workers with a recent heartbeat", body["workers"]["alive"])
+        yield GaugeMetricFamily(
+            "livetally_parked_streams",
+            "streams whose projection is parked after failing",
+            len(body["parked_streams"]),
+        )
+        yield GaugeMetricFamily(
+            "livetally_projection_events_behind",
+            "events stored but not yet projected",
+            lag["events_behind"],
+        )
+        yield GaugeMetricFamily(
+            "livetally_projection_streams_behind",
+            "streams whose projection is behind their head",
+            lag["streams_behind"],
+        )
+        yield GaugeMetricFamily(
+            "livetally_projection_worst_stream_lag",
+            "events behind on the worst stream",
+            lag["worst_lag"],
+        )
+        yield GaugeMetricFamily(
+            "livetally_workers_alive", "workers with a recent heartbeat", body["workers"]["alive"]
+        )
 
 
 def metrics_registry(engine: Engine) -> CollectorRegistry:

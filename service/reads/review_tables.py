@@ -33,8 +33,11 @@ def review_tables(review: dict[str, Any]) -> list[Table]:
         )
     peak = review["peak_online"]
     summary.add_row("peak_online", _show(peak["value"]), "", "", _show(peak["minute"]))
-    return [summary, _rows("products", PRODUCT_COLUMNS, review["products"]),
-            _rows("segments", SEGMENT_COLUMNS, review["segments"])]
+    return [
+        summary,
+        _rows("products", PRODUCT_COLUMNS, review["products"]),
+        _rows("segments", SEGMENT_COLUMNS, review["segments"]),
+    ]
 
 
 def _rows(title: str, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> Table:

@@ -22,19 +22,28 @@ class PeriodNotOver(LivetallyError):
     """Raised when a period is closed before it has ended (its scores could still move)."""
 
 
-def scores(runtime: Runtime, rng: Range, role: str | None = None,
-           person_id: str | None = None) -> dict[str, Any]:
+def scores(
+    runtime: Runtime, rng: Range, role: str | None = None, person_id: str | None = None
+) -> dict[str, Any]:
     with runtime.engine.connect() as conn:
         live = score_period(SqlPeriodReads(conn), runtime.scorecards, rng, role, person_id)
     frozen = frozen_period(runtime.recorder, rng.period) if rng.label == rng.period else None
-    body: dict[str, Any] = {"period": rng.label, "role": role, "closed": frozen is not None,
-                            "from": rng.start.isoformat(), "to": rng.end.isoformat()}
+    body: dict[str, Any] = {
+        "period": rng.label,
+        "role": role,
+        "closed": frozen is not None,
+        "from": rng.start.isoformat(),
+        "to": rng.end.isoformat(),
+    }
     if frozen is None:
         body["scorecards"] = live
         return body
-    kept = [c for c in frozen["scorecards"]
-            if (role is None or c["role"] == role)
-            and (person_id is None or c["person_id"] == person_id)]
+    kept = [
+        c
+        for c in frozen["scorecards"]
+        if (role is None or c["role"] == role)
+        and (person_id is None or c["person_id"] == person_id)
+    ]
     body["scorecards"] = with_corrections(kept, live)
     body["closed_at"] = frozen["closed_at"]
     return body
@@ -51,10 +60,19 @@ def close_period(runtime: Runtime, rng: Range) -> dict[str, Any]:
         cards = score_period(SqlPeriodReads(conn), runtime.scorecards, rng)
     stream_id = f"period-{rng.period}"
     try:
-        runtime.recorder.append([NewEvent(
-            event_id=str(uuid.uuid4()), type="period.closed", stream_id=stream_id,
-            data={"period": rng.period, "scorecards": cards}, occurred_at=now_micros(),
-            metadata={"source": "livetally"}, expected_version=0)])
+        runtime.recorder.append(
+            [
+                NewEvent(
+                    event_id=str(uuid.uuid4()),
+                    type="period.closed",
+                    stream_id=stream_id,
+                    data={"period": rng.period, "scorecards": cards},
+                    occurred_at=now_micros(),
+                    metadata={"source": "livetally"},
+                    expected_version=0,
+                )
+            ]
+        )
     except ConcurrencyConflict:
         raise AlreadyClosed(rng.period) from None
     return {"period": rng.period, "closed": True, "scorecards": len(cards)}

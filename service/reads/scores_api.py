@@ -22,8 +22,10 @@ blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Period sc
 
 
 class ScoresQuerySchema(Schema):
-    period = fields.String(load_default=None, validate=FullMatch(
-        PERIOD_PATTERN, error="must be a month as YYYY-MM (years 1970-2999)"))
+    period = fields.String(
+        load_default=None,
+        validate=FullMatch(PERIOD_PATTERN, error="must be a month as YYYY-MM (years 1970-2999)"),
+    )
     from_ = fields.Date(data_key="from", load_default=None)
     to = fields.Date(load_default=None)
     role = fields.String(load_default=None, validate=validate.OneOf(ROLES))
@@ -61,11 +63,17 @@ def list_scores(query: dict[str, Any]) -> Response:
     body = scores(_runtime(), range_of(query), query["role"])
     name = f"livetally-scores-{body['period']}{'-' + query['role'] if query['role'] else ''}"
     if query["format"] == "csv":
-        return Response(scores_csv(body), mimetype="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="{name}.csv"'})
+        return Response(
+            scores_csv(body),
+            mimetype="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
     if query["format"] == "xlsx":
-        return Response(scores_workbook(body), mimetype=XLSX, headers={
-            "Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+        return Response(
+            scores_workbook(body),
+            mimetype=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
     return json_response(body)
 
 
@@ -93,15 +101,26 @@ def scorecards() -> Response:
 @requires("admin")
 def close(period: str) -> Response:
     if not PERIOD_RE.match(period):
-        return error_response(422, "invalid_period", "the period must be a month as YYYY-MM",
-                              {"path": {"period": ["must be a month as YYYY-MM"]}})
+        return error_response(
+            422,
+            "invalid_period",
+            "the period must be a month as YYYY-MM",
+            {"path": {"period": ["must be a month as YYYY-MM"]}},
+        )
     try:
         body = close_period(_runtime(), month_range(period))
     except AlreadyClosed:
-        return error_response(409, "already_closed", f"period {period} is already closed",
-                              {"path": {"period": ["is already closed"]}})
+        return error_response(
+            409,
+            "already_closed",
+            f"period {period} is already closed",
+            {"path": {"period": ["is already closed"]}},
+        )
     except PeriodNotOver:
-        return error_response(422, "period_not_over",
-                              f"period {period} has not ended yet; close it after it ends",
-                              {"path": {"period": ["has not ended yet"]}})
+        return error_response(
+            422,
+            "period_not_over",
+            f"period {period} has not ended yet; close it after it ends",
+            {"path": {"period": ["has not ended yet"]}},
+        )
     return json_response(body, 201)

@@ -23,6 +23,7 @@ LATEST_US = 32_503_680_000 * 1_000_000  # 3000-01-01
 
 blp = Blueprint("sessions", __name__, url_prefix="/api/v1", description="Broadcast sessions")
 
+
 class DateOrTime(fields.Field):
     """A date (YYYY-MM-DD, a whole UTC day) or an ISO 8601 time."""
 
@@ -46,10 +47,15 @@ class SessionsQuerySchema(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(["pending", "live", "ended"]))
     host_id = Identifier(load_default=None)
     ops_id = Identifier(load_default=None)
-    from_ = DateOrTime(data_key="from", load_default=None,
-                       metadata={"description": "started at or after (date or time)"})
-    to = DateOrTime(load_default=None,
-                    metadata={"description": "started before this time, or on or before this date"})
+    from_ = DateOrTime(
+        data_key="from",
+        load_default=None,
+        metadata={"description": "started at or after (date or time)"},
+    )
+    to = DateOrTime(
+        load_default=None,
+        metadata={"description": "started before this time, or on or before this date"},
+    )
     limit = fields.Integer(load_default=200, validate=validate.Range(1, 5000))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 10**9))
 
@@ -65,14 +71,22 @@ def list_sessions(query: dict[str, Any]) -> Response:
     if end is not None:
         end = day_start_us(end + timedelta(days=1)) if isinstance(end, date) else end
     if start is not None and end is not None and end <= start:
-        return error_response(422, "invalid_query", "to must be after from",
-                              {"query": {"to": ["must be after from"]}})
+        return error_response(
+            422, "invalid_query", "to must be after from", {"query": {"to": ["must be after from"]}}
+        )
     bodies = views.list_session_bodies(
-        current_app.extensions["livetally"].engine, status=query["status"],
-        host_id=query["host_id"], ops_id=query["ops_id"], started_from=start,
-        started_before=end, limit=query["limit"], offset=query["offset"])
-    return json_response({"sessions": [views.headline(body) for body in bodies],
-                          "count": len(bodies)})
+        current_app.extensions["livetally"].engine,
+        status=query["status"],
+        host_id=query["host_id"],
+        ops_id=query["ops_id"],
+        started_from=start,
+        started_before=end,
+        limit=query["limit"],
+        offset=query["offset"],
+    )
+    return json_response(
+        {"sessions": [views.headline(body) for body in bodies], "count": len(bodies)}
+    )
 
 
 def _found(body: Any, session_id: str) -> Any:
@@ -103,8 +117,12 @@ class ReviewQuerySchema(Schema):
 
 @blp.route("/sessions/<session_id>/review")
 @blp.arguments(ReviewQuerySchema, location="query")
-@blp.response(200, ReviewSchema, description="the post-broadcast review (复盘); format=xlsx "
-              "gives the same as a workbook (sheets summary, products, segments, minutes)")
+@blp.response(
+    200,
+    ReviewSchema,
+    description="the post-broadcast review (复盘); format=xlsx "
+    "gives the same as a workbook (sheets summary, products, segments, minutes)",
+)
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def get_review(query: dict[str, Any], session_id: str) -> Response:
@@ -112,6 +130,11 @@ def get_review(query: dict[str, Any], session_id: str) -> Response:
     review = _found(views.review_body(engine, session_id), session_id)
     if query["format"] == "xlsx":
         timeline = views.session_timeline_body(engine, session_id)
-        return Response(review_workbook(review, timeline), mimetype=XLSX, headers={
-            "Content-Disposition": f'attachment; filename="livetally-review-{session_id}.xlsx"'})
+        return Response(
+            review_workbook(review, timeline),
+            mimetype=XLSX,
+            headers={
+                "Content-Disposition": f'attachment; filename="livetally-review-{session_id}.xlsx"'
+            },
+        )
     return json_response(review)

@@ -28,16 +28,30 @@ from projections.tables import (
 )
 from worker.tables import worker_heartbeats
 
-HEADLINE = ("views", "unique_viewers", "online", "peak_online", "gmv", "net_gmv", "orders_paid",
-            "buyers", "conversion_rate", "gpm", "new_followers", "interaction_rate")
+HEADLINE = (
+    "views",
+    "unique_viewers",
+    "online",
+    "peak_online",
+    "gmv",
+    "net_gmv",
+    "orders_paid",
+    "buyers",
+    "conversion_rate",
+    "gpm",
+    "new_followers",
+    "interaction_rate",
+)
 
 
 def headline(body: dict[str, Any]) -> dict[str, Any]:
     """A session's document cut down to what a list or the console shows."""
     metrics = body["metrics"]
-    summary = {k: v for k, v in body.items()
-               if k not in ("metrics", "open_incidents", "products", "recent", "timeline_tail",
-                            "alerts")}
+    summary = {
+        k: v
+        for k, v in body.items()
+        if k not in ("metrics", "open_incidents", "products", "recent", "timeline_tail", "alerts")
+    }
     summary["metrics"] = {key: metrics[key] for key in HEADLINE}
     summary["metrics"]["incidents_open"] = metrics["incidents"]["open"]
     summary["metrics"]["incidents"] = metrics["incidents"]["total"]
@@ -47,12 +61,12 @@ def headline(body: dict[str, Any]) -> dict[str, Any]:
 
 # -- sessions ------------------------------------------------------------------------------------
 
+
 def session_document_body(engine: Engine, session_id: str) -> dict[str, Any] | None:
     """The session's document, with its host's name (from the person read model)."""
     body = _body(engine, session_document, session_id)
     if body is not None:
-        body["host_name"] = person_names(engine, {body["host_id"]} - {None}).get(
-            body["host_id"])
+        body["host_name"] = person_names(engine, {body["host_id"]} - {None}).get(body["host_id"])
     return body
 
 
@@ -63,23 +77,38 @@ def session_timeline_body(engine: Engine, session_id: str) -> dict[str, Any] | N
 def _body(engine: Engine, table: sa.Table, session_id: str) -> dict[str, Any] | None:
     with engine.connect() as conn:
         body: dict[str, Any] | None = conn.execute(
-            sa.select(table.c.body).where(table.c.session_id == session_id)).scalar()
+            sa.select(table.c.body).where(table.c.session_id == session_id)
+        ).scalar()
     return body
 
 
-def list_session_bodies(engine: Engine, *, status: str | None = None,
-                        host_id: str | None = None, ops_id: str | None = None,
-                        room_id: str | None = None, started_from: int | None = None,
-                        started_before: int | None = None, ended_before: int | None = None,
-                        ended_since: int | None = None, limit: int = 200,
-                        offset: int = 0) -> list[dict[str, Any]]:
+def list_session_bodies(
+    engine: Engine,
+    *,
+    status: str | None = None,
+    host_id: str | None = None,
+    ops_id: str | None = None,
+    room_id: str | None = None,
+    started_from: int | None = None,
+    started_before: int | None = None,
+    ended_before: int | None = None,
+    ended_since: int | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
     """Session documents, newest start first, filtered on session_view's columns."""
     view = session_view.c
-    statement = sa.select(session_document.c.body).join(
-        session_view, view.session_id == session_document.c.session_id).order_by(
-        view.started_at.desc(), view.session_id)
-    for column, value in (("status", status), ("host_id", host_id), ("ops_id", ops_id),
-                          ("room_id", room_id)):
+    statement = (
+        sa.select(session_document.c.body)
+        .join(session_view, view.session_id == session_document.c.session_id)
+        .order_by(view.started_at.desc(), view.session_id)
+    )
+    for column, value in (
+        ("status", status),
+        ("host_id", host_id),
+        ("ops_id", ops_id),
+        ("room_id", room_id),
+    ):
         if value is not None:
             statement = statement.where(view[column] == value)
     if started_from is not None:
@@ -105,12 +134,14 @@ def live_session_bodies(engine: Engine) -> list[dict[str, Any]]:
 
 # -- people and periods --------------------------------------------------------------------------
 
+
 def order_session(engine: Engine, order_id: str) -> str | None:
     """The session an order was placed in (session_order, kept by the session fold)."""
     t = session_order
     with engine.connect() as conn:
-        return conn.execute(sa.select(t.c.session_id).where(t.c.order_id == order_id)
-                            ).scalar_one_or_none()
+        return conn.execute(
+            sa.select(t.c.session_id).where(t.c.order_id == order_id)
+        ).scalar_one_or_none()
 
 
 ATTRIBUTION_COLUMNS = ("shop_id", "room_id")
@@ -122,10 +153,16 @@ def live_session_at(engine: Engine, column: str, value: str, at_us: int) -> str 
     if column not in ATTRIBUTION_COLUMNS:
         raise ValueError(f"sessions are attributed by {ATTRIBUTION_COLUMNS}, not {column}")
     t = session_view
-    query = (sa.select(t.c.session_id)
-             .where(t.c[column] == value, t.c.started_at <= at_us,
-                    sa.or_(t.c.ended_at.is_(None), t.c.ended_at >= at_us))
-             .order_by(t.c.started_at.desc(), t.c.session_id.desc()).limit(1))
+    query = (
+        sa.select(t.c.session_id)
+        .where(
+            t.c[column] == value,
+            t.c.started_at <= at_us,
+            sa.or_(t.c.ended_at.is_(None), t.c.ended_at >= at_us),
+        )
+        .order_by(t.c.started_at.desc(), t.c.session_id.desc())
+        .limit(1)
+    )
     with engine.connect() as conn:
         return conn.execute(query).scalar_one_or_none()
 
@@ -134,8 +171,11 @@ def person_names(engine: Engine, ids: set[str]) -> dict[str, str]:
     if not ids:
         return {}
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(person_view.c.person_id, person_view.c.name)
-                            .where(person_view.c.person_id.in_(sorted(ids))))
+        rows = conn.execute(
+            sa.select(person_view.c.person_id, person_view.c.name).where(
+                person_view.c.person_id.in_(sorted(ids))
+            )
+        )
         return {pid: name for pid, name in rows if name}
 
 
@@ -150,15 +190,21 @@ def frozen_period(recorder: Recorder, period: str) -> dict[str, Any] | None:
 
 
 def worker_beats(conn: Connection) -> list[tuple[str, int]]:
-    return [(w, int(seen)) for w, seen in conn.execute(
-        sa.select(worker_heartbeats.c.worker_id, worker_heartbeats.c.seen_at))]
+    return [
+        (w, int(seen))
+        for w, seen in conn.execute(
+            sa.select(worker_heartbeats.c.worker_id, worker_heartbeats.c.seen_at)
+        )
+    ]
 
 
 # -- scoring figures (PeriodReads on the database) -----------------------------------------------
 
+
 def _in_range(rng: Range) -> Any:
-    return sa.and_(session_view.c.started_at >= rng.start_us,
-                   session_view.c.started_at < rng.end_us)
+    return sa.and_(
+        session_view.c.started_at >= rng.start_us, session_view.c.started_at < rng.end_us
+    )
 
 
 class SqlPeriodReads:
@@ -168,27 +214,39 @@ class SqlPeriodReads:
         self.conn = conn
 
     def people(self) -> dict[str, dict[str, Any]]:
-        rows = self.conn.execute(sa.select(person_view.c.person_id, person_view.c.ledger)
-                                 .where(person_view.c.registered.is_(True)))
+        rows = self.conn.execute(
+            sa.select(person_view.c.person_id, person_view.c.ledger).where(
+                person_view.c.registered.is_(True)
+            )
+        )
         return {person_id: ledger for person_id, ledger in rows}
 
-    def session_sums(self, rng: Range, by: str, promoted: tuple[str, ...] | None
-                     ) -> dict[str, Sums]:
+    def session_sums(
+        self, rng: Range, by: str, promoted: tuple[str, ...] | None
+    ) -> dict[str, Sums]:
         key = session_view.c[by]
-        query = (sa.select(key, sa.func.count(),
-                           *(sa.func.sum(session_view.c[n]) for n in SCORED_SUMS))
-                 .where(_in_range(rng), key.is_not(None)).group_by(key))
+        query = (
+            sa.select(key, sa.func.count(), *(sa.func.sum(session_view.c[n]) for n in SCORED_SUMS))
+            .where(_in_range(rng), key.is_not(None))
+            .group_by(key)
+        )
         result: dict[str, Sums] = {}
         for row in self.conn.execute(query):
             result[row[0]] = sums_from(row[1], row[2:])
         if not promoted:
             return result
-        promo = (sa.select(key, sa.func.sum(session_source.c.viewers),
-                           sa.func.sum(session_source.c.buyers))
-                 .select_from(session_view.join(
-                     session_source, session_source.c.session_id == session_view.c.session_id))
-                 .where(_in_range(rng), key.is_not(None), session_source.c.source.in_(promoted))
-                 .group_by(key))
+        promo = (
+            sa.select(
+                key, sa.func.sum(session_source.c.viewers), sa.func.sum(session_source.c.buyers)
+            )
+            .select_from(
+                session_view.join(
+                    session_source, session_source.c.session_id == session_view.c.session_id
+                )
+            )
+            .where(_in_range(rng), key.is_not(None), session_source.c.source.in_(promoted))
+            .group_by(key)
+        )
         for who, viewers, buyers in self.conn.execute(promo):
             sums = result.setdefault(who, Sums())
             sums.promoted_viewers, sums.promoted_buyers = int(viewers or 0), int(buyers or 0)
@@ -198,32 +256,44 @@ class SqlPeriodReads:
         if not members:
             return Sums()
         ids = sorted(members)
-        where = sa.and_(_in_range(rng), sa.or_(session_view.c.host_id.in_(ids),
-                                               session_view.c.ops_id.in_(ids)))
-        row = self.conn.execute(sa.select(sa.func.count(), *(sa.func.sum(session_view.c[n])
-                                                             for n in SCORED_SUMS))
-                                .where(where)).one()
+        where = sa.and_(
+            _in_range(rng), sa.or_(session_view.c.host_id.in_(ids), session_view.c.ops_id.in_(ids))
+        )
+        row = self.conn.execute(
+            sa.select(
+                sa.func.count(), *(sa.func.sum(session_view.c[n]) for n in SCORED_SUMS)
+            ).where(where)
+        ).one()
         sums = sums_from(row[0], row[1:])
         promo = self.conn.execute(
             sa.select(sa.func.sum(session_source.c.viewers), sa.func.sum(session_source.c.buyers))
-            .select_from(session_view.join(
-                session_source, session_source.c.session_id == session_view.c.session_id))
-            .where(where, session_source.c.source.in_(promoted))).one()
+            .select_from(
+                session_view.join(
+                    session_source, session_source.c.session_id == session_view.c.session_id
+                )
+            )
+            .where(where, session_source.c.source.in_(promoted))
+        ).one()
         sums.promoted_viewers, sums.promoted_buyers = int(promo[0] or 0), int(promo[1] or 0)
         return sums
 
     def host_figures(self, rng: Range) -> tuple[dict[str, Sums], dict[str, dict[str, float]]]:
         epoch = date(1970, 1, 1)
         first, last = (rng.start - epoch).days, (rng.end - epoch).days
-        query = (sa.select(host_day.c.host_id, host_day.c.day, host_day.c.on_air_us,
-                           host_day.c.sessions, *(host_day.c[n] for n in SCORED_SUMS))
-                 .where(host_day.c.day >= first, host_day.c.day < last))
+        query = sa.select(
+            host_day.c.host_id,
+            host_day.c.day,
+            host_day.c.on_air_us,
+            host_day.c.sessions,
+            *(host_day.c[n] for n in SCORED_SUMS),
+        ).where(host_day.c.day >= first, host_day.c.day < last)
         totals: dict[str, list[int]] = {}
         days: dict[str, dict[str, float]] = defaultdict(dict)
         width = len(SCORED_SUMS) + 1
         for host, day_number, micros, *values in self.conn.execute(query):
             days[host][(epoch + timedelta(days=int(day_number))).isoformat()] = (
-                int(micros) / US_PER_SECOND)
+                int(micros) / US_PER_SECOND
+            )
             total = totals.get(host)
             if total is None:
                 total = totals[host] = [0] * width
@@ -234,8 +304,10 @@ class SqlPeriodReads:
 
 # -- the review -----------------------------------------------------------------------------------
 
-def _earlier_metrics(conn: Connection, column: str, value: str | None, before: int
-                     ) -> list[dict[str, Any]]:
+
+def _earlier_metrics(
+    conn: Connection, column: str, value: str | None, before: int
+) -> list[dict[str, Any]]:
     """Metrics of the sessions with this host_id or room_id that ended before `before`, most
     recently ended first, at most HISTORY."""
     if value is None:
@@ -243,10 +315,14 @@ def _earlier_metrics(conn: Connection, column: str, value: str | None, before: i
     rows = conn.execute(
         sa.select(session_document.c.body)
         .join(session_view, session_view.c.session_id == session_document.c.session_id)
-        .where(session_view.c[column] == value, session_view.c.ended_at.is_not(None),
-               session_view.c.ended_at < before)
+        .where(
+            session_view.c[column] == value,
+            session_view.c.ended_at.is_not(None),
+            session_view.c.ended_at < before,
+        )
         .order_by(session_view.c.ended_at.desc(), session_view.c.session_id)
-        .limit(HISTORY)).scalars()
+        .limit(HISTORY)
+    ).scalars()
     return [body["metrics"] for body in rows]
 
 
@@ -255,13 +331,15 @@ def review_body(engine: Engine, session_id: str) -> dict[str, Any] | None:
     against the host's and the room's earlier sessions."""
     with engine.connect() as conn:
         body: dict[str, Any] | None = conn.execute(
-            sa.select(session_review.c.body)
-            .where(session_review.c.session_id == session_id)).scalar()
+            sa.select(session_review.c.body).where(session_review.c.session_id == session_id)
+        ).scalar()
         if body is None:
             return None
-        row = conn.execute(sa.select(session_view.c.host_id, session_view.c.room_id,
-                                     session_view.c.started_at)
-                           .where(session_view.c.session_id == session_id)).first()
+        row = conn.execute(
+            sa.select(
+                session_view.c.host_id, session_view.c.room_id, session_view.c.started_at
+            ).where(session_view.c.session_id == session_id)
+        ).first()
         if row is None or row.started_at is None:
             host, room = [], []
         else:

@@ -33,14 +33,21 @@ class Stack:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, "LIVETALLY_DATABASE_URL": self.database_url,
-                "LIVETALLY_REDIS_URL": self.redis.url, "LIVETALLY_SWEEP_SECONDS": "0.5",
-                "LIVETALLY_WORKER_THREADS": "2"}
+        return {
+            **os.environ,
+            "LIVETALLY_DATABASE_URL": self.database_url,
+            "LIVETALLY_REDIS_URL": self.redis.url,
+            "LIVETALLY_SWEEP_SECONDS": "0.5",
+            "LIVETALLY_WORKER_THREADS": "2",
+        }
 
     def start_worker(self) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"],
-                                   env=self.env(), stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "worker"],
+            env=self.env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.workers.append(process)
         return process
 
@@ -65,8 +72,11 @@ class Stack:
 
     def body(self, session_id: str) -> Any:
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(session_document.c.body)
-                                .where(session_document.c.session_id == session_id)).scalar()
+            return conn.execute(
+                sa.select(session_document.c.body).where(
+                    session_document.c.session_id == session_id
+                )
+            ).scalar()
 
 
 def order_totals(b: Broadcast) -> dict[str, Any]:
@@ -98,8 +108,12 @@ def order_totals(b: Broadcast) -> dict[str, Any]:
     amount = {o: paid[o] if paid[o] is not None else placed.get(o, 0) for o in counting}
     refunds = sum(min(refunded.get(o, 0), amount[o]) for o in counting)
     gmv = sum(amount.values())
-    return {"orders_paid": len(counting), "gmv": gmv / 100, "refunds": refunds / 100,
-            "net_gmv": (gmv - refunds) / 100}
+    return {
+        "orders_paid": len(counting),
+        "gmv": gmv / 100,
+        "refunds": refunds / 100,
+        "net_gmv": (gmv - refunds) / 100,
+    }
 
 
 def counts_by_hand(b: Broadcast) -> dict[str, Any]:
@@ -115,8 +129,13 @@ def counts_by_hand(b: Broadcast) -> dict[str, Any]:
             interactions[kind] = interactions.get(kind, 0) + e["data"].get("count", 1)
     clicks = sum(1 for e in b.events if e["type"] == "product.clicked")
     placed = len({e["data"]["order_id"] for e in b.events if e["type"] == "order.placed"})
-    return {"views": len(joins), "unique_viewers": len(set(joins)),
-            "interactions": interactions, "product_clicks": clicks, "orders_placed": placed}
+    return {
+        "views": len(joins),
+        "unique_viewers": len(set(joins)),
+        "interactions": interactions,
+        "product_clicks": clicks,
+        "orders_placed": placed,
+    }
 
 
 @pytest.fixture

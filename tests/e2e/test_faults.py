@@ -46,7 +46,7 @@ def busy_broadcast(session_id: str, seed: int, steps: int) -> Broadcast:
 def ingest(stack: Stack, broadcasts: list[Broadcast], batch: int = 250) -> None:
     for b in broadcasts:
         for start in range(0, len(b.events), batch):
-            response = stack.api.post({"events": b.events[start:start + batch]})
+            response = stack.api.post({"events": b.events[start : start + batch]})
             assert response.status_code == 201, response.json
 
 
@@ -101,7 +101,7 @@ def test_two_workers_fold_twenty_concurrent_sessions_exactly(stack: Stack) -> No
     def produce(b: Broadcast) -> None:
         try:
             for start in range(0, len(b.events), 20):
-                response = stack.api.post({"events": b.events[start:start + 20]})
+                response = stack.api.post({"events": b.events[start : start + 20]})
                 assert response.status_code == 201
         except BaseException as exc:
             errors.append(exc)
@@ -123,6 +123,7 @@ def test_a_frozen_worker_stalls_no_other_stream_and_loses_its_locks(stack: Stack
     half = [b.events[:300] for b in broadcasts]
     for events in half:
         assert stack.api.post({"events": events}).status_code == 201
+
     # Both workers are folding; a live worker finds a frozen one's connections by their name.
     def connected(worker: subprocess.Popen[bytes]) -> bool:
         with stack.engine.connect() as conn:

@@ -29,8 +29,13 @@ from tests.waiting import wait_until
 
 
 def cli(*args: str) -> str:
-    return subprocess.run([sys.executable, "-m", "service.cli", *args], cwd=ROOT, check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
 
 @dataclass
@@ -42,8 +47,9 @@ class Up:
     ingest: str
     read: str
 
-    def request(self, method: str, path: str, body: Any = None, token: str | None = None,
-                timeout: float = 5) -> tuple[int, dict[str, str], bytes]:
+    def request(
+        self, method: str, path: str, body: Any = None, token: str | None = None, timeout: float = 5
+    ) -> tuple[int, dict[str, str], bytes]:
         conn = http.client.HTTPConnection("127.0.0.1", self.api_port, timeout=timeout)
         headers = {"Authorization": f"Bearer {token or self.read}"}
         data = None
@@ -75,9 +81,23 @@ def up(tmp_path: Path) -> Iterator[Up]:
     ingest = cli("tokens", "create", "--scope", "ingest", "--db", db)
     read = cli("tokens", "create", "--scope", "read", "--db", db)
     api_port, feed_port = free_port(), free_port()
-    process = subprocess.Popen([sys.executable, "-m", "service.cli", "up", "--db", db,
-                                "--port", str(api_port), "--feed-port", str(feed_port)],
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "up",
+            "--db",
+            db,
+            "--port",
+            str(api_port),
+            "--feed-port",
+            str(feed_port),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     made = Up(process, api_port, feed_port, db, ingest, read)
     deadline = time.monotonic() + 30
     while True:
@@ -93,8 +113,14 @@ def up(tmp_path: Path) -> Iterator[Up]:
 
 
 def post_session(up: Up, session_id: str) -> dict[str, Any]:
-    b = (Broadcast(session_id).start(0).join(1, "v1", "ad").join(2, "v2")
-         .place(3, "o1", "v1", "12.34").pay(4, "o1"))
+    b = (
+        Broadcast(session_id)
+        .start(0)
+        .join(1, "v1", "ad")
+        .join(2, "v2")
+        .place(3, "o1", "v1", "12.34")
+        .pay(4, "o1")
+    )
     status, _, body = up.request("POST", "/api/v1/events", {"events": b.events}, up.ingest)
     assert status == 201, body
     return orjson.loads(body)
@@ -112,7 +138,11 @@ def wait_numbers(up: Up, session_id: str, timeout: float = 15) -> dict[str, Any]
 
 def assert_exact(metrics: dict[str, Any]) -> None:
     assert (metrics["views"], metrics["unique_viewers"], metrics["gmv"], metrics["buyers"]) == (
-        2, 2, 12.34, 1)
+        2,
+        2,
+        12.34,
+        1,
+    )
 
 
 def test_idle_sockets_and_idle_websockets_never_stop_the_api_or_the_feed(up: Up) -> None:
@@ -126,13 +156,13 @@ def test_idle_sockets_and_idle_websockets_never_stop_the_api_or_the_feed(up: Up)
             url = f"ws://127.0.0.1:{up.feed_port}/feed?token={up.read}"
             held = []
             for _ in range(20):
-                held += await asyncio.gather(*(connect(url, open_timeout=20)
-                                               for _ in range(100)))
+                held += await asyncio.gather(*(connect(url, open_timeout=20) for _ in range(100)))
             assert len(held) == 2000
             assert await asyncio.to_thread(up.health_seconds) < 1.0
             # A new screen still gets its snapshot.
-            async with connect(f"ws://127.0.0.1:{up.feed_port}/feed?session=calm"
-                               f"&token={up.read}") as ws:
+            async with connect(
+                f"ws://127.0.0.1:{up.feed_port}/feed?session=calm&token={up.read}"
+            ) as ws:
                 snapshot = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
                 assert snapshot["type"] == "snapshot"
             await asyncio.gather(*(ws.close() for ws in held))
@@ -150,6 +180,7 @@ def test_slow_header_clients_time_out_and_never_block_others(up: Up) -> None:
     closed_by_server = []
 
     started: list[int] = []
+
     def slow_client() -> None:
         sock = socket.create_connection(("127.0.0.1", up.api_port), timeout=30)
         try:
@@ -193,10 +224,12 @@ def test_connections_to_made_up_sessions_leave_no_state_behind(up: Up) -> None:
             nonlocal refused
             async with gate:
                 reader, writer = await asyncio.open_connection("127.0.0.1", up.feed_port)
-                writer.write(f"GET /feed?session=fake-{i}&token={up.read} HTTP/1.1\r\n"
-                             f"Host: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                             f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                             f"Sec-WebSocket-Version: 13\r\n\r\n".encode())
+                writer.write(
+                    f"GET /feed?session=fake-{i}&token={up.read} HTTP/1.1\r\n"
+                    f"Host: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    f"Sec-WebSocket-Version: 13\r\n\r\n".encode()
+                )
                 await writer.drain()
                 line = await asyncio.wait_for(reader.readline(), 10)
                 refused += b" 404 " in line
@@ -211,8 +244,7 @@ def test_connections_to_made_up_sessions_leave_no_state_behind(up: Up) -> None:
     assert up.health_seconds() < 1.0
 
 
-def test_a_database_outage_is_a_503_with_retry_after_and_heals_by_itself(
-        tmp_path: Path) -> None:
+def test_a_database_outage_is_a_503_with_retry_after_and_heals_by_itself(tmp_path: Path) -> None:
     server = start_postgres()
     try:
         server.execute("CREATE DATABASE outage")

@@ -51,23 +51,42 @@ def wait_caught_up(api_url: str, token: str, timeout: float = 120) -> None:
 
 class Production:
     def __init__(self, database_url: str, redis_url: str) -> None:
-        self.env = {**os.environ, "LIVETALLY_DATABASE_URL": database_url,
-                    "LIVETALLY_REDIS_URL": redis_url, "LIVETALLY_SWEEP_SECONDS": "0.5"}
+        self.env = {
+            **os.environ,
+            "LIVETALLY_DATABASE_URL": database_url,
+            "LIVETALLY_REDIS_URL": redis_url,
+            "LIVETALLY_SWEEP_SECONDS": "0.5",
+        }
         self.api_port, self.feed_port = free_port(), free_port()
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def cli(self, *args: str) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen([sys.executable, "-m", "service.cli", *args], env=self.env,
-                                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", *args],
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         self.processes.append(process)
         return process
 
     def start(self) -> str:
-        subprocess.run([sys.executable, "-m", "service.cli", "db", "upgrade"], env=self.env,
-                       cwd=ROOT, check=True, capture_output=True)
-        token = subprocess.run([sys.executable, "-m", "service.cli", "tokens", "create",
-                                "--scope", "admin"], env=self.env, cwd=ROOT, check=True,
-                               capture_output=True, text=True).stdout.strip()
+        subprocess.run(
+            [sys.executable, "-m", "service.cli", "db", "upgrade"],
+            env=self.env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        token = subprocess.run(
+            [sys.executable, "-m", "service.cli", "tokens", "create", "--scope", "admin"],
+            env=self.env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         self.cli("api", "--port", str(self.api_port), "--workers", "2")
         self.cli("worker")
         self.cli("worker")
@@ -107,8 +126,7 @@ def production(postgres: PostgresServer, redis_server: RedisServer) -> Iterator[
 
 
 def run_embedded(tmp_path: Path) -> dict[str, Any]:
-    embedded = Embedded(Settings(database_url=fresh_sqlite_url(tmp_path), api_port=0,
-                                 feed_port=0))
+    embedded = Embedded(Settings(database_url=fresh_sqlite_url(tmp_path), api_port=0, feed_port=0))
     embedded.start()
     try:
         token = create_token(embedded.runtime.engine, ["admin"])
@@ -128,8 +146,9 @@ def collect(api_url: str, token: str, sessions: list[str]) -> dict[str, Any]:
     }
 
 
-def test_production_processes_give_the_embedded_numbers(production: Production,
-                                                        tmp_path: Path) -> None:
+def test_production_processes_give_the_embedded_numbers(
+    production: Production, tmp_path: Path
+) -> None:
     token = production.start()
     report = drive(production.api_url, token, SEED, SESSIONS, MINUTES, 0, START)
     assert not report.failures and report.appended > 1000
@@ -142,9 +161,14 @@ def test_production_processes_give_the_embedded_numbers(production: Production,
     assert sum(s["metrics"]["orders_paid"] for s in produced["sessions"].values()) > 0
 
     # A URL carries only a read-only token.
-    read = subprocess.run([sys.executable, "-m", "service.cli", "tokens", "create", "--scope",
-                           "read"], env=production.env, cwd=ROOT, check=True,
-                          capture_output=True, text=True).stdout.strip()
+    read = subprocess.run(
+        [sys.executable, "-m", "service.cli", "tokens", "create", "--scope", "read"],
+        env=production.env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
     async def feed_snapshot(session_id: str) -> Any:
         url = f"ws://127.0.0.1:{production.feed_port}/feed?session={session_id}&token={read}"
@@ -165,8 +189,9 @@ def test_the_compose_file_describes_the_production_stack() -> None:
     for name in ("postgres", "redis", "api", "feed"):
         assert "healthcheck" in services[name], name
     for name in ("api", "worker", "feed"):
-        assert services[name]["depends_on"]["migrate"]["condition"] == \
-            "service_completed_successfully"
+        assert (
+            services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        )
         assert services[name]["command"][1] in main.commands, name
     assert services["worker"]["deploy"]["replicas"] == 2
     assert services["migrate"]["command"] == ["livetally", "db", "upgrade"]

@@ -28,8 +28,11 @@ class Site:
         self.ingest = create_token(embedded.runtime.engine, ["ingest"])
 
     def post(self, events: list[dict[str, Any]]) -> None:
-        response = self.http.post("/api/v1/events", json={"events": events},
-                                  headers={"Authorization": f"Bearer {self.ingest}"})
+        response = self.http.post(
+            "/api/v1/events",
+            json={"events": events},
+            headers={"Authorization": f"Bearer {self.ingest}"},
+        )
         assert response.status_code == 201, response.json
 
     def api(self, path: str) -> Any:
@@ -62,10 +65,18 @@ def site(tmp_path: Path) -> Iterator[Site]:
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"])
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield launched
         launched.close()
 
@@ -85,15 +96,31 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context.close()
     # Refused tokens make the API answer 401/403 on purpose, and a stopped feed refuses
     # connections; nothing else may fail.
-    assert not [e for e in errors if "status of 40" not in e
-                and "ERR_CONNECTION_REFUSED" not in e], errors
+    assert not [
+        e for e in errors if "status of 40" not in e and "ERR_CONNECTION_REFUSED" not in e
+    ], errors
 
 
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>'
-CATALOGUE_KEYS = {"recommend", "short_video", "stream_interruption", "product_info_error",
-                  "technical_failure", "live_ops", "no_target", "no_sessions", "no_data",
-                  "interaction_rate", "new_followers", "conversion_rate", "online_drop",
-                  "incident_opened", "live", "ended", "pending"}
+CATALOGUE_KEYS = {
+    "recommend",
+    "short_video",
+    "stream_interruption",
+    "product_info_error",
+    "technical_failure",
+    "live_ops",
+    "no_target",
+    "no_sessions",
+    "no_data",
+    "interaction_rate",
+    "new_followers",
+    "conversion_rate",
+    "online_drop",
+    "incident_opened",
+    "live",
+    "ended",
+    "pending",
+}
 SIZES = [(1366, 768), (1920, 1080), (3840, 2160)]
 
 
@@ -102,7 +129,8 @@ def no_script_ran(page: Page) -> None:
 
 
 def visible_texts(page: Page) -> list[str]:
-    return list(page.evaluate("""() => {
+    return list(
+        page.evaluate("""() => {
         const out = [];
         const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
         while (walk.nextNode()) {
@@ -113,12 +141,14 @@ def visible_texts(page: Page) -> list[str]:
             out.push(node.textContent.trim());
         }
         return out;
-    }"""))
+    }""")
+    )
 
 
 def big_broadcast(session_id: str) -> Broadcast:
-    b = Broadcast(session_id).start(0, host_id="h-big", title="双十一专场 " + XSS,
-                                    gmv_target="100000000")
+    b = Broadcast(session_id).start(
+        0, host_id="h-big", title="双十一专场 " + XSS, gmv_target="100000000"
+    )
     for i in range(6):
         b.join(1 + i, f"v{i}", ["recommend", "short_video", "ad", "follow", "search", None][i])
     b.pin(10, "p-1", name="面霜 " + XSS, price="299").click(11, "v1", "p-1")
@@ -127,14 +157,27 @@ def big_broadcast(session_id: str) -> Broadcast:
         b.place(14, f"o-big-{k}", f"b{k}", "99999999.99", "p-1").pay(14, f"o-big-{k}")
     b.interact(20, "comment", "v2", text="评论 " + XSS)
     b.add("audience.sampled", 21, online=99_999_999, impressions=10**9)
-    b.add("incident.opened", 22, incident_id="inc-x", kind="product_info_error", severity=2,
-          description="描述 " + XSS)
+    b.add(
+        "incident.opened",
+        22,
+        incident_id="inc-x",
+        kind="product_info_error",
+        severity=2,
+        description="描述 " + XSS,
+    )
     return b
 
 
 def test_the_screen_shows_the_api_numbers_as_they_move(site: Site, page: Page) -> None:
-    b = (Broadcast("wall-1").start(0).join(1, "v1", "ad").join(2, "v2", "follow")
-         .place(3, "o1", "v1", "128.50").pay(4, "o1").interact(5, "follow", "v2"))
+    b = (
+        Broadcast("wall-1")
+        .start(0)
+        .join(1, "v1", "ad")
+        .join(2, "v2", "follow")
+        .place(3, "o1", "v1", "128.50")
+        .pay(4, "o1")
+        .interact(5, "follow", "v2")
+    )
     site.post(b.events)
     site.wait_version("wall-1", 6)
     page.goto(site.url("/screen/wall-1?lang=en"))
@@ -151,7 +194,8 @@ def test_the_screen_shows_the_api_numbers_as_they_move(site: Site, page: Page) -
 
 
 def test_the_incident_banner_shows_kind_and_severity_and_never_hides_the_header(
-        site: Site, page: Page) -> None:
+    site: Site, page: Page
+) -> None:
     site.post(Broadcast("wall-2").start(0).join(1, "v1").events)
     site.wait_version("wall-2", 2)
     page.goto(site.url("/screen/wall-2"))  # Chinese labels by default
@@ -173,7 +217,8 @@ def test_the_incident_banner_shows_kind_and_severity_and_never_hides_the_header(
 
 @pytest.mark.parametrize(("width", "height"), SIZES)
 def test_the_wall_screen_fits_every_display_with_the_largest_numbers(
-        site: Site, browser: Browser, width: int, height: int) -> None:
+    site: Site, browser: Browser, width: int, height: int
+) -> None:
     site.post(big_broadcast("huge").events)
     site.wait_version("huge", 100)
     context = browser.new_context(viewport={"width": width, "height": height})
@@ -181,8 +226,10 @@ def test_the_wall_screen_fits_every_display_with_the_largest_numbers(
     page.goto(site.url("/screen/huge"))
     expect(page.locator("#gmv")).to_contain_text("亿")
     page.wait_for_timeout(500)
-    size = page.evaluate("[document.documentElement.scrollWidth, innerWidth, "
-                         "document.documentElement.scrollHeight, innerHeight]")
+    size = page.evaluate(
+        "[document.documentElement.scrollWidth, innerWidth, "
+        "document.documentElement.scrollHeight, innerHeight]"
+    )
     assert size[0] <= size[1] and size[2] <= size[3], size
     overflowing = page.evaluate("""() => [...document.querySelectorAll('.tile .value')]
         .filter((v) => v.scrollWidth > v.clientWidth + 1).map((v) => v.id)""")
@@ -198,11 +245,16 @@ def test_the_wall_screen_fits_every_display_with_the_largest_numbers(
     context.close()
 
 
-@pytest.mark.parametrize("path", ["/screen/huge", "/review/huge", "/console",
-                                  "/scores?period=2026-11"])
+@pytest.mark.parametrize(
+    "path", ["/screen/huge", "/review/huge", "/console", "/scores?period=2026-11"]
+)
 def test_producer_strings_are_text_on_every_page(site: Site, page: Page, path: str) -> None:
-    site.post([event("person.registered", 0, {"name": "主播 " + XSS, "role": "host"},
-                     person="h-big"), *big_broadcast("huge").events])
+    site.post(
+        [
+            event("person.registered", 0, {"name": "主播 " + XSS, "role": "host"}, person="h-big"),
+            *big_broadcast("huge").events,
+        ]
+    )
     site.wait_version("huge", 100)
     response = page.goto(site.url(path))
     assert response is not None
@@ -218,8 +270,9 @@ def test_producer_strings_are_text_on_every_page(site: Site, page: Page, path: s
         expect(page.locator("body")).to_contain_text("<img src=x")  # shown, as characters
 
 
-def test_the_pages_refuse_a_bad_or_writable_token_with_a_clear_message(site: Site,
-                                                                         page: Page) -> None:
+def test_the_pages_refuse_a_bad_or_writable_token_with_a_clear_message(
+    site: Site, page: Page
+) -> None:
     site.post(Broadcast("wall-3").start(0).events)
     page.goto(f"{site.embedded.api_url}/screen/wall-3?token=lt_not-a-token")
     expect(page.locator("#lt-notice")).to_contain_text("令牌无效")
@@ -239,11 +292,14 @@ def test_the_screen_says_when_the_connection_is_lost(site: Site, page: Page) -> 
 
 
 def test_the_console_lists_live_and_recently_ended_sessions(site: Site, page: Page) -> None:
-    site.post([event("person.registered", 0, {"name": "Li Na", "role": "host"}, person="h-a"),
-               *Broadcast("room-a").start(0, host_id="h-a", title="Spring sale")
-               .join(1, "v").events,
-               *Broadcast("room-b").start(0, host_id="h-b").events,
-               *Broadcast("room-c").start(0).end(9).events])
+    site.post(
+        [
+            event("person.registered", 0, {"name": "Li Na", "role": "host"}, person="h-a"),
+            *Broadcast("room-a").start(0, host_id="h-a", title="Spring sale").join(1, "v").events,
+            *Broadcast("room-b").start(0, host_id="h-b").events,
+            *Broadcast("room-c").start(0).end(9).events,
+        ]
+    )
     site.wait_version("room-c", 2)
     site.wait_version("room-a", 2)
     page.goto(site.url("/console?lang=en"))
@@ -264,15 +320,26 @@ def test_the_console_has_an_empty_state(site: Site, page: Page) -> None:
 
 
 def test_the_scores_page_shows_labelled_scorecards_and_downloads_without_the_token(
-        site: Site, page: Page) -> None:
+    site: Site, page: Page
+) -> None:
     broadcast = Broadcast("sc-1").start(0, host_id="h-1").join(1, "v")
-    site.post([
-        event("person.registered", 0, {"name": "Li Na", "role": "host",
-                                       "on_air_since": "2026-09-01"}, person="h-1"),
-        event("target.set", 0, {"period": "2026-11", "kpi": "new_followers", "value": 4},
-              person="h-1"),
-        *broadcast.interact(2, "follow", "v", count=2).events,
-    ])
+    site.post(
+        [
+            event(
+                "person.registered",
+                0,
+                {"name": "Li Na", "role": "host", "on_air_since": "2026-09-01"},
+                person="h-1",
+            ),
+            event(
+                "target.set",
+                0,
+                {"period": "2026-11", "kpi": "new_followers", "value": 4},
+                person="h-1",
+            ),
+            *broadcast.interact(2, "follow", "v", count=2).events,
+        ]
+    )
     site.wait_version("sc-1", 3)
     deadline = time.monotonic() + 5
     while not site.api("/api/v1/scores?period=2026-11&role=host")["scorecards"]:

@@ -55,8 +55,15 @@ def api_conn(database_url: str) -> Iterator[Api]:
     runtime.close()
 
 
-def start(api: Api, session: str, at: datetime, *, shop: str | None = None,
-          room: str = "r-1", end: float | None = None) -> None:
+def start(
+    api: Api,
+    session: str,
+    at: datetime,
+    *,
+    shop: str | None = None,
+    room: str = "r-1",
+    end: float | None = None,
+) -> None:
     extra = {} if shop is None else {"shop_id": shop}
     b = Broadcast(session, at).start(0, room_id=room, **extra)
     if end is not None:
@@ -66,22 +73,38 @@ def start(api: Api, session: str, at: datetime, *, shop: str | None = None,
 
 
 def push(api: Api, platform: str, body: bytes, headers: dict[str, str]) -> Any:
-    return api.client.post(f"/api/v1/connectors/{platform}", data=body,
-                           headers={**headers, "Content-Type": "application/json"})
+    return api.client.post(
+        f"/api/v1/connectors/{platform}",
+        data=body,
+        headers={**headers, "Content-Type": "application/json"},
+    )
 
 
 def figures(api: Api, session: str) -> dict[str, Any]:
     api.project_all()
     body = api.get(f"/api/v1/sessions/{session}").json
     m = body["metrics"]
-    return {k: m[k] for k in ("orders_placed", "orders_paid", "gmv", "refunds", "net_gmv",
-                              "buyers")}
+    return {
+        k: m[k] for k in ("orders_placed", "orders_paid", "gmv", "refunds", "net_gmv", "buyers")
+    }
 
 
-DD_EXPECTED = {"orders_placed": 4, "orders_paid": 3, "gmv": 187.9, "refunds": 58.0,
-               "net_gmv": 129.9, "buyers": 2}
-TT_EXPECTED = {"orders_placed": 3, "orders_paid": 2, "gmv": 59.9, "refunds": 25.0,
-               "net_gmv": 34.9, "buyers": 1}
+DD_EXPECTED = {
+    "orders_placed": 4,
+    "orders_paid": 3,
+    "gmv": 187.9,
+    "refunds": 58.0,
+    "net_gmv": 129.9,
+    "buyers": 2,
+}
+TT_EXPECTED = {
+    "orders_placed": 3,
+    "orders_paid": 2,
+    "gmv": 59.9,
+    "refunds": 25.0,
+    "net_gmv": 34.9,
+    "buyers": 1,
+}
 
 
 def doudian_messages() -> list[dict[str, Any]]:
@@ -97,15 +120,19 @@ def test_doudian_pushes_give_the_hand_computed_numbers(api_conn: Api) -> None:
     assert figures(api_conn, "dd-live") == DD_EXPECTED
     dead = api_conn.get("/api/v1/connectors/dead-letters", "admin").json["dead_letters"]
     assert [(d["message_id"], d["reason"].split(":")[0]) for d in dead] == [
-        ("dd-m-012", "unknown_tag")]
+        ("dd-m-012", "unknown_tag")
+    ]
     events = api_conn.get("/api/v1/events?stream=session-dd-live").json["events"]
     placed = [e["data"] for e in events if e["type"] == "order.placed"]
     # a paid message for an order not folded yet carries its placement too (folded once)
-    assert sorted({(d["order_id"], d["product_id"], d["quantity"], d["amount"]) for d in placed}
-                  ) == [("doudian:4810000000000000002", "3580000000000000001", 1, 29.9),
-                        ("doudian:4810000000000000022", "3580000000000000002", 2, 100.0),
-                        ("doudian:4810000000000000023", "3580000000000000003", 1, 58.0),
-                        ("doudian:4810000000000000032", "3580000000000000001", 1, 19.9)]
+    assert sorted(
+        {(d["order_id"], d["product_id"], d["quantity"], d["amount"]) for d in placed}
+    ) == [
+        ("doudian:4810000000000000002", "3580000000000000001", 1, 29.9),
+        ("doudian:4810000000000000022", "3580000000000000002", 2, 100.0),
+        ("doudian:4810000000000000023", "3580000000000000003", 1, 58.0),
+        ("doudian:4810000000000000032", "3580000000000000001", 1, 19.9),
+    ]
     # the open id holds '#' and '=' (not an identifier): a stable hash stands for it
     assert all(d["buyer_id"].startswith("h-") for d in placed)
 
@@ -128,25 +155,35 @@ def test_a_tampered_or_unsigned_push_is_401_and_stores_nothing(api_conn: Api) ->
     before = api_conn.stored_count()
     body, headers = doudian_request(doudian_messages()[:3])
     tampered = body.replace(b"2990", b"9990")
-    for sent, sent_headers in ((tampered, headers), (body, {}),
-                               (body, {**headers, "event-sign": "0" * 32})):
+    for sent, sent_headers in (
+        (tampered, headers),
+        (body, {}),
+        (body, {**headers, "event-sign": "0" * 32}),
+    ):
         response = push(api_conn, "doudian", sent, sent_headers)
         assert response.status_code == 401, response.json
         assert response.json["errors"]["signature"]
     tt_body, tt_headers = tiktok_request(fixture("tiktok_shop", "webhooks.json")["webhooks"][0])
     assert push(api_conn, "tiktok_shop", tt_body + b" ", tt_headers).status_code == 401
-    dy_body, dy_headers = douyin_request(fixture("douyin_live", "pushes.json")["pushes"][0],
-                                         DY_ROOM)
-    assert push(api_conn, "douyin_live", dy_body, {**dy_headers, "x-roomid": "other"}
-                ).status_code == 401
+    dy_body, dy_headers = douyin_request(
+        fixture("douyin_live", "pushes.json")["pushes"][0], DY_ROOM
+    )
+    assert (
+        push(api_conn, "douyin_live", dy_body, {**dy_headers, "x-roomid": "other"}).status_code
+        == 401
+    )
     assert api_conn.stored_count() == before
     assert api_conn.get("/api/v1/connectors/dead-letters", "admin").json["dead_letters"] == []
 
 
 def test_malformed_and_oversize_bodies_are_refused_by_name(api_conn: Api) -> None:
-    for body, problem in ((b"{not json", "not valid JSON"), (b"{}", "non-empty JSON list"),
-                          (b"[]", "non-empty JSON list"), (b'[{"tag": 100}]', "msgId"),
-                          (b'[{"msgId": "m", "tag": "x", "data": {}}]', "tag")):
+    for body, problem in (
+        (b"{not json", "not valid JSON"),
+        (b"{}", "non-empty JSON list"),
+        (b"[]", "non-empty JSON list"),
+        (b'[{"tag": 100}]', "msgId"),
+        (b'[{"msgId": "m", "tag": "x", "data": {}}]', "tag"),
+    ):
         response = push(api_conn, "doudian", *doudian_signed(body))
         assert response.status_code == 400, body
         assert problem in response.json["message"]
@@ -158,14 +195,18 @@ def test_malformed_and_oversize_bodies_are_refused_by_name(api_conn: Api) -> Non
 
 def test_an_unconfigured_connector_is_404(api: Api) -> None:
     body, headers = doudian_request(doudian_messages()[:1])
-    response = api.client.post("/api/v1/connectors/doudian", data=body,
-                               headers={**headers, "Content-Type": "application/json"})
+    response = api.client.post(
+        "/api/v1/connectors/doudian",
+        data=body,
+        headers={**headers, "Content-Type": "application/json"},
+    )
     assert response.status_code == 404
     assert api.stored_count() == 0
 
 
 def test_an_order_before_any_session_waits_then_replays_into_the_late_session(
-        api_conn: Api, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    api_conn: Api, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     start(api_conn, "dd-live", datetime(2021, 4, 21, 7, 30, tzinfo=UTC), shop=DD_SHOP)
     early = fixture("doudian", "early_order.json")["messages"]
     for message in early:
@@ -174,26 +215,31 @@ def test_an_order_before_any_session_waits_then_replays_into_the_late_session(
     assert sorted(d["message_id"] for d in dead["dead_letters"]) == ["dd-m-101", "dd-m-102"]
     assert {d["reason"].split(":")[0] for d in dead["dead_letters"]} == {"no_live_session"}
     # the day-before broadcast is registered late (07:00-09:00 the day before)
-    start(api_conn, "dd-early", datetime(2021, 4, 20, 7, 0, tzinfo=UTC), shop=DD_SHOP,
-          end=7200)
+    start(api_conn, "dd-early", datetime(2021, 4, 20, 7, 0, tzinfo=UTC), shop=DD_SHOP, end=7200)
     monkeypatch.setattr("service.process.runtime.build_details", lambda settings: RecordedDetails())
     for name, value in CONNECTOR_SETTINGS.items():
         monkeypatch.setenv(f"LIVETALLY_{name.upper()}", value)
-    result = CliRunner().invoke(main, ["connectors", "replay", "--platform", "doudian",
-                                       "--db", database_url])
+    result = CliRunner().invoke(
+        main, ["connectors", "replay", "--platform", "doudian", "--db", database_url]
+    )
     assert result.exit_code == 0, result.output
     assert "2 appended 3 events" in result.output  # placed + paid, and the paid's placement
     assert "0 still dead" in result.output
-    assert figures(api_conn, "dd-early") == {"orders_placed": 1, "orders_paid": 1, "gmv": 45.0,
-                                             "refunds": 0.0, "net_gmv": 45.0, "buyers": 1}
+    assert figures(api_conn, "dd-early") == {
+        "orders_placed": 1,
+        "orders_paid": 1,
+        "gmv": 45.0,
+        "refunds": 0.0,
+        "net_gmv": 45.0,
+        "buyers": 1,
+    }
     assert figures(api_conn, "dd-live")["orders_placed"] == 0
     assert api_conn.get("/api/v1/connectors/dead-letters", "admin").json["dead_letters"] == []
 
 
 def test_a_refund_a_week_later_lowers_the_right_sessions_net_gmv(api_conn: Api) -> None:
     # two broadcasts of the shop on the day; the refund follows its order to the first
-    start(api_conn, "dd-live", datetime(2021, 4, 21, 7, 30, tzinfo=UTC), shop=DD_SHOP,
-          end=3600)
+    start(api_conn, "dd-live", datetime(2021, 4, 21, 7, 30, tzinfo=UTC), shop=DD_SHOP, end=3600)
     start(api_conn, "dd-next", datetime(2021, 4, 21, 9, 0, tzinfo=UTC), shop=DD_SHOP)
     messages = doudian_messages()
     for message in messages[:6]:  # orders 1 and 2, paid
@@ -216,11 +262,13 @@ def test_tiktok_webhooks_give_the_hand_computed_numbers_in_any_order(api_conn: A
     assert figures(api_conn, "tt-live") == TT_EXPECTED
     dead = api_conn.get("/api/v1/connectors/dead-letters", "admin").json["dead_letters"]
     assert [(d["message_id"], d["reason"].split(":")[0]) for d in dead] == [
-        ("7327112393057371916", "unknown_type")]
+        ("7327112393057371916", "unknown_type")
+    ]
 
 
 def test_tiktok_with_the_detail_api_down_keeps_dead_letters_and_never_guesses(
-        api_conn: Api) -> None:
+    api_conn: Api,
+) -> None:
     start(api_conn, "tt-live", datetime(2021, 4, 28, 12, 0, tzinfo=UTC), shop=TT_SHOP)
     details = api_conn.runtime.intake.details
     assert isinstance(details, RecordedDetails)
@@ -229,8 +277,10 @@ def test_tiktok_with_the_detail_api_down_keeps_dead_letters_and_never_guesses(
     for hook in hooks:
         assert push(api_conn, "tiktok_shop", *tiktok_request(hook)).status_code == 200
     assert figures(api_conn, "tt-live")["orders_placed"] == 0
-    reasons = {d["reason"].split(":")[0] for d in
-               api_conn.get("/api/v1/connectors/dead-letters", "admin").json["dead_letters"]}
+    reasons = {
+        d["reason"].split(":")[0]
+        for d in api_conn.get("/api/v1/connectors/dead-letters", "admin").json["dead_letters"]
+    }
     assert reasons == {"detail_unavailable", "unknown_type"}
     details.down = False
     taken = api_conn.runtime.intake.replay("tiktok_shop")

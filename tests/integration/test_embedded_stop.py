@@ -23,9 +23,9 @@ from tests.conftest import fresh_sqlite_url
 
 
 def test_an_api_loop_that_meets_its_closed_socket_fails_unless_stopping(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    embedded = Embedded(Settings(database_url=fresh_sqlite_url(tmp_path), api_port=0,
-                                 feed_port=0))
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    embedded = Embedded(Settings(database_url=fresh_sqlite_url(tmp_path), api_port=0, feed_port=0))
 
     def closed_under_it() -> None:
         # What waitress's select() raises when close() wins the race (Pylons/waitress#468).
@@ -45,12 +45,12 @@ def test_an_api_loop_that_meets_its_closed_socket_fails_unless_stopping(
 WAL_MAGIC = (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")  # big- or little-endian checksums
 
 
-def hold_an_append_through_stop(tmp_path: Path, caplog: pytest.LogCaptureFixture,
-                                released_after_stop: bool) -> list[int]:
+def hold_an_append_through_stop(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, released_after_stop: bool
+) -> list[int]:
     """POST one event whose append is held until stop() is under way (or over); returns the
     statuses the client got, after checking the WAL, the log and the stored event."""
-    embedded = Embedded(Settings(database_url=fresh_sqlite_url(tmp_path), api_port=0,
-                                 feed_port=0))
+    embedded = Embedded(Settings(database_url=fresh_sqlite_url(tmp_path), api_port=0, feed_port=0))
     embedded.start()
     token = create_token(embedded.runtime.engine, ["ingest"], "test")
     recorder = embedded.runtime.recorder
@@ -63,14 +63,23 @@ def hold_an_append_through_stop(tmp_path: Path, caplog: pytest.LogCaptureFixture
         return append(events)
 
     recorder.append = held_append  # type: ignore[method-assign]
-    event = {"event_id": str(uuid.uuid4()), "type": "audience.sampled", "session_id": "s1",
-             "occurred_at": "2026-09-21T12:00:00Z", "data": {"online": 5}}
+    event = {
+        "event_id": str(uuid.uuid4()),
+        "type": "audience.sampled",
+        "session_id": "s1",
+        "occurred_at": "2026-09-21T12:00:00Z",
+        "data": {"online": 5},
+    }
     request = urllib.request.Request(
-        f"{embedded.api_url}/api/v1/events", data=json.dumps(event).encode(), method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        f"{embedded.api_url}/api/v1/events",
+        data=json.dumps(event).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     answers: list[int] = []
     client = threading.Thread(
-        target=lambda: answers.append(urllib.request.urlopen(request, timeout=10).status))
+        target=lambda: answers.append(urllib.request.urlopen(request, timeout=10).status)
+    )
     client.start()
     assert inside.wait(10)
     stopper = threading.Thread(target=embedded.stop)
@@ -86,8 +95,9 @@ def hold_an_append_through_stop(tmp_path: Path, caplog: pytest.LogCaptureFixture
     wal = Path(f"{tmp_path / 'livetally.db'}-wal")
     header = wal.read_bytes()[:4] if wal.exists() else b""
     assert header in (b"", *WAL_MAGIC), header
-    assert not [r for r in caplog.records if r.name.startswith("waitress")
-                and r.levelno >= logging.ERROR]
+    assert not [
+        r for r in caplog.records if r.name.startswith("waitress") and r.levelno >= logging.ERROR
+    ]
     engine = create_engine(embedded.settings.database_url)
     try:
         assert [e.data for e in open_recorder(engine).read_stream("session-s1")] == [{"online": 5}]
@@ -97,12 +107,14 @@ def hold_an_append_through_stop(tmp_path: Path, caplog: pytest.LogCaptureFixture
 
 
 def test_stopping_answers_the_append_in_flight_and_keeps_it(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     assert hold_an_append_through_stop(tmp_path, caplog, released_after_stop=False) == [201]
 
 
 def test_an_append_outliving_the_stop_grace_writes_nothing_but_its_events(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("service.process.embedded.STOP_GRACE_SECONDS", 0.2)
     assert hold_an_append_through_stop(tmp_path, caplog, released_after_stop=True) == [201]
 

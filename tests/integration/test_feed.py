@@ -32,13 +32,17 @@ class Running:
         self.ingest = create_token(engine, ["ingest"])
 
     def post(self, events: list[dict[str, Any]]) -> None:
-        response = self.http.post("/api/v1/events", json={"events": events},
-                                  headers={"Authorization": f"Bearer {self.ingest}"})
+        response = self.http.post(
+            "/api/v1/events",
+            json={"events": events},
+            headers={"Authorization": f"Bearer {self.ingest}"},
+        )
         assert response.status_code == 201, response.json
 
     def session(self, session_id: str) -> Any:
-        return self.http.get(f"/api/v1/sessions/{session_id}",
-                             headers={"Authorization": f"Bearer {self.read}"}).json
+        return self.http.get(
+            f"/api/v1/sessions/{session_id}", headers={"Authorization": f"Bearer {self.read}"}
+        ).json
 
     def url(self, query: str) -> str:
         return f"{self.embedded.feed_url}?{query}"
@@ -55,8 +59,9 @@ class Running:
 
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[Running]:
-    settings = Settings(database_url=fresh_sqlite_url(tmp_path), api_port=0, feed_port=0,
-                        feed_max_rate=50)
+    settings = Settings(
+        database_url=fresh_sqlite_url(tmp_path), api_port=0, feed_port=0, feed_max_rate=50
+    )
     embedded = Embedded(settings)
     embedded.feed.server.ping_seconds = 0.5
     embedded.start()
@@ -97,7 +102,7 @@ def test_updates_carry_the_changes_and_end_equal_to_the_api(running: Running) ->
             state = (await receive(ws, "snapshot"))["data"]
             metrics = dict(state["metrics"])
             for start in range(0, len(b.events), 10):
-                await asyncio.to_thread(running.post, b.events[start:start + 10])
+                await asyncio.to_thread(running.post, b.events[start : start + 10])
             version = 0
             while version < 121:
                 update = await receive(ws, "update")
@@ -185,10 +190,14 @@ def test_a_client_that_never_reads_is_cut_off_and_costs_no_growing_memory(
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a tiny window, never read
     sock.connect(("127.0.0.1", port))
-    sock.sendall((f"GET /feed?session=f-6&token={running.read} HTTP/1.1\r\n"
-                  f"Host: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                  "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    sock.sendall(
+        (
+            f"GET /feed?session=f-6&token={running.read} HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
     server = running.embedded.feed.server
     wait_until(lambda: server.clients == 1, 10, "the raw client's handshake")
     deadline = time.monotonic() + 30
@@ -212,14 +221,18 @@ def test_a_client_that_never_reads_is_cut_off_and_costs_no_growing_memory(
     asyncio.run(still_serves())
 
 
-@pytest.mark.parametrize(("query", "status"), [
-    ("version=" + "9" * 5000, 400),
-    ("version=１２", 400),
-    ("session=s1%0A", 400),
-    ("session=never-was", 404),
-])
-def test_bad_handshakes_are_refused_before_any_state(running: Running, query: str,
-                                                     status: int) -> None:
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("version=" + "9" * 5000, 400),
+        ("version=１２", 400),
+        ("session=s1%0A", 400),
+        ("session=never-was", 404),
+    ],
+)
+def test_bad_handshakes_are_refused_before_any_state(
+    running: Running, query: str, status: int
+) -> None:
     async def refused() -> int:
         try:
             async with connect(running.url(f"{query}&token={running.read}")):

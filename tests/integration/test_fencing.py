@@ -50,9 +50,11 @@ class Frozen:
 def frozen_mid_pipeline(url: str, worker_id: str) -> Frozen:
     """A connection of `worker_id` holding an advisory lock, stopped inside a pipeline: the
     statement is sent, no Sync follows, so the server waits on the client inside it."""
-    conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"),
-                           application_name=application_name(worker_id),
-                           options="-c idle_in_transaction_session_timeout=500")
+    conn = psycopg.connect(
+        url.replace("postgresql+psycopg://", "postgresql://"),
+        application_name=application_name(worker_id),
+        options="-c idle_in_transaction_session_timeout=500",
+    )
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
     pipeline = conn.pipeline()
     pipeline.__enter__()
@@ -64,14 +66,16 @@ def frozen_mid_pipeline(url: str, worker_id: str) -> Frozen:
 
 def lock_is_free(engine: Engine) -> bool:
     with engine.connect() as conn:
-        free = bool(conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"),
-                                 {"k": LOCK}).scalar())
+        free = bool(
+            conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": LOCK}).scalar()
+        )
         conn.rollback()
     return free
 
 
 def test_the_idle_timeout_does_not_end_a_transaction_frozen_inside_a_pipeline(
-        pg_url: str, pg_engine: Engine) -> None:
+    pg_url: str, pg_engine: Engine
+) -> None:
     ghost = frozen_mid_pipeline(pg_url, "ghost:1")
     try:
         time.sleep(1.5)  # three times the ghost's idle-in-transaction timeout
@@ -81,7 +85,8 @@ def test_the_idle_timeout_does_not_end_a_transaction_frozen_inside_a_pipeline(
 
 
 def test_a_live_worker_ends_the_transaction_of_a_worker_without_heartbeat(
-        pg_url: str, pg_engine: Engine) -> None:
+    pg_url: str, pg_engine: Engine
+) -> None:
     ghost = frozen_mid_pipeline(pg_url, "ghost:1")
     try:
         with write_transaction(pg_engine) as conn:
@@ -96,7 +101,8 @@ def test_a_live_worker_ends_the_transaction_of_a_worker_without_heartbeat(
 
 
 def test_a_worker_with_a_fresh_heartbeat_keeps_its_long_transaction(
-        pg_url: str, pg_engine: Engine) -> None:
+    pg_url: str, pg_engine: Engine
+) -> None:
     busy = frozen_mid_pipeline(pg_url, "busy:3")
     try:
         time.sleep(1.1)
@@ -111,16 +117,18 @@ def test_a_worker_with_a_fresh_heartbeat_keeps_its_long_transaction(
         busy.finish()
 
 
-def test_the_heartbeat_thread_beats_and_fences_on_postgresql(pg_url: str,
-                                                              pg_engine: Engine) -> None:
+def test_the_heartbeat_thread_beats_and_fences_on_postgresql(
+    pg_url: str, pg_engine: Engine
+) -> None:
     ghost = frozen_mid_pipeline(pg_url, "ghost:1")  # it never beat at all
     heartbeat = Heartbeat(pg_engine, "healthy:2", interval=0.1, stale_seconds=1)
     heartbeat.start()
     try:
         wait_until(lambda: lock_is_free(pg_engine), 10, "the ghost's lock freed")
         with pg_engine.connect() as conn:
-            seen = conn.execute(sa.text(
-                "SELECT seen_at FROM worker_heartbeats WHERE worker_id = 'healthy:2'")).scalar()
+            seen = conn.execute(
+                sa.text("SELECT seen_at FROM worker_heartbeats WHERE worker_id = 'healthy:2'")
+            ).scalar()
         assert seen is not None and now_micros() - seen < 5 * S
     finally:
         heartbeat.stop()

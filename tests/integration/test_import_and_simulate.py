@@ -29,8 +29,9 @@ def lines(tmp_path: Path) -> Path:
     return path
 
 
-def test_import_stores_the_good_lines_and_names_the_bad_ones(sqlite_url: str,
-                                                             tmp_path: Path) -> None:
+def test_import_stores_the_good_lines_and_names_the_bad_ones(
+    sqlite_url: str, tmp_path: Path
+) -> None:
     engine = create_engine(sqlite_url)
     report = import_file(engine, lines(tmp_path), batch=2)
     assert report.appended == 4 and report.duplicates == 0
@@ -52,8 +53,7 @@ def test_importing_again_stores_nothing_twice(sqlite_url: str, tmp_path: Path) -
     assert len(open_recorder(engine).read_all(0, 100)) == 4
 
 
-def test_a_conflicting_line_is_rejected_without_its_batch(sqlite_url: str,
-                                                          tmp_path: Path) -> None:
+def test_a_conflicting_line_is_rejected_without_its_batch(sqlite_url: str, tmp_path: Path) -> None:
     engine = create_engine(sqlite_url)
     first = Broadcast("imp-2").start(0).events[0]
     changed = {**first, "data": {**first["data"], "host_id": "someone-else"}}
@@ -75,7 +75,8 @@ def test_csv_import_and_the_cli_summary(sqlite_url: str, tmp_path: Path) -> None
         '"{""host_id"": ""h"", ""room_id"": ""r"", ""platform"": ""douyin""}"\n'
         f"{event('viewer.joined', 0)['event_id']},viewer.joined,2026-11-02T12:00:05Z,c-1,"
         '"{""viewer_id"": ""v""}"\n'
-        "not-a-uuid,viewer.joined,2026-11-02T12:00:05Z,c-1,\"{}\"\n")
+        'not-a-uuid,viewer.joined,2026-11-02T12:00:05Z,c-1,"{}"\n'
+    )
     result = CliRunner().invoke(main, ["import", str(path), "--db", sqlite_url])
     assert result.exit_code == 1  # a line was rejected
     assert "3 lines: 2 stored, 0 duplicates, 1 rejected" in result.output
@@ -90,11 +91,20 @@ def test_a_simulation_is_reproducible_and_valid() -> None:
     assert [e for _, e in one] == [e for _, e in two]
     assert [t for t, _ in one] == sorted(t for t, _ in one)
     types = {e["type"] for _, e in one}
-    assert {"viewer.joined", "viewer.left", "order.paid", "order.refunded", "product.pinned",
-            "interaction.recorded", "ad.spend_recorded", "person.registered"} <= types
+    assert {
+        "viewer.joined",
+        "viewer.left",
+        "order.paid",
+        "order.refunded",
+        "product.pinned",
+        "interaction.recorded",
+        "ad.spend_recorded",
+        "person.registered",
+    } <= types
     events = [e for _, e in one]
     for start in range(0, len(events), 5000):  # every event is valid, not just the first 5,000
-        parse_body({"events": events[start:start + 5000]}, 10**18)
+        parse_body({"events": events[start : start + 5000]}, 10**18)
     other = simulation(12, 2, 20, 1_795_000_000.0)
     assert {e["event_id"] for _, e in other}.isdisjoint(
-        {e["event_id"] for _, e in one if "session_id" in e})
+        {e["event_id"] for _, e in one if "session_id" in e}
+    )

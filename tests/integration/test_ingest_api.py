@@ -71,8 +71,12 @@ BAD_EVENTS: list[tuple[str, Any, str, str]] = [
     ("missing event_id", {"event_id": None}, "event_id", "required"),
     ("bad event_id", {"event_id": "abc"}, "event_id", "not a valid UUID"),
     ("unknown envelope field", {"colour": "red"}, "colour", "Unknown field"),
-    ("unknown data field", {"data": {"viewer_id": "v", "colour": 1}}, "data.colour",
-     "Unknown field"),
+    (
+        "unknown data field",
+        {"data": {"viewer_id": "v", "colour": 1}},
+        "data.colour",
+        "Unknown field",
+    ),
     ("missing data field", {"data": {}}, "data.viewer_id", "required"),
     ("wrong type", {"data": {"viewer_id": 42}}, "data.viewer_id", "must be"),
     ("bad enum", {"data": {"viewer_id": "v", "source": "tv"}}, "data.source", "must be one of"),
@@ -83,8 +87,9 @@ BAD_EVENTS: list[tuple[str, Any, str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("case", "change", "field", "reason"), BAD_EVENTS,
-                         ids=[c[0] for c in BAD_EVENTS])
+@pytest.mark.parametrize(
+    ("case", "change", "field", "reason"), BAD_EVENTS, ids=[c[0] for c in BAD_EVENTS]
+)
 def test_bad_events_are_422_naming_index_field_and_reason(
     api: Api, case: str, change: dict[str, Any], field: str, reason: str
 ) -> None:
@@ -100,12 +105,20 @@ def test_bad_events_are_422_naming_index_field_and_reason(
     assert api.stored_count() == 0
 
 
-MONEY_CASES = [(-1, "must not be negative"), ("12.345", "at most two decimals"),
-               ("lots", "plain decimal"), (True, "number or a decimal string"),
-               ("NaN", "plain decimal"), ("\uff11\uff12", "plain decimal"),
-               ("1_000", "plain decimal"),
-               (" 5 ", "plain decimal"), ("1e2", "plain decimal"), ("-0", "negative"),
-               ("100000000.01", "at most 100,000,000"), (1e9, "at most 100,000,000")]
+MONEY_CASES = [
+    (-1, "must not be negative"),
+    ("12.345", "at most two decimals"),
+    ("lots", "plain decimal"),
+    (True, "number or a decimal string"),
+    ("NaN", "plain decimal"),
+    ("\uff11\uff12", "plain decimal"),
+    ("1_000", "plain decimal"),
+    (" 5 ", "plain decimal"),
+    ("1e2", "plain decimal"),
+    ("-0", "negative"),
+    ("100000000.01", "at most 100,000,000"),
+    (1e9, "at most 100,000,000"),
+]
 
 
 @pytest.mark.parametrize(("amount", "reason"), MONEY_CASES)
@@ -125,8 +138,12 @@ def test_a_person_event_without_person_id_is_refused(api: Api) -> None:
 
 
 def test_malformed_json_is_a_400(api: Api) -> None:
-    response = api.client.post("/api/v1/events", data=b'{"type": ', headers=api.headers("ingest"),
-                               content_type="application/json")
+    response = api.client.post(
+        "/api/v1/events",
+        data=b'{"type": ',
+        headers=api.headers("ingest"),
+        content_type="application/json",
+    )
     assert response.status_code == 400
     assert "malformed JSON" in response.json["errors"]["body"]["body"][0]
 
@@ -177,7 +194,8 @@ def test_a_naive_timestamp_is_taken_as_utc(api: Api) -> None:
     body["occurred_at"] = at(0).removesuffix("Z")
     assert api.post(body).status_code == 201
     assert api.get("/api/v1/events").json["events"][0]["occurred_at"] == at(0).replace(
-        ":00Z", ":00.000Z")
+        ":00Z", ":00.000Z"
+    )
 
 
 def test_event_ids_are_normalised(api: Api) -> None:
@@ -188,13 +206,17 @@ def test_event_ids_are_normalised(api: Api) -> None:
     assert api.post(again).json["duplicates"] == 1
 
 
-@pytest.mark.parametrize("content_type", [None, "application/x-www-form-urlencoded",
-                                          "text/plain", "multipart/form-data; boundary=x"])
-def test_a_body_that_is_not_json_is_a_415_and_stores_nothing(api: Api, content_type: str | None
-                                                              ) -> None:
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"],
+)
+def test_a_body_that_is_not_json_is_a_415_and_stores_nothing(
+    api: Api, content_type: str | None
+) -> None:
     body = orjson.dumps(Broadcast().start(0).events[0])
-    response = api.client.post("/api/v1/events", data=body, headers=api.headers("ingest"),
-                               content_type=content_type)
+    response = api.client.post(
+        "/api/v1/events", data=body, headers=api.headers("ingest"), content_type=content_type
+    )
     assert response.status_code == 415
     assert "application/json" in response.json["message"]
     assert api.stored_count() == 0
@@ -208,14 +230,18 @@ def test_the_api_takes_no_token_from_the_url(api: Api) -> None:
     assert api.stored_count() == 0
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"session_id": "s1\n"}, "session_id"),
-    ({"occurred_at": "0001-01-01T00:00:00Z"}, "occurred_at"),
-    ({"occurred_at": "1999-12-31T23:59:59Z"}, "occurred_at"),
-    ({"person_id": "p-1"}, "person_id"),
-])
-def test_loose_envelopes_are_refused_naming_the_field(api: Api, change: dict[str, Any],
-                                                      field: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"session_id": "s1\n"}, "session_id"),
+        ({"occurred_at": "0001-01-01T00:00:00Z"}, "occurred_at"),
+        ({"occurred_at": "1999-12-31T23:59:59Z"}, "occurred_at"),
+        ({"person_id": "p-1"}, "person_id"),
+    ],
+)
+def test_loose_envelopes_are_refused_naming_the_field(
+    api: Api, change: dict[str, Any], field: str
+) -> None:
     bad = {**Broadcast().start(0).events[0], **change}
     response = api.post(bad)
     assert response.status_code == 422, response.json
@@ -224,18 +250,23 @@ def test_loose_envelopes_are_refused_naming_the_field(api: Api, change: dict[str
 
 
 def test_a_person_event_with_a_session_id_is_refused(api: Api) -> None:
-    bad = {**event("target.set", 0, {"period": "2026-11", "kpi": "gmv", "value": 1},
-                   person="p-1"), "session_id": "s-1"}
+    bad = {
+        **event("target.set", 0, {"period": "2026-11", "kpi": "gmv", "value": 1}, person="p-1"),
+        "session_id": "s-1",
+    }
     response = api.post(bad)
     assert response.status_code == 422
     assert "session_id" in response.json["errors"]["0"]
     assert api.stored_count() == 0
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    ({"kind": "like", "count": 1_000_001}, "data.count"),
-    ({"kind": "comment", "text": "x" * 501}, "data.text"),
-])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"kind": "like", "count": 1_000_001}, "data.count"),
+        ({"kind": "comment", "text": "x" * 501}, "data.text"),
+    ],
+)
 def test_counts_and_texts_have_bounds(api: Api, data: dict[str, Any], field: str) -> None:
     bad = Broadcast().add("interaction.recorded", 0, **data).events[0]
     response = api.post(bad)

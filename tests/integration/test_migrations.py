@@ -14,9 +14,11 @@ from worker.tables import metadata as worker_tables
 
 def test_migrated_schema_matches_the_declared_tables(engine: Engine) -> None:
     inspector = sa.inspect(engine)
-    declared = {t.name: t for md in (event_tables, projection_tables, worker_tables,
-                                     token_tables, connector_tables)
-                for t in md.sorted_tables}
+    declared = {
+        t.name: t
+        for md in (event_tables, projection_tables, worker_tables, token_tables, connector_tables)
+        for t in md.sorted_tables
+    }
     assert set(declared) <= set(inspector.get_table_names())
     for name, table in declared.items():
         columns = {c["name"]: c for c in inspector.get_columns(name)}

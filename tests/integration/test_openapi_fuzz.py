@@ -29,8 +29,9 @@ def test_no_request_makes_the_server_fail(fuzzed_api: Api) -> None:
         operation = result.ok()  # type: ignore[union-attr]
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=40, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         def no_server_error(case: schemathesis.Case) -> None:
             response = case.call(headers=headers)
             assert response.status_code < 500, (case.method, case.path, response.text[:500])
@@ -42,7 +43,11 @@ def test_no_request_makes_the_server_fail(fuzzed_api: Api) -> None:
 
 def test_the_spec_names_every_route(fuzzed_api: Api) -> None:
     spec = fuzzed_api.client.get("/api/v1/openapi.json").json
-    for path in ("/api/v1/events", "/api/v1/sessions", "/api/v1/sessions/{session_id}",
-                 "/api/v1/sessions/{session_id}/timeline"):
+    for path in (
+        "/api/v1/events",
+        "/api/v1/sessions",
+        "/api/v1/sessions/{session_id}",
+        "/api/v1/sessions/{session_id}/timeline",
+    ):
         assert path in spec["paths"]
     assert "Event" in spec["components"]["schemas"]

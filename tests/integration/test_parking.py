@@ -16,7 +16,8 @@ from worker.parking import PARK_AFTER
 
 
 def test_a_stream_that_keeps_failing_is_parked_and_the_others_go_on(
-        api_any: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    api_any: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real_fold = SessionProjection.fold
 
     def poisoned(self: SessionProjection, state: Any, event: Any) -> Any:
@@ -25,9 +26,17 @@ def test_a_stream_that_keeps_failing_is_parked_and_the_others_go_on(
         return real_fold(self, state, event)
 
     monkeypatch.setattr(SessionProjection, "fold", poisoned)
-    api_any.post({"events": Broadcast("poison").start(0).join(1, "v1").events
-                  + Broadcast("clean").start(0).join(1, "v1").place(2, "o1", "v1", "9.90")
-                  .pay(3, "o1").events})
+    api_any.post(
+        {
+            "events": Broadcast("poison").start(0).join(1, "v1").events
+            + Broadcast("clean")
+            .start(0)
+            .join(1, "v1")
+            .place(2, "o1", "v1", "9.90")
+            .pay(3, "o1")
+            .events
+        }
+    )
     projector = api_any.runtime.worker.projector
     for _ in range(PARK_AFTER - 1):  # failing runs raise, so the message is retried
         with pytest.raises(OverflowError):
@@ -46,8 +55,10 @@ def test_a_stream_that_keeps_failing_is_parked_and_the_others_go_on(
     assert "livetally_parked_streams 1.0" in metrics
 
     monkeypatch.setattr(SessionProjection, "fold", real_fold)  # the cause is fixed
-    result = CliRunner().invoke(main, ["projections", "retry", "session-poison",
-                                       "--db", api_any.runtime.settings.database_url])
+    result = CliRunner().invoke(
+        main,
+        ["projections", "retry", "session-poison", "--db", api_any.runtime.settings.database_url],
+    )
     assert result.exit_code == 0, result.output
     assert "2 events projected" in result.output
     assert api_any.get("/api/v1/sessions/poison").json["metrics"]["views"] == 1

@@ -60,8 +60,12 @@ def test_duplicate_and_racing_deliveries_change_no_number(
     engine: Engine, b: Broadcast, chunks: list[int], deliveries: list[int]
 ) -> None:
     with engine.begin() as conn:  # hypothesis reuses the fixture's database between examples
-        for table in (*PROJECTION_TABLES, *FOLD_PROGRESS_TABLES, sa.table("events"),
-                      sa.table("streams")):
+        for table in (
+            *PROJECTION_TABLES,
+            *FOLD_PROGRESS_TABLES,
+            sa.table("events"),
+            sa.table("streams"),
+        ):
             conn.execute(sa.text(f"DELETE FROM {table.name}"))
     recorder = open_recorder(engine)
     one, other = (
@@ -83,7 +87,9 @@ def test_duplicate_and_racing_deliveries_change_no_number(
     joins = [e["data"]["viewer_id"] for e in b.events if e["type"] == "viewer.joined"]
     assert body["version"] == len(b.events)
     assert (body["metrics"]["views"], body["metrics"]["unique_viewers"]) == (
-        len(joins), len(set(joins)))
+        len(joins),
+        len(set(joins)),
+    )
 
     # And every row equals what one clean replay of the stream writes.
     before = table_rows(engine)
@@ -253,7 +259,10 @@ def test_a_message_that_started_before_its_claim_was_taken_does_not_skip_a_later
     assert delivery.projector.events_folded == 2
     body = stored_body(engine, "r-1")  # by hand: the start and one join of v-1
     assert (body["version"], body["metrics"]["views"], body["metrics"]["unique_viewers"]) == (
-        2, 1, 1)
+        2,
+        1,
+        1,
+    )
 
 
 def test_a_paced_message_waits_and_one_run_folds_the_appends_meanwhile(

@@ -22,18 +22,19 @@ START = 1_790_000_000.0  # 2026-09-21, in the past, so no event is "in the futur
 
 
 def sample(stream: str, n: int, **extra: object) -> NewEvent:
-    return NewEvent(str(uuid.uuid4()), "audience.sampled", stream, {"online": n, **extra},
-                    1_000_000 * n)
+    return NewEvent(
+        str(uuid.uuid4()), "audience.sampled", stream, {"online": n, **extra}, 1_000_000 * n
+    )
 
 
-def test_served_events_equal_the_stores_for_every_type_in_a_simulated_month(
-        engine: Engine) -> None:
+def test_served_events_equal_the_stores_for_every_type_in_a_simulated_month(engine: Engine) -> None:
     recent = RecentEvents()
     recorder, plain = open_recorder(engine, recent), open_recorder(engine)
     wire = [e for _, e in simulation(7, 2, 20, START)]
     for i in range(0, len(wire), 300):  # through the wire parser, as the API takes them
-        recorder.append(parse_body(orjson.loads(orjson.dumps({"events": wire[i:i + 300]})),
-                                   now_micros()))
+        recorder.append(
+            parse_body(orjson.loads(orjson.dumps({"events": wire[i : i + 300]})), now_micros())
+        )
     streams = plain.heads()
     assert {s.split("-")[0] for s in streams} >= {"session", "person"}
     for stream_id in streams:
@@ -47,8 +48,18 @@ def test_an_old_shape_is_served_upcast_as_a_read_upcasts_it(engine: Engine) -> N
     recorder = open_recorder(engine, recent)
     UPCASTERS[("audience.sampled", 0)] = lambda data: {"online": data["viewers"]}
     try:
-        recorder.append([NewEvent(str(uuid.uuid4()), "audience.sampled", "session-a",
-                                  {"viewers": 12}, 1, schema_version=0)])
+        recorder.append(
+            [
+                NewEvent(
+                    str(uuid.uuid4()),
+                    "audience.sampled",
+                    "session-a",
+                    {"viewers": 12},
+                    1,
+                    schema_version=0,
+                )
+            ]
+        )
         served = recent.read("session-a", 0, None)
         assert served == open_recorder(engine).read_stream("session-a")
         assert (served[0].schema_version, served[0].data) == (1, {"online": 12})
@@ -70,7 +81,8 @@ def test_a_gap_left_by_another_writer_sends_the_read_to_the_store(engine: Engine
 
 
 def test_reads_after_what_is_held_go_to_the_store_and_checkpointed_events_are_dropped(
-        engine: Engine) -> None:
+    engine: Engine,
+) -> None:
     recent = RecentEvents()
     ours, theirs = open_recorder(engine, recent), open_recorder(engine)
     ours.append([sample("session-p", 1), sample("session-p", 2), sample("session-p", 3)])
@@ -107,15 +119,31 @@ def test_a_failed_append_leaves_nothing_to_serve(engine: Engine) -> None:
 def test_folds_leave_the_events_they_are_given_unchanged() -> None:
     # The cache hands the same event objects to every read: a fold must not change them.
     wire = [e for _, e in simulation(11, 2, 20, START)]
-    events = [event for i in range(0, len(wire), 1000) for event in parse_body(
-        orjson.loads(orjson.dumps({"events": wire[i:i + 1000]})), now_micros())]
+    events = [
+        event
+        for i in range(0, len(wire), 1000)
+        for event in parse_body(
+            orjson.loads(orjson.dumps({"events": wire[i : i + 1000]})), now_micros()
+        )
+    ]
     stored = []
     versions: dict[str, int] = {}
     for position, event in enumerate(events, 1):
         versions[event.stream_id] = versions.get(event.stream_id, 0) + 1
-        stored.append(StoredEvent(position, event.event_id, event.stream_id,
-                                  versions[event.stream_id], event.type, event.schema_version,
-                                  event.data, event.metadata, event.occurred_at, 0))
+        stored.append(
+            StoredEvent(
+                position,
+                event.event_id,
+                event.stream_id,
+                versions[event.stream_id],
+                event.type,
+                event.schema_version,
+                event.data,
+                event.metadata,
+                event.occurred_at,
+                0,
+            )
+        )
     before = copy.deepcopy(stored)
     states: dict[str, object] = {}
     for one in stored:

@@ -31,15 +31,23 @@ def earlier(api: Api, count: int, host: str = "h-1") -> None:
 
 
 def current(api: Api) -> None:
-    b = (Broadcast("now", DAY1 + timedelta(days=20)).start(0)
-         .join(1, "v1", "ad").join(2, "v2").pin(5, "p-A", name="口红")
-         .click(6, "v1", "p-A").place(7, "oN", "v1", 300, "p-A").pay(8, "oN"))
+    b = (
+        Broadcast("now", DAY1 + timedelta(days=20))
+        .start(0)
+        .join(1, "v1", "ad")
+        .join(2, "v2")
+        .pin(5, "p-A", name="口红")
+        .click(6, "v1", "p-A")
+        .place(7, "oN", "v1", 300, "p-A")
+        .pay(8, "oN")
+    )
     assert api.post({"events": b.events}).status_code == 201
 
 
 @pytest.mark.parametrize(("count", "median"), [(0, None), (1, 10.0), (2, 15.0), (11, 65.0)])
-def test_review_benchmarks_the_host_median_over_earlier_sessions(api_any: Api, count: int,
-                                                                  median: float | None) -> None:
+def test_review_benchmarks_the_host_median_over_earlier_sessions(
+    api_any: Api, count: int, median: float | None
+) -> None:
     # 11 earlier: the 10 most recent sell 20..110, median (60 + 70) / 2 = 65.
     earlier(api_any, count)
     current(api_any)
@@ -78,16 +86,17 @@ def test_review_of_an_unknown_session_is_404(api: Api) -> None:
     assert api.get("/api/v1/sessions/nope/review").status_code == 404
 
 
-def test_the_review_command_prints_tables_and_writes_the_workbook(api: Api, tmp_path: Path
-                                                                  ) -> None:
+def test_the_review_command_prints_tables_and_writes_the_workbook(api: Api, tmp_path: Path) -> None:
     current(api)
     b = Broadcast("now", DAY1 + timedelta(days=20)).pin(9, "p-B", name="[bold]面霜[/bold]")
     assert api.post({"events": b.events}).status_code == 201
     api.project_all()
     out = tmp_path / "review.xlsx"
-    result = CliRunner().invoke(main, ["review", "now", "--xlsx", str(out),
-                                       "--db", api.runtime.settings.database_url],
-                           env={"COLUMNS": "300"})
+    result = CliRunner().invoke(
+        main,
+        ["review", "now", "--xlsx", str(out), "--db", api.runtime.settings.database_url],
+        env={"COLUMNS": "300"},
+    )
     assert result.exit_code == 0, result.output
     assert "口红" in result.output and "[bold]面霜[/bold]" in result.output  # text, not markup
     assert load_workbook(out).sheetnames == ["summary", "products", "segments", "minutes"]

@@ -19,8 +19,7 @@ OCT5 = datetime(2026, 10, 5, 12, 0, tzinfo=UTC)
 
 
 def person(pid: str, t: float, base: datetime = NOV2, **data: Any) -> dict[str, Any]:
-    return {**event("person.registered", 0, data, person=pid),
-            "occurred_at": _at(base, t)}
+    return {**event("person.registered", 0, data, person=pid), "occurred_at": _at(base, t)}
 
 
 def _at(base: datetime, t: float) -> str:
@@ -29,8 +28,9 @@ def _at(base: datetime, t: float) -> str:
     return at(t, base)
 
 
-def p_event(pid: str, type_: str, data: dict[str, Any], base: datetime = NOV2,
-            t: float = 0) -> dict[str, Any]:
+def p_event(
+    pid: str, type_: str, data: dict[str, Any], base: datetime = NOV2, t: float = 0
+) -> dict[str, Any]:
     body = event(type_, 0, data, person=pid)
     body["occurred_at"] = _at(base, t)
     return body
@@ -49,26 +49,47 @@ def rating(pid: str, kind: str, value: float, base: datetime = NOV2) -> dict[str
 
 
 def month() -> list[dict[str, Any]]:
-    s1 = (Broadcast("s-1", NOV2).start(0, host_id="h-1", ops_id="o-1")
-          .join(10, "b1", "ad").join(11, "b2", "short_video").join(12, "b3", "follow")
-          .join(13, "v4")
-          .interact(20, "like", "b1").interact(21, "comment", "b2")
-          .interact(22, "follow", "b3", count=3)
-          .place(30, "o1", "b1", 1000).pay(31, "o1")
-          .place(32, "o2", "b2", 2000).pay(33, "o2").refund(34, "o2", 500)
-          .add("ad.spend_recorded", 40, amount=900)
-          .incident(50, "i1", kind="technical_failure").resolve(60, "i1")
-          .end(4 * 3600))
-    s2 = (Broadcast("s-2", NOV3).start(0, host_id="h-1", ops_id="o-1")
-          .join(5, "c1", "ad").join(6, "c2", "recommend")
-          .place(10, "o3", "c1", 1500).pay(11, "o3")
-          .incident(20, "i2", kind="other")
-          .end(3600))
-    s0 = (Broadcast("s-0", OCT5).start(0, host_id="h-1", ops_id="o-1")
-          .join(1, "x1").join(2, "x2").join(3, "x3").join(4, "x4").end(600))
+    s1 = (
+        Broadcast("s-1", NOV2)
+        .start(0, host_id="h-1", ops_id="o-1")
+        .join(10, "b1", "ad")
+        .join(11, "b2", "short_video")
+        .join(12, "b3", "follow")
+        .join(13, "v4")
+        .interact(20, "like", "b1")
+        .interact(21, "comment", "b2")
+        .interact(22, "follow", "b3", count=3)
+        .place(30, "o1", "b1", 1000)
+        .pay(31, "o1")
+        .place(32, "o2", "b2", 2000)
+        .pay(33, "o2")
+        .refund(34, "o2", 500)
+        .add("ad.spend_recorded", 40, amount=900)
+        .incident(50, "i1", kind="technical_failure")
+        .resolve(60, "i1")
+        .end(4 * 3600)
+    )
+    s2 = (
+        Broadcast("s-2", NOV3)
+        .start(0, host_id="h-1", ops_id="o-1")
+        .join(5, "c1", "ad")
+        .join(6, "c2", "recommend")
+        .place(10, "o3", "c1", 1500)
+        .pay(11, "o3")
+        .incident(20, "i2", kind="other")
+        .end(3600)
+    )
+    s0 = (
+        Broadcast("s-0", OCT5)
+        .start(0, host_id="h-1", ops_id="o-1")
+        .join(1, "x1")
+        .join(2, "x2")
+        .join(3, "x3")
+        .join(4, "x4")
+        .end(600)
+    )
     people = [
-        person("h-1", 0, name="Li Na", role="host", on_air_since="2026-10-10",
-               manager_id="sup-1"),
+        person("h-1", 0, name="Li Na", role="host", on_air_since="2026-10-10", manager_id="sup-1"),
         person("h-2", 0, name="Wang Fang", role="host", on_air_since="2026-11-01"),
         person("o-1", 0, name="Zhao Lei", role="live_ops", manager_id="sup-1"),
         person("sup-1", 0, name="Chen Jie", role="supervisor", manager_id="d-1"),
@@ -76,29 +97,44 @@ def month() -> list[dict[str, Any]]:
         person("sv-1", 0, name="Zhou Min", role="short_video"),
         person("e-1", 0, name="Wu Hao", role="ecommerce_ops"),
         # host h-1: gmv target from tenure (month 2 on air: 5,000 yuan)
-        target("h-1", "interaction_rate", 0.6), target("h-1", "new_followers", 10),
+        target("h-1", "interaction_rate", 0.6),
+        target("h-1", "new_followers", 10),
         target("h-1", "conversion_rate", 0.4),
         target("h-2", "new_followers", 5),
         # live-ops o-1: views_growth target defaults to October's views (4)
-        target("o-1", "promoted_viewers", 5), target("o-1", "promoted_conversion", 0.5),
+        target("o-1", "promoted_viewers", 5),
+        target("o-1", "promoted_conversion", 0.5),
         target("o-1", "host_satisfaction", 100),
-        rating("o-1", "host_satisfaction", 80), rating("o-1", "host_satisfaction", 90),
+        rating("o-1", "host_satisfaction", 80),
+        rating("o-1", "host_satisfaction", 90),
         rating("o-1", "host_satisfaction", 60, OCT5),  # October: not this period
         # supervisor
-        target("sup-1", "gmv", 8000), target("sup-1", "roi", 4), target("sup-1", "gpm", 500000),
-        target("sup-1", "viral_clips", 6), target("sup-1", "dsr", 4.8),
-        recorded("sup-1", "viral_clips", 3), recorded("sup-1", "dsr", 4.8),
+        target("sup-1", "gmv", 8000),
+        target("sup-1", "roi", 4),
+        target("sup-1", "gpm", 500000),
+        target("sup-1", "viral_clips", 6),
+        target("sup-1", "dsr", 4.8),
+        recorded("sup-1", "viral_clips", 3),
+        recorded("sup-1", "dsr", 4.8),
         # department head
-        target("d-1", "team_gmv", 10000), target("d-1", "process_improvements", 2),
-        target("d-1", "team_satisfaction", 80), recorded("d-1", "process_improvements", 2),
+        target("d-1", "team_gmv", 10000),
+        target("d-1", "process_improvements", 2),
+        target("d-1", "team_satisfaction", 80),
+        recorded("d-1", "process_improvements", 2),
         # short video
-        target("sv-1", "video_plays", 10000), target("sv-1", "video_conversion", 0.04),
-        target("sv-1", "creative_quality", 80), target("sv-1", "production_efficiency", 1),
-        recorded("sv-1", "video_plays", 12000), recorded("sv-1", "video_conversion", 0.02),
-        rating("sv-1", "creative_quality", 70), recorded("sv-1", "production_efficiency", 0.9),
+        target("sv-1", "video_plays", 10000),
+        target("sv-1", "video_conversion", 0.04),
+        target("sv-1", "creative_quality", 80),
+        target("sv-1", "production_efficiency", 1),
+        recorded("sv-1", "video_plays", 12000),
+        recorded("sv-1", "video_conversion", 0.02),
+        rating("sv-1", "creative_quality", 70),
+        recorded("sv-1", "production_efficiency", 0.9),
         # e-commerce ops: only recorded metrics, service_rating has no target
-        target("e-1", "shop_sales", 40000), target("e-1", "product_rating", 4.8),
-        recorded("e-1", "shop_sales", 50000), recorded("e-1", "product_rating", 4.5),
+        target("e-1", "shop_sales", 40000),
+        target("e-1", "product_rating", 4.8),
+        recorded("e-1", "shop_sales", 50000),
+        recorded("e-1", "product_rating", 4.5),
         recorded("e-1", "service_rating", 4.9),
         # host h-1's clips and fines
         p_event("h-1", "clip.published", {"clip_id": "c-a"}, NOV2, 100),
@@ -134,7 +170,10 @@ def test_host_scorecard(scored: Api) -> None:
     k = kpis(c)
     # net GMV 1000 + 2000 - 500 + 1500 = 4000 against the month-2 tenure target 5000
     assert (k["gmv"]["actual"], k["gmv"]["target"], k["gmv"]["target_source"]) == (
-        4000.0, 5000.0, "tenure")
+        4000.0,
+        5000.0,
+        "tenure",
+    )
     assert k["gmv"]["points"] == pytest.approx(32)
     # interacting b1, b2, b3 over 6 unique viewers = 0.5; 0.5 / 0.6 * 20
     assert k["interaction_rate"]["actual"] == 0.5
@@ -163,7 +202,12 @@ def test_a_host_with_no_sessions_is_not_graded_and_ranks_after_the_graded(scored
     assert {v["status"] for v in k.values()} == {"no_sessions"}
     assert all(v["weight"] == 0 and v["points"] == 0 for v in k.values())
     assert (c["score"], c["grade"], c["graded"], c["complete"], c["rank"]) == (
-        0, None, False, False, 2)
+        0,
+        None,
+        False,
+        False,
+        2,
+    )
     assert c["sessions"] == 0
 
 
@@ -247,13 +291,14 @@ def test_scores_as_xlsx_hold_the_same_figures_as_the_json(scored: Api) -> None:
 
 
 def test_csv_cells_that_would_run_as_formulas_are_neutralised(scored: Api) -> None:
-    evil = event("person.registered", 0, {"name": "=HYPERLINK(\"http://x\")", "role": "host"},
-                 person="h-evil")
+    evil = event(
+        "person.registered", 0, {"name": '=HYPERLINK("http://x")', "role": "host"}, person="h-evil"
+    )
     assert scored.post(evil).status_code == 201
     scored.project_all()
     text = scored.get("/api/v1/scores?period=2026-11&role=host&format=csv").data.decode("utf-8-sig")
     row = next(csv_module.reader(line for line in text.splitlines() if "h-evil" in line))
-    assert row[2] == "'=HYPERLINK(\"http://x\")"
+    assert row[2] == '\'=HYPERLINK("http://x")'
 
 
 def test_closing_freezes_the_period_and_a_late_refund_shows_as_a_correction(scored: Api) -> None:
@@ -294,4 +339,8 @@ def test_scorecards_show_the_definitions_in_force(scored: Api) -> None:
     body = scored.get("/api/v1/scorecards").json
     assert body["cap"] == 1.2
     assert [k["key"] for k in body["roles"]["host"]] == [
-        "gmv", "interaction_rate", "new_followers", "conversion_rate"]
+        "gmv",
+        "interaction_rate",
+        "new_followers",
+        "conversion_rate",
+    ]

@@ -35,8 +35,11 @@ def recorder(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Recorde
     if request.param == "memory":
         yield InMemoryRecorder()
         return
-    url = (fresh_sqlite_url(tmp_path) if request.param == "sqlite"
-           else fresh_postgres_url(request.getfixturevalue("postgres")))
+    url = (
+        fresh_sqlite_url(tmp_path)
+        if request.param == "sqlite"
+        else fresh_postgres_url(request.getfixturevalue("postgres"))
+    )
     engine = create_engine(url)
     yield open_recorder(engine)
     engine.dispose()
@@ -46,8 +49,18 @@ def test_the_memory_recorder_upcasts_old_shapes_on_read() -> None:
     recorder = InMemoryRecorder()
     UPCASTERS[("audience.sampled", 0)] = lambda data: {"online": data["viewers"]}
     try:
-        recorder.append([NewEvent("00000000-0000-4000-8000-000000000001", "audience.sampled",
-                                  "session-a", {"viewers": 12}, 1, schema_version=0)])
+        recorder.append(
+            [
+                NewEvent(
+                    "00000000-0000-4000-8000-000000000001",
+                    "audience.sampled",
+                    "session-a",
+                    {"viewers": 12},
+                    1,
+                    schema_version=0,
+                )
+            ]
+        )
         read = recorder.read_stream("session-a")[0]
         assert (read.schema_version, read.data) == (1, {"online": 12})
     finally:
@@ -57,9 +70,14 @@ def test_the_memory_recorder_upcasts_old_shapes_on_read() -> None:
 def new(stream: str, n: int, expected: int | None = None, **data: object) -> NewEvent:
     import uuid
 
-    return NewEvent(event_id=str(uuid.uuid4()), type="audience.sampled", stream_id=stream,
-                    data={"online": n, **data}, occurred_at=1_000_000 * n,
-                    expected_version=expected)
+    return NewEvent(
+        event_id=str(uuid.uuid4()),
+        type="audience.sampled",
+        stream_id=stream,
+        data={"online": n, **data},
+        occurred_at=1_000_000 * n,
+        expected_version=expected,
+    )
 
 
 def test_appended_events_read_back_in_stream_order(recorder: Recorder) -> None:
@@ -72,8 +90,7 @@ def test_appended_events_read_back_in_stream_order(recorder: Recorder) -> None:
     assert recorder.head("session-a") == 2 and recorder.head("session-x") == 0
 
 
-def test_a_read_inside_the_callers_transaction_reads_the_same_events(
-        recorder: Recorder) -> None:
+def test_a_read_inside_the_callers_transaction_reads_the_same_events(recorder: Recorder) -> None:
     recorder.append([new("session-a", i) for i in range(1, 6)])
     alone = recorder.read_stream("session-a", 1, 3)
     with recorder.transaction() as conn:
@@ -114,8 +131,9 @@ def test_a_repeat_inside_one_batch_is_stored_once(recorder: Recorder) -> None:
 def test_the_same_event_id_with_other_content_is_a_conflict(recorder: Recorder) -> None:
     original = new("session-a", 1)
     recorder.append([original])
-    changed = NewEvent(original.event_id, original.type, original.stream_id, {"online": 99},
-                       original.occurred_at)
+    changed = NewEvent(
+        original.event_id, original.type, original.stream_id, {"online": 99}, original.occurred_at
+    )
     with pytest.raises(DuplicateConflict) as caught:
         recorder.append([new("session-a", 2), changed])
     assert caught.value.index == 1
@@ -143,8 +161,9 @@ def test_data_round_trips_exactly(recorder: Recorder) -> None:
     from tests.builders import stored
 
     events = stored(b.events)
-    recorder.append([NewEvent(e.event_id, e.type, e.stream_id, e.data, e.occurred_at)
-                     for e in events])
+    recorder.append(
+        [NewEvent(e.event_id, e.type, e.stream_id, e.data, e.occurred_at) for e in events]
+    )
     back = recorder.read_stream("session-s-1")
     assert back[1].data["amount_fen"] == 199_999
     assert [e.data for e in back] == [e.data for e in events]
@@ -155,8 +174,14 @@ def test_old_shapes_are_upcast_on_read_and_never_rewritten(engine: Engine) -> No
     recorder = open_recorder(engine)
     UPCASTERS[("audience.sampled", 0)] = lambda data: {"online": data["viewers"]}
     try:
-        old = NewEvent("00000000-0000-4000-8000-000000000001", "audience.sampled", "session-a",
-                       {"viewers": 12}, 1, schema_version=0)
+        old = NewEvent(
+            "00000000-0000-4000-8000-000000000001",
+            "audience.sampled",
+            "session-a",
+            {"viewers": 12},
+            1,
+            schema_version=0,
+        )
         recorder.append([old])
         read = recorder.read_stream("session-a")[0]
         assert (read.schema_version, read.data) == (1, {"online": 12})
@@ -183,9 +208,10 @@ def test_two_processes_appending_to_one_stream_lose_and_double_nothing(
 ) -> None:
     ctx = multiprocessing.get_context("spawn")
     flag, ready = ctx.Event(), ctx.Queue()
-    workers = [ctx.Process(target=_append_many,
-                           args=(database_url, "session-hot", 150, flag, ready))
-               for _ in range(2)]
+    workers = [
+        ctx.Process(target=_append_many, args=(database_url, "session-hot", 150, flag, ready))
+        for _ in range(2)
+    ]
     for p in workers:
         p.start()
     for _ in workers:  # both are connected and waiting: then they start together
@@ -203,10 +229,20 @@ def test_two_processes_appending_to_one_stream_lose_and_double_nothing(
 def test_session_and_person_events_go_to_their_streams() -> None:
     from events.envelope import parse_body
 
-    parsed = parse_body({"events": [
-        event("viewer.joined", 0, {"viewer_id": "v"}, session="s-9"),
-        event("target.set", 0, {"period": "2026-11", "kpi": "gmv", "value": 5000}, person="p-1"),
-    ]}, NOW)
+    parsed = parse_body(
+        {
+            "events": [
+                event("viewer.joined", 0, {"viewer_id": "v"}, session="s-9"),
+                event(
+                    "target.set",
+                    0,
+                    {"period": "2026-11", "kpi": "gmv", "value": 5000},
+                    person="p-1",
+                ),
+            ]
+        },
+        NOW,
+    )
     assert [e.stream_id for e in parsed] == ["session-s-9", "person-p-1"]
 
 
@@ -217,6 +253,7 @@ def test_postgres_appends_plain_batches_in_one_statement_as_the_general_path_wou
     recorder = open_recorder(engine)
     used: list[AppendResult] = []
     real = sql_module.append_in_one_statement
+
     def spy(*args: Any) -> AppendResult:
         result = real(*args)
         used.append(result)  # only a statement that stored the batch counts
@@ -225,10 +262,17 @@ def test_postgres_appends_plain_batches_in_one_statement_as_the_general_path_wou
     monkeypatch.setattr(sql_module, "append_in_one_statement", spy)
 
     def batches(prefix: str) -> list[AppendResult]:
-        return [recorder.append([new(f"{prefix}-a", 1), new(f"{prefix}-b", 2),
-                                 new(f"{prefix}-a", 3)]),
-                recorder.append([new(f"{prefix}-b", 4), new(f"{prefix}-c", 5),
-                                 new(f"{prefix}-a", 6), new(f"{prefix}-b", 7)])]
+        return [
+            recorder.append([new(f"{prefix}-a", 1), new(f"{prefix}-b", 2), new(f"{prefix}-a", 3)]),
+            recorder.append(
+                [
+                    new(f"{prefix}-b", 4),
+                    new(f"{prefix}-c", 5),
+                    new(f"{prefix}-a", 6),
+                    new(f"{prefix}-b", 7),
+                ]
+            ),
+        ]
 
     one = batches("session-one")
     assert len(used) == 2
@@ -237,12 +281,19 @@ def test_postgres_appends_plain_batches_in_one_statement_as_the_general_path_wou
     assert len(used) == 2
 
     def shape(results: list[AppendResult], prefix: str) -> Any:
-        stored = [(e.stream_id.removeprefix(prefix), e.version, e.data["online"])
-                  for e in recorder.read_all(0, 100) if e.stream_id.startswith(prefix)]
+        stored = [
+            (e.stream_id.removeprefix(prefix), e.version, e.data["online"])
+            for e in recorder.read_all(0, 100)
+            if e.stream_id.startswith(prefix)
+        ]
         heads = [{s.removeprefix(prefix): v for s, v in r.heads.items()} for r in results]
         positions = [p for r in results for p in r.positions]
-        return stored, heads, [e.position for e in recorder.read_all(0, 100)
-                               if e.stream_id.startswith(prefix)] == positions
+        return (
+            stored,
+            heads,
+            [e.position for e in recorder.read_all(0, 100) if e.stream_id.startswith(prefix)]
+            == positions,
+        )
 
     assert shape(one, "session-one") == shape(general, "session-gen")
     assert shape(one, "session-one")[2] is True  # positions in request order

@@ -13,8 +13,10 @@ from tests.integration.conftest import Api
 
 def wait_refused(api: Api, token: str, within: float) -> float:
     started = time.monotonic()
-    while api.client.get("/api/v1/sessions",
-                         headers={"Authorization": f"Bearer {token}"}).status_code != 401:
+    while (
+        api.client.get("/api/v1/sessions", headers={"Authorization": f"Bearer {token}"}).status_code
+        != 401
+    ):
         assert time.monotonic() - started < within, "the token still works"
         time.sleep(0.05)
     return time.monotonic() - started
@@ -22,10 +24,13 @@ def wait_refused(api: Api, token: str, within: float) -> float:
 
 def test_a_revoked_token_stops_working_within_a_second(api: Api) -> None:
     token = create_token(api.runtime.engine, ["read"], "wall-3")
-    assert api.client.get("/api/v1/sessions",
-                          headers={"Authorization": f"Bearer {token}"}).status_code == 200
-    result = CliRunner().invoke(main, ["tokens", "revoke", "wall-3",
-                                       "--db", api.runtime.settings.database_url])
+    assert (
+        api.client.get("/api/v1/sessions", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 200
+    )
+    result = CliRunner().invoke(
+        main, ["tokens", "revoke", "wall-3", "--db", api.runtime.settings.database_url]
+    )
     assert result.exit_code == 0, result.output
     wait_refused(api, token, within=1.5)
     listed = {t.name: t for t in list_tokens(api.runtime.engine)}
@@ -34,16 +39,21 @@ def test_a_revoked_token_stops_working_within_a_second(api: Api) -> None:
 
 def test_an_expired_token_stops_working(api: Api) -> None:
     token = create_token(api.runtime.engine, ["read"], "brief", expires_in_seconds=1)
-    assert api.client.get("/api/v1/sessions",
-                          headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert (
+        api.client.get("/api/v1/sessions", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 200
+    )
     wait_refused(api, token, within=3)
 
 
 def test_lifetimes_are_a_number_and_a_unit() -> None:
     assert [parse_lifetime(t) for t in ("30d", "12h", "90m", "45s")] == [
-        2_592_000, 43_200, 5_400, 45]
-    result = CliRunner().invoke(main, ["tokens", "create", "--scope", "read", "--expires",
-                                       "soon"])
+        2_592_000,
+        43_200,
+        5_400,
+        45,
+    ]
+    result = CliRunner().invoke(main, ["tokens", "create", "--scope", "read", "--expires", "soon"])
     assert result.exit_code != 0 and "--expires" in result.output
 
 
@@ -72,8 +82,8 @@ def test_a_flood_of_unknown_tokens_does_not_evict_the_valid_ones(api: Api) -> No
 
 def test_the_list_shows_ids_and_names_never_tokens(api: Api) -> None:
     token = create_token(api.runtime.engine, ["ingest"], "relay")
-    result = CliRunner().invoke(main, ["tokens", "list", "--db",
-                                       api.runtime.settings.database_url],
-                                env={"COLUMNS": "200"})
+    result = CliRunner().invoke(
+        main, ["tokens", "list", "--db", api.runtime.settings.database_url], env={"COLUMNS": "200"}
+    )
     assert result.exit_code == 0
     assert "relay" in result.output and token not in result.output

@@ -23,8 +23,9 @@ def _wait_for(condition: Callable[[], bool], seconds: float = 10) -> None:
         time.sleep(0.02)
 
 
-def _write_rows(url: str, transactions: int, rows: int = 20,
-                until: Callable[[], bool] | None = None) -> int:
+def _write_rows(
+    url: str, transactions: int, rows: int = 20, until: Callable[[], bool] | None = None
+) -> int:
     """Writes `transactions` transactions, or more until `until()` holds; returns the count."""
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -32,15 +33,16 @@ def _write_rows(url: str, transactions: int, rows: int = 20,
     n = 0
     while n < transactions or (until is not None and not until() and n < 50 * transactions):
         with write_transaction(engine) as conn:
-            conn.exec_driver_sql("INSERT INTO t (body) VALUES " + ",".join(
-                [f"('{n}-{i}-" + "x" * 300 + "')" for i in range(rows)]))
+            conn.exec_driver_sql(
+                "INSERT INTO t (body) VALUES "
+                + ",".join([f"('{n}-{i}-" + "x" * 300 + "')" for i in range(rows)])
+            )
         n += 1
     engine.dispose()
     return n
 
 
-def test_commits_leave_checkpoints_to_the_thread_which_copies_every_frame(
-        tmp_path: Path) -> None:
+def test_commits_leave_checkpoints_to_the_thread_which_copies_every_frame(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'a.db'}"
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -64,7 +66,8 @@ def test_commits_leave_checkpoints_to_the_thread_which_copies_every_frame(
 
 
 def test_a_wal_growing_under_constant_writes_is_reset_and_cut_back_to_its_limit(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(checkpoints, "RESET_FRAMES", 100)
     monkeypatch.setattr(checkpoints, "GATHER_SECONDS", 0.005)
     path = tmp_path / "b.db"

@@ -38,8 +38,10 @@ class FakeContext:
         return self.live.get((column, value))
 
 
-@pytest.mark.parametrize(("text", "fen"), [("12.5", 1250), ("12.50", 1250), ("0", 0),
-                                           ("9.99", 999), ("100000000.01", 10000000001)])
+@pytest.mark.parametrize(
+    ("text", "fen"),
+    [("12.5", 1250), ("12.50", 1250), ("0", 0), ("9.99", 999), ("100000000.01", 10000000001)],
+)
 def test_decimal_amounts_are_read_as_text_to_the_fen(text: str, fen: int) -> None:
     assert fen_of_decimal(text, "x") == fen
 
@@ -85,8 +87,12 @@ def test_doudian_signature_md5_and_hmac_sha256() -> None:
     connector.verify(body, {"event-sign": md5.upper()})
     mac = hmac.new(b"secret", b"key" + body + b"secret", "sha256").hexdigest()
     connector.verify(body, {"event-sign": mac, "event-sign-method": "hmac-sha256"})
-    for headers in ({"event-sign": mac}, {"event-sign": md5, "event-sign-method": "sha1"},
-                    {"event-sign": md5, "app-id": "other"}, {}):
+    for headers in (
+        {"event-sign": mac},
+        {"event-sign": md5, "event-sign-method": "sha1"},
+        {"event-sign": md5, "app-id": "other"},
+        {},
+    ):
         with pytest.raises(SignatureInvalid):
             connector.verify(body, headers)
 
@@ -95,34 +101,58 @@ def test_doudian_data_may_arrive_as_a_json_string() -> None:
     connector = DoudianConnector("key", "secret")
     (message,) = connector.split(b'[{"msg_id":"m1","tag":"206","data":"{\\"p_id\\":7}"}]', {})
     assert (message.message_id, message.kind, message.data, message.order_ref) == (
-        "m1", "tag 206", {"p_id": 7}, "7")
+        "m1",
+        "tag 206",
+        {"p_id": 7},
+        "7",
+    )
     with pytest.raises(MalformedPush, match="data"):
         connector.split(b'[{"msgId":"m1","tag":206,"data":"[1"}]', {})
 
 
 def test_doudian_paid_for_a_known_order_needs_no_detail_call() -> None:
     context = FakeContext(orders={"doudian:s1": "sess"})
-    message = Message("m", "tag 101", {"p_id": "p1", "s_ids": ["s1"], "shop_id": 1,
-                                       "pay_time": 1618990600, "pay_amount": 12345})
+    message = Message(
+        "m",
+        "tag 101",
+        {"p_id": "p1", "s_ids": ["s1"], "shop_id": 1, "pay_time": 1618990600, "pay_amount": 12345},
+    )
     outcome = DoudianConnector("k", "s").handle(message, context)
     assert [(e["type"], e["session_id"], e["data"]) for e in outcome.events] == [
-        ("order.paid", "sess", {"order_id": "doudian:s1", "amount": "123.45"})]
+        ("order.paid", "sess", {"order_id": "doudian:s1", "amount": "123.45"})
+    ]
     assert context.details.calls == 0
 
 
 def test_doudian_refund_success_counts_goods_and_postage() -> None:
     context = FakeContext(orders={"doudian:s1": "sess"})
-    message = Message("m", "tag 206", {"p_id": "p1", "s_id": "s1", "shop_id": 1,
-                                       "refund_amount": 1000, "refund_post_amount": 500,
-                                       "success_time": 1618990600})
+    message = Message(
+        "m",
+        "tag 206",
+        {
+            "p_id": "p1",
+            "s_id": "s1",
+            "shop_id": 1,
+            "refund_amount": 1000,
+            "refund_post_amount": 500,
+            "success_time": 1618990600,
+        },
+    )
     (event,) = DoudianConnector("k", "s").handle(message, context).events
     assert event["data"] == {"order_id": "doudian:s1", "amount": "15.00"}
     assert event["occurred_at"] == "2021-04-21T07:36:40.000Z"
 
 
-@pytest.mark.parametrize(("tag", "ignored"), [(102, "seller shipped"), (200, "succeeds"),
-                                              (201, "succeeds"), (207, "refund closed"),
-                                              (109, "final amount")])
+@pytest.mark.parametrize(
+    ("tag", "ignored"),
+    [
+        (102, "seller shipped"),
+        (200, "succeeds"),
+        (201, "succeeds"),
+        (207, "refund closed"),
+        (109, "final amount"),
+    ],
+)
 def test_doudian_tags_that_change_no_figure_are_ignored(tag: int, ignored: str) -> None:
     outcome = DoudianConnector("k", "s").handle(Message("m", f"tag {tag}", {}), FakeContext())
     assert outcome.events == [] and ignored in (outcome.ignored or "")
@@ -131,9 +161,16 @@ def test_doudian_tags_that_change_no_figure_are_ignored(tag: int, ignored: str) 
 def test_doudian_unknown_tag_and_no_session_are_dead_letters() -> None:
     with pytest.raises(DeadLetter, match="unknown_tag"):
         DoudianConnector("k", "s").handle(Message("m", "tag 555", {}), FakeContext())
-    message = Message("m", "tag 100", {"p_id": "4810000000000000001", "shop_id": 95250,
-                                       "s_ids": ["4810000000000000002"],
-                                       "create_time": 1618990587})
+    message = Message(
+        "m",
+        "tag 100",
+        {
+            "p_id": "4810000000000000001",
+            "shop_id": 95250,
+            "s_ids": ["4810000000000000002"],
+            "create_time": 1618990587,
+        },
+    )
     with pytest.raises(DeadLetter, match="no_live_session"):
         DoudianConnector("k", "s").handle(message, FakeContext())
 
@@ -143,8 +180,18 @@ def test_tiktok_statuses_map_to_placed_paid_cancelled() -> None:
     connector = TikTokShopConnector("k", "s")
 
     def types(status: str) -> list[str]:
-        message = Message("n", "type 1", {"shop_id": "shop", "data": {
-            "order_id": "576461413038785752", "order_status": status, "update_time": 1619611600}})
+        message = Message(
+            "n",
+            "type 1",
+            {
+                "shop_id": "shop",
+                "data": {
+                    "order_id": "576461413038785752",
+                    "order_status": status,
+                    "update_time": 1619611600,
+                },
+            },
+        )
         return [e["type"] for e in connector.handle(message, context).events]
 
     assert types("UNPAID") == ["order.placed"] * 2  # two products
@@ -165,11 +212,19 @@ def test_tiktok_signature_is_hmac_of_key_and_body() -> None:
 def test_douyin_fan_club_level_up_is_ignored_and_a_zero_gift_is_unreadable() -> None:
     context = FakeContext(live={("room_id", "r"): "sess"})
     connector = DouyinLiveConnector("secret")
-    level_up = Message("m", "live_fansclub", {"sec_openid": "v", "fansclub_reason_type": 1,
-                                              "timestamp": 1714300000000}, room_id="r")
+    level_up = Message(
+        "m",
+        "live_fansclub",
+        {"sec_openid": "v", "fansclub_reason_type": 1, "timestamp": 1714300000000},
+        room_id="r",
+    )
     assert connector.handle(level_up, context).ignored
-    gift = Message("m", "live_gift", {"sec_openid": "v", "gift_num": 0,
-                                      "timestamp": 1714300000000}, room_id="r")
+    gift = Message(
+        "m",
+        "live_gift",
+        {"sec_openid": "v", "gift_num": 0, "timestamp": 1714300000000},
+        room_id="r",
+    )
     with pytest.raises(DeadLetter, match="gift_num"):
         connector.handle(gift, context)
     enter = Message("m", "live_enter", {"sec_openid": "v"}, room_id="r", at_us=1)

@@ -14,23 +14,79 @@ from events.envelope import EventEnvelopeSchema, MetadataSchema
 from events.fastload import compile_loader
 from events.upcasting import LEGACY_SCHEMAS
 
-SCHEMAS: list[type[Schema]] = [EventEnvelopeSchema, MetadataSchema,
-                               *(entry.schema for entry in CATALOGUE.values()),
-                               *LEGACY_SCHEMAS.values()]
+SCHEMAS: list[type[Schema]] = [
+    EventEnvelopeSchema,
+    MetadataSchema,
+    *(entry.schema for entry in CATALOGUE.values()),
+    *LEGACY_SCHEMAS.values(),
+]
 
 # Values near every check the catalogue makes: types, patterns, bounds, money, timestamps.
 TRICKY: list[Any] = [
-    None, True, False, 0, 1, -1, 2**63, 1.5, 0.1, float("nan"), "", "a", "x" * 129, "x" * 201,
-    "h-1", "bad id!", "-lead", "9.90", "19.999", "-1", "1e3", "12.34", 25, "2026-11",
-    "2026-13", "0000-01", "2026-11-22T08:00:00Z", "2026-11-22T08:00:00.123456+08:00",
-    "2026-11-22", "not a time", "7f8a4b8e-2f3c-4d5e-9a1b-0c2d3e4f5a6b",
-    "7F8A4B8E-2F3C-4D5E-9A1B-0C2D3E4F5A6B", "{7f8a4b8e-2f3c-4d5e-9a1b-0c2d3e4f5a6b}",
-    "viewer.joined", "like", "douyin", "recommend", "stream_interruption", "gmv", "host",
-    {}, {"source": "x"}, {"source": None}, {"nope": 1}, [], [{}], ["a"],
+    None,
+    True,
+    False,
+    0,
+    1,
+    -1,
+    2**63,
+    1.5,
+    0.1,
+    float("nan"),
+    "",
+    "a",
+    "x" * 129,
+    "x" * 201,
+    "h-1",
+    "bad id!",
+    "-lead",
+    "9.90",
+    "19.999",
+    "-1",
+    "1e3",
+    "12.34",
+    25,
+    "2026-11",
+    "2026-13",
+    "0000-01",
+    "2026-11-22T08:00:00Z",
+    "2026-11-22T08:00:00.123456+08:00",
+    "2026-11-22",
+    "not a time",
+    "7f8a4b8e-2f3c-4d5e-9a1b-0c2d3e4f5a6b",
+    "7F8A4B8E-2F3C-4D5E-9A1B-0C2D3E4F5A6B",
+    "{7f8a4b8e-2f3c-4d5e-9a1b-0c2d3e4f5a6b}",
+    "viewer.joined",
+    "like",
+    "douyin",
+    "recommend",
+    "stream_interruption",
+    "gmv",
+    "host",
+    {},
+    {"source": "x"},
+    {"source": None},
+    {"nope": 1},
+    [],
+    [{}],
+    ["a"],
     # the length limits (names 200, comments 500, descriptions 2,000) and just past them
-    "x" * 128, "y" * 200, "z" * 500, "z" * 501, "d" * 2000, "d" * 2001,
+    "x" * 128,
+    "y" * 200,
+    "z" * 500,
+    "z" * 501,
+    "d" * 2000,
+    "d" * 2001,
     # near-miss ids and money: a final newline, full-width digits, separators, exponents
-    "s1\n", "\uff11\uff12", "1_000", " 5 ", "-0", "100000000", "100000000.01", 10**6, 10**6 + 1,
+    "s1\n",
+    "\uff11\uff12",
+    "1_000",
+    " 5 ",
+    "-0",
+    "100000000",
+    "100000000.01",
+    10**6,
+    10**6 + 1,
 ]
 
 
@@ -75,15 +131,21 @@ def raw_for(draw: st.DrawFn, schema: Schema) -> Any:
 @pytest.mark.parametrize("schema_class", SCHEMAS, ids=lambda s: s.__name__)
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
-def test_fast_loader_agrees_with_marshmallow(schema_class: type[Schema], data: st.DataObject
-                                             ) -> None:
+def test_fast_loader_agrees_with_marshmallow(
+    schema_class: type[Schema], data: st.DataObject
+) -> None:
     schema = schema_class()
     raw = data.draw(raw_for(schema))
     assert loaded_or_error(compile_loader(schema), raw) == loaded_or_error(schema.load, raw)
 
 
 def test_fast_loader_takes_the_wire_shape_of_a_valid_event() -> None:
-    raw = {"event_id": "7f8a4b8e-2f3c-4d5e-9a1b-0c2d3e4f5a6b", "type": "viewer.joined",
-           "occurred_at": "2026-11-22T08:00:00.5Z", "session_id": "s-1",
-           "data": {"viewer_id": "v1"}, "metadata": {"source": "console"}}
+    raw = {
+        "event_id": "7f8a4b8e-2f3c-4d5e-9a1b-0c2d3e4f5a6b",
+        "type": "viewer.joined",
+        "occurred_at": "2026-11-22T08:00:00.5Z",
+        "session_id": "s-1",
+        "data": {"viewer_id": "v1"},
+        "metadata": {"source": "console"},
+    }
     assert compile_loader(EventEnvelopeSchema())(raw) == EventEnvelopeSchema().load(raw)

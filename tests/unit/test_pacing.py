@@ -59,14 +59,17 @@ class Busy:
         return self.share
 
 
-@pytest.mark.parametrize(("busy", "factor"), [
-    (0.0, 0.0),  # an idle API: the worker runs at once
-    (0.2, 0.25),  # b / (1 - b): the worker takes the share the API leaves idle
-    (0.5, 1.0),
-    (0.75, 3.0),
-    (0.95, 3.0),  # saturated: never more than 1 / (1 + FACTOR) for the worker
-    (1.0, 3.0),
-])
+@pytest.mark.parametrize(
+    ("busy", "factor"),
+    [
+        (0.0, 0.0),  # an idle API: the worker runs at once
+        (0.2, 0.25),  # b / (1 - b): the worker takes the share the API leaves idle
+        (0.5, 1.0),
+        (0.75, 3.0),
+        (0.95, 3.0),  # saturated: never more than 1 / (1 + FACTOR) for the worker
+        (1.0, 3.0),
+    ],
+)
 def test_the_factor_follows_the_share_the_api_leaves_idle(busy: float, factor: float) -> None:
     clock = Clock()
     pacer = Pacer(1.0, factor=3, clock=clock, load=Busy(busy))  # type: ignore[arg-type]

@@ -21,30 +21,45 @@ def fold(b: Broadcast) -> SessionState:
 def shop_floor() -> Broadcast:
     """12:00:00 start. v1 (recommend) joins at 10 s, v2 (follow) at 20, v3 (ad) at 70.
     A is presented 30-90, B 90-150 (unpinned), A again 200-300 (the end)."""
-    return (Broadcast().start(0)
-            .join(10, "v1", "recommend").join(20, "v2", "follow")
-            .pin(30, "p-A", name="口红", price="99")
-            .click(40, "v1", "p-A").click(50, "v2", "p-A")
-            .place(60, "o1", "v1", "198", "p-A", quantity=2).pay(61, "o1")
-            .join(70, "v3", "ad")
-            .pin(90, "p-B", name="面霜", price=50)
-            .place(100, "o2", "v2", "99", "p-A").pay(101, "o2")  # A's order in B's segment
-            .click(110, "v3", "p-B")
-            .place(120, "o3", "v3", "50", "p-B").pay(121, "o3")
-            .place(130, "o5", "ghost", "20", "p-B").pay(131, "o5")  # a buyer who never joined
-            .unpin(150, "p-B")
-            .pin(200, "p-A")
-            .place(210, "o4", "v1", "99", "p-A").pay(211, "o4").cancel(212, "o4")
-            .end(300)
-            .refund(300 + 86_400, "o1", "50"))  # the next day
+    return (
+        Broadcast()
+        .start(0)
+        .join(10, "v1", "recommend")
+        .join(20, "v2", "follow")
+        .pin(30, "p-A", name="口红", price="99")
+        .click(40, "v1", "p-A")
+        .click(50, "v2", "p-A")
+        .place(60, "o1", "v1", "198", "p-A", quantity=2)
+        .pay(61, "o1")
+        .join(70, "v3", "ad")
+        .pin(90, "p-B", name="面霜", price=50)
+        .place(100, "o2", "v2", "99", "p-A")
+        .pay(101, "o2")  # A's order in B's segment
+        .click(110, "v3", "p-B")
+        .place(120, "o3", "v3", "50", "p-B")
+        .pay(121, "o3")
+        .place(130, "o5", "ghost", "20", "p-B")
+        .pay(131, "o5")  # a buyer who never joined
+        .unpin(150, "p-B")
+        .pin(200, "p-A")
+        .place(210, "o4", "v1", "99", "p-A")
+        .pay(211, "o4")
+        .cancel(212, "o4")
+        .end(300)
+        .refund(300 + 86_400, "o1", "50")
+    )  # the next day
 
 
 def test_segments_end_at_the_next_pin_the_unpin_of_their_product_or_the_end() -> None:
     _, segments = products_and_segments(fold(shop_floor()))
-    assert [(s["product_id"], s["started_at"][11:19], s["ended_at"][11:19], s["seconds"])
-            for s in segments] == [("p-A", "12:00:30", "12:01:30", 60),
-                                   ("p-B", "12:01:30", "12:02:30", 60),
-                                   ("p-A", "12:03:20", "12:05:00", 100)]
+    assert [
+        (s["product_id"], s["started_at"][11:19], s["ended_at"][11:19], s["seconds"])
+        for s in segments
+    ] == [
+        ("p-A", "12:00:30", "12:01:30", 60),
+        ("p-B", "12:01:30", "12:02:30", 60),
+        ("p-A", "12:03:20", "12:05:00", 100),
+    ]
 
 
 def test_segment_windows_count_views_clicks_and_orders_placed_in_them() -> None:
@@ -55,7 +70,11 @@ def test_segment_windows_count_views_clicks_and_orders_placed_in_them() -> None:
     assert first["gpm"] == pytest.approx(198 / 1 * 1000)
     # B 90-150: no join; one click; o3 and o5 placed in it (o2 is A's, not B's: 50 + 20).
     assert (second["views"], second["clicks"], second["orders_paid"], second["gmv"]) == (
-        0, 1, 2, 70)
+        0,
+        1,
+        2,
+        70,
+    )
     assert second["gpm"] is None
     # A again 200-300: o4 was cancelled, so nothing counts.
     assert (third["orders_paid"], third["gmv"], third["gpm"]) == (0, 0, None)
@@ -66,14 +85,32 @@ def test_products_sum_their_orders_and_rank_by_gmv() -> None:
     a, b = products
     # A: o1 198 (2 items) + o2 99 paid; o4 placed, paid, cancelled; o1 refunded 50 next day.
     assert a == {
-        "product_id": "p-A", "name": "口红", "price": 99.0, "explanations": 2,
-        "explanation_seconds": 160, "clicks": 2, "clicking_viewers": 2, "orders_placed": 3,
-        "orders_paid": 2, "items_sold": 3, "buyers": 2, "gmv": 297.0, "refunds": 50.0,
-        "net_gmv": 247.0, "refund_rate": pytest.approx(50 / 297), "click_to_pay_rate": 1.0,
+        "product_id": "p-A",
+        "name": "口红",
+        "price": 99.0,
+        "explanations": 2,
+        "explanation_seconds": 160,
+        "clicks": 2,
+        "clicking_viewers": 2,
+        "orders_placed": 3,
+        "orders_paid": 2,
+        "items_sold": 3,
+        "buyers": 2,
+        "gmv": 297.0,
+        "refunds": 50.0,
+        "net_gmv": 247.0,
+        "refund_rate": pytest.approx(50 / 297),
+        "click_to_pay_rate": 1.0,
     }
     # B: o3 50 + o5 20; two buyers, one clicker: click→pay may exceed 1.
-    assert (b["product_id"], b["gmv"], b["buyers"], b["clicking_viewers"],
-            b["click_to_pay_rate"], b["refund_rate"]) == ("p-B", 70.0, 2, 1, 2.0, 0.0)
+    assert (
+        b["product_id"],
+        b["gmv"],
+        b["buyers"],
+        b["clicking_viewers"],
+        b["click_to_pay_rate"],
+        b["refund_rate"],
+    ) == ("p-B", 70.0, 2, 1, 2.0, 0.0)
 
 
 def test_a_late_refund_lowers_net_gmv_of_the_session_it_belongs_to() -> None:
@@ -83,17 +120,35 @@ def test_a_late_refund_lowers_net_gmv_of_the_session_it_belongs_to() -> None:
 
 def test_traffic_sources_carry_gmv_and_a_buyer_who_never_joined_is_unknown() -> None:
     sources = session_metrics(fold(shop_floor()))["traffic_sources"]
-    assert sources["recommend"] == {"views": 1, "viewers": 1, "buyers": 1, "gmv": 198.0,
-                                    "conversion_rate": 1.0}  # v1: o1 (o4 cancelled)
+    assert sources["recommend"] == {
+        "views": 1,
+        "viewers": 1,
+        "buyers": 1,
+        "gmv": 198.0,
+        "conversion_rate": 1.0,
+    }  # v1: o1 (o4 cancelled)
     assert sources["follow"]["gmv"] == 99.0 and sources["ad"]["gmv"] == 50.0
-    assert sources["unknown"] == {"views": 0, "viewers": 0, "buyers": 1, "gmv": 20.0,
-                                  "conversion_rate": None}
+    assert sources["unknown"] == {
+        "views": 0,
+        "viewers": 0,
+        "buyers": 1,
+        "gmv": 20.0,
+        "conversion_rate": None,
+    }
     assert sum(s["gmv"] for s in sources.values()) == 367.0
 
 
 def test_a_product_pinned_twice_with_an_unpin_between_has_two_segments() -> None:
-    b = (Broadcast().start(0).unpin(5, "p-A")  # nothing open: ignored
-         .pin(10, "p-A").unpin(20, "p-A").unpin(25, "p-A").pin(40, "p-A").end(70))
+    b = (
+        Broadcast()
+        .start(0)
+        .unpin(5, "p-A")  # nothing open: ignored
+        .pin(10, "p-A")
+        .unpin(20, "p-A")
+        .unpin(25, "p-A")
+        .pin(40, "p-A")
+        .end(70)
+    )
     products, segments = products_and_segments(fold(b))
     assert [s["seconds"] for s in segments] == [10, 30]
     assert (products[0]["explanations"], products[0]["explanation_seconds"]) == (2, 40)
@@ -112,52 +167,87 @@ def test_a_session_with_no_pins_has_no_segments_but_lists_products_it_sold() -> 
     products, segments = products_and_segments(fold(b))
     assert segments == []
     assert [(p["product_id"], p["explanations"], p["name"], p["gmv"]) for p in products] == [
-        ("p-X", 0, None, 10.0)]
+        ("p-X", 0, None, 10.0)
+    ]
 
 
 def test_name_and_price_come_from_the_latest_pin_that_carries_them() -> None:
-    b = (Broadcast().start(0).pin(10, "p-A", name="旧名", price=10)
-         .pin(20, "p-A", price=12).pin(30, "p-A"))
+    b = (
+        Broadcast()
+        .start(0)
+        .pin(10, "p-A", name="旧名", price=10)
+        .pin(20, "p-A", price=12)
+        .pin(30, "p-A")
+    )
     products, _ = products_and_segments(fold(b))
     assert (products[0]["name"], products[0]["price"]) == ("旧名", 12.0)
 
 
 def test_impressions_are_the_latest_sample_carrying_them() -> None:
-    b = (Broadcast().start(0).join(1, "v1").join(2, "v2").join(3, "v1")
-         .sample(100, 10, impressions=1000).sample(200, 12))
+    b = (
+        Broadcast()
+        .start(0)
+        .join(1, "v1")
+        .join(2, "v2")
+        .join(3, "v1")
+        .sample(100, 10, impressions=1000)
+        .sample(200, 12)
+    )
     m = session_metrics(fold(b))
     assert m["impressions"] == 1000 and m["impression_view_rate"] == 3 / 1000
     assert session_metrics(fold(Broadcast().start(0)))["impression_view_rate"] is None
 
 
-@pytest.mark.parametrize(("clock", "expected"), [
-    (125, 5),  # clock in 12:02: the minute 12:01 (61 s: 2, 119 s: 3)
-    (120, 5),  # exactly 12:02:00: 12:01 is complete
-    (119, 0),  # clock in 12:01: 12:00 had nothing
-])
+@pytest.mark.parametrize(
+    ("clock", "expected"),
+    [
+        (125, 5),  # clock in 12:02: the minute 12:01 (61 s: 2, 119 s: 3)
+        (120, 5),  # exactly 12:02:00: 12:01 is complete
+        (119, 0),  # clock in 12:01: 12:00 had nothing
+    ],
+)
 def test_interactions_last_minute_never_shows_a_partial_minute(clock: int, expected: int) -> None:
-    b = (Broadcast().start(0).interact(61, "like", count=2).interact(119, "comment", "v1")
-         .interact(119, "share", "v1", count=2))
+    b = (
+        Broadcast()
+        .start(0)
+        .interact(61, "like", count=2)
+        .interact(119, "comment", "v1")
+        .interact(119, "share", "v1", count=2)
+    )
     if clock > 119:
         b.interact(clock, "like", count=4)
     assert session_metrics(fold(b))["interactions_last_minute"] == expected
 
 
 def test_interactions_last_minute_after_the_end_is_the_minute_before_it() -> None:
-    b = (Broadcast().start(0).interact(130, "like", count=7).interact(250, "like", count=5)
-         .interact(245, "comment", "v1", text="好看").end(300).interact(300, "like", count=3))
+    b = (
+        Broadcast()
+        .start(0)
+        .interact(130, "like", count=7)
+        .interact(250, "like", count=5)
+        .interact(245, "comment", "v1", text="好看")
+        .end(300)
+        .interact(300, "like", count=3)
+    )
     assert session_metrics(fold(b))["interactions_last_minute"] == 6  # 12:04: 5 + 1
 
 
 def test_the_ticker_shows_paid_orders_and_comments_newest_first_masked() -> None:
-    state = fold(shop_floor().interact(140, "comment", "viewer-42", text="<b>多少钱</b>")
-                 .interact(141, "like", "v1", text=None))
+    state = fold(
+        shop_floor()
+        .interact(140, "comment", "viewer-42", text="<b>多少钱</b>")
+        .interact(141, "like", "v1", text=None)
+    )
     ticker: dict[str, Any] = recent(state)
     assert [(o["at"][11:19], o["amount"], o["buyer"]) for o in ticker["orders"]] == [
-        ("12:02:11", 20.0, "g***t"), ("12:02:01", 50.0, "v*"), ("12:01:41", 99.0, "v*"),
-        ("12:01:01", 198.0, "v*")]  # o4 was cancelled
-    assert ticker["comments"] == [{"at": "2026-11-02T12:02:20.000Z", "viewer": "v***2",
-                                   "text": "<b>多少钱</b>"}]
+        ("12:02:11", 20.0, "g***t"),
+        ("12:02:01", 50.0, "v*"),
+        ("12:01:41", 99.0, "v*"),
+        ("12:01:01", 198.0, "v*"),
+    ]  # o4 was cancelled
+    assert ticker["comments"] == [
+        {"at": "2026-11-02T12:02:20.000Z", "viewer": "v***2", "text": "<b>多少钱</b>"}
+    ]
 
 
 def test_mask_keeps_only_first_and_last_character() -> None:

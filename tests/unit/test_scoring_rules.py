@@ -22,12 +22,15 @@ from service.process.scorecard_files import load_scorecards
 CARDS = load_scorecards()
 
 
-@pytest.mark.parametrize(("since", "month", "target"), [
-    ("2026-11-20", 1, None),  # first month on air: no sales target
-    ("2026-10-01", 2, 5000.0),
-    ("2026-08-31", 4, 10000.0),
-    ("2026-05-01", 7, None),  # past the rule book's six months: none either
-])
+@pytest.mark.parametrize(
+    ("since", "month", "target"),
+    [
+        ("2026-11-20", 1, None),  # first month on air: no sales target
+        ("2026-10-01", 2, 5000.0),
+        ("2026-08-31", 4, 10000.0),
+        ("2026-05-01", 7, None),  # past the rule book's six months: none either
+    ],
+)
 def test_host_sales_target_by_months_on_air(since: str, month: int, target: float | None) -> None:
     assert months_on_air(since, "2026-11") == month
     assert tenure_sales_target(month, CARDS.host_sales_targets) == target
@@ -44,13 +47,22 @@ def test_incidents_lose_a_quarter_each_down_to_zero() -> None:
 
 def test_grades_and_ranks() -> None:
     assert [grade(s, CARDS.grades) for s in (90, 89.9999999, 75, 60, 59.9)] == [
-        "A", "A", "B", "C", "D"]
+        "A",
+        "A",
+        "B",
+        "C",
+        "D",
+    ]
     assert rank([80, 95, 80, 10]) == [2, 1, 2, 4]
 
 
 def test_weights_are_rescaled_over_the_kpis_with_targets() -> None:
-    values = {"gmv": KpiValue(4000, 5000), "interaction_rate": KpiValue(0.5, None),
-              "new_followers": KpiValue(3, 10), "conversion_rate": KpiValue(0.5, None)}
+    values = {
+        "gmv": KpiValue(4000, 5000),
+        "interaction_rate": KpiValue(0.5, None),
+        "new_followers": KpiValue(3, 10),
+        "conversion_rate": KpiValue(0.5, None),
+    }
     card = score_person("h", "host", values, CARDS)
     # gmv 0.4 and followers 0.2 become 2/3 and 1/3: 2/3 * 80 + 1/3 * 30
     assert card.score == pytest.approx(2 / 3 * 80 + 1 / 3 * 30)
@@ -64,9 +76,16 @@ def test_a_person_with_no_target_at_all_scores_zero() -> None:
 
 
 def _raw(**changes: object) -> dict[str, object]:
-    role = [{"key": "gmv", "weight": 0.6, "source": "derived", "direction": "higher",
-             "formula": "net_gmv"},
-            {"key": "dsr", "weight": 0.4, "source": "recorded", "direction": "higher"}]
+    role = [
+        {
+            "key": "gmv",
+            "weight": 0.6,
+            "source": "derived",
+            "direction": "higher",
+            "formula": "net_gmv",
+        },
+        {"key": "dsr", "weight": 0.4, "source": "recorded", "direction": "higher"},
+    ]
     raw: dict[str, object] = {"roles": {"supervisor": role}}
     raw.update(changes)
     return raw
@@ -76,15 +95,19 @@ def test_a_valid_override_loads() -> None:
     assert [k.key for k in parse_scorecards(_raw()).roles["supervisor"]] == ["gmv", "dsr"]
 
 
-@pytest.mark.parametrize(("change", "words"), [
-    ({"weight": 0.5}, "role supervisor: weights sum to 1.1, not 1"),
-    ({"direction": "sideways"}, "role supervisor, KPI dsr: direction"),
-    ({"source": "astrology"}, "role supervisor, KPI dsr: source"),
-    ({"formula": "vibes"}, "role supervisor, KPI dsr: unknown formula"),
-    ({"colour": "red"}, "role supervisor, KPI dsr: unknown field"),
-])
-def test_bad_scorecards_are_refused_naming_role_and_kpi(change: dict[str, object],
-                                                        words: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"weight": 0.5}, "role supervisor: weights sum to 1.1, not 1"),
+        ({"direction": "sideways"}, "role supervisor, KPI dsr: direction"),
+        ({"source": "astrology"}, "role supervisor, KPI dsr: source"),
+        ({"formula": "vibes"}, "role supervisor, KPI dsr: unknown formula"),
+        ({"colour": "red"}, "role supervisor, KPI dsr: unknown field"),
+    ],
+)
+def test_bad_scorecards_are_refused_naming_role_and_kpi(
+    change: dict[str, object], words: str
+) -> None:
     raw = _raw()
     kpi = raw["roles"]["supervisor"][1]
     kpi.update(change)

@@ -17,11 +17,16 @@ def metrics(b: Broadcast) -> dict[str, Any]:
 
 
 def presence_broadcast() -> Broadcast:
-    return (Broadcast().start(0)
-            .join(10, "v1", "ad").join(20, "v2", "follow").leave(70, "v1")
-            .join(100, "v1", "recommend")  # re-entry: another view, same viewer
-            .leave(110, "v3")  # no open presence: ignored
-            .interact(130, "like", "v2"))
+    return (
+        Broadcast()
+        .start(0)
+        .join(10, "v1", "ad")
+        .join(20, "v2", "follow")
+        .leave(70, "v1")
+        .join(100, "v1", "recommend")  # re-entry: another view, same viewer
+        .leave(110, "v3")  # no open presence: ignored
+        .interact(130, "like", "v2")
+    )
 
 
 def test_views_count_every_join_and_unique_viewers_count_people() -> None:
@@ -68,12 +73,27 @@ def test_traffic_sources_attribute_viewers_to_their_first_join() -> None:
     b = presence_broadcast().place(120, "o1", "v1", 10).pay(121, "o1")
     m = metrics(b)
     sources = m["traffic_sources"]
-    assert sources["ad"] == {"views": 1, "viewers": 1, "buyers": 1, "gmv": 10.0,
-                             "conversion_rate": 1.0}
-    assert sources["follow"] == {"views": 1, "viewers": 1, "buyers": 0, "gmv": 0.0,
-                                 "conversion_rate": 0.0}
-    assert sources["recommend"] == {"views": 1, "viewers": 0, "buyers": 0, "gmv": 0.0,
-                                    "conversion_rate": None}
+    assert sources["ad"] == {
+        "views": 1,
+        "viewers": 1,
+        "buyers": 1,
+        "gmv": 10.0,
+        "conversion_rate": 1.0,
+    }
+    assert sources["follow"] == {
+        "views": 1,
+        "viewers": 1,
+        "buyers": 0,
+        "gmv": 0.0,
+        "conversion_rate": 0.0,
+    }
+    assert sources["recommend"] == {
+        "views": 1,
+        "viewers": 0,
+        "buyers": 0,
+        "gmv": 0.0,
+        "conversion_rate": None,
+    }
     assert sum(s["viewers"] for s in sources.values()) == m["unique_viewers"]
 
 
@@ -89,15 +109,30 @@ def test_a_join_without_source_counts_as_other() -> None:
 
 
 def order_broadcast() -> Broadcast:
-    return (Broadcast().start(0)
-            .join(1, "b1").join(2, "b2").join(3, "b3").join(4, "v4")
-            .click(5, "b1").click(6, "b1").click(7, "b2").click(8, None)
-            .place(10, "o1", "b1", "100").pay(11, "o1")
-            .pay(12, "o2").place(13, "o2", "b2", "50.00")  # paid arrives before placed
-            .place(14, "o3", "b3", 30).pay(15, "o3").cancel(16, "o3")  # paid, then cancelled
-            .place(17, "o4", "b1", "200").pay(18, "o4")
-            .refund(19, "o4", 50).refund(20, "o4", "200")  # capped at 200 paid
-            .place(21, "o5", "v4", 999))  # never paid
+    return (
+        Broadcast()
+        .start(0)
+        .join(1, "b1")
+        .join(2, "b2")
+        .join(3, "b3")
+        .join(4, "v4")
+        .click(5, "b1")
+        .click(6, "b1")
+        .click(7, "b2")
+        .click(8, None)
+        .place(10, "o1", "b1", "100")
+        .pay(11, "o1")
+        .pay(12, "o2")
+        .place(13, "o2", "b2", "50.00")  # paid arrives before placed
+        .place(14, "o3", "b3", 30)
+        .pay(15, "o3")
+        .cancel(16, "o3")  # paid, then cancelled
+        .place(17, "o4", "b1", "200")
+        .pay(18, "o4")
+        .refund(19, "o4", 50)
+        .refund(20, "o4", "200")  # capped at 200 paid
+        .place(21, "o5", "v4", 999)
+    )  # never paid
 
 
 def test_the_order_life_cycle_gives_gmv_refunds_and_buyers() -> None:
@@ -144,17 +179,35 @@ def test_a_paid_order_later_cancelled_leaves_gmv_and_buyers() -> None:
 
 def test_zero_denominators_give_null_ratios() -> None:
     m = metrics(Broadcast().start(0))
-    for name in ("avg_watch_seconds", "interaction_rate", "click_rate", "conversion_rate",
-                 "click_to_order_rate", "gpm", "uv_value", "aov", "roi"):
+    for name in (
+        "avg_watch_seconds",
+        "interaction_rate",
+        "click_rate",
+        "conversion_rate",
+        "click_to_order_rate",
+        "gpm",
+        "uv_value",
+        "aov",
+        "roi",
+    ):
         assert m[name] is None, name
     assert m["gmv"] == 0.0 and m["views"] == 0
 
 
 def test_interactions_sum_counts_and_only_engaging_kinds_make_interacting_viewers() -> None:
-    b = (Broadcast().start(0).join(1, "v1").join(2, "v2").join(3, "v3").join(4, "v4")
-         .interact(5, "like", "v1", count=10).interact(6, "follow", "v2")
-         .interact(7, "follow", None, count=2).interact(8, "lottery", "v3")
-         .interact(9, "comment", "v1"))
+    b = (
+        Broadcast()
+        .start(0)
+        .join(1, "v1")
+        .join(2, "v2")
+        .join(3, "v3")
+        .join(4, "v4")
+        .interact(5, "like", "v1", count=10)
+        .interact(6, "follow", "v2")
+        .interact(7, "follow", None, count=2)
+        .interact(8, "lottery", "v3")
+        .interact(9, "comment", "v1")
+    )
     m = metrics(b)
     assert m["interactions"]["like"] == 10 and m["interactions"]["follow"] == 3
     assert m["interactions"]["lottery"] == 1 and m["interactions"]["gift"] == 0
@@ -164,19 +217,29 @@ def test_interactions_sum_counts_and_only_engaging_kinds_make_interacting_viewer
 
 
 def test_ad_spend_and_roi() -> None:
-    b = order_broadcast().add("ad.spend_recorded", 30, amount="60").add(
-        "ad.spend_recorded", 31, amount=40)
+    b = (
+        order_broadcast()
+        .add("ad.spend_recorded", 30, amount="60")
+        .add("ad.spend_recorded", 31, amount=40)
+    )
     m = metrics(b)
     assert m["ad_spend"] == 100.0
     assert m["roi"] == pytest.approx(3.5)
 
 
 def test_incidents_and_downtime() -> None:
-    b = (Broadcast().start(0)
-         .incident(100, "i1").resolve(160, "i1")  # 60 s down
-         .incident(200, "i2", kind="technical_failure").resolve(250, "i2")  # not downtime
-         .resolve(320, "i3").incident(300, "i3")  # resolved arrives first: 20 s
-         .incident(350, "i4").end(400))  # open until the end: 50 s
+    b = (
+        Broadcast()
+        .start(0)
+        .incident(100, "i1")
+        .resolve(160, "i1")  # 60 s down
+        .incident(200, "i2", kind="technical_failure")
+        .resolve(250, "i2")  # not downtime
+        .resolve(320, "i3")
+        .incident(300, "i3")  # resolved arrives first: 20 s
+        .incident(350, "i4")
+        .end(400)
+    )  # open until the end: 50 s
     inc = metrics(b)["incidents"]
     assert inc["total"] == 4 and inc["open"] == 1
     assert inc["by_kind"]["stream_interruption"] == 3
@@ -190,10 +253,14 @@ def test_an_open_interruption_counts_to_the_latest_event_while_live() -> None:
 
 
 def test_platform_samples_replace_presence_counts_while_live() -> None:
-    b = (Broadcast().start(0).join(1, "v1")
-         .add("audience.sampled", 60, online=500)
-         .add("audience.sampled", 30, online=900)  # older sample arriving late
-         .join(61, "v2"))
+    b = (
+        Broadcast()
+        .start(0)
+        .join(1, "v1")
+        .add("audience.sampled", 60, online=500)
+        .add("audience.sampled", 30, online=900)  # older sample arriving late
+        .join(61, "v2")
+    )
     m = metrics(b)
     assert m["online"] == 500
     assert m["peak_online"] == 500
@@ -212,9 +279,17 @@ def test_online_drop_alert_fires_once() -> None:
 
 
 def test_timeline_buckets_by_minute() -> None:
-    b = (Broadcast().start(0).join(5, "v1").join(65, "v2").interact(70, "like", "v1", count=3)
-         .place(80, "o1", "v1", 10).pay(125, "o1").incident(130, "i1", kind="other")
-         .add("product.pinned", 2, product_id="p-1", price="9.90"))
+    b = (
+        Broadcast()
+        .start(0)
+        .join(5, "v1")
+        .join(65, "v2")
+        .interact(70, "like", "v1", count=3)
+        .place(80, "o1", "v1", 10)
+        .pay(125, "o1")
+        .incident(130, "i1", kind="other")
+        .add("product.pinned", 2, product_id="p-1", price="9.90")
+    )
     timeline = session_timeline(fold_all(SessionState("s-1"), b.stored()))
     minutes = timeline["minutes"]
     assert [m["joins"] for m in minutes] == [1, 1, 0]

@@ -17,7 +17,8 @@ def test_whole_milliseconds_are_written_with_three_digits() -> None:
     # 2026-11-22 is day 20,779 of the epoch (56 years, 14 of them leap, and 325 days): 20,779 *
     # 86,400 s + 12 h + 1.25 s.
     assert format_timestamp((20_779 * 86_400 + 43_201) * 1_000_000 + 250_000) == (
-        "2026-11-22T12:00:01.250Z")
+        "2026-11-22T12:00:01.250Z"
+    )
 
 
 def test_microseconds_are_written_when_present() -> None:

@@ -21,11 +21,13 @@ PLATFORMS = ("doudian", "tiktok_shop", "douyin_live")
 def build_connectors(settings: Settings) -> dict[str, Connector]:
     connectors: dict[str, Connector] = {}
     if settings.doudian_app_key and settings.doudian_app_secret:
-        connectors["doudian"] = DoudianConnector(settings.doudian_app_key,
-                                                 settings.doudian_app_secret)
+        connectors["doudian"] = DoudianConnector(
+            settings.doudian_app_key, settings.doudian_app_secret
+        )
     if settings.tiktok_shop_app_key and settings.tiktok_shop_app_secret:
-        connectors["tiktok_shop"] = TikTokShopConnector(settings.tiktok_shop_app_key,
-                                                        settings.tiktok_shop_app_secret)
+        connectors["tiktok_shop"] = TikTokShopConnector(
+            settings.tiktok_shop_app_key, settings.tiktok_shop_app_secret
+        )
     if settings.douyin_live_secret:
         connectors["douyin_live"] = DouyinLiveConnector(settings.douyin_live_secret)
     return connectors

@@ -33,14 +33,24 @@ class Message:
 
     def stored(self) -> dict[str, Any]:
         """What the ledger keeps to run the message again (`from_stored`)."""
-        return {"kind": self.kind, "data": self.data, "order_ref": self.order_ref,
-                "room_id": self.room_id, "at_us": self.at_us}
+        return {
+            "kind": self.kind,
+            "data": self.data,
+            "order_ref": self.order_ref,
+            "room_id": self.room_id,
+            "at_us": self.at_us,
+        }
 
     @classmethod
     def from_stored(cls, message_id: str, raw: dict[str, Any]) -> Message:
-        return cls(message_id=message_id, kind=raw["kind"], data=raw["data"],
-                   order_ref=raw.get("order_ref"), room_id=raw.get("room_id"),
-                   at_us=raw.get("at_us"))
+        return cls(
+            message_id=message_id,
+            kind=raw["kind"],
+            data=raw["data"],
+            order_ref=raw.get("order_ref"),
+            room_id=raw.get("room_id"),
+            at_us=raw.get("at_us"),
+        )
 
 
 @dataclass(frozen=True)
@@ -85,8 +95,15 @@ def event_id(platform: str, message_id: str, part: str = "") -> str:
     return str(uuid.uuid5(EVENT_NAMESPACE, f"{platform}\n{message_id}\n{part}"))
 
 
-def wire_event(platform: str, message_id: str, part: str, type_: str, session_id: str,
-               at_us: int, data: dict[str, Any]) -> dict[str, Any]:
+def wire_event(
+    platform: str,
+    message_id: str,
+    part: str,
+    type_: str,
+    session_id: str,
+    at_us: int,
+    data: dict[str, Any],
+) -> dict[str, Any]:
     return {
         "event_id": event_id(platform, message_id, part),
         "type": type_,

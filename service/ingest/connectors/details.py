@@ -60,8 +60,9 @@ class OrderDetails(Protocol):
     def order(self, platform: str, shop_id: str, order_ref: str) -> PlatformOrder:
         """Raises DetailUnavailable."""
 
-    def refund(self, platform: str, shop_id: str, order_ref: str,
-               refund_ref: str) -> PlatformRefund:
+    def refund(
+        self, platform: str, shop_id: str, order_ref: str, refund_ref: str
+    ) -> PlatformRefund:
         """Raises DetailUnavailable."""
 
 
@@ -71,19 +72,22 @@ class NoOrderDetails:
     def order(self, platform: str, shop_id: str, order_ref: str) -> PlatformOrder:
         raise DetailUnavailable(f"no {platform} order API configured (access token)")
 
-    def refund(self, platform: str, shop_id: str, order_ref: str,
-               refund_ref: str) -> PlatformRefund:
+    def refund(
+        self, platform: str, shop_id: str, order_ref: str, refund_ref: str
+    ) -> PlatformRefund:
         raise DetailUnavailable(f"no {platform} refund API configured (access token)")
 
 
 # -- parsers of the platforms' answers (pure; the recorded fixtures go through these) --------
 
+
 @contextmanager
 def _answer_of(api: str, answer: dict[str, Any], ok: int, message_key: str) -> Iterator[None]:
     """An error code, or an answer missing what is read inside, is DetailUnavailable."""
     if answer.get("code") != ok:
-        raise DetailUnavailable(f"{api} answered {answer.get('code')}: "
-                                f"{str(answer.get(message_key))[:200]}")
+        raise DetailUnavailable(
+            f"{api} answered {answer.get('code')}: {str(answer.get(message_key))[:200]}"
+        )
     try:
         yield
     except DeadLetter:
@@ -97,16 +101,20 @@ def parse_doudian_order(answer: dict[str, Any]) -> PlatformOrder:
     with _answer_of("order.orderDetail", answer, 10000, "msg"):
         detail = answer["data"]["shop_order_detail"]
         lines = tuple(
-            OrderLine(line_ref=str(sku["order_id"]), product_ref=str(sku["product_id"]),
-                      quantity=int(sku["item_num"]),
-                      amount_fen=fen_of_integer(sku["pay_amount"], "sku pay_amount"))
+            OrderLine(
+                line_ref=str(sku["order_id"]),
+                product_ref=str(sku["product_id"]),
+                quantity=int(sku["item_num"]),
+                amount_fen=fen_of_integer(sku["pay_amount"], "sku pay_amount"),
+            )
             for sku in detail["sku_order_list"]
         )
         return PlatformOrder(
             order_ref=str(detail["order_id"]),
             buyer_ref=str(detail["doudian_open_id"]),
             created_at_us=unix_time_us(detail["create_time"], "create_time"),
-            paid_at_us=unix_time_us(detail["pay_time"], "pay_time") if detail.get("pay_time")
+            paid_at_us=unix_time_us(detail["pay_time"], "pay_time")
+            if detail.get("pay_time")
             else None,
             lines=lines,
         )
@@ -122,14 +130,16 @@ def parse_tiktok_order(answer: dict[str, Any]) -> PlatformOrder:
         for item in order["line_items"]:
             product = str(item["product_id"])
             quantity[product] = quantity.get(product, 0) + 1
-            amount[product] = amount.get(product, 0) + fen_of_decimal(item["sale_price"],
-                                                                      "line item sale_price")
+            amount[product] = amount.get(product, 0) + fen_of_decimal(
+                item["sale_price"], "line item sale_price"
+            )
             line_of_item[str(item["id"])] = product
         return PlatformOrder(
             order_ref=str(order["id"]),
             buyer_ref=str(order["user_id"]),
             created_at_us=unix_time_us(order["create_time"], "create_time"),
-            paid_at_us=unix_time_us(order["paid_time"], "paid_time") if order.get("paid_time")
+            paid_at_us=unix_time_us(order["paid_time"], "paid_time")
+            if order.get("paid_time")
             else None,
             lines=tuple(OrderLine(p, p, quantity[p], amount[p]) for p in quantity),
             line_of_item=line_of_item,
@@ -142,16 +152,20 @@ def parse_tiktok_refund(answer: dict[str, Any]) -> PlatformRefund:
         (record,) = answer["data"]["return_orders"]
         by_item = {
             str(line["order_line_item_id"]): fen_of_decimal(
-                line["refund_amount"]["refund_total"], "return line refund_total")
+                line["refund_amount"]["refund_total"], "return line refund_total"
+            )
             for line in record.get("return_line_items") or []
         }
         return PlatformRefund(
-            refund_ref=str(record["return_id"]), order_ref=str(record["order_id"]),
+            refund_ref=str(record["return_id"]),
+            order_ref=str(record["order_id"]),
             total_fen=fen_of_decimal(record["refund_amount"]["refund_total"], "refund_total"),
-            by_item=by_item)
+            by_item=by_item,
+        )
 
 
 # -- HTTP clients -----------------------------------------------------------------------------
+
 
 def _fetch(request: urllib.request.Request) -> dict[str, Any]:
     try:
@@ -164,19 +178,21 @@ def _fetch(request: urllib.request.Request) -> dict[str, Any]:
     return loaded
 
 
-def doudian_sign(app_key: str, app_secret: str, method: str, param_json: str,
-                 timestamp: str) -> str:
+def doudian_sign(
+    app_key: str, app_secret: str, method: str, param_json: str, timestamp: str
+) -> str:
     """Doudian open API v2, sign_method hmac-sha256: the secret around the sorted parameters."""
-    plain = (f"{app_secret}app_key{app_key}method{method}param_json{param_json}"
-             f"timestamp{timestamp}v2{app_secret}")
+    plain = (
+        f"{app_secret}app_key{app_key}method{method}param_json{param_json}"
+        f"timestamp{timestamp}v2{app_secret}"
+    )
     return hmac.new(app_secret.encode(), plain.encode(), hashlib.sha256).hexdigest()
 
 
 def tiktok_sign(app_secret: str, path: str, params: dict[str, str], body: str) -> str:
     """TikTok Shop open API: secret + path + sorted key/values (not sign, access_token) + body
     + secret, HMAC-SHA256 with the secret, hex."""
-    pairs = "".join(f"{k}{params[k]}" for k in sorted(params)
-                    if k not in ("sign", "access_token"))
+    pairs = "".join(f"{k}{params[k]}" for k in sorted(params) if k not in ("sign", "access_token"))
     plain = f"{app_secret}{path}{pairs}{body}{app_secret}"
     return hmac.new(app_secret.encode(), plain.encode(), hashlib.sha256).hexdigest()
 
@@ -197,37 +213,52 @@ class HttpOrderDetails:
 
     def order(self, platform: str, shop_id: str, order_ref: str) -> PlatformOrder:
         if platform == "doudian":
-            return parse_doudian_order(self._doudian("order.orderDetail",
-                                                     {"shop_order_id": order_ref}))
+            return parse_doudian_order(
+                self._doudian("order.orderDetail", {"shop_order_id": order_ref})
+            )
         path = "/order/202309/orders"
         return parse_tiktok_order(self._tiktok("GET", path, {"ids": order_ref}, ""))
 
-    def refund(self, platform: str, shop_id: str, order_ref: str,
-               refund_ref: str) -> PlatformRefund:
+    def refund(
+        self, platform: str, shop_id: str, order_ref: str, refund_ref: str
+    ) -> PlatformRefund:
         if platform != "tiktok_shop":
             raise DetailUnavailable(f"{platform} refunds carry their amount; no API is asked")
         body = json.dumps({"return_ids": [refund_ref]}, separators=(",", ":"))
-        return parse_tiktok_refund(self._tiktok("POST", "/return_refund/202309/returns/search",
-                                                {}, body))
+        return parse_tiktok_refund(
+            self._tiktok("POST", "/return_refund/202309/returns/search", {}, body)
+        )
 
     def _doudian(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        key, secret, token = (self.doudian_app_key, self.doudian_app_secret,
-                              self.doudian_access_token)
+        key, secret, token = (
+            self.doudian_app_key,
+            self.doudian_app_secret,
+            self.doudian_access_token,
+        )
         if not (key and secret and token):
             raise DetailUnavailable("no doudian order API configured (access token)")
-        param_json = json.dumps(params, sort_keys=True, separators=(",", ":"),
-                                ensure_ascii=False)
+        param_json = json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         timestamp = str(int(time.time()))
-        query = {"app_key": key, "method": method, "v": "2", "timestamp": timestamp,
-                 "access_token": token, "sign_method": "hmac-sha256",
-                 "sign": doudian_sign(key, secret, method, param_json, timestamp)}
-        url = (f"{self.doudian_base_url}/{method.replace('.', '/')}?"
-               f"{urllib.parse.urlencode(query)}")
-        return _fetch(urllib.request.Request(url, data=param_json.encode(), method="POST",
-                                             headers={"Content-Type": "application/json"}))
+        query = {
+            "app_key": key,
+            "method": method,
+            "v": "2",
+            "timestamp": timestamp,
+            "access_token": token,
+            "sign_method": "hmac-sha256",
+            "sign": doudian_sign(key, secret, method, param_json, timestamp),
+        }
+        url = f"{self.doudian_base_url}/{method.replace('.', '/')}?{urllib.parse.urlencode(query)}"
+        return _fetch(
+            urllib.request.Request(
+                url,
+                data=param_json.encode(),
+                method="POST",
+                headers={"Content-Type": "application/json"},
+            )
+        )
 
-    def _tiktok(self, verb: str, path: str, params: dict[str, str], body: str
-                ) -> dict[str, Any]:
+    def _tiktok(self, verb: str, path: str, params: dict[str, str], body: str) -> dict[str, Any]:
         key, secret, token = self.tiktok_app_key, self.tiktok_app_secret, self.tiktok_access_token
         if not (key and secret and token):
             raise DetailUnavailable("no tiktok_shop order API configured (access token)")
@@ -236,6 +267,11 @@ class HttpOrderDetails:
             query["shop_cipher"] = self.tiktok_shop_cipher
         query["sign"] = tiktok_sign(secret, path, query, body)
         url = f"{self.tiktok_base_url}{path}?{urllib.parse.urlencode(query)}"
-        return _fetch(urllib.request.Request(
-            url, data=body.encode() if verb == "POST" else None, method=verb,
-            headers={"Content-Type": "application/json", "x-tts-access-token": token}))
+        return _fetch(
+            urllib.request.Request(
+                url,
+                data=body.encode() if verb == "POST" else None,
+                method=verb,
+                headers={"Content-Type": "application/json", "x-tts-access-token": token},
+            )
+        )

@@ -34,15 +34,25 @@ CREATED, PAID, PAID_PENDING, CANCELLED, AMOUNT_CHANGED = 100, 101, 110, 106, 109
 REFUND_SUCCEEDED = 206
 # Known tags that change no figure livetally keeps (acknowledged, no event, not a dead letter).
 IGNORED = {
-    102: "seller shipped", 103: "trade completed", 104: "logistics changed",
-    105: "address changed", 108: "partly shipped", 111: "address change applied",
-    112: "appointment", 113: "memo changed",
+    102: "seller shipped",
+    103: "trade completed",
+    104: "logistics changed",
+    105: "address changed",
+    108: "partly shipped",
+    111: "address change applied",
+    112: "appointment",
+    113: "memo changed",
     AMOUNT_CHANGED: "amount changed before payment: the paid message carries the final amount",
     200: "refund created: a refund counts when it succeeds",
     201: "refund agreed: a refund counts when it succeeds",
-    202: "return agreed", 203: "buyer returned goods", 204: "refund refused",
-    205: "return refused", 207: "refund closed: nothing was refunded", 208: "refund modified",
-    209: "refund deadline changed", 211: "exchange confirmed",
+    202: "return agreed",
+    203: "buyer returned goods",
+    204: "refund refused",
+    205: "return refused",
+    207: "refund closed: nothing was refunded",
+    208: "refund modified",
+    209: "refund deadline changed",
+    211: "exchange confirmed",
 }
 
 
@@ -103,19 +113,34 @@ class DoudianConnector:
             lines = _sku_orders(data)
             at = unix_time_us(field_of(data, "cancel_time", "the message"), "cancel_time")
             session = self._session(context, data, [order_id_of(s) for s in lines], None)[0]
-            return Outcome(events=[
-                wire_event(PLATFORM, message.message_id, str(s), "order.cancelled", session, at,
-                           {"order_id": order_id_of(s)}) for s in lines])
+            return Outcome(
+                events=[
+                    wire_event(
+                        PLATFORM,
+                        message.message_id,
+                        str(s),
+                        "order.cancelled",
+                        session,
+                        at,
+                        {"order_id": order_id_of(s)},
+                    )
+                    for s in lines
+                ]
+            )
         if tag == REFUND_SUCCEEDED:
             return self._refunded(message, data, context)
         raise DeadLetter("unknown_tag", f"Doudian tag {tag} is not one livetally maps")
 
     def _created(self, message: Message, data: dict[str, Any], context: Context) -> Outcome:
         order = context.details.order(PLATFORM, _shop(data), _parent(data))
-        session = self._session(context, data, [order_id_of(x.line_ref) for x in order.lines],
-                                order)[0]
-        at = (unix_time_us(data["create_time"], "create_time") if data.get("create_time")
-              else order.created_at_us)
+        session = self._session(
+            context, data, [order_id_of(x.line_ref) for x in order.lines], order
+        )[0]
+        at = (
+            unix_time_us(data["create_time"], "create_time")
+            if data.get("create_time")
+            else order.created_at_us
+        )
         return Outcome(events=_placed(message.message_id, session, order, at))
 
     def _paid(self, message: Message, data: dict[str, Any], context: Context) -> Outcome:
@@ -133,9 +158,17 @@ class DoudianConnector:
         for sku in lines:
             if str(sku) not in amounts:
                 raise DeadLetter("unreadable", f"the order detail has no SKU order {sku}")
-            events.append(wire_event(PLATFORM, message.message_id, f"paid:{sku}", "order.paid",
-                                     session, at, {"order_id": order_id_of(sku),
-                                                   "amount": yuan_text(amounts[str(sku)])}))
+            events.append(
+                wire_event(
+                    PLATFORM,
+                    message.message_id,
+                    f"paid:{sku}",
+                    "order.paid",
+                    session,
+                    at,
+                    {"order_id": order_id_of(sku), "amount": yuan_text(amounts[str(sku)])},
+                )
+            )
         return Outcome(events=events)
 
     def _refunded(self, message: Message, data: dict[str, Any], context: Context) -> Outcome:
@@ -146,13 +179,27 @@ class DoudianConnector:
         session = self._session(context, data, [order_id_of(sku)], None)[0]
         if amount == 0:
             return Outcome(ignored="refund succeeded with an amount of 0")
-        return Outcome(events=[wire_event(PLATFORM, message.message_id, str(sku),
-                                          "order.refunded", session, at,
-                                          {"order_id": order_id_of(sku),
-                                           "amount": yuan_text(amount)})])
+        return Outcome(
+            events=[
+                wire_event(
+                    PLATFORM,
+                    message.message_id,
+                    str(sku),
+                    "order.refunded",
+                    session,
+                    at,
+                    {"order_id": order_id_of(sku), "amount": yuan_text(amount)},
+                )
+            ]
+        )
 
-    def _session(self, context: Context, data: dict[str, Any], order_ids: list[str],
-                 order: PlatformOrder | None) -> tuple[str, PlatformOrder | None]:
+    def _session(
+        self,
+        context: Context,
+        data: dict[str, Any],
+        order_ids: list[str],
+        order: PlatformOrder | None,
+    ) -> tuple[str, PlatformOrder | None]:
         """The session the order's placement went to; for an order not seen yet, the shop's
         session live when the platform says it was created, with the order detail read for it
         (returned second; None when the order was known)."""
@@ -164,21 +211,30 @@ class DoudianConnector:
         shop = _shop(data)
         session = context.live_session("shop_id", shop, order.created_at_us)
         if session is None:
-            raise DeadLetter("no_live_session", f"no session of shop {shop} was live at "
-                                                f"{format_timestamp(order.created_at_us)}")
+            raise DeadLetter(
+                "no_live_session",
+                f"no session of shop {shop} was live at {format_timestamp(order.created_at_us)}",
+            )
         return session, order
 
 
-def _placed(message_id: str, session: str, order: PlatformOrder, at: int
-            ) -> list[dict[str, Any]]:
+def _placed(message_id: str, session: str, order: PlatformOrder, at: int) -> list[dict[str, Any]]:
     return [
-        wire_event(PLATFORM, message_id, f"placed:{line.line_ref}", "order.placed", session, at, {
-            "order_id": order_id_of(line.line_ref),
-            "buyer_id": identifier(order.buyer_ref, "doudian_open_id"),
-            "product_id": identifier(line.product_ref, "product_id"),
-            "quantity": line.quantity,
-            "amount": yuan_text(line.amount_fen),
-        })
+        wire_event(
+            PLATFORM,
+            message_id,
+            f"placed:{line.line_ref}",
+            "order.placed",
+            session,
+            at,
+            {
+                "order_id": order_id_of(line.line_ref),
+                "buyer_id": identifier(order.buyer_ref, "doudian_open_id"),
+                "product_id": identifier(line.product_ref, "product_id"),
+                "quantity": line.quantity,
+                "amount": yuan_text(line.amount_fen),
+            },
+        )
         for line in order.lines
     ]
 
@@ -187,8 +243,12 @@ def _message(index: int, raw: Any) -> Message:
     if not isinstance(raw, dict):
         raise MalformedPush(f"message {index} is not an object")
     message_id = raw.get("msgId", raw.get("msg_id"))
-    if not isinstance(message_id, str | int) or isinstance(message_id, bool) or \
-            not str(message_id) or len(str(message_id)) > 200:
+    if (
+        not isinstance(message_id, str | int)
+        or isinstance(message_id, bool)
+        or not str(message_id)
+        or len(str(message_id)) > 200
+    ):
         raise MalformedPush(f"message {index}: msgId must be a string of 1-200 characters")
     tag = raw.get("tag")
     if isinstance(tag, str) and tag.isascii() and tag.isdigit() and len(tag) < 10:
@@ -204,8 +264,12 @@ def _message(index: int, raw: Any) -> Message:
     if not isinstance(data, dict):
         raise MalformedPush(f"message {index}: data must be an object")
     parent = data.get("p_id")
-    return Message(message_id=str(message_id), kind=f"tag {tag}", data=data,
-                   order_ref=None if parent is None else str(parent)[:128])
+    return Message(
+        message_id=str(message_id),
+        kind=f"tag {tag}",
+        data=data,
+        order_ref=None if parent is None else str(parent)[:128],
+    )
 
 
 def _shop(data: dict[str, Any]) -> str:

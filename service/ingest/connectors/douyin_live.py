@@ -47,8 +47,10 @@ class DouyinLiveConnector:
         sign = headers.get("x-signature")
         missing = [name for name in SIGNED_HEADERS if not headers.get(name)]
         if not sign or missing:
-            raise SignatureInvalid("missing signature headers: "
-                                   + ", ".join(missing + ([] if sign else ["x-signature"])))
+            raise SignatureInvalid(
+                "missing signature headers: "
+                + ", ".join(missing + ([] if sign else ["x-signature"]))
+            )
         signed = "&".join(f"{name}={headers[name]}" for name in SIGNED_HEADERS)
         digest = hashlib.md5(signed.encode() + body + self.secret.encode()).digest()
         if not hmac.compare_digest(base64.b64encode(digest).decode(), sign.strip()):
@@ -77,10 +79,10 @@ class DouyinLiveConnector:
                 raise MalformedPush(f"payload {index} is not an object")
             message_id = raw.get("msg_id")
             if not isinstance(message_id, str) or not 0 < len(message_id) <= 200:
-                raise MalformedPush(f"payload {index}: msg_id must be a string of 1-200 "
-                                    "characters")
-            messages.append(Message(message_id=message_id, kind=kind, data=raw, room_id=room,
-                                    at_us=pushed_at))
+                raise MalformedPush(f"payload {index}: msg_id must be a string of 1-200 characters")
+            messages.append(
+                Message(message_id=message_id, kind=kind, data=raw, room_id=room, at_us=pushed_at)
+            )
         return messages
 
     def acknowledgement(self) -> tuple[dict[str, Any], int]:
@@ -90,21 +92,29 @@ class DouyinLiveConnector:
         data = message.data
         kind = message.kind
         if kind not in INTERACTIONS and kind not in ("live_fansclub", "live_enter"):
-            raise DeadLetter("unknown_type", f"Douyin live msg type {kind!r} is not one "
-                                             "livetally maps")
-        at = (unix_time_us(data["timestamp"], "timestamp") if data.get("timestamp")
-              else message.at_us)
+            raise DeadLetter(
+                "unknown_type", f"Douyin live msg type {kind!r} is not one livetally maps"
+            )
+        at = (
+            unix_time_us(data["timestamp"], "timestamp") if data.get("timestamp") else message.at_us
+        )
         assert at is not None
         viewer = identifier(field_of(data, "sec_openid", "the payload"), "sec_openid")
         room = message.room_id or ""
         session = context.live_session("room_id", room, at)
         if session is None:
-            raise DeadLetter("no_live_session", f"no session of room {room} was live at "
-                                                f"{format_timestamp(at)}")
+            raise DeadLetter(
+                "no_live_session", f"no session of room {room} was live at {format_timestamp(at)}"
+            )
         mid = message.message_id
         if kind == "live_enter":
-            return Outcome(events=[wire_event(PLATFORM, mid, "", "viewer.joined", session, at,
-                                              {"viewer_id": viewer})])
+            return Outcome(
+                events=[
+                    wire_event(
+                        PLATFORM, mid, "", "viewer.joined", session, at, {"viewer_id": viewer}
+                    )
+                ]
+            )
         if kind == "live_fansclub":
             if data.get("fansclub_reason_type") != FANSCLUB_JOINED:
                 return Outcome(ignored="fan club level-up, not a join")
@@ -118,8 +128,9 @@ class DouyinLiveConnector:
             if not isinstance(text, str):
                 raise DeadLetter("unreadable", "the comment has no content")
             body["text"] = text[:TEXT_LIMIT]
-        return Outcome(events=[wire_event(PLATFORM, mid, "", "interaction.recorded", session,
-                                          at, body)])
+        return Outcome(
+            events=[wire_event(PLATFORM, mid, "", "interaction.recorded", session, at, body)]
+        )
 
 
 def _count(value: Any, name: str) -> int:

@@ -52,8 +52,9 @@ class _FailOnce:
     def order(self, platform: str, shop_id: str, order_ref: str) -> PlatformOrder:
         return self._call(lambda: self.details.order(platform, shop_id, order_ref))
 
-    def refund(self, platform: str, shop_id: str, order_ref: str,
-               refund_ref: str) -> PlatformRefund:
+    def refund(
+        self, platform: str, shop_id: str, order_ref: str, refund_ref: str
+    ) -> PlatformRefund:
         return self._call(lambda: self.details.refund(platform, shop_id, order_ref, refund_ref))
 
     def _call(self, call: Callable[[], Any]) -> Any:
@@ -116,13 +117,19 @@ class Intake:
                 taken.add("skipped", 0, None)
                 continue
             message = Message.from_stored(row["message_id"], row["message"])
-            self._take(connector, message, row["body"], row["headers"], row, taken,
-                       self.details)
+            self._take(connector, message, row["body"], row["headers"], row, taken, self.details)
         return taken
 
-    def _take(self, connector: Connector, message: Message, body: str,
-              headers: Mapping[str, Any], seen: dict[str, Any] | None, taken: Taken,
-              details: OrderDetails) -> None:
+    def _take(
+        self,
+        connector: Connector,
+        message: Message,
+        body: str,
+        headers: Mapping[str, Any],
+        seen: dict[str, Any] | None,
+        taken: Taken,
+        details: OrderDetails,
+    ) -> None:
         now = self.clock()
         status, reason, appended = "appended", None, 0
         try:
@@ -130,8 +137,9 @@ class Intake:
             try:
                 events = [parse_event(raw, now) for raw in outcome.events]
             except ValidationError as exc:
-                raise DeadLetter("invalid", f"the mapped event is invalid: {exc.messages}"
-                                 ) from None
+                raise DeadLetter(
+                    "invalid", f"the mapped event is invalid: {exc.messages}"
+                ) from None
             if events:
                 result = self.recorder.append(events)
                 appended = result.appended
@@ -142,14 +150,29 @@ class Intake:
             status, reason = "dead", f"event_id_conflict: {exc}"
         except DeadLetter as exc:
             status, reason = "dead", str(exc)
-        ledger.record(self.engine, {
-            "platform": connector.name, "message_id": message.message_id, "status": status,
-            "reason": reason, "kind": message.kind, "order_ref": message.order_ref,
-            "received_at": seen["received_at"] if seen else now, "updated_at": now,
-            "attempts": (seen["attempts"] if seen else 0) + 1, "appended": appended,
-            "message": message.stored(), "body": body, "headers": dict(headers),
-        })
+        ledger.record(
+            self.engine,
+            {
+                "platform": connector.name,
+                "message_id": message.message_id,
+                "status": status,
+                "reason": reason,
+                "kind": message.kind,
+                "order_ref": message.order_ref,
+                "received_at": seen["received_at"] if seen else now,
+                "updated_at": now,
+                "attempts": (seen["attempts"] if seen else 0) + 1,
+                "appended": appended,
+                "message": message.stored(),
+                "body": body,
+                "headers": dict(headers),
+            },
+        )
         if status == "dead":
-            log.info("%s message %s kept as a dead letter: %s", connector.name,
-                     message.message_id, reason)
+            log.info(
+                "%s message %s kept as a dead letter: %s",
+                connector.name,
+                message.message_id,
+                reason,
+            )
         taken.add(status, appended, (reason or "").split(":")[0] or None)

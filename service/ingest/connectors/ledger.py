@@ -44,8 +44,15 @@ connector_message = sa.Table(
 def entry(engine: Engine, platform: str, message_id: str) -> dict[str, Any] | None:
     t = connector_message
     with engine.connect() as conn:
-        row = conn.execute(sa.select(t.c.status, t.c.attempts, t.c.received_at).where(
-            t.c.platform == platform, t.c.message_id == message_id)).mappings().first()
+        row = (
+            conn.execute(
+                sa.select(t.c.status, t.c.attempts, t.c.received_at).where(
+                    t.c.platform == platform, t.c.message_id == message_id
+                )
+            )
+            .mappings()
+            .first()
+        )
     return dict(row) if row else None
 
 
@@ -54,14 +61,28 @@ def record(engine: Engine, row: dict[str, Any]) -> None:
         upsert(conn, connector_message, [row], ("platform", "message_id"))
 
 
-def dead_letters(engine: Engine, platform: str | None = None, limit: int = 100,
-                 after: int = 0) -> list[dict[str, Any]]:
+def dead_letters(
+    engine: Engine, platform: str | None = None, limit: int = 100, after: int = 0
+) -> list[dict[str, Any]]:
     """Oldest first, from `after` (a received_at) on."""
     t = connector_message
-    query = (sa.select(t.c.platform, t.c.message_id, t.c.kind, t.c.reason, t.c.order_ref,
-                       t.c.received_at, t.c.updated_at, t.c.attempts, t.c.message, t.c.headers)
-             .where(t.c.status == "dead", t.c.received_at >= after)
-             .order_by(t.c.received_at, t.c.platform, t.c.message_id).limit(limit))
+    query = (
+        sa.select(
+            t.c.platform,
+            t.c.message_id,
+            t.c.kind,
+            t.c.reason,
+            t.c.order_ref,
+            t.c.received_at,
+            t.c.updated_at,
+            t.c.attempts,
+            t.c.message,
+            t.c.headers,
+        )
+        .where(t.c.status == "dead", t.c.received_at >= after)
+        .order_by(t.c.received_at, t.c.platform, t.c.message_id)
+        .limit(limit)
+    )
     if platform is not None:
         query = query.where(t.c.platform == platform)
     with engine.connect() as conn:
@@ -73,10 +94,15 @@ def iter_dead(engine: Engine, platform: str | None = None) -> Iterator[dict[str,
     t = connector_message
     last: tuple[int, str, str] = (-1, "", "")
     while True:
-        query = (sa.select(t).where(t.c.status == "dead",
-                                    sa.tuple_(t.c.received_at, t.c.platform, t.c.message_id)
-                                    > sa.tuple_(*last))
-                 .order_by(t.c.received_at, t.c.platform, t.c.message_id).limit(200))
+        query = (
+            sa.select(t)
+            .where(
+                t.c.status == "dead",
+                sa.tuple_(t.c.received_at, t.c.platform, t.c.message_id) > sa.tuple_(*last),
+            )
+            .order_by(t.c.received_at, t.c.platform, t.c.message_id)
+            .limit(200)
+        )
         if platform is not None:
             query = query.where(t.c.platform == platform)
         with engine.connect() as conn:

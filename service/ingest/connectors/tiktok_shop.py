@@ -30,8 +30,17 @@ from service.ingest.connectors.values import (
 PLATFORM = "tiktok_shop"
 ORDER_STATUS_CHANGE, RETURN_STATUS_CHANGE = 1, 12
 PLACED_ONLY = frozenset({"UNPAID"})
-PAID_STATUSES = frozenset({"ON_HOLD", "AWAITING_SHIPMENT", "PARTIALLY_SHIPPING",
-                           "AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED", "COMPLETED"})
+PAID_STATUSES = frozenset(
+    {
+        "ON_HOLD",
+        "AWAITING_SHIPMENT",
+        "PARTIALLY_SHIPPING",
+        "AWAITING_COLLECTION",
+        "IN_TRANSIT",
+        "DELIVERED",
+        "COMPLETED",
+    }
+)
 CANCELLED = "CANCELLED"
 REFUNDED = "RETURN_OR_REFUND_REQUEST_COMPLETE"  # the money went back to the buyer
 
@@ -52,8 +61,9 @@ class TikTokShopConnector:
         sign = headers.get("authorization")
         if not sign:
             raise SignatureInvalid("the Authorization header is missing")
-        expected = hmac.new(self.app_secret.encode(), self.app_key.encode() + body,
-                            hashlib.sha256).hexdigest()
+        expected = hmac.new(
+            self.app_secret.encode(), self.app_key.encode() + body, hashlib.sha256
+        ).hexdigest()
         if not hmac.compare_digest(expected, sign.strip().lower()):
             raise SignatureInvalid("the Authorization signature does not match the body")
 
@@ -63,8 +73,9 @@ class TikTokShopConnector:
         except orjson.JSONDecodeError as exc:
             raise MalformedPush(f"the body is not valid JSON: {exc}") from None
         if not isinstance(payload, dict):
-            raise MalformedPush("the body must be an object {type, tts_notification_id, "
-                                "shop_id, timestamp, data}")
+            raise MalformedPush(
+                "the body must be an object {type, tts_notification_id, shop_id, timestamp, data}"
+            )
         kind = payload.get("type")
         if isinstance(kind, bool) or not isinstance(kind, int):
             raise MalformedPush("type must be an integer")
@@ -77,8 +88,14 @@ class TikTokShopConnector:
         if not isinstance(data, dict):
             raise MalformedPush("data must be an object")
         order = data.get("order_id")
-        return [Message(message_id=notification, kind=f"type {kind}", data=payload,
-                        order_ref=None if order is None else str(order)[:128])]
+        return [
+            Message(
+                message_id=notification,
+                kind=f"type {kind}",
+                data=payload,
+                order_ref=None if order is None else str(order)[:128],
+            )
+        ]
 
     def acknowledgement(self) -> tuple[dict[str, Any], int]:
         return {"code": 0, "message": "success"}, 200
@@ -92,48 +109,79 @@ class TikTokShopConnector:
             return self._order_status(message, shop, data, context)
         if kind == RETURN_STATUS_CHANGE:
             return self._return_status(message, shop, data, context)
-        raise DeadLetter("unknown_type", f"TikTok Shop webhook type {kind} is not one "
-                                         "livetally maps")
+        raise DeadLetter(
+            "unknown_type", f"TikTok Shop webhook type {kind} is not one livetally maps"
+        )
 
-    def _order_status(self, message: Message, shop: str, data: dict[str, Any],
-                      context: Context) -> Outcome:
+    def _order_status(
+        self, message: Message, shop: str, data: dict[str, Any], context: Context
+    ) -> Outcome:
         status = field_of(data, "order_status", "the webhook")
         if status not in PLACED_ONLY | PAID_STATUSES | {CANCELLED}:
             raise DeadLetter("unknown_status", f"order_status {str(status)[:60]!r}")
         order_ref = str(field_of(data, "order_id", "the webhook"))
         order = context.details.order(PLATFORM, shop, order_ref)
         session = _session(context, shop, order)
-        changed = (unix_time_us(data["update_time"], "update_time") if data.get("update_time")
-                   else order.created_at_us)
+        changed = (
+            unix_time_us(data["update_time"], "update_time")
+            if data.get("update_time")
+            else order.created_at_us
+        )
         mid = message.message_id
         events: list[dict[str, Any]] = []
         for line in order.lines:
             order_id = order_id_of(order.order_ref, line.line_ref)
-            events.append(wire_event(PLATFORM, mid, f"placed:{line.line_ref}", "order.placed",
-                                     session, order.created_at_us, {
-                                         "order_id": order_id,
-                                         "buyer_id": identifier(order.buyer_ref, "user_id"),
-                                         "product_id": identifier(line.product_ref,
-                                                                  "product_id"),
-                                         "quantity": line.quantity,
-                                         "amount": yuan_text(line.amount_fen)}))
+            events.append(
+                wire_event(
+                    PLATFORM,
+                    mid,
+                    f"placed:{line.line_ref}",
+                    "order.placed",
+                    session,
+                    order.created_at_us,
+                    {
+                        "order_id": order_id,
+                        "buyer_id": identifier(order.buyer_ref, "user_id"),
+                        "product_id": identifier(line.product_ref, "product_id"),
+                        "quantity": line.quantity,
+                        "amount": yuan_text(line.amount_fen),
+                    },
+                )
+            )
             if status in PAID_STATUSES:
-                events.append(wire_event(PLATFORM, mid, f"paid:{line.line_ref}", "order.paid",
-                                         session, order.paid_at_us or changed,
-                                         {"order_id": order_id,
-                                          "amount": yuan_text(line.amount_fen)}))
+                events.append(
+                    wire_event(
+                        PLATFORM,
+                        mid,
+                        f"paid:{line.line_ref}",
+                        "order.paid",
+                        session,
+                        order.paid_at_us or changed,
+                        {"order_id": order_id, "amount": yuan_text(line.amount_fen)},
+                    )
+                )
             elif status == CANCELLED:
-                events.append(wire_event(PLATFORM, mid, f"cancelled:{line.line_ref}",
-                                         "order.cancelled", session, changed,
-                                         {"order_id": order_id}))
+                events.append(
+                    wire_event(
+                        PLATFORM,
+                        mid,
+                        f"cancelled:{line.line_ref}",
+                        "order.cancelled",
+                        session,
+                        changed,
+                        {"order_id": order_id},
+                    )
+                )
         return Outcome(events=events)
 
-    def _return_status(self, message: Message, shop: str, data: dict[str, Any],
-                       context: Context) -> Outcome:
+    def _return_status(
+        self, message: Message, shop: str, data: dict[str, Any], context: Context
+    ) -> Outcome:
         status = field_of(data, "return_status", "the webhook")
         if status != REFUNDED:
-            return Outcome(ignored=f"return_status {str(status)[:60]}: a refund counts when "
-                                   "it is complete")
+            return Outcome(
+                ignored=f"return_status {str(status)[:60]}: a refund counts when it is complete"
+            )
         order_ref = str(field_of(data, "order_id", "the webhook"))
         return_ref = str(field_of(data, "return_id", "the webhook"))
         at = unix_time_us(field_of(data, "update_time", "the webhook"), "update_time")
@@ -150,13 +198,24 @@ class TikTokShopConnector:
         elif len(order.lines) == 1:
             by_line[order.lines[0].line_ref] = refund.total_fen
         else:
-            raise DeadLetter("unreadable", "the return names no line items of a "
-                                           "several-product order")
-        return Outcome(events=[
-            wire_event(PLATFORM, message.message_id, line, "order.refunded", session, at,
-                       {"order_id": order_id_of(order.order_ref, line),
-                        "amount": yuan_text(fen)})
-            for line, fen in sorted(by_line.items()) if fen > 0])
+            raise DeadLetter(
+                "unreadable", "the return names no line items of a several-product order"
+            )
+        return Outcome(
+            events=[
+                wire_event(
+                    PLATFORM,
+                    message.message_id,
+                    line,
+                    "order.refunded",
+                    session,
+                    at,
+                    {"order_id": order_id_of(order.order_ref, line), "amount": yuan_text(fen)},
+                )
+                for line, fen in sorted(by_line.items())
+                if fen > 0
+            ]
+        )
 
 
 def _session(context: Context, shop: str, order: PlatformOrder) -> str:
@@ -166,6 +225,8 @@ def _session(context: Context, shop: str, order: PlatformOrder) -> str:
             return known
     session = context.live_session("shop_id", shop, order.created_at_us)
     if session is None:
-        raise DeadLetter("no_live_session", f"no session of shop {shop} was live at "
-                                            f"{format_timestamp(order.created_at_us)}")
+        raise DeadLetter(
+            "no_live_session",
+            f"no session of shop {shop} was live at {format_timestamp(order.created_at_us)}",
+        )
     return session

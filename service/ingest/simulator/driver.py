@@ -44,8 +44,12 @@ class ApiClient:
         body = orjson.dumps({"events": events})
         for attempt in range(2):
             try:
-                self.conn.request("POST", "/api/v1/events", body, {
-                    "Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+                self.conn.request(
+                    "POST",
+                    "/api/v1/events",
+                    body,
+                    {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+                )
                 response = self.conn.getresponse()
                 return response.status, orjson.loads(response.read() or b"{}")
             except (ConnectionError, http.client.HTTPException):
@@ -56,19 +60,30 @@ class ApiClient:
         raise AssertionError("unreachable")
 
 
-def drive(url: str, token: str, seed: int, sessions: int, minutes: float, speed: float,
-          start: float | None = None, peak_arrivals_per_minute: float = 60.0,
-          progress: Callable[[int, int], None] | None = None,
-          stop: Callable[[], bool] = lambda: False, demo: bool = False,
-          stagger_seconds: float = 20) -> DriveReport:
+def drive(
+    url: str,
+    token: str,
+    seed: int,
+    sessions: int,
+    minutes: float,
+    speed: float,
+    start: float | None = None,
+    peak_arrivals_per_minute: float = 60.0,
+    progress: Callable[[int, int], None] | None = None,
+    stop: Callable[[], bool] = lambda: False,
+    demo: bool = False,
+    stagger_seconds: float = 20,
+) -> DriveReport:
     """speed 1: real time; N: N times faster; 0: as fast as the API takes it."""
     now = time.time()
     start = start_for(minutes, speed, now) if start is None else start
-    timeline = simulation(seed, sessions, minutes, start, peak_arrivals_per_minute, demo,
-                          stagger_seconds)
+    timeline = simulation(
+        seed, sessions, minutes, start, peak_arrivals_per_minute, demo, stagger_seconds
+    )
     client = ApiClient(url, token)
-    report = DriveReport(sessions=sorted({e["session_id"] for _, e in timeline
-                                          if "session_id" in e}))
+    report = DriveReport(
+        sessions=sorted({e["session_id"] for _, e in timeline if "session_id" in e})
+    )
     wall0 = time.monotonic()
     sim0 = timeline[0][0] if speed == 1 else start
     index = 0

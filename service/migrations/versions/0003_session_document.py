@@ -23,8 +23,9 @@ def upgrade() -> None:
         sa.Column("session_id", sa.String(128), primary_key=True),
         sa.Column("body", Json, nullable=False),
     )
-    op.execute("INSERT INTO session_document (session_id, body) "
-               "SELECT session_id, body FROM session_view")
+    op.execute(
+        "INSERT INTO session_document (session_id, body) SELECT session_id, body FROM session_view"
+    )
     with op.batch_alter_table("session_view") as batch:
         batch.drop_column("body")
 
@@ -32,6 +33,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("session_view") as batch:
         batch.add_column(sa.Column("body", Json, nullable=True))
-    op.execute("UPDATE session_view SET body = (SELECT body FROM session_document "
-               "WHERE session_document.session_id = session_view.session_id)")
+    op.execute(
+        "UPDATE session_view SET body = (SELECT body FROM session_document "
+        "WHERE session_document.session_id = session_view.session_id)"
+    )
     op.drop_table("session_document")

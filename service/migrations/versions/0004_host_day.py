@@ -13,8 +13,17 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-SUMS = ("views", "unique_viewers", "interacting_viewers", "new_followers", "buyers", "gmv_fen",
-        "refunds_fen", "ad_spend_fen", "incidents")
+SUMS = (
+    "views",
+    "unique_viewers",
+    "interacting_viewers",
+    "new_followers",
+    "buyers",
+    "gmv_fen",
+    "refunds_fen",
+    "ad_spend_fen",
+    "incidents",
+)
 
 
 def upgrade() -> None:
@@ -34,7 +43,8 @@ def upgrade() -> None:
         f"sum(CASE WHEN {until} > started_at THEN {until} - started_at ELSE 0 END), "
         f"{', '.join(f'sum({name})' for name in SUMS)} FROM session_view "
         "WHERE host_id IS NOT NULL AND started_at IS NOT NULL "
-        "GROUP BY host_id, started_at / 86400000000")
+        "GROUP BY host_id, started_at / 86400000000"
+    )
 
 
 def downgrade() -> None:

@@ -22,12 +22,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("session_source", sa.Column("gmv_fen", sa.BigInteger, nullable=False,
-                                              server_default="0"))
-    op.create_table("session_review",
-                    sa.Column("session_id", sa.String(128), primary_key=True),
-                    sa.Column("body", sa.JSON().with_variant(JSONB(), "postgresql"),
-                              nullable=False))
+    op.add_column(
+        "session_source", sa.Column("gmv_fen", sa.BigInteger, nullable=False, server_default="0")
+    )
+    op.create_table(
+        "session_review",
+        sa.Column("session_id", sa.String(128), primary_key=True),
+        sa.Column("body", sa.JSON().with_variant(JSONB(), "postgresql"), nullable=False),
+    )
     op.execute("DELETE FROM projection_snapshots")
     op.execute("DELETE FROM projection_checkpoints")
 

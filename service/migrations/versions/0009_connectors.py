@@ -23,8 +23,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("session_view") as batch:
         batch.add_column(sa.Column("shop_id", sa.String(128), nullable=True))
-        batch.add_column(sa.Column("orders_placed", sa.Integer, nullable=False,
-                                   server_default="0"))
+        batch.add_column(sa.Column("orders_placed", sa.Integer, nullable=False, server_default="0"))
     op.create_index("ix_session_view_shop_started", "session_view", ["shop_id", "started_at"])
     op.create_index("ix_session_view_room_started", "session_view", ["room_id", "started_at"])
     op.create_table(
