@@ -1,4 +1,4 @@
-"""The event catalogue of DESIGN.md: one marshmallow schema per event type and schema version.
+"""The event catalogue (docs/contract.md): one marshmallow schema per event type and version.
 
 Schemas load the wire shape into the stored shape (money in fen under `*_fen` keys) and dump it
 back. Each type belongs to one stream family: session, person or period.
@@ -41,7 +41,7 @@ ROLES = ("host", "live_ops", "supervisor", "department_head", "short_video", "ec
 LEVELS = ("probation", "regular", "competent", "expert", "enabler")
 PLATFORMS_HINT = "douyin, kuaishou, taobao_live, tiktok_shop, ... (free text)"
 
-# Studio rule book (DOMAIN.md, document 002): the fine in yuan for each rule, per occurrence.
+# Studio rule book (docs/scoring.md): the fine in yuan for each rule, per occurrence.
 RULE_BOOK_FINES_YUAN: dict[str, int] = {
     "smoking": 50,
     "appliance_left_on": 20,

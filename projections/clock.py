@@ -12,5 +12,5 @@ def minute_of(micros: int) -> int:
 
 
 def ratio(numerator: float, denominator: float) -> float | None:
-    """A ratio, or None when the denominator is zero (DESIGN.md: null, not 0 or infinity)."""
+    """A ratio, or None when the denominator is zero (docs/contract.md: null, not 0 or infinity)."""
     return numerator / denominator if denominator else None

@@ -56,7 +56,7 @@ class Order:
 
     @property
     def counts(self) -> bool:
-        """Paid and not cancelled: what DESIGN.md calls a paid order."""
+        """Paid and not cancelled: what docs/contract.md calls a paid order."""
         return self.paid_at is not None and not self.cancelled
 
     @property

@@ -1,6 +1,6 @@
 """The session projection: `fold_session(state, event) -> state` and the metrics derived from it.
 
-Every number follows DESIGN.md's Session metrics table. Events are taken in stream order
+Every number follows the Session metrics table of docs/contract.md. Events are taken in stream order
 (version), but anything whose meaning depends on time (presence pairing, first-join attribution,
 latest audience sample) is ordered by occurred_at, so late or out-of-order arrival lands where it
 belongs. The fold owns the state it is given and returns it (mutated): copying it per event would

@@ -1,5 +1,5 @@
-"""What the API and the screens show of a session: DESIGN.md's Session metrics, derived from the
-fold's state (projections/session.py) without touching it."""
+"""What the API and the screens show of a session: the Session metrics of docs/contract.md,
+derived from the fold's state (projections/session.py) without touching it."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ def lower_is_better_attainment(actual: float, target: float, cap: float) -> floa
 
 
 def incident_fraction(incidents: float, penalty: float) -> float:
-    """DESIGN.md: max(0, 1 - 0.25 * incidents) unless configured otherwise."""
+    """docs/scoring.md: max(0, 1 - 0.25 * incidents) unless configured otherwise."""
     return max(0.0, 1.0 - penalty * incidents)
 
 
