@@ -122,6 +122,7 @@ def test_a_writer_lets_a_waiting_restart_take_the_writer_lock_first(tmp_path: Pa
     thread = threading.Thread(target=restart)
     thread.start()
     _wait_for(lambda: not checkpointer._no_restart_waiting.is_set())
+    time.sleep(checkpoints.RESTART_PATIENCE)  # the restart has waited its patience out
     lock.release()  # the transaction ends; a writer arriving now waits for the restart
     checkpointer.let_restart_pass()
     assert checkpointer._no_restart_waiting.is_set()  # the restart had the lock first
