@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
-from events.database import create_engine
 from events.memory import InMemoryRecorder
 from events.recent import RecentEvents
 from events.recorder import Recorder
@@ -14,11 +13,12 @@ MEMORY_URL = "memory://"
 
 
 def open_recorder(where: Engine | str, recent: RecentEvents | None = None) -> Recorder:
-    """The recorder for an engine or database URL (SQLite or PostgreSQL), or the in-memory one
-    for `memory://` (tests and the pure suite). `recent`: the embedded default's cache of what
-    this process appended, which the in-process worker reads without a round trip."""
+    """The recorder for an engine (SQLite or PostgreSQL), or the in-memory one for
+    `memory://` (the shared store suite runs on all three). `recent`: the embedded default's
+    cache of what this process appended, which the in-process worker reads without a round
+    trip."""
     if isinstance(where, str):
-        if where == MEMORY_URL:
-            return InMemoryRecorder()
-        where = create_engine(where)
+        if where != MEMORY_URL:
+            raise ValueError(f"open_recorder takes an engine or {MEMORY_URL!r}, not {where!r}")
+        return InMemoryRecorder()
     return SqlRecorder(where, recent)

@@ -34,10 +34,9 @@ class WorkerParts:
     publisher: Publisher
     hub: LocalHub | None
     redis_client: redis.Redis | None
-    # The store as this process reads and appends it (the embedded one shares `recent`).
+    # The store as this process reads and appends it; under `livetally up` it keeps what the
+    # API appended (RecentEvents) for the in-process worker to read back without the database.
     recorder: Recorder
-    # Embedded default: events the API appended, shared with the in-process worker.
-    recent: RecentEvents | None = None
     # Embedded default: how busy the API is, which the pace reads (the app's WSGI meter feeds it).
     api_load: ApiLoad | None = None
 
@@ -95,7 +94,6 @@ def build_worker_parts(
         hub,
         client,
         recorder,
-        recent,
         api_load,
     )
 

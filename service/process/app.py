@@ -29,7 +29,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         JSON_SORT_KEYS=False,
     )
     app.extensions["livetally"] = runtime
-    app.extensions["livetally.metrics"] = health_api.metrics_registry(runtime.engine)
+    app.extensions["livetally.metrics"] = health_api.metrics_registry(
+        runtime.engine, runtime.recorder
+    )
     api = Api(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.components.schema("Event", schema=EventEnvelopeSchema)

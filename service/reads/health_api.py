@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from events.clock import now_micros
 from events.fields import format_timestamp
-from events.opening import open_recorder
+from events.recorder import Recorder
 from service.process.http_errors import RETRY_AFTER_SECONDS
 from service.reads.views import worker_beats
 from worker.heartbeat import STALE_SECONDS as WORKER_STALE_SECONDS
@@ -34,9 +34,9 @@ def _redis_state(client: Any) -> str:
     return "ok"
 
 
-def _health(engine: Engine) -> dict[str, Any]:
+def _health(engine: Engine, recorder: Recorder) -> dict[str, Any]:
     with engine.connect() as conn:
-        lag = projection_lag(open_recorder(engine), conn)
+        lag = projection_lag(recorder, conn)
         beats = worker_beats(conn)
     stuck = parked(engine)
     now = now_micros()
@@ -57,7 +57,7 @@ def _health(engine: Engine) -> dict[str, Any]:
 def health() -> Any:
     runtime = current_app.extensions["livetally"]
     try:
-        body = {"status": "ok", "database": "ok", **_health(runtime.engine)}
+        body = {"status": "ok", "database": "ok", **_health(runtime.engine, runtime.recorder)}
     except sa.exc.SQLAlchemyError as exc:
         response = jsonify({"status": "down", "database": f"unreachable: {type(exc).__name__}"})
         response.status_code = 503
@@ -74,11 +74,12 @@ def health() -> Any:
 
 
 class LagCollector(Collector):
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, recorder: Recorder) -> None:
         self.engine = engine
+        self.recorder = recorder
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        body = _health(self.engine)
+        body = _health(self.engine, self.recorder)
         lag = body["projection_lag"]
         yield GaugeMetricFamily(
             "livetally_parked_streams",
@@ -105,9 +106,9 @@ class LagCollector(Collector):
         )
 
 
-def metrics_registry(engine: Engine) -> CollectorRegistry:
+def metrics_registry(engine: Engine, recorder: Recorder) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(LagCollector(engine))
+    registry.register(LagCollector(engine, recorder))
     return registry
 
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from events import (
+    MEMORY_URL,
     ConcurrencyConflict,
     DuplicateConflict,
     NewEvent,
@@ -33,7 +34,7 @@ NOW = 10**18
 @pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def recorder(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Recorder]:
     if request.param == "memory":
-        yield InMemoryRecorder()
+        yield open_recorder(MEMORY_URL)
         return
     url = (
         fresh_sqlite_url(tmp_path)
