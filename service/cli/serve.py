@@ -48,6 +48,7 @@ def api(host: str | None, port: int | None, workers: int, threads: int) -> None:
 @click.option("--threads", type=int, default=None, help="worker threads [2]")
 def worker(threads: int | None) -> None:
     """Projection workers on Redis (production; needs LIVETALLY_REDIS_URL)."""
+    from service.ingest.wiring import build_connector_side
     from service.process.gc_tuning import tune_garbage_collector
     from worker.heartbeat import application_name, worker_identity
     from worker.runtime import RunningWorker, build_worker_parts
@@ -63,13 +64,19 @@ def worker(threads: int | None) -> None:
         settings.database_url, migrate=False, application_name=application_name(worker_identity())
     )
     parts = build_worker_parts(engine, settings.redis_url)
+    # Before the dramatiq worker starts: its queues are the ones declared by then.
+    connector_jobs = build_connector_side(
+        settings, engine, parts.recorder, parts.dispatcher.streams_moved, parts.broker
+    ).jobs()
     running = RunningWorker(
         parts, engine, settings.worker_threads, settings.sweep_seconds, settings.worker_timeout_ms
     )
     running.start()
+    connector_jobs.start()
     tune_garbage_collector()
     click.echo(f"worker running: {settings.worker_threads} threads", err=True)
     wait_for_signal()
+    connector_jobs.stop()
     running.stop()
 
 

@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from service.auth.scopes import requires
 from service.ingest.connectors import PLATFORMS, ledger
+from service.ingest.connectors.base import Push
 from service.ingest.connectors.errors import MalformedPush, SignatureInvalid
 from service.process.http_errors import error_response, json_response
 
@@ -31,6 +32,10 @@ class DeadLettersQuerySchema(Schema):
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
 
 
+def _configured(runtime: Any) -> list[str]:
+    return sorted(name for name, ok in runtime.connectors.configured.items() if ok())
+
+
 @blp.route("/connectors/<string:platform>", methods=["POST"])
 @blp.doc(
     description="A platform's push, checked with the platform's own signature scheme "
@@ -42,34 +47,61 @@ class DeadLettersQuerySchema(Schema):
 @blp.alt_response(401, description="bad or missing signature: nothing stored")
 @blp.alt_response(404, description="no connector configured for this platform")
 def post_push(platform: str) -> Response:
-    intake = current_app.extensions["livetally"].intake
+    runtime = current_app.extensions["livetally"]
+    intake = runtime.intake
     connector = intake.connectors.get(platform)
-    if connector is None:
+    configured = runtime.connectors.configured.get(platform)
+    if connector is None or configured is None or not configured():
         return error_response(
             404,
             "not_found",
             f"no connector is configured for {platform!r}",
             {
                 "platform": [
-                    f"must be a configured connector "
-                    f"({', '.join(sorted(intake.connectors)) or 'none'})"
+                    f"must be a configured connector ({', '.join(_configured(runtime)) or 'none'})"
                 ]
             },
         )
-    body = request.get_data(cache=False)
-    headers = {name.lower(): value for name, value in request.headers.items()}
+    push = Push(
+        request.get_data(cache=False),
+        {name.lower(): value for name, value in request.headers.items()},
+        {name: value for name, value in request.args.items()},
+    )
     try:
-        taken = intake.receive(platform, body, headers)
+        taken = intake.receive(platform, push)
     except SignatureInvalid as exc:
         return error_response(401, "bad_signature", str(exc), {"signature": [str(exc)]})
     except MalformedPush as exc:
         return error_response(400, "malformed_push", str(exc), {"body": {"body": [str(exc)]}})
-    ack, status = connector.acknowledgement()
-    response = json_response(ack, status)
+    body, status, content_type = connector.acknowledgement(push)
+    response = Response(body, status, content_type=content_type)
     response.headers["X-Livetally-Taken"] = ",".join(
         f"{k}={v}" for k, v in sorted(taken.messages.items())
     )
     return response
+
+
+@blp.route("/connectors/<string:platform>", methods=["GET"])
+@blp.doc(
+    description="A platform's check of its push URL (WeChat: signature, timestamp, nonce and "
+    "echostr in the query; the echostr is answered when the signature is the app's)."
+)
+@blp.alt_response(200, description="the echostr, as text")
+@blp.alt_response(401, description="the signature is not this app's")
+@blp.alt_response(404, description="the platform has no such check")
+def get_push_check(platform: str) -> Response:
+    connector = current_app.extensions["livetally"].intake.connectors.get(platform)
+    handshake = getattr(connector, "handshake", None)
+    if handshake is None:
+        return error_response(
+            404, "not_found", f"{platform!r} has no push URL check", {"platform": ["no check"]}
+        )
+    answer = handshake(Push(b"", {}, {k: v for k, v in request.args.items()}))
+    if answer is None:
+        return error_response(
+            401, "bad_signature", "the signature is not this app's", {"signature": ["mismatch"]}
+        )
+    return Response(answer, 200, content_type="text/plain; charset=utf-8")
 
 
 @blp.route("/connectors/dead-letters", methods=["GET"])

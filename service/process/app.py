@@ -6,7 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from events.envelope import EventBatchSchema, EventEnvelopeSchema
-from service.ingest import connectors_api, events_api
+from service.ingest import connections_api, connectors_api, events_api
 from service.pages import web
 from service.process.http_errors import register_error_handlers
 from service.process.metered import MeteredApp
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     api.register_blueprint(sessions_api.blp)
     api.register_blueprint(scores_api.blp)
     api.register_blueprint(connectors_api.blp)
+    api.register_blueprint(connections_api.blp)
     app.register_blueprint(health_api.blp)
     app.register_blueprint(web.blp)
     register_error_handlers(app)

@@ -10,8 +10,8 @@ from sqlalchemy.engine import Engine
 from events import Recorder, create_engine
 from projections.scoring.scorecards import Scorecards
 from service.auth.tokens import TokenChecker
-from service.ingest.connectors import build_connectors, build_details
 from service.ingest.connectors.intake import Intake
+from service.ingest.wiring import ConnectorSide, build_connector_side
 from service.process.scorecard_files import load_scorecards
 from service.process.settings import Settings
 from worker.runtime import APPENDER_REDIS_TIMEOUT, WorkerParts, build_worker_parts
@@ -25,7 +25,11 @@ class Runtime:
     tokens: TokenChecker
     worker: WorkerParts
     scorecards: Scorecards
-    intake: Intake
+    connectors: ConnectorSide
+
+    @property
+    def intake(self) -> Intake:
+        return self.connectors.intake
 
     def streams_moved(self, stream_ids: Iterable[str]) -> None:
         self.worker.dispatcher.streams_moved(stream_ids)
@@ -34,7 +38,7 @@ class Runtime:
         self.engine.dispose()
 
 
-def build_runtime(settings: Settings) -> Runtime:
+def build_runtime(settings: Settings, create_key: bool = False) -> Runtime:
     """Builds, does not connect: the engine and Redis client connect on first use."""
     engine = create_engine(settings.database_url)
     # The API appends: it waits on Redis for at most APPENDER_REDIS_TIMEOUT.
@@ -54,11 +58,12 @@ def build_runtime(settings: Settings) -> Runtime:
         worker=worker,
         # Validated now, at start: a bad scorecard file stops the process with a clear message.
         scorecards=load_scorecards(settings.scorecards_path),
-        intake=Intake(
+        connectors=build_connector_side(
+            settings,
             engine,
             recorder,
-            build_connectors(settings),
-            build_details(settings),
             worker.dispatcher.streams_moved,
+            worker.broker,
+            create_key,
         ),
     )

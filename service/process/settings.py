@@ -34,19 +34,48 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     # Updates per second a feed client receives at most (coalesced beyond that).
     feed_max_rate: float = 10.0
-    # Connectors (docs/connectors.md): a platform without its secret has no endpoint (404).
+    # Connectors (docs/connectors.md): each platform's app (a platform with neither an app
+    # here nor a connection with its own app has no endpoint: 404). Shops are connections.
     doudian_app_key: str | None = None
     doudian_app_secret: str | None = None
-    doudian_access_token: str | None = None  # order.orderDetail, for created messages
+    doudian_service_id: str | None = None  # the app's service id, for OAuth authorisation
     tiktok_shop_app_key: str | None = None
     tiktok_shop_app_secret: str | None = None
-    tiktok_shop_access_token: str | None = None  # order and return details
-    tiktok_shop_cipher: str | None = None
+    tiktok_shop_service_id: str | None = None
+    # Douyin live-room data: the default data secret and each message type's own
+    # ("live_comment=SECRET,live_gift=SECRET"), as the platform's console sets them.
     douyin_live_secret: str | None = None
+    douyin_live_secrets: str | None = None
+    # Connection secrets at rest: the Fernet key itself, or the file holding it (the embedded
+    # default creates the file, mode 0600, on first start).
+    secret_key: str | None = None
+    secret_key_file: str | None = None  # default: beside the SQLite file (`<file>.key`)
+    # The address the platforms redirect an admin's browser back to (OAuth callbacks are
+    # {public_url}/api/v1/connections/callback/{platform}); fixed here, never from a request.
+    public_url: str | None = None
+    # Reconciliation: each order connection pulls its orders this often, with this overlap.
+    sync_seconds: float = 300.0
+    sync_overlap_seconds: float = 600.0
+    # A token is refreshed when it has less than this left.
+    refresh_lead_seconds: float = 3000.0
+    # Base URLs of the platforms' APIs (a proxy, or the test setup's fake platform server).
+    doudian_api_url: str | None = None
+    tiktok_shop_api_url: str | None = None
+    tiktok_shop_auth_url: str | None = None
 
     @property
     def embedded(self) -> bool:
         return self.redis_url is None
+
+    @property
+    def key_file(self) -> str | None:
+        """Where the connection secrets' key is kept when LIVETALLY_SECRET_KEY is not set."""
+        if self.secret_key_file:
+            return self.secret_key_file
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
+            return self.database_url[len(prefix) :].split("?")[0] + ".key"
+        return None
 
     def with_overrides(self, **overrides: Any) -> Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
@@ -69,12 +98,21 @@ class Settings:
             "feed_max_rate": "LIVETALLY_FEED_MAX_RATE",
             "doudian_app_key": "LIVETALLY_DOUDIAN_APP_KEY",
             "doudian_app_secret": "LIVETALLY_DOUDIAN_APP_SECRET",
-            "doudian_access_token": "LIVETALLY_DOUDIAN_ACCESS_TOKEN",
+            "doudian_service_id": "LIVETALLY_DOUDIAN_SERVICE_ID",
             "tiktok_shop_app_key": "LIVETALLY_TIKTOK_SHOP_APP_KEY",
             "tiktok_shop_app_secret": "LIVETALLY_TIKTOK_SHOP_APP_SECRET",
-            "tiktok_shop_access_token": "LIVETALLY_TIKTOK_SHOP_ACCESS_TOKEN",
-            "tiktok_shop_cipher": "LIVETALLY_TIKTOK_SHOP_CIPHER",
+            "tiktok_shop_service_id": "LIVETALLY_TIKTOK_SHOP_SERVICE_ID",
             "douyin_live_secret": "LIVETALLY_DOUYIN_LIVE_SECRET",
+            "douyin_live_secrets": "LIVETALLY_DOUYIN_LIVE_SECRETS",
+            "secret_key": "LIVETALLY_SECRET_KEY",
+            "secret_key_file": "LIVETALLY_SECRET_KEY_FILE",
+            "public_url": "LIVETALLY_PUBLIC_URL",
+            "sync_seconds": "LIVETALLY_SYNC_SECONDS",
+            "sync_overlap_seconds": "LIVETALLY_SYNC_OVERLAP_SECONDS",
+            "refresh_lead_seconds": "LIVETALLY_REFRESH_LEAD_SECONDS",
+            "doudian_api_url": "LIVETALLY_DOUDIAN_API_URL",
+            "tiktok_shop_api_url": "LIVETALLY_TIKTOK_SHOP_API_URL",
+            "tiktok_shop_auth_url": "LIVETALLY_TIKTOK_SHOP_AUTH_URL",
         }
         types = {f.name: f.type for f in fields(cls)}
         values: dict[str, Any] = {}

@@ -64,13 +64,38 @@ def health() -> Any:
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     body["redis"] = _redis_state(runtime.worker.redis_client)
+    body["connections"] = _connections(runtime)
     if (
         body["workers"]["alive"] == 0
         or body["parked_streams"]
         or body["redis"] not in ("ok", "not used")
+        or any(c["state"].startswith("failed") or c["last_sync_error"] for c in body["connections"])
     ):
         body["status"] = "degraded"
     return jsonify(body)
+
+
+def _connections(runtime: Any) -> list[dict[str, Any]]:
+    """Each connection's state and last sync (never a secret); a vault that cannot open them
+    is itself the state."""
+    from service.ingest.connections.vault import VaultError
+
+    now = now_micros()
+    try:
+        rows = runtime.connectors.book.all()
+    except VaultError as exc:
+        return [{"connection_id": "*", "state": f"failed: {exc}", "last_sync_error": None}]
+    return [
+        {
+            "connection_id": c.connection_id,
+            "platform": c.platform,
+            "name": c.name,
+            "state": c.described(now),
+            "last_sync": None if c.synced_until is None else format_timestamp(c.synced_until),
+            "last_sync_error": c.sync_error,
+        }
+        for c in rows
+    ]
 
 
 class LagCollector(Collector):

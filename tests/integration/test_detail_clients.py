@@ -1,133 +1,158 @@
-"""The platforms' detail API clients against a local server answering recorded responses: the
-request is signed as the platforms document, the answer parsed; an unreachable API is a
-DetailUnavailable, never an amount."""
+"""The platforms' API clients, with respx standing in for the network: each request is signed
+as the platform documents (checked here with the documents' own recipe, not livetally's code),
+the recorded answers are parsed, and an error answer, a rate limit or an unreachable host is a
+PlatformApiError, never an amount."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-import threading
 import urllib.parse
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
+import httpx
 import pytest
+import respx
 
-from service.ingest.connectors.details import HttpOrderDetails, doudian_sign, tiktok_sign
-from service.ingest.connectors.errors import DetailUnavailable
+from service.ingest.platform_apis.doudian import DoudianApi
+from service.ingest.platform_apis.http import PlatformApiError
+from service.ingest.platform_apis.tiktok_shop import TikTokShopApi
 from tests.connector_support import fixture
 
-
-class Recorded(BaseHTTPRequestHandler):
-    answers: dict[str, Any] = {}
-    seen: list[dict[str, Any]] = []
-
-    def _answer(self) -> None:
-        url = urllib.parse.urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        self.seen.append(
-            {
-                "path": url.path,
-                "query": dict(urllib.parse.parse_qsl(url.query)),
-                "body": self.rfile.read(length).decode(),
-                "headers": {k.lower(): v for k, v in self.headers.items()},
-            }
-        )
-        body = json.dumps(self.answers[url.path]).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = _answer
-
-    def log_message(self, *args: Any) -> None:
-        pass
+DD = "https://dd.test"
+TT = "https://tt.test"
 
 
-@pytest.fixture
-def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recorded)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    Recorded.seen = []
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-
-
-def test_doudian_order_detail_is_signed_and_parsed(server: str) -> None:
-    Recorded.answers = {
-        "/order/orderDetail": fixture("doudian", "order_details.json")["answers"][
-            "4810000000000000021"
-        ]
-    }
-    client = HttpOrderDetails(
-        doudian_app_key="k",
-        doudian_app_secret="s",
-        doudian_access_token="t",
-        doudian_base_url=server,
+def doudian_expected_sign(query: dict[str, str], body: str, secret: str) -> str:
+    plain = (
+        f"{secret}app_key{query['app_key']}method{query['method']}param_json{body}"
+        f"timestamp{query['timestamp']}v{query['v']}{secret}"
     )
-    order = client.order("doudian", "95250", "4810000000000000021")
+    return hmac.new(secret.encode(), plain.encode(), hashlib.sha256).hexdigest()
+
+
+def tiktok_expected_sign(path: str, query: dict[str, str], body: str, secret: str) -> str:
+    pairs = "".join(f"{k}{query[k]}" for k in sorted(query) if k not in ("sign", "access_token"))
+    return hmac.new(
+        secret.encode(), f"{secret}{path}{pairs}{body}{secret}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def query_of(request: httpx.Request) -> dict[str, str]:
+    return dict(urllib.parse.parse_qsl(request.url.query.decode()))
+
+
+@respx.mock
+def test_doudian_order_detail_is_signed_and_parsed() -> None:
+    answer = fixture("doudian", "order_details.json")["answers"]["4810000000000000021"]
+    route = respx.post(f"{DD}/order/orderDetail").mock(
+        return_value=httpx.Response(200, json=answer)
+    )
+    order = DoudianApi("k", "s", base_url=DD).order("t", "4810000000000000021")
     assert [(x.line_ref, x.amount_fen, x.quantity) for x in order.lines] == [
         ("4810000000000000022", 10000, 2),
         ("4810000000000000023", 5800, 1),
     ]
-    (request,) = Recorded.seen
-    query = request["query"]
-    assert (query["method"], query["access_token"], query["sign_method"]) == (
+    request = route.calls.last.request
+    query, body = query_of(request), request.content.decode()
+    assert (query["method"], query["access_token"], query["sign_method"], query["v"]) == (
         "order.orderDetail",
         "t",
         "hmac-sha256",
+        "2",
     )
-    assert request["body"] == '{"shop_order_id":"4810000000000000021"}'
-    assert query["sign"] == doudian_sign(
-        "k", "s", "order.orderDetail", request["body"], query["timestamp"]
-    )
+    assert body == '{"shop_order_id":"4810000000000000021"}'
+    assert query["sign"] == doudian_expected_sign(query, body, "s")
 
 
-def test_tiktok_order_and_return_details_are_signed_and_parsed(server: str) -> None:
-    Recorded.answers = {
-        "/order/202309/orders": fixture("tiktok_shop", "order_details.json")["answers"][
-            "576461413038785752"
-        ],
-        "/return_refund/202309/returns/search": fixture("tiktok_shop", "return_details.json")[
-            "answers"
-        ]["4035318504086278195"],
+@respx.mock
+def test_doudian_order_search_pages_oldest_first_and_token_refresh() -> None:
+    detail = fixture("doudian", "order_details.json")["answers"]["4810000000000000001"]
+    listed = {
+        "code": 10000,
+        "msg": "success",
+        "data": {
+            "page": 0,
+            "size": 100,
+            "total": 101,
+            "shop_order_list": [detail["data"]["shop_order_detail"]],
+        },
     }
-    client = HttpOrderDetails(
-        tiktok_app_key="k",
-        tiktok_app_secret="s",
-        tiktok_access_token="t",
-        tiktok_shop_cipher="c",
-        tiktok_base_url=server,
+    route = respx.post(f"{DD}/order/searchList").mock(return_value=httpx.Response(200, json=listed))
+    orders, more = DoudianApi("k", "s", base_url=DD).orders_updated("t", 100, 200, 0)
+    assert [o.order_ref for o in orders] == ["4810000000000000001"] and more
+    sent = json.loads(route.calls.last.request.content)
+    assert sent == {
+        "order_asc": True,
+        "order_by": "update_time",
+        "page": 0,
+        "size": 100,
+        "update_time_end": 200,
+        "update_time_start": 100,
+    }
+    refreshed = {
+        "code": 10000,
+        "msg": "success",
+        "data": {
+            "access_token": "new",
+            "expires_in": 604800,
+            "refresh_token": "rt2",
+            "shop_id": 95250,
+        },
+    }
+    token_route = respx.post(f"{DD}/token/refresh").mock(
+        return_value=httpx.Response(200, json=refreshed)
     )
-    order = client.order("tiktok_shop", "shop", "576461413038785752")
+    grant = DoudianApi("k", "s", base_url=DD).refresh_token("rt1")
+    assert (grant.access_token, grant.refresh_token, grant.account_id) == ("new", "rt2", "95250")
+    assert "access_token" not in query_of(token_route.calls.last.request)  # token.* calls
+
+
+@respx.mock
+def test_tiktok_order_and_return_details_are_signed_and_parsed() -> None:
+    order_answer = fixture("tiktok_shop", "order_details.json")["answers"]["576461413038785752"]
+    return_answer = fixture("tiktok_shop", "return_details.json")["answers"]["4035318504086278195"]
+    get = respx.get(f"{TT}/order/202309/orders").mock(
+        return_value=httpx.Response(200, json=order_answer)
+    )
+    post = respx.post(f"{TT}/return_refund/202309/returns/search").mock(
+        return_value=httpx.Response(200, json=return_answer)
+    )
+    api = TikTokShopApi("k", "s", base_url=TT)
+    order = api.order("t", "c", "576461413038785752")
     assert [(x.product_ref, x.quantity, x.amount_fen) for x in order.lines] == [
         ("1729385432345", 2, 5000),
         ("1729385432999", 1, 990),
     ]
-    refund = client.refund("tiktok_shop", "shop", "576461413038785752", "4035318504086278195")
+    refund = api.refund("t", "c", "4035318504086278195")
     assert (refund.total_fen, refund.by_item) == (2500, {"577087614418520001": 2500})
-    get, post = Recorded.seen
-    assert get["headers"]["x-tts-access-token"] == "t"
-    params = {k: v for k, v in get["query"].items() if k != "sign"}
-    assert get["query"]["sign"] == tiktok_sign("s", "/order/202309/orders", params, "")
-    assert post["body"] == '{"return_ids":["4035318504086278195"]}'
-    params = {k: v for k, v in post["query"].items() if k != "sign"}
-    assert post["query"]["sign"] == tiktok_sign(
-        "s", "/return_refund/202309/returns/search", params, post["body"]
+    request = get.calls.last.request
+    assert request.headers["x-tts-access-token"] == "t"
+    query = query_of(request)
+    assert query["shop_cipher"] == "c"
+    assert query["sign"] == tiktok_expected_sign("/order/202309/orders", query, "", "s")
+    request = post.calls.last.request
+    body = request.content.decode()
+    assert body == '{"return_ids":["4035318504086278195"]}'
+    query = query_of(request)
+    assert query["sign"] == tiktok_expected_sign(
+        "/return_refund/202309/returns/search", query, body, "s"
     )
 
 
-def test_an_unreachable_or_unconfigured_api_is_detail_unavailable() -> None:
-    client = HttpOrderDetails(
-        tiktok_app_key="k",
-        tiktok_app_secret="s",
-        tiktok_access_token="t",
-        tiktok_base_url="http://127.0.0.1:9",
+@respx.mock
+def test_errors_rate_limits_and_unreachable_hosts_are_platform_api_errors() -> None:
+    respx.post(f"{DD}/order/orderDetail").mock(
+        return_value=httpx.Response(200, json={"code": 40003, "msg": "access_token 已过期"})
     )
-    with pytest.raises(DetailUnavailable, match="unreachable"):
-        client.order("tiktok_shop", "shop", "1")
-    with pytest.raises(DetailUnavailable, match="configured"):
-        HttpOrderDetails().order("doudian", "shop", "1")
+    with pytest.raises(PlatformApiError, match="40003"):
+        DoudianApi("k", "s", base_url=DD).order("t", "1")
+    respx.get(f"{TT}/order/202309/orders").mock(return_value=httpx.Response(429))
+    with pytest.raises(PlatformApiError) as limited:
+        TikTokShopApi("k", "s", base_url=TT).order("t", "c", "1")
+    assert limited.value.rate_limited
+    respx.get("https://down.test/order/202309/orders").mock(
+        side_effect=httpx.ConnectError("refused")
+    )
+    with pytest.raises(PlatformApiError, match="unreachable"):
+        TikTokShopApi("k", "s", base_url="https://down.test").order("t", "c", "1")

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from events.tables import metadata as event_tables
 from projections.tables import metadata as projection_tables
 from service.auth.tokens import metadata as token_tables
+from service.ingest.connections.store import metadata as connection_tables
 from service.ingest.connectors.ledger import metadata as connector_tables
 from worker.tables import metadata as worker_tables
 
@@ -16,7 +17,14 @@ def test_migrated_schema_matches_the_declared_tables(engine: Engine) -> None:
     inspector = sa.inspect(engine)
     declared = {
         t.name: t
-        for md in (event_tables, projection_tables, worker_tables, token_tables, connector_tables)
+        for md in (
+            event_tables,
+            projection_tables,
+            worker_tables,
+            token_tables,
+            connector_tables,
+            connection_tables,
+        )
         for t in md.sorted_tables
     }
     assert set(declared) <= set(inspector.get_table_names())

@@ -36,3 +36,8 @@ class DetailUnavailable(DeadLetter):
 
     def __init__(self, detail: str) -> None:
         super().__init__("detail_unavailable", detail)
+
+
+class DetailDeferred(ConnectorError):
+    """Raised when a message needs a platform API's answer while its push is being received:
+    the push is acknowledged at once and the message queued for a worker to finish."""

@@ -1,10 +1,12 @@
 """The intake: a platform push in, catalogue events appended, every message's fate recorded.
 
-For each message of a verified push: a message already done is a no-op; otherwise its
-connector maps and attributes it (reading the session views and the platform APIs through
-`SqlContext`), the events are validated by the catalogue like any producer's and appended in one
-call (atomic per message), and the ledger records `appended`, `ignored` or `dead` with a
-reason. Replay runs the dead letters again through the same path.
+For each message of a verified push: a message already done (or already queued) is a no-op;
+otherwise its connector maps and attributes it (reading the session views through
+`SqlContext`). A message that needs the platform's API is not looked up inside the push
+request: it is recorded `queued` and a worker finishes it (`take_queued`), so the platform gets
+its acknowledgement within its deadline. Events are validated by the catalogue like any
+producer's and appended in one call (atomic per message); the ledger records `appended`,
+`ignored`, `queued` or `dead` with a reason. Replay runs the dead letters again.
 """
 
 from __future__ import annotations
@@ -20,13 +22,17 @@ from sqlalchemy.engine import Engine
 from events import DuplicateConflict, Recorder
 from events.clock import now_micros
 from events.envelope import parse_event
+from events.recorder import NewEvent
 from service.ingest.connectors import ledger
-from service.ingest.connectors.base import Connector, Message
+from service.ingest.connectors.base import Connector, Message, Push
 from service.ingest.connectors.details import OrderDetails, PlatformOrder, PlatformRefund
-from service.ingest.connectors.errors import DeadLetter, DetailUnavailable
+from service.ingest.connectors.errors import DeadLetter, DetailDeferred, DetailUnavailable
 from service.reads import views
 
 log = logging.getLogger(__name__)
+
+MAX_QUEUED_ATTEMPTS = 8  # then the message is a dead letter with the API's last answer
+QueueMessages = Callable[[str, list[str]], None]
 
 
 @dataclass
@@ -41,35 +47,21 @@ class SqlContext:
         return views.live_session_at(self.engine, column, value, at_us)
 
 
-class _FailOnce:
-    """Within one push: once the detail API has failed, the push's other messages become dead
-    letters at once instead of each waiting out the timeout (the platform's deadline holds)."""
-
-    def __init__(self, details: OrderDetails) -> None:
-        self.details = details
-        self.failure: DetailUnavailable | None = None
+class DeferredDetails:
+    """Inside a push request: any look-up defers the message to a worker."""
 
     def order(self, platform: str, shop_id: str, order_ref: str) -> PlatformOrder:
-        return self._call(lambda: self.details.order(platform, shop_id, order_ref))
+        raise DetailDeferred(f"{platform} order {order_ref} needs its detail")
 
     def refund(
         self, platform: str, shop_id: str, order_ref: str, refund_ref: str
     ) -> PlatformRefund:
-        return self._call(lambda: self.details.refund(platform, shop_id, order_ref, refund_ref))
-
-    def _call(self, call: Callable[[], Any]) -> Any:
-        if self.failure is not None:
-            raise DetailUnavailable(f"{self.failure.detail} (earlier in this push)")
-        try:
-            return call()
-        except DetailUnavailable as exc:
-            self.failure = exc
-            raise
+        raise DetailDeferred(f"{platform} refund {refund_ref} needs its detail")
 
 
 @dataclass
 class Taken:
-    """What one push or replay did, message by message."""
+    """What one push, replay or queued run did, message by message."""
 
     appended: int = 0  # events
     messages: dict[str, int] = field(default_factory=dict)  # status -> count
@@ -82,6 +74,15 @@ class Taken:
             self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
 
+def queued_backoff_us(attempts: int) -> int:
+    """How long a queued message waits after its `attempts`-th try: 5 s doubling to 10 min."""
+    return min(5 * 2 ** max(attempts - 1, 0), 600) * 1_000_000
+
+
+def no_queue(platform: str, message_ids: list[str]) -> None:
+    """No worker to tell: the queued pass (`retry_queued`) finds them."""
+
+
 @dataclass
 class Intake:
     engine: Engine
@@ -89,25 +90,54 @@ class Intake:
     connectors: Mapping[str, Connector]
     details: OrderDetails
     streams_moved: Callable[[Iterable[str]], object]
+    queue_messages: QueueMessages = no_queue
     clock: Callable[[], int] = now_micros
 
-    def receive(self, platform: str, body: bytes, headers: Mapping[str, str]) -> Taken:
-        """Verified and split by the caller's connector: raises SignatureInvalid or
+    def receive(self, platform: str, push: Push) -> Taken:
+        """Verified and split by the platform's connector: raises SignatureInvalid or
         MalformedPush before anything is stored."""
         connector = self.connectors[platform]
-        connector.verify(body, headers)
-        messages = connector.split(body, headers)
-        kept = {name: headers[name] for name in connector.signature_headers if name in headers}
-        text = body.decode("utf-8", errors="replace")
+        connector.verify(push)
+        messages = connector.split(push)
         taken = Taken()
-        details = _FailOnce(self.details)
+        deferred = DeferredDetails()
+        queued: list[str] = []
         for message in messages:
             seen = ledger.entry(self.engine, platform, message.message_id)
-            if seen is not None and seen["status"] in ledger.DONE:
+            if seen is not None and (
+                seen["status"] in ledger.DONE or seen["status"] == ledger.QUEUED
+            ):
                 taken.add("duplicate", 0, None)
                 continue
-            self._take(connector, message, text, kept, seen, taken, details)
+            if self._take(connector, message, seen, taken, deferred) == ledger.QUEUED:
+                queued.append(message.message_id)
+        if queued:
+            try:
+                self.queue_messages(platform, queued)
+            except Exception as exc:  # the queued pass picks them up
+                log.warning("could not queue %d %s messages: %s", len(queued), platform, exc)
         return taken
+
+    def take_queued(self, platform: str, message_id: str) -> str | None:
+        """A worker finishes a queued message with the platform's API; its status after."""
+        row = ledger.full_entry(self.engine, platform, message_id)
+        connector = self.connectors.get(platform)
+        if row is None or row["status"] != ledger.QUEUED or connector is None:
+            return None if row is None else str(row["status"])
+        message = Message.from_stored(message_id, row["message"])
+        return self._take(connector, message, row, Taken(), self.details, queued=True)
+
+    def retry_queued(self) -> int:
+        """The queued pass: each queued message whose wait is over is tried again (a lost
+        queue message, a worker that stopped, an API that was down). Returns how many."""
+        now = self.clock()
+        tried = 0
+        for row in ledger.queued(self.engine):
+            if row["updated_at"] + queued_backoff_us(row["attempts"]) > now:
+                continue
+            self.take_queued(row["platform"], row["message_id"])
+            tried += 1
+        return tried
 
     def replay(self, platform: str | None = None) -> Taken:
         taken = Taken()
@@ -117,35 +147,62 @@ class Intake:
                 taken.add("skipped", 0, None)
                 continue
             message = Message.from_stored(row["message_id"], row["message"])
-            self._take(connector, message, row["body"], row["headers"], row, taken, self.details)
+            self._take(connector, message, row, taken, self.details)
         return taken
+
+    def append_facts(self, raw_events: list[dict[str, Any]]) -> tuple[int, list[str]]:
+        """Validate and append; an order fact already told differently (another message or
+        reading gave it another time or amount) keeps its first telling and is dropped here.
+        Returns the events appended and the facts dropped. Raises ValidationError."""
+        now = self.clock()
+        events = [parse_event(raw, now) for raw in raw_events]
+        dropped: list[str] = []
+        while events:
+            try:
+                result = self.recorder.append(events)
+            except DuplicateConflict as exc:
+                cause = str(events[exc.index].metadata.get("causation_id") or "")
+                if not cause.startswith("fact:"):
+                    raise
+                dropped.append(cause.removeprefix("fact:"))
+                events = _without(events, exc.index)
+                continue
+            self.streams_moved(result.heads)
+            return result.appended, dropped
+        return 0, dropped
 
     def _take(
         self,
         connector: Connector,
         message: Message,
-        body: str,
-        headers: Mapping[str, Any],
         seen: dict[str, Any] | None,
         taken: Taken,
         details: OrderDetails,
-    ) -> None:
+        queued: bool = False,
+    ) -> str:
         now = self.clock()
         status, reason, appended = "appended", None, 0
+        attempts = (seen["attempts"] if seen else 0) + 1
         try:
             outcome = connector.handle(message, SqlContext(self.engine, details))
-            try:
-                events = [parse_event(raw, now) for raw in outcome.events]
-            except ValidationError as exc:
-                raise DeadLetter(
-                    "invalid", f"the mapped event is invalid: {exc.messages}"
-                ) from None
-            if events:
-                result = self.recorder.append(events)
-                appended = result.appended
-                self.streams_moved(result.heads)
+            if outcome.events:
+                try:
+                    appended, dropped = self.append_facts(outcome.events)
+                except ValidationError as exc:
+                    raise DeadLetter(
+                        "invalid", f"the mapped event is invalid: {exc.messages}"
+                    ) from None
+                if dropped:
+                    reason = f"already told differently, first telling kept: {', '.join(dropped)}"
             else:
                 status, reason = "ignored", outcome.ignored
+        except DetailDeferred as exc:
+            status, reason = ledger.QUEUED, str(exc)
+        except DetailUnavailable as exc:
+            if queued and attempts < MAX_QUEUED_ATTEMPTS:
+                status, reason = ledger.QUEUED, f"retrying: {exc}"
+            else:
+                status, reason = "dead", str(exc)
         except DuplicateConflict as exc:
             status, reason = "dead", f"event_id_conflict: {exc}"
         except DeadLetter as exc:
@@ -156,16 +213,14 @@ class Intake:
                 "platform": connector.name,
                 "message_id": message.message_id,
                 "status": status,
-                "reason": reason,
-                "kind": message.kind,
+                "reason": reason[:2000] if reason else None,
+                "kind": message.kind[:64],
                 "order_ref": message.order_ref,
                 "received_at": seen["received_at"] if seen else now,
                 "updated_at": now,
-                "attempts": (seen["attempts"] if seen else 0) + 1,
+                "attempts": attempts if status != ledger.QUEUED or queued else 0,
                 "appended": appended,
                 "message": message.stored(),
-                "body": body,
-                "headers": dict(headers),
             },
         )
         if status == "dead":
@@ -176,3 +231,8 @@ class Intake:
                 reason,
             )
         taken.add(status, appended, (reason or "").split(":")[0] or None)
+        return status
+
+
+def _without(events: list[NewEvent], index: int) -> list[NewEvent]:
+    return events[:index] + events[index + 1 :]

@@ -1,9 +1,10 @@
 """connector_message: every platform message livetally has taken, with what became of it.
 
 `appended` and `ignored` messages are done (a platform's retry of one is acknowledged and
-nothing is stored); `dead` ones are the dead letters, kept with their reason, the raw body and
-the signature headers, listed by GET /connectors/dead-letters and run again by
-`livetally connectors replay`. Written by the API process (the connectors), not the worker.
+nothing is stored); `queued` ones wait for a worker to ask the platform's API (the push was
+acknowledged first); `dead` ones are the dead letters, kept with their reason, listed by
+GET /connectors/dead-letters and run again by `livetally connectors replay`. Each row keeps the
+message's own data (never the whole push it came in), so a push of N messages stores O(N).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from events.upsert import upsert
 metadata = sa.MetaData()
 Json = sa.JSON().with_variant(JSONB(), "postgresql")
 DONE = ("appended", "ignored")
+QUEUED = "queued"
 
 connector_message = sa.Table(
     "connector_message",
@@ -35,8 +37,6 @@ connector_message = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("appended", sa.Integer, nullable=False),
     sa.Column("message", Json, nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("headers", Json, nullable=False),
     sa.Index("ix_connector_message_status", "status", "received_at"),
 )
 
@@ -77,7 +77,6 @@ def dead_letters(
             t.c.updated_at,
             t.c.attempts,
             t.c.message,
-            t.c.headers,
         )
         .where(t.c.status == "dead", t.c.received_at >= after)
         .order_by(t.c.received_at, t.c.platform, t.c.message_id)
@@ -87,6 +86,43 @@ def dead_letters(
         query = query.where(t.c.platform == platform)
     with engine.connect() as conn:
         return [{str(k): v for k, v in r.items()} for r in conn.execute(query).mappings()]
+
+
+def queued(engine: Engine, limit: int = 500) -> list[dict[str, Any]]:
+    """The oldest messages waiting for a worker."""
+    t = connector_message
+    with engine.connect() as conn:
+        return [
+            dict(r)
+            for r in conn.execute(
+                sa.select(t.c.platform, t.c.message_id, t.c.attempts, t.c.updated_at)
+                .where(t.c.status == QUEUED)
+                .order_by(t.c.received_at)
+                .limit(limit)
+            ).mappings()
+        ]
+
+
+def full_entry(engine: Engine, platform: str, message_id: str) -> dict[str, Any] | None:
+    t = connector_message
+    with engine.connect() as conn:
+        row = (
+            conn.execute(sa.select(t).where(t.c.platform == platform, t.c.message_id == message_id))
+            .mappings()
+            .first()
+        )
+    return dict(row) if row else None
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    t = connector_message
+    with engine.connect() as conn:
+        return {
+            str(status): int(n)
+            for status, n in conn.execute(
+                sa.select(t.c.status, sa.func.count()).group_by(t.c.status)
+            )
+        }
 
 
 def iter_dead(engine: Engine, platform: str | None = None) -> Iterator[dict[str, Any]]:

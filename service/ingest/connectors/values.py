@@ -11,6 +11,10 @@ from events.fields import IDENTIFIER_RE
 from service.ingest.connectors.errors import DeadLetter
 
 _DIGITS = re.compile(r"[0-9]{1,19}\Z")
+# The latest Unix time a platform value may name: 9999-12-31T23:59:59Z. Beyond it the catalogue's
+# timestamps cannot even be written (a signed push once carried 2^63-1 ms); the catalogue's own
+# bound (now + 5 minutes) then refuses anything in the future with its reason.
+LATEST_SECONDS = 253_402_300_799
 _DECIMAL = re.compile(r"([0-9]{1,12})(?:\.([0-9]{1,2}))?\Z")
 
 
@@ -40,7 +44,10 @@ def unix_time_us(value: object, what: str) -> int:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise DeadLetter("unreadable", f"{what} is not a Unix timestamp")
-    return value * 1000 if value >= 10**12 else value * 1_000_000
+    micros = value * 1000 if value >= 10**12 else value * 1_000_000
+    if micros > LATEST_SECONDS * 1_000_000:
+        raise DeadLetter("unreadable", f"{what} {value} is past the year 9999")
+    return micros
 
 
 def fen_of_integer(value: object, what: str) -> int:

@@ -1,0 +1,147 @@
+"""The connector side of a process, built once from Settings: the connection book (its vault
+opened on first use), each platform's shop API, the connectors, the intake, and the dramatiq
+actor that hands queued messages to a worker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import dramatiq
+from sqlalchemy.engine import Engine
+
+from events import Recorder
+from service.ingest.connections.jobs import ConnectionTimes, ConnectorJobs
+from service.ingest.connections.shops import ConnectedDetails, ShopApis
+from service.ingest.connections.store import ConnectionBook
+from service.ingest.connections.vault import Vault, load_vault
+from service.ingest.connectors.base import App, Connector
+from service.ingest.connectors.doudian import DoudianConnector
+from service.ingest.connectors.douyin_live import DouyinLiveConnector
+from service.ingest.connectors.intake import Intake
+from service.ingest.connectors.tiktok_shop import TikTokShopConnector
+from service.process.settings import Settings
+
+
+def settings_apps(settings: Settings) -> dict[str, App]:
+    """The platforms' apps configured in settings."""
+    apps: dict[str, App] = {}
+    if settings.doudian_app_key and settings.doudian_app_secret:
+        apps["doudian"] = App("doudian", settings.doudian_app_key, settings.doudian_app_secret)
+    if settings.tiktok_shop_app_key and settings.tiktok_shop_app_secret:
+        apps["tiktok_shop"] = App(
+            "tiktok_shop", settings.tiktok_shop_app_key, settings.tiktok_shop_app_secret
+        )
+    return apps
+
+
+def shop_options(settings: Settings) -> dict[str, str]:
+    names = (
+        "doudian_api_url",
+        "doudian_service_id",
+        "tiktok_shop_api_url",
+        "tiktok_shop_auth_url",
+        "tiktok_shop_service_id",
+    )
+    options = {name: str(getattr(settings, name)) for name in names if getattr(settings, name)}
+    if settings.public_url:
+        base = settings.public_url.rstrip("/")
+        options["kuaishou_redirect_uri"] = f"{base}/api/v1/connections/callback/kuaishou_shop"
+    return options
+
+
+def douyin_secrets_by_type(text: str | None) -> dict[str, str]:
+    """ "live_comment=S1,live_gift=S2" -> {"live_comment": "S1", "live_gift": "S2"}."""
+    pairs = [item.split("=", 1) for item in (text or "").split(",") if "=" in item]
+    return {kind.strip(): secret.strip() for kind, secret in pairs if kind.strip()}
+
+
+def build_connectors(
+    settings: Settings, shops: ShopApis
+) -> tuple[dict[str, Connector], dict[str, Callable[[], bool]]]:
+    """Every connector, and for each whether it is configured now (connections change while
+    the process runs, so this is asked per push)."""
+    douyin_by_type = douyin_secrets_by_type(settings.douyin_live_secrets)
+
+    def apps_of(platform: str) -> Callable[[], list[App]]:
+        return lambda: shops.known_apps(platform)
+
+    connectors: dict[str, Connector] = {
+        "doudian": DoudianConnector(apps_of("doudian")),
+        "tiktok_shop": TikTokShopConnector(apps_of("tiktok_shop")),
+        "douyin_live": DouyinLiveConnector(settings.douyin_live_secret, douyin_by_type),
+    }
+    configured: dict[str, Callable[[], bool]] = {
+        "doudian": lambda: bool(shops.known_apps("doudian")),
+        "tiktok_shop": lambda: bool(shops.known_apps("tiktok_shop")),
+        "douyin_live": lambda: bool(settings.douyin_live_secret or douyin_by_type),
+    }
+    return connectors, configured
+
+
+@dataclass
+class ConnectorSide:
+    book: ConnectionBook
+    shops: ShopApis
+    intake: Intake
+    configured: dict[str, Callable[[], bool]]
+    times: ConnectionTimes
+
+    def jobs(self) -> ConnectorJobs:
+        return ConnectorJobs(self.intake, self.shops, self.times)
+
+
+def vault_opener(settings: Settings, create: bool) -> Callable[[bool], Vault]:
+    def open_vault(secrets_stored: bool) -> Vault:
+        return load_vault(settings.secret_key, settings.key_file, create, secrets_stored)
+
+    return open_vault
+
+
+def declare_take_messages(broker: dramatiq.Broker, intake: Intake) -> dramatiq.Actor:
+    def take_connector_messages(platform: str, message_ids: list[str]) -> None:
+        for message_id in message_ids:
+            intake.take_queued(platform, message_id)
+
+    return dramatiq.Actor(
+        take_connector_messages,
+        broker=broker,
+        actor_name="take_connector_messages",
+        queue_name="connectors",
+        priority=10,
+        # A failed look-up stays queued in the ledger with its backoff; the queued pass
+        # (ConnectorJobs) tries it again, so dramatiq itself does not retry.
+        options={"max_retries": 0, "time_limit": 300_000, "max_age": 3_600_000},
+    )
+
+
+def build_connector_side(
+    settings: Settings,
+    engine: Engine,
+    recorder: Recorder,
+    streams_moved: Callable[[Iterable[str]], object],
+    broker: dramatiq.Broker | None,
+    create_key: bool = False,
+) -> ConnectorSide:
+    book = ConnectionBook(engine, vault_opener(settings, create_key))
+    shops = ShopApis(book, settings_apps(settings), shop_options(settings))
+    connectors, configured = build_connectors(settings, shops)
+    intake = Intake(engine, recorder, connectors, ConnectedDetails(shops), streams_moved)
+    if broker is not None:
+        actor = declare_take_messages(broker, intake)
+
+        def queue_messages(platform: str, message_ids: list[str]) -> None:
+            actor.send(platform, message_ids)
+
+        intake.queue_messages = queue_messages
+    return ConnectorSide(
+        book,
+        shops,
+        intake,
+        configured,
+        ConnectionTimes(
+            sync_us=int(settings.sync_seconds * 1e6),
+            overlap_us=int(settings.sync_overlap_seconds * 1e6),
+            refresh_lead_us=int(settings.refresh_lead_seconds * 1e6),
+        ),
+    )

@@ -1,0 +1,285 @@
+"""A local fake of the platforms' open APIs (Doudian and TikTok Shop), answering the recorded
+public shapes over real HTTP: token create/get and refresh, authorised shops, order detail,
+order list and return search. It checks each request's signature as the platforms document
+it (its own code, not livetally's), issues tokens that expire, and serves orders from a store
+a test changes, so the connections, their refresh and the reconciliation run against it as
+against the platforms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+DOUDIAN_OK = 10000
+
+
+@dataclass
+class Grant:
+    account_id: str
+    access_expires_at: float
+    refresh_token: str
+
+
+@dataclass
+class FakePlatforms:
+    doudian_app: tuple[str, str]
+    tiktok_app: tuple[str, str]
+    # shop id -> order id -> shop order (Doudian's shape) / order (TikTok's shape)
+    doudian_orders: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    tiktok_orders: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    tiktok_returns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tiktok_shops: dict[str, dict[str, str]] = field(default_factory=dict)  # cipher -> shop
+    codes: dict[str, str] = field(default_factory=dict)  # authorisation code -> account id
+    access: dict[str, Grant] = field(default_factory=dict)  # access token -> grant
+    refresh: dict[str, str] = field(default_factory=dict)  # refresh token -> account id
+    token_seconds: int = 7 * 86400
+    fail_refresh: bool = False
+    delay_seconds: float = 0.0  # every detail and list answer waits this long
+    seen: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- what tests set up ----------------------------------------------------------------
+
+    def issue(self, account_id: str, seconds: int | None = None) -> tuple[str, str]:
+        """An access and a refresh token for an account, as an authorisation gives."""
+        access, refresh = "at-" + secrets.token_hex(8), "rt-" + secrets.token_hex(8)
+        lifetime = self.token_seconds if seconds is None else seconds
+        self.access[access] = Grant(account_id, time.time() + lifetime, refresh)
+        self.refresh[refresh] = account_id
+        return access, refresh
+
+    def code_for(self, account_id: str) -> str:
+        code = "code-" + secrets.token_hex(6)
+        self.codes[code] = account_id
+        return code
+
+    def requests_to(self, path: str) -> list[dict[str, Any]]:
+        return [r for r in self.seen if r["path"] == path]
+
+    # -- the platforms' answers ------------------------------------------------------------
+
+    def answer(
+        self, verb: str, path: str, query: dict[str, str], body: bytes, headers: dict[str, str]
+    ) -> Any:
+        with self.lock:
+            self.seen.append(
+                {
+                    "verb": verb,
+                    "path": path,
+                    "query": query,
+                    "body": body.decode(),
+                    "headers": headers,
+                }
+            )
+        if path in ("/token/create", "/token/refresh", "/order/orderDetail", "/order/searchList"):
+            return self._doudian(path, query, body)
+        if path.startswith("/api/v2/token/"):
+            return self._tiktok_token(path, query)
+        return self._tiktok(verb, path, query, body, headers)
+
+    def _doudian(self, path: str, query: dict[str, str], body: bytes) -> dict[str, Any]:
+        key, secret = self.doudian_app
+        method = query.get("method", "")
+        plain = (
+            f"{secret}app_key{query.get('app_key')}method{method}param_json{body.decode()}"
+            f"timestamp{query.get('timestamp')}v{query.get('v')}{secret}"
+        )
+        expected = hmac.new(secret.encode(), plain.encode(), hashlib.sha256).hexdigest()
+        if query.get("app_key") != key or query.get("sign") != expected:
+            return {"code": 40004, "msg": "签名校验失败", "sub_code": "isv.signature-invalid"}
+        params = json.loads(body or b"{}")
+        if path == "/token/create":
+            account = self.codes.pop(params.get("code", ""), None)
+            if account is None:
+                return {"code": 40003, "msg": "code invalid", "sub_msg": "code 已失效"}
+            return self._doudian_grant(account)
+        if path == "/token/refresh":
+            account = self.refresh.pop(params.get("refresh_token", ""), None)
+            if account is None or self.fail_refresh:
+                return {
+                    "code": 40003,
+                    "msg": "refresh_token 已失效",
+                    "sub_msg": "refresh_token invalid",
+                }
+            return self._doudian_grant(account)
+        grant = self.access.get(query.get("access_token", ""))
+        if grant is None or grant.access_expires_at < time.time():
+            return {
+                "code": 40003,
+                "msg": "access_token 已过期",
+                "sub_msg": "isv.access-token-expired",
+            }
+        time.sleep(self.delay_seconds)
+        orders = self.doudian_orders.get(grant.account_id, {})
+        if path == "/order/orderDetail":
+            order = orders.get(str(params.get("shop_order_id")))
+            if order is None:
+                return {"code": 50002, "msg": "订单不存在"}
+            return {"code": DOUDIAN_OK, "msg": "success", "data": {"shop_order_detail": order}}
+        start, end = params["update_time_start"], params["update_time_end"]
+        page, size = params["page"], params["size"]
+        listed = sorted(
+            (o for o in orders.values() if start <= o["update_time"] <= end),
+            key=lambda o: (o["update_time"], o["order_id"]),
+        )
+        return {
+            "code": DOUDIAN_OK,
+            "msg": "success",
+            "data": {
+                "page": page,
+                "size": size,
+                "total": len(listed),
+                "shop_order_list": listed[page * size : (page + 1) * size],
+            },
+        }
+
+    def _doudian_grant(self, account: str) -> dict[str, Any]:
+        access, refresh = self.issue(account)
+        return {
+            "code": DOUDIAN_OK,
+            "msg": "success",
+            "data": {
+                "access_token": access,
+                "expires_in": self.token_seconds,
+                "refresh_token": refresh,
+                "scope": "SCOPE",
+                "shop_id": int(account),
+                "shop_name": f"shop {account}",
+            },
+        }
+
+    def _tiktok_token(self, path: str, query: dict[str, str]) -> dict[str, Any]:
+        key, secret = self.tiktok_app
+        if query.get("app_key") != key or query.get("app_secret") != secret:
+            return {"code": 36004004, "message": "invalid app"}
+        if path.endswith("/get"):
+            if query.get("grant_type") != "authorized_code":
+                return {"code": 36004004, "message": "grant_type"}
+            account = self.codes.pop(query.get("auth_code", ""), None)
+        else:
+            account = (
+                None
+                if self.fail_refresh
+                else self.refresh.pop(query.get("refresh_token", ""), None)
+            )
+        if account is None:
+            return {"code": 36004004, "message": "invalid auth_code or refresh_token"}
+        access, refresh = self.issue(account)
+        now = int(time.time())
+        return {
+            "code": 0,
+            "message": "success",
+            "data": {
+                "access_token": access,
+                "access_token_expire_in": now + self.token_seconds,
+                "refresh_token": refresh,
+                "refresh_token_expire_in": now + 365 * 86400,
+                "open_id": "open-" + account,
+                "seller_name": f"seller {account}",
+                "seller_base_region": "GB",
+                "user_type": 0,
+            },
+            "request_id": "fake",
+        }
+
+    def _tiktok(
+        self, verb: str, path: str, query: dict[str, str], body: bytes, headers: dict[str, str]
+    ) -> dict[str, Any]:
+        key, secret = self.tiktok_app
+        pairs = "".join(
+            f"{k}{query[k]}" for k in sorted(query) if k not in ("sign", "access_token")
+        )
+        plain = f"{secret}{path}{pairs}{body.decode()}{secret}"
+        expected = hmac.new(secret.encode(), plain.encode(), hashlib.sha256).hexdigest()
+        if query.get("app_key") != key or query.get("sign") != expected:
+            return {"code": 106001, "message": "Invalid signature"}
+        grant = self.access.get(headers.get("x-tts-access-token", ""))
+        if grant is None or grant.access_expires_at < time.time():
+            return {"code": 105002, "message": "Expired credentials: access token expired"}
+        if path == "/authorization/202309/shops":
+            shops = [s for s in self.tiktok_shops.values() if s["seller"] == grant.account_id]
+            return self._ok(
+                {"shops": [{k: v for k, v in s.items() if k != "seller"} for s in shops]}
+            )
+        shop = self.tiktok_shops.get(query.get("shop_cipher", ""))
+        if shop is None or shop["seller"] != grant.account_id:
+            return {"code": 106011, "message": "Invalid shop_cipher"}
+        time.sleep(self.delay_seconds)
+        orders = self.tiktok_orders.get(shop["id"], {})
+        if path == "/order/202309/orders":
+            ids = query.get("ids", "").split(",")
+            return self._ok({"orders": [orders[i] for i in ids if i in orders]})
+        if path == "/return_refund/202309/returns/search":
+            wanted = json.loads(body)["return_ids"]
+            return self._ok(
+                {
+                    "return_orders": [
+                        self.tiktok_returns[r] for r in wanted if r in self.tiktok_returns
+                    ]
+                }
+            )
+        if path == "/order/202309/orders/search":
+            params = json.loads(body)
+            listed = sorted(
+                (
+                    o
+                    for o in orders.values()
+                    if params["update_time_ge"] <= o["update_time"] < params["update_time_lt"]
+                ),
+                key=lambda o: (o["update_time"], o["id"]),
+            )
+            size, offset = int(query["page_size"]), int(query.get("page_token") or 0)
+            page = listed[offset : offset + size]
+            more = offset + size < len(listed)
+            return self._ok(
+                {
+                    "orders": page,
+                    "total_count": len(listed),
+                    "next_page_token": str(offset + size) if more else "",
+                }
+            )
+        return {"code": 404, "message": f"no {verb} {path}"}
+
+    @staticmethod
+    def _ok(data: dict[str, Any]) -> dict[str, Any]:
+        return {"code": 0, "message": "Success", "request_id": "fake", "data": data}
+
+
+def serve(platforms: FakePlatforms) -> tuple[ThreadingHTTPServer, str]:
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            url = urllib.parse.urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            answer = platforms.answer(
+                self.command,
+                url.path,
+                dict(urllib.parse.parse_qsl(url.query)),
+                body,
+                {k.lower(): v for k, v in self.headers.items()},
+            )
+            data = json.dumps(answer, ensure_ascii=False).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
