@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -110,11 +111,28 @@ def _stored_from_rows(
 _EMPTY_JSON = frozenset({"{}", b"{}"})  # most events carry no metadata: skip decoding it
 
 
+class HandledPipelineAbort(logging.Filter):
+    """psycopg warns "error ignored terminating <Pipeline>: pipeline aborted" when a pipelined
+    executemany meets a unique violation. The append path expects that (a batch repeating an
+    event already stored: the optimistic first try, then the look-up) and handles it, so the
+    warning is noise in an operator's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pipeline aborted" not in record.getMessage()
+
+
+def _quiet_handled_pipeline_aborts() -> None:
+    psycopg_log = logging.getLogger("psycopg")
+    if not any(isinstance(f, HandledPipelineAbort) for f in psycopg_log.filters):
+        psycopg_log.addFilter(HandledPipelineAbort())
+
+
 class SqlRecorder:
     """Appends and reads events through SQLAlchemy Core, in as few statements as possible."""
 
     def __init__(self, engine: Engine, recent: RecentEvents | None = None) -> None:
         self.engine = engine
+        _quiet_handled_pipeline_aborts()
         # Shared with this process's in-process worker (embedded default only).
         self.recent = recent
 

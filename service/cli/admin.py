@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from service.cli.common import connect, main, settings_from
+from service.ingest.connectors import PLATFORMS
 
 
 @main.group()
@@ -128,7 +129,7 @@ def connectors() -> None:
 @connectors.command("replay")
 @click.option(
     "--platform",
-    type=click.Choice(["doudian", "tiktok_shop", "douyin_live"]),
+    type=click.Choice(list(PLATFORMS)),
     default=None,
     help="only this platform's dead letters",
 )

@@ -19,7 +19,9 @@ from service.ingest.connectors.base import App, Connector
 from service.ingest.connectors.doudian import DoudianConnector
 from service.ingest.connectors.douyin_live import DouyinLiveConnector
 from service.ingest.connectors.intake import Intake
+from service.ingest.connectors.kuaishou_shop import KuaishouShopConnector
 from service.ingest.connectors.tiktok_shop import TikTokShopConnector
+from service.ingest.connectors.wechat_shop import WeChatShopConnector
 from service.process.settings import Settings
 
 
@@ -42,6 +44,8 @@ def shop_options(settings: Settings) -> dict[str, str]:
         "tiktok_shop_api_url",
         "tiktok_shop_auth_url",
         "tiktok_shop_service_id",
+        "wechat_shop_api_url",
+        "kuaishou_shop_api_url",
     )
     options = {name: str(getattr(settings, name)) for name in names if getattr(settings, name)}
     if settings.public_url:
@@ -70,13 +74,20 @@ def build_connectors(
         "doudian": DoudianConnector(apps_of("doudian")),
         "tiktok_shop": TikTokShopConnector(apps_of("tiktok_shop")),
         "douyin_live": DouyinLiveConnector(settings.douyin_live_secret, douyin_by_type),
+        "wechat_shop": WeChatShopConnector(apps_of("wechat_shop")),
+        "kuaishou_shop": KuaishouShopConnector(apps_of("kuaishou_shop")),
     }
     configured: dict[str, Callable[[], bool]] = {
         "doudian": lambda: bool(shops.known_apps("doudian")),
         "tiktok_shop": lambda: bool(shops.known_apps("tiktok_shop")),
         "douyin_live": lambda: bool(settings.douyin_live_secret or douyin_by_type),
+        "wechat_shop": lambda: bool(shops.known_apps("wechat_shop")),
+        "kuaishou_shop": lambda: bool(shops.known_apps("kuaishou_shop")),
     }
     return connectors, configured
+
+
+CONNECTORS_QUEUE = "connectors"
 
 
 @dataclass
@@ -86,9 +97,13 @@ class ConnectorSide:
     intake: Intake
     configured: dict[str, Callable[[], bool]]
     times: ConnectionTimes
+    broker: dramatiq.Broker | None = None
+    threads: int = 4
 
     def jobs(self) -> ConnectorJobs:
-        return ConnectorJobs(self.intake, self.shops, self.times)
+        return ConnectorJobs(
+            self.intake, self.shops, self.times, self.broker, CONNECTORS_QUEUE, self.threads
+        )
 
 
 def vault_opener(settings: Settings, create: bool) -> Callable[[bool], Vault]:
@@ -107,7 +122,7 @@ def declare_take_messages(broker: dramatiq.Broker, intake: Intake) -> dramatiq.A
         take_connector_messages,
         broker=broker,
         actor_name="take_connector_messages",
-        queue_name="connectors",
+        queue_name=CONNECTORS_QUEUE,
         priority=10,
         # A failed look-up stays queued in the ledger with its backoff; the queued pass
         # (ConnectorJobs) tries it again, so dramatiq itself does not retry.
@@ -131,7 +146,9 @@ def build_connector_side(
         actor = declare_take_messages(broker, intake)
 
         def queue_messages(platform: str, message_ids: list[str]) -> None:
-            actor.send(platform, message_ids)
+            # One dramatiq message each: the connector threads take them side by side.
+            for message_id in message_ids:
+                actor.send(platform, [message_id])
 
         intake.queue_messages = queue_messages
     return ConnectorSide(
@@ -144,4 +161,6 @@ def build_connector_side(
             overlap_us=int(settings.sync_overlap_seconds * 1e6),
             refresh_lead_us=int(settings.refresh_lead_seconds * 1e6),
         ),
+        broker,
+        settings.connector_threads,
     )

@@ -56,12 +56,16 @@ class Settings:
     # Reconciliation: each order connection pulls its orders this often, with this overlap.
     sync_seconds: float = 300.0
     sync_overlap_seconds: float = 600.0
+    # Threads that finish queued connector messages with the platforms' APIs (per process).
+    connector_threads: int = 4
     # A token is refreshed when it has less than this left.
     refresh_lead_seconds: float = 3000.0
     # Base URLs of the platforms' APIs (a proxy, or the test setup's fake platform server).
     doudian_api_url: str | None = None
     tiktok_shop_api_url: str | None = None
     tiktok_shop_auth_url: str | None = None
+    wechat_shop_api_url: str | None = None
+    kuaishou_shop_api_url: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -110,9 +114,12 @@ class Settings:
             "sync_seconds": "LIVETALLY_SYNC_SECONDS",
             "sync_overlap_seconds": "LIVETALLY_SYNC_OVERLAP_SECONDS",
             "refresh_lead_seconds": "LIVETALLY_REFRESH_LEAD_SECONDS",
+            "connector_threads": "LIVETALLY_CONNECTOR_THREADS",
             "doudian_api_url": "LIVETALLY_DOUDIAN_API_URL",
             "tiktok_shop_api_url": "LIVETALLY_TIKTOK_SHOP_API_URL",
             "tiktok_shop_auth_url": "LIVETALLY_TIKTOK_SHOP_AUTH_URL",
+            "wechat_shop_api_url": "LIVETALLY_WECHAT_SHOP_API_URL",
+            "kuaishou_shop_api_url": "LIVETALLY_KUAISHOU_SHOP_API_URL",
         }
         types = {f.name: f.type for f in fields(cls)}
         values: dict[str, Any] = {}

@@ -15,6 +15,8 @@ import os
 import socket
 from dataclasses import dataclass
 
+import dramatiq
+
 from events.clock import now_micros
 from service.ingest.connections.refresh import refresh_connection, refresh_due
 from service.ingest.connections.shops import ShopApis
@@ -39,8 +41,30 @@ class ConnectionTimes:
     refresh_lead_us: int
 
 
+class SecondWorkerNotice(logging.Filter):
+    """dramatiq warns when a second Worker joins a broker ("a middleware of the same type
+    twice"): here that is the design (the connectors' own threads), not a mistake."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "middleware of the same type twice" not in record.getMessage()
+
+
+def quiet_second_worker_notice(broker: dramatiq.Broker) -> None:
+    broker_log = logging.getLogger(f"dramatiq.broker.{type(broker).__name__}")
+    if not any(isinstance(f, SecondWorkerNotice) for f in broker_log.filters):
+        broker_log.addFilter(SecondWorkerNotice())
+
+
 class ConnectorJobs:
-    def __init__(self, intake: Intake, shops: ShopApis, times: ConnectionTimes) -> None:
+    def __init__(
+        self,
+        intake: Intake,
+        shops: ShopApis,
+        times: ConnectionTimes,
+        broker: dramatiq.Broker | None = None,
+        queue: str = "connectors",
+        threads: int = 4,
+    ) -> None:
         self.intake = intake
         self.shops = shops
         self.times = times
@@ -49,14 +73,27 @@ class ConnectorJobs:
             Periodic("connector-queue", QUEUE_PASS_SECONDS, intake.retry_queued),
             Periodic("connections", CONNECTIONS_PASS_SECONDS, self.connections_pass, at_start=True),
         ]
+        # The queued look-ups' own dramatiq threads: a platform API answering in seconds
+        # holds these, never the projection workers.
+        if broker is not None:
+            quiet_second_worker_notice(broker)
+        self._worker = (
+            None
+            if broker is None
+            else dramatiq.Worker(broker, queues={queue}, worker_threads=threads, worker_timeout=100)
+        )
 
     def start(self) -> None:
+        if self._worker is not None:
+            self._worker.start()
         for periodic in self._passes:
             periodic.start()
 
     def stop(self) -> None:
         for periodic in self._passes:
             periodic.stop()
+        if self._worker is not None:
+            self._worker.stop(timeout=10_000)
 
     def connections_pass(self) -> None:
         for connection in self.shops.book.all():

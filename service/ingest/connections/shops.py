@@ -9,15 +9,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from service.ingest.connections import adapters
 from service.ingest.connections.store import Connection, ConnectionBook
 from service.ingest.connectors.base import App
 from service.ingest.connectors.details import PlatformOrder, PlatformRefund
 from service.ingest.connectors.errors import DetailUnavailable
-from service.ingest.platform_apis.doudian import DoudianApi
 from service.ingest.platform_apis.http import TokenGrant
-from service.ingest.platform_apis.tiktok_shop import TikTokShopApi
-
-MAX_PAGES = 500  # a sync window of more than 50,000 changed orders is split by the next run
 
 
 class ShopApi(Protocol):
@@ -42,125 +39,16 @@ class ShopApi(Protocol):
         """New tokens from the connection's refresh token."""
 
 
-def _secret(connection: Connection, name: str) -> str:
-    value = connection.secrets.get(name)
-    if not value:
-        raise DetailUnavailable(f"connection {connection.connection_id} has no {name}")
-    return value
-
-
-@dataclass
-class DoudianShop:
-    api: DoudianApi
-    service_id: str | None = None
-
-    def order(self, connection: Connection, order_ref: str) -> PlatformOrder:
-        return self.api.order(_secret(connection, "access_token"), order_ref)
-
-    def refund(self, connection: Connection, order_ref: str, refund_ref: str) -> PlatformRefund:
-        raise DetailUnavailable("doudian refund messages carry their amount; no API is asked")
-
-    def orders_updated(
-        self, connection: Connection, start_s: int, end_s: int
-    ) -> Iterator[PlatformOrder]:
-        token = _secret(connection, "access_token")
-        for page in range(MAX_PAGES):
-            orders, more = self.api.orders_updated(token, start_s, end_s, page)
-            yield from orders
-            if not more:
-                return
-
-    def authorize_url(self, state: str) -> str:
-        if not self.service_id:
-            raise DetailUnavailable("LIVETALLY_DOUDIAN_SERVICE_ID is not set")
-        return self.api.authorize_url(self.service_id, state)
-
-    def exchange_code(self, code: str) -> TokenGrant:
-        return self.api.create_token(code)
-
-    def refresh(self, connection: Connection) -> TokenGrant:
-        return self.api.refresh_token(_secret(connection, "refresh_token"))
-
-
-@dataclass
-class TikTokShop:
-    api: TikTokShopApi
-    service_id: str | None = None
-
-    def order(self, connection: Connection, order_ref: str) -> PlatformOrder:
-        return self.api.order(
-            _secret(connection, "access_token"), connection.secrets.get("shop_cipher"), order_ref
-        )
-
-    def refund(self, connection: Connection, order_ref: str, refund_ref: str) -> PlatformRefund:
-        return self.api.refund(
-            _secret(connection, "access_token"), connection.secrets.get("shop_cipher"), refund_ref
-        )
-
-    def orders_updated(
-        self, connection: Connection, start_s: int, end_s: int
-    ) -> Iterator[PlatformOrder]:
-        token = _secret(connection, "access_token")
-        page_token: str | None = None
-        for _ in range(MAX_PAGES):
-            orders, page_token = self.api.orders_updated(
-                token, connection.secrets.get("shop_cipher"), start_s, end_s, page_token
-            )
-            yield from orders
-            if not page_token:
-                return
-
-    def authorize_url(self, state: str) -> str:
-        if not self.service_id:
-            raise DetailUnavailable("LIVETALLY_TIKTOK_SHOP_SERVICE_ID is not set")
-        return self.api.authorize_url(self.service_id, state)
-
-    def exchange_code(self, code: str) -> TokenGrant:
-        grant = self.api.create_token(code)
-        # The token is the seller's; each shop of it is addressed by its cipher.
-        shops = self.api.shops(grant.access_token)
-        if shops:
-            shop = shops[0]
-            return TokenGrant(
-                grant.access_token,
-                grant.refresh_token,
-                grant.access_expires_at,
-                grant.refresh_expires_at,
-                account_id=str(shop.get("id")),
-                name=str(shop.get("name") or grant.name or ""),
-                extra={"shop_cipher": str(shop.get("cipher") or "")},
-            )
-        return grant
-
-    def refresh(self, connection: Connection) -> TokenGrant:
-        return self.api.refresh_token(_secret(connection, "refresh_token"))
-
-
 ShopFactory = Callable[[App, Mapping[str, str]], ShopApi]
 
 
-def _doudian(app: App, options: Mapping[str, str]) -> ShopApi:
-    return DoudianShop(
-        DoudianApi(
-            app.app_key,
-            app.app_secret,
-            base_url=options.get("doudian_api_url") or "https://openapi-fxg.jinritemai.com",
-        ),
-        options.get("doudian_service_id"),
-    )
-
-
-def _tiktok(app: App, options: Mapping[str, str]) -> ShopApi:
-    api = TikTokShopApi(app.app_key, app.app_secret)
-    if options.get("tiktok_shop_api_url"):
-        api.base_url = options["tiktok_shop_api_url"]
-    if options.get("tiktok_shop_auth_url"):
-        api.auth_url = options["tiktok_shop_auth_url"]
-    return TikTokShop(api, options.get("tiktok_shop_service_id"))
-
-
 # One entry per platform whose orders livetally reads through a connection.
-SHOP_FACTORIES: dict[str, ShopFactory] = {"doudian": _doudian, "tiktok_shop": _tiktok}
+SHOP_FACTORIES: dict[str, ShopFactory] = {
+    "doudian": adapters.doudian_shop,
+    "tiktok_shop": adapters.tiktok_shop,
+    "wechat_shop": adapters.wechat_shop,
+    "kuaishou_shop": adapters.kuaishou_shop,
+}
 
 
 @dataclass

@@ -13,17 +13,19 @@ from dataclasses import dataclass, field
 
 from service.ingest.connections.shops import ShopApis
 from service.ingest.connections.store import Connection
-from service.ingest.connectors import doudian, order_facts, tiktok_shop
+from service.ingest.connectors import doudian, kuaishou_shop, order_facts, tiktok_shop, wechat_shop
 from service.ingest.connectors.details import PlatformOrder
 from service.ingest.connectors.errors import DeadLetter
 from service.ingest.connectors.intake import Intake, SqlContext
 
-WINDOW_SECONDS = 86_400  # one list query spans at most a day (WeChat's limit is 7)
+WINDOW_SECONDS = 86_400  # one list query spans at most a day (WeChat's and Kuaishou's: 7)
 
 # platform -> (catalogue order id of a line, the buyer id's name): as the pushes map them.
 LISTED: dict[str, tuple[order_facts.OrderIdOf, str]] = {
     "doudian": (doudian._line_order_id, "doudian_open_id"),
     "tiktok_shop": (tiktok_shop._line_order_id, "user_id"),
+    "wechat_shop": (wechat_shop._line_order_id, "openid"),
+    "kuaishou_shop": (kuaishou_shop._line_order_id, "buyerOpenId"),
 }
 
 

@@ -9,6 +9,6 @@ on a connection) answers 404.
 
 from __future__ import annotations
 
-PLATFORMS = ("doudian", "tiktok_shop", "douyin_live")
+PLATFORMS = ("doudian", "tiktok_shop", "douyin_live", "wechat_shop", "kuaishou_shop")
 
 __all__ = ["PLATFORMS"]

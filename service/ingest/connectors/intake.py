@@ -32,6 +32,8 @@ from service.reads import views
 log = logging.getLogger(__name__)
 
 MAX_QUEUED_ATTEMPTS = 8  # then the message is a dead letter with the API's last answer
+FIRST_WAIT_US = 60_000_000  # a message's own dramatiq message normally takes it before this
+HELD_FOR_US = 300_000_000  # a claim older than this belonged to a worker that died
 QueueMessages = Callable[[str, list[str]], None]
 
 
@@ -75,8 +77,12 @@ class Taken:
 
 
 def queued_backoff_us(attempts: int) -> int:
-    """How long a queued message waits after its `attempts`-th try: 5 s doubling to 10 min."""
-    return min(5 * 2 ** max(attempts - 1, 0), 600) * 1_000_000
+    """How long a queued message waits after its `attempts`-th try before the queued pass
+    sends it again: 5 s doubling to 10 min; before any try, FIRST_WAIT_US (its own dramatiq
+    message is on the way)."""
+    if attempts == 0:
+        return FIRST_WAIT_US
+    return min(5 * 2 ** (attempts - 1), 600) * 1_000_000
 
 
 def no_queue(platform: str, message_ids: list[str]) -> None:
@@ -105,7 +111,7 @@ class Intake:
         for message in messages:
             seen = ledger.entry(self.engine, platform, message.message_id)
             if seen is not None and (
-                seen["status"] in ledger.DONE or seen["status"] == ledger.QUEUED
+                seen["status"] in ledger.DONE or seen["status"] in ledger.WAITING
             ):
                 taken.add("duplicate", 0, None)
                 continue
@@ -119,25 +125,41 @@ class Intake:
         return taken
 
     def take_queued(self, platform: str, message_id: str) -> str | None:
-        """A worker finishes a queued message with the platform's API; its status after."""
-        row = ledger.full_entry(self.engine, platform, message_id)
+        """A worker finishes a queued message with the platform's API; its status after.
+        Claimed first, so one worker takes it however many times it was sent."""
         connector = self.connectors.get(platform)
-        if row is None or row["status"] != ledger.QUEUED or connector is None:
+        now = self.clock()
+        if connector is None or not ledger.claim(
+            self.engine, platform, message_id, now, now - HELD_FOR_US
+        ):
+            row = ledger.entry(self.engine, platform, message_id)
             return None if row is None else str(row["status"])
+        row = ledger.full_entry(self.engine, platform, message_id)
+        assert row is not None
         message = Message.from_stored(message_id, row["message"])
         return self._take(connector, message, row, Taken(), self.details, queued=True)
 
     def retry_queued(self) -> int:
-        """The queued pass: each queued message whose wait is over is tried again (a lost
-        queue message, a worker that stopped, an API that was down). Returns how many."""
+        """The queued pass: each queued message whose wait is over is sent to the workers
+        again (a lost dramatiq message, an API that was down), and one held by a worker that
+        died is taken back. Returns how many."""
         now = self.clock()
-        tried = 0
+        due: dict[str, list[str]] = {}
         for row in ledger.queued(self.engine):
-            if row["updated_at"] + queued_backoff_us(row["attempts"]) > now:
+            if row["status"] == ledger.TAKING:
+                if row["updated_at"] >= now - HELD_FOR_US:
+                    continue
+            elif row["updated_at"] + queued_backoff_us(row["attempts"]) > now:
                 continue
-            self.take_queued(row["platform"], row["message_id"])
-            tried += 1
-        return tried
+            due.setdefault(row["platform"], []).append(row["message_id"])
+        for platform, message_ids in due.items():
+            if self.queue_messages is no_queue:
+                for message_id in message_ids:
+                    self.take_queued(platform, message_id)
+            else:
+                ledger.touch(self.engine, platform, message_ids, now)
+                self.queue_messages(platform, message_ids)
+        return sum(len(ids) for ids in due.values())
 
     def replay(self, platform: str | None = None) -> Taken:
         taken = Taken()

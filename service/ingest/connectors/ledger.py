@@ -22,6 +22,8 @@ metadata = sa.MetaData()
 Json = sa.JSON().with_variant(JSONB(), "postgresql")
 DONE = ("appended", "ignored")
 QUEUED = "queued"
+TAKING = "taking"  # a worker holds it now (claimed; reclaimed if that worker died)
+WAITING = (QUEUED, TAKING)
 
 connector_message = sa.Table(
     "connector_message",
@@ -89,18 +91,55 @@ def dead_letters(
 
 
 def queued(engine: Engine, limit: int = 500) -> list[dict[str, Any]]:
-    """The oldest messages waiting for a worker."""
+    """The oldest messages waiting for a worker, or held by one."""
     t = connector_message
     with engine.connect() as conn:
         return [
             dict(r)
             for r in conn.execute(
-                sa.select(t.c.platform, t.c.message_id, t.c.attempts, t.c.updated_at)
-                .where(t.c.status == QUEUED)
+                sa.select(t.c.platform, t.c.message_id, t.c.status, t.c.attempts, t.c.updated_at)
+                .where(t.c.status.in_(WAITING))
                 .order_by(t.c.received_at)
                 .limit(limit)
             ).mappings()
         ]
+
+
+def touch(engine: Engine, platform: str, message_ids: list[str], now: int) -> None:
+    """Queued messages just sent to the workers again: their wait starts over."""
+    t = connector_message
+    with engine.begin() as conn:
+        conn.execute(
+            t.update()
+            .where(
+                t.c.platform == platform,
+                t.c.message_id.in_(message_ids),
+                t.c.status == QUEUED,
+            )
+            .values(updated_at=now)
+        )
+
+
+def claim(engine: Engine, platform: str, message_id: str, now: int, stale_before: int) -> bool:
+    """Take a queued message for this worker, once: a conditional UPDATE wins or not (a
+    dramatiq message and the queued pass may both ask for it). A message held longer than
+    `stale_before` by a worker that died is taken back."""
+    t = connector_message
+    with engine.begin() as conn:
+        return bool(
+            conn.execute(
+                t.update()
+                .where(
+                    t.c.platform == platform,
+                    t.c.message_id == message_id,
+                    sa.or_(
+                        t.c.status == QUEUED,
+                        sa.and_(t.c.status == TAKING, t.c.updated_at < stale_before),
+                    ),
+                )
+                .values(status=TAKING, updated_at=now)
+            ).rowcount
+        )
 
 
 def full_entry(engine: Engine, platform: str, message_id: str) -> dict[str, Any] | None:
