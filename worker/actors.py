@@ -8,6 +8,8 @@ import dramatiq
 
 from events.errors import LivetallyError
 
+PROJECTIONS_QUEUE = "projections"
+
 
 class UnknownStream(LivetallyError):
     """Raised when a stream id is of no family livetally projects: retrying cannot help."""
@@ -23,7 +25,7 @@ def declare_project_stream(
         project_stream,
         broker=broker,
         actor_name="project_stream",
-        queue_name="projections",
+        queue_name=PROJECTIONS_QUEUE,
         priority=0,
         options={
             # A run is idempotent (it reads from the checkpoint), so retrying is always safe;

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from events.opening import open_recorder
 from events.recent import RecentEvents
 from events.recorder import Recorder
-from worker.actors import declare_project_stream
+from worker.actors import PROJECTIONS_QUEUE, declare_project_stream
 from worker.broker import create_broker
 from worker.claims import ClaimsMiddleware, quiet_skip_warnings
 from worker.dispatch import StreamDispatcher
@@ -109,8 +109,13 @@ class RunningWorker:
         sweep_seconds: float,
         worker_timeout_ms: int = 100,
     ) -> None:
+        # Projections only: the connectors' queue (slow platform APIs) has its own threads
+        # (service.ingest.connections.jobs), so a slow API never holds a fold back.
         self.worker = dramatiq.Worker(
-            parts.broker, worker_threads=threads, worker_timeout=worker_timeout_ms
+            parts.broker,
+            queues={PROJECTIONS_QUEUE},
+            worker_threads=threads,
+            worker_timeout=worker_timeout_ms,
         )
         self.sweeper = Sweeper(
             engine, parts.recorder, parts.projector.project, parts.publisher, sweep_seconds
