@@ -16,8 +16,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from service.cli.common import connect, main, settings_from
+from service.ingest.connections.manage import CONNECTION_PLATFORMS as PLATFORMS
 
-PLATFORMS = ("doudian", "tiktok_shop", "wechat_shop", "kuaishou_shop")
 ASKED = ("app_secret", "access_token", "refresh_token")
 
 

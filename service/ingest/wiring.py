@@ -11,9 +11,11 @@ import dramatiq
 from sqlalchemy.engine import Engine
 
 from events import Recorder
+from events.clock import now_micros
+from events.fields import format_timestamp
 from service.ingest.connections.jobs import ConnectionTimes, ConnectorJobs
 from service.ingest.connections.shops import ConnectedDetails, ShopApis
-from service.ingest.connections.store import ConnectionBook
+from service.ingest.connections.store import Connection, ConnectionBook
 from service.ingest.connections.vault import Vault, load_vault
 from service.ingest.connectors.base import App, Connector
 from service.ingest.connectors.doudian import DoudianConnector
@@ -23,6 +25,8 @@ from service.ingest.connectors.kuaishou_shop import KuaishouShopConnector
 from service.ingest.connectors.tiktok_shop import TikTokShopConnector
 from service.ingest.connectors.wechat_shop import WeChatShopConnector
 from service.process.settings import Settings
+from service.reads import views
+from worker.publish import Publisher
 
 
 def settings_apps(settings: Settings) -> dict[str, App]:
@@ -30,6 +34,10 @@ def settings_apps(settings: Settings) -> dict[str, App]:
     apps: dict[str, App] = {}
     if settings.doudian_app_key and settings.doudian_app_secret:
         apps["doudian"] = App("doudian", settings.doudian_app_key, settings.doudian_app_secret)
+    if settings.qianchuan_app_id and settings.qianchuan_app_secret:
+        apps["qianchuan"] = App(
+            "qianchuan", settings.qianchuan_app_id, settings.qianchuan_app_secret
+        )
     if settings.tiktok_shop_app_key and settings.tiktok_shop_app_secret:
         apps["tiktok_shop"] = App(
             "tiktok_shop", settings.tiktok_shop_app_key, settings.tiktok_shop_app_secret
@@ -46,11 +54,13 @@ def shop_options(settings: Settings) -> dict[str, str]:
         "tiktok_shop_service_id",
         "wechat_shop_api_url",
         "kuaishou_shop_api_url",
+        "qianchuan_api_url",
     )
     options = {name: str(getattr(settings, name)) for name in names if getattr(settings, name)}
     if settings.public_url:
         base = settings.public_url.rstrip("/")
         options["kuaishou_redirect_uri"] = f"{base}/api/v1/connections/callback/kuaishou_shop"
+        options["qianchuan_redirect_uri"] = f"{base}/api/v1/connections/callback/qianchuan"
     return options
 
 
@@ -99,10 +109,38 @@ class ConnectorSide:
     times: ConnectionTimes
     broker: dramatiq.Broker | None = None
     threads: int = 4
+    publisher: Publisher | None = None
 
     def jobs(self) -> ConnectorJobs:
         return ConnectorJobs(
-            self.intake, self.shops, self.times, self.broker, CONNECTORS_QUEUE, self.threads
+            self.intake,
+            self.shops,
+            self.times,
+            self.broker,
+            CONNECTORS_QUEUE,
+            self.threads,
+            self._alert if self.publisher is not None else None,
+        )
+
+    def _alert(self, connection: Connection, reason: str) -> None:
+        """A `connection_failed` alert to the shop's live session, if one is on air."""
+        assert self.publisher is not None
+        now = now_micros()
+        session = views.live_session_at(self.intake.engine, "shop_id", connection.account_id, now)
+        if session is None:
+            return
+        self.publisher.publish(
+            {
+                "type": "alert",
+                "session_id": session,
+                "alert": {
+                    "kind": "connection_failed",
+                    "connection_id": connection.connection_id,
+                    "name": connection.name,
+                    "reason": reason[:300],
+                    "at": format_timestamp(now),
+                },
+            }
         )
 
 
@@ -137,6 +175,7 @@ def build_connector_side(
     streams_moved: Callable[[Iterable[str]], object],
     broker: dramatiq.Broker | None,
     create_key: bool = False,
+    publisher: Publisher | None = None,
 ) -> ConnectorSide:
     book = ConnectionBook(engine, vault_opener(settings, create_key))
     shops = ShopApis(book, settings_apps(settings), shop_options(settings))
@@ -163,4 +202,5 @@ def build_connector_side(
         ),
         broker,
         settings.connector_threads,
+        publisher,
     )

@@ -171,6 +171,7 @@ ZH: dict[str, dict[str, str]] = {
         "incident_opened": "直播事故",
         "online_drop": "在线人数骤降",
         "no_events": "60秒无数据",
+        "connection_failed": "店铺连接失败",
     },
     "states": {
         "no_token": "需要访问令牌",
@@ -360,6 +361,7 @@ EN: dict[str, dict[str, str]] = {
         "incident_opened": "Incident",
         "online_drop": "Online dropped",
         "no_events": "No events for 60 s",
+        "connection_failed": "Shop connection failed",
     },
     "states": {
         "no_token": "A token is needed",

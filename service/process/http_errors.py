@@ -12,6 +12,8 @@ import sqlalchemy.exc
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from service.ingest.connections.vault import VaultError
+
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -49,6 +51,13 @@ def register_error_handlers(app: Flask) -> None:
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="livetally"'
         return response
+
+    @app.errorhandler(VaultError)
+    def secrets_unavailable(exc: VaultError) -> Any:
+        # The connections' key is not configured, missing or wrong: the request cannot be done
+        # as the server is set up now, and says which setting to fix.
+        log.warning("connection secrets unavailable: %s", exc)
+        return error_response(409, "secrets_unavailable", str(exc), {"secret_key": [str(exc)]})
 
     @app.errorhandler(sqlalchemy.exc.OperationalError)
     @app.errorhandler(sqlalchemy.exc.InterfaceError)

@@ -42,6 +42,9 @@ class Settings:
     tiktok_shop_app_key: str | None = None
     tiktok_shop_app_secret: str | None = None
     tiktok_shop_service_id: str | None = None
+    # 巨量千川 (Qianchuan): the Marketing API app whose advertiser accounts are connected.
+    qianchuan_app_id: str | None = None
+    qianchuan_app_secret: str | None = None
     # Douyin live-room data: the default data secret and each message type's own
     # ("live_comment=SECRET,live_gift=SECRET"), as the platform's console sets them.
     douyin_live_secret: str | None = None
@@ -66,6 +69,7 @@ class Settings:
     tiktok_shop_auth_url: str | None = None
     wechat_shop_api_url: str | None = None
     kuaishou_shop_api_url: str | None = None
+    qianchuan_api_url: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -106,6 +110,9 @@ class Settings:
             "tiktok_shop_app_key": "LIVETALLY_TIKTOK_SHOP_APP_KEY",
             "tiktok_shop_app_secret": "LIVETALLY_TIKTOK_SHOP_APP_SECRET",
             "tiktok_shop_service_id": "LIVETALLY_TIKTOK_SHOP_SERVICE_ID",
+            "qianchuan_app_id": "LIVETALLY_QIANCHUAN_APP_ID",
+            "qianchuan_app_secret": "LIVETALLY_QIANCHUAN_APP_SECRET",
+            "qianchuan_api_url": "LIVETALLY_QIANCHUAN_API_URL",
             "douyin_live_secret": "LIVETALLY_DOUYIN_LIVE_SECRET",
             "douyin_live_secrets": "LIVETALLY_DOUYIN_LIVE_SECRETS",
             "secret_key": "LIVETALLY_SECRET_KEY",

@@ -16,7 +16,7 @@ import copy
 import os
 import stat
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -316,8 +316,18 @@ def test_a_failed_refresh_turns_the_connection_failed_and_health_degraded(
         },
         headers=api_live.headers("admin"),
     )
+    start(api_live, "dd-live", datetime.now(UTC) - timedelta(minutes=5), shop=DD_SHOP)
+    heard: list[dict[str, Any]] = []
+    hub = api_live.runtime.worker.hub
+    assert hub is not None
+    hub.subscribe(heard.append)
     platforms.fail_refresh = True
     api_live.runtime.connectors.jobs().connections_pass()
+    # the shop's live screens hear it as an alert
+    (alert,) = [m for m in heard if m["type"] == "alert"]
+    assert alert["session_id"] == "dd-live"
+    assert alert["alert"]["kind"] == "connection_failed"
+    assert alert["alert"]["reason"].startswith("token refresh failed")
     (listed,) = api_live.get("/api/v1/connections", "admin").json["connections"]
     assert listed["state"].startswith("failed: token refresh failed"), listed
     health = api_live.get("/api/v1/health").json
@@ -394,3 +404,20 @@ def test_cli_connections_add_list_remove_never_show_a_secret(
     removed = runner.invoke(main, ["connections", "remove", "doudian:95250", *db])
     assert removed.exit_code == 0
     assert runner.invoke(main, ["connections", "remove", "doudian:95250", *db]).exit_code == 2
+
+
+def test_adding_a_connection_without_a_secret_key_is_a_clear_409(api: Api) -> None:
+    # `api`: a runtime that did not create the key file (as `livetally api` would not)
+    response = api.client.post(
+        "/api/v1/connections",
+        json={
+            "platform": "doudian",
+            "account_id": DD_SHOP,
+            "name": "x",
+            "secrets": {"access_token": "t"},
+        },
+        headers=api.headers("admin"),
+    )
+    assert response.status_code == 409
+    assert "secret key" in response.json["message"] and response.json["errors"]["secret_key"]
+    assert api.get("/api/v1/connections", "admin").json == {"connections": []}

@@ -16,6 +16,7 @@ import respx
 
 from service.ingest.platform_apis.doudian import DoudianApi
 from service.ingest.platform_apis.http import PlatformApiError
+from service.ingest.platform_apis.qianchuan import QianchuanApi
 from service.ingest.platform_apis.tiktok_shop import TikTokShopApi
 from tests.connector_support import fixture
 
@@ -156,3 +157,54 @@ def test_errors_rate_limits_and_unreachable_hosts_are_platform_api_errors() -> N
     )
     with pytest.raises(PlatformApiError, match="unreachable"):
         TikTokShopApi("k", "s", base_url="https://down.test").order("t", "c", "1")
+
+
+@respx.mock
+def test_qianchuan_authorise_url_and_token_exchange() -> None:
+    api = QianchuanApi("1700000000000000", "qc-secret", base_url="https://qc.test")
+    url = api.authorize_url(
+        "st-1", "https://livetally.example/api/v1/connections/callback/qianchuan"
+    )
+    assert url.startswith("https://qianchuan.jinritemai.com/openapi/qc/audit/oauth.html?")
+    query = dict(urllib.parse.parse_qsl(url.split("?", 1)[1]))
+    assert (query["app_id"], query["state"], query["material_auth"]) == (
+        "1700000000000000",
+        "st-1",
+        "1",
+    )
+    answer = {
+        "code": 0,
+        "message": "OK",
+        "data": {
+            "access_token": "qc-at",
+            "expires_in": 86400,
+            "refresh_token": "qc-rt",
+            "refresh_token_expires_in": 2592000,
+            "advertiser_ids": [1760000000000001, 1760000000000002],
+        },
+    }
+    route = respx.post("https://qc.test/open_api/oauth2/access_token/").mock(
+        return_value=httpx.Response(200, json=answer)
+    )
+    grant = api.create_token("code-1")
+    assert (grant.access_token, grant.refresh_token, grant.account_id) == (
+        "qc-at",
+        "qc-rt",
+        "1760000000000001",
+    )
+    assert grant.extra == {"advertiser_ids": "1760000000000001,1760000000000002"}
+    sent = json.loads(route.calls.last.request.content)
+    assert sent == {
+        "app_id": 1700000000000000,
+        "secret": "qc-secret",
+        "auth_code": "code-1",
+        "grant_type": "auth_code",
+    }
+    respx.post("https://qc.test/open_api/oauth2/refresh_token/").mock(
+        return_value=httpx.Response(
+            200, json={"code": 40102, "message": "refresh_token 已过期", "data": {}}
+        )
+    )
+    with pytest.raises(PlatformApiError) as refused:
+        api.refresh_token("old")
+    assert refused.value.auth

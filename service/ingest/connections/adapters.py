@@ -25,6 +25,7 @@ from service.ingest.platform_apis.doudian import DoudianApi
 from service.ingest.platform_apis.http import TokenGrant
 from service.ingest.platform_apis.kuaishou_shop import MAX_WINDOW_MS as KUAISHOU_WINDOW_MS
 from service.ingest.platform_apis.kuaishou_shop import KuaishouShopApi
+from service.ingest.platform_apis.qianchuan import QianchuanApi
 from service.ingest.platform_apis.tiktok_shop import TikTokShopApi
 from service.ingest.platform_apis.wechat_shop import MAX_WINDOW_SECONDS as WECHAT_WINDOW_S
 from service.ingest.platform_apis.wechat_shop import WeChatShopApi
@@ -262,3 +263,38 @@ def tiktok_shop(app: App, options: Mapping[str, str]) -> TikTokShop:
     if options.get("tiktok_shop_auth_url"):
         api.auth_url = options["tiktok_shop_auth_url"]
     return TikTokShop(api, options.get("tiktok_shop_service_id"))
+
+
+@dataclass
+class QianchuanAccount:
+    """A 巨量千川 advertiser account: OAuth and refresh here; its readings are the pollers'."""
+
+    api: QianchuanApi
+    redirect_uri: str | None = None
+
+    def order(self, connection: Connection, order_ref: str) -> PlatformOrder:
+        raise DetailUnavailable("a Qianchuan account has no orders: they come from the shop")
+
+    def refund(self, connection: Connection, order_ref: str, refund_ref: str) -> PlatformRefund:
+        raise DetailUnavailable("a Qianchuan account has no refunds: they come from the shop")
+
+    def orders_updated(
+        self, connection: Connection, start_s: int, end_s: int
+    ) -> Iterator[PlatformOrder]:
+        return iter(())
+
+    def authorize_url(self, state: str) -> str:
+        return self.api.authorize_url(state, self.redirect_uri)
+
+    def exchange_code(self, code: str) -> TokenGrant:
+        return self.api.create_token(code)
+
+    def refresh(self, connection: Connection) -> TokenGrant:
+        return self.api.refresh_token(_secret(connection, "refresh_token"))
+
+
+def qianchuan_account(app: App, options: Mapping[str, str]) -> QianchuanAccount:
+    api = QianchuanApi(app.app_key, app.app_secret)
+    if options.get("qianchuan_api_url"):
+        api.base_url = options["qianchuan_api_url"]
+    return QianchuanAccount(api, options.get("qianchuan_redirect_uri"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import dramatiq
@@ -64,8 +65,11 @@ class ConnectorJobs:
         broker: dramatiq.Broker | None = None,
         queue: str = "connectors",
         threads: int = 4,
+        alert: Callable[[Connection, str], None] | None = None,
     ) -> None:
         self.intake = intake
+        # Tells the screens of the shop's live session that its connection failed.
+        self.alert = alert
         self.shops = shops
         self.times = times
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
@@ -116,6 +120,7 @@ class ConnectorJobs:
             try:
                 connection = refresh_connection(self.shops, connection)
             except DetailUnavailable as exc:
+                self._alert(connection, f"token refresh failed: {exc.detail}")
                 return f"{connection_id}: token refresh failed: {exc.detail}"
         if connection.platform not in order_platforms():
             return f"{connection_id}: tokens checked (no order list to reconcile)"
@@ -148,7 +153,16 @@ class ConnectorJobs:
             f"{result.already_told} facts already told"
         )
 
+    def _alert(self, connection: Connection, reason: str) -> None:
+        if self.alert is not None:
+            try:
+                self.alert(connection, reason)
+            except Exception as exc:  # an alert that cannot be sent must not stop the jobs
+                log.warning("could not alert about %s: %s", connection.connection_id, exc)
+
     def _failed(self, connection: Connection, detail: str) -> str:
+        if connection.sync_error is None:  # once per failure, not at every retry
+            self._alert(connection, f"sync failed: {detail}")
         self.shops.book.record_sync(connection.connection_id, None, detail[:1000], 0)
         log.warning("connection %s: sync failed: %s", connection.connection_id, detail)
         return f"{connection.connection_id}: sync failed: {detail}"

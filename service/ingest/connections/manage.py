@@ -17,7 +17,7 @@ from service.ingest.connections.shops import ShopApis
 from service.ingest.connections.store import Connection, connection_id_of
 from service.ingest.connectors.errors import DetailUnavailable
 
-CONNECTION_PLATFORMS = ("doudian", "tiktok_shop", "wechat_shop", "kuaishou_shop")
+CONNECTION_PLATFORMS = ("doudian", "tiktok_shop", "wechat_shop", "kuaishou_shop", "qianchuan")
 ACCOUNT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
 SECRET_FIELDS = (
     "app_secret",
@@ -28,6 +28,7 @@ SECRET_FIELDS = (
     "encoding_aes_key",  # WeChat: the push EncodingAESKey
     "message_secret",  # Kuaishou: the message push key
     "sign_secret",  # Kuaishou: the API signSecret
+    "advertiser_ids",  # Qianchuan: the advertisers the token covers (comma-separated)
 )
 STATE_SECONDS = 600  # an authorisation must come back within 10 minutes
 

@@ -48,6 +48,7 @@ SHOP_FACTORIES: dict[str, ShopFactory] = {
     "tiktok_shop": adapters.tiktok_shop,
     "wechat_shop": adapters.wechat_shop,
     "kuaishou_shop": adapters.kuaishou_shop,
+    "qianchuan": adapters.qianchuan_account,
 }
 
 

@@ -171,6 +171,7 @@
       return `${label("incident_kinds", a.incident_kind)} · ${t("severity")} ${a.severity}`;
     }
     if (a.kind === "online_drop") return `${LT.count(a.from)} → ${LT.count(a.to)}`;
+    if (a.kind === "connection_failed") return a.name || "";
     return "";
   }
 
