@@ -66,7 +66,12 @@ def worker(threads: int | None) -> None:
     parts = build_worker_parts(engine, settings.redis_url)
     # Before the dramatiq worker starts: its queues are the ones declared by then.
     connector_jobs = build_connector_side(
-        settings, engine, parts.recorder, parts.dispatcher.streams_moved, parts.broker
+        settings,
+        engine,
+        parts.recorder,
+        parts.dispatcher.streams_moved,
+        parts.broker,
+        publisher=parts.publisher,
     ).jobs()
     running = RunningWorker(
         parts, engine, settings.worker_threads, settings.sweep_seconds, settings.worker_timeout_ms

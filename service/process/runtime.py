@@ -65,5 +65,6 @@ def build_runtime(settings: Settings, create_key: bool = False) -> Runtime:
             worker.dispatcher.streams_moved,
             worker.broker,
             create_key,
+            worker.publisher,
         ),
     )
