@@ -7,9 +7,9 @@ back. Each type belongs to one stream family: session, person or period.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from events.fields import FullMatch, Identifier, Money, Period, StrictInteger, StrictNumber
 
@@ -104,6 +104,101 @@ class AudienceSampled(_Data):
         validate=validate.Range(0, 10**12),
         metadata={"description": "the platform's cumulative count of times the room was shown"},
     )
+
+
+MAX_REPORTED = 10**10  # a platform's cumulative count, per figure
+REPORTED_COUNTS = (
+    "online",
+    "views",
+    "unique_viewers",
+    "impressions",
+    "interacting_viewers",
+    "watch_seconds",
+    "product_clicks",
+    "clicking_viewers",
+    "comments",
+    "likes",
+    "shares",
+    "gifts",
+    "new_followers",
+    "fan_club_joins",
+    "orders_paid",
+    "buyers",
+)
+REPORTED_MONEY = ("ad_spend_fen", "gmv_fen")
+MAX_REPORTED_ITEMS = 1000  # products or sources in one reading
+
+
+def _reported_count(**kwargs: Any) -> StrictInteger:
+    return StrictInteger(allow_none=True, validate=validate.Range(0, MAX_REPORTED), **kwargs)
+
+
+class SourceReading(_Data):
+    source = fields.String(required=True, validate=_one_of(TRAFFIC_SOURCES))
+    views = _reported_count()
+    viewers = _reported_count()
+    gmv_fen = Money(data_key="gmv", allow_none=True)
+
+
+class ProductReading(_Data):
+    product_id = Identifier(required=True)
+    impressions = _reported_count()
+    clicks = _reported_count()
+    clicking_viewers = _reported_count()
+
+
+class RoomStatsReported(_Data):
+    """The platform's own cumulative counts for the room, at one reading (docs/contract.md
+    "Platform-reported figures"): every figure optional, at least one."""
+
+    source = fields.String(
+        required=True,
+        validate=FullMatch(
+            r"^[a-z][a-z0-9_]{0,63}$",
+            error="must be a reading's key (qianchuan, tiktok_shop_analytics, channels_live, "
+            "manual or another: lower-case letters, digits, _)",
+        ),
+    )
+    online = _reported_count()
+    views = _reported_count(metadata={"description": "PV"})
+    unique_viewers = _reported_count(metadata={"description": "UV"})
+    impressions = _reported_count()
+    interacting_viewers = _reported_count()
+    watch_seconds = _reported_count(metadata={"description": "total, all viewers"})
+    product_clicks = _reported_count()
+    clicking_viewers = _reported_count()
+    comments = _reported_count()
+    likes = _reported_count()
+    shares = _reported_count()
+    gifts = _reported_count()
+    new_followers = _reported_count()
+    fan_club_joins = _reported_count()
+    ad_spend_fen = Money(
+        data_key="ad_spend", allow_none=True, metadata={"description": "cumulative yuan"}
+    )
+    gmv_fen = Money(data_key="gmv", allow_none=True, metadata={"description": "the platform's own"})
+    orders_paid = _reported_count(metadata={"description": "the platform's own"})
+    buyers = _reported_count(metadata={"description": "the platform's own"})
+    sources = fields.List(
+        fields.Nested(SourceReading),
+        allow_none=True,
+        validate=validate.Length(max=MAX_REPORTED_ITEMS),
+    )
+    products = fields.List(
+        fields.Nested(ProductReading),
+        allow_none=True,
+        validate=validate.Length(max=MAX_REPORTED_ITEMS),
+    )
+
+    @validates_schema
+    def _at_least_one(self, data: dict[str, Any], **kwargs: Any) -> None:
+        figures = (*REPORTED_COUNTS, *REPORTED_MONEY, "sources", "products")
+        if all(data.get(name) is None for name in figures):
+            raise ValidationError(
+                "a reading must carry at least one figure (online, views, unique_viewers, "
+                "..., sources or products)",
+                "source",
+            )
 
 
 class InteractionRecorded(_Data):
@@ -252,6 +347,7 @@ CATALOGUE: dict[str, EventType] = {
         EventType("viewer.joined", "session", ViewerJoined),
         EventType("viewer.left", "session", ViewerLeft),
         EventType("audience.sampled", "session", AudienceSampled),
+        EventType("room.stats_reported", "session", RoomStatsReported),
         EventType("interaction.recorded", "session", InteractionRecorded),
         EventType("product.pinned", "session", ProductPinned),
         EventType("product.unpinned", "session", ProductUnpinned),

@@ -95,7 +95,15 @@ def product_figures(state: SessionState, segments: list[dict[str, Any]]) -> list
         gmv = totals.gmv_fen if totals else 0
         refunds = totals.refunds_fen if totals else 0
         buyers = len(totals.buyer_orders) if totals else 0
-        clicking = len(product.clickers)
+        # A product the platform reports: its latest reported figures replace the events'.
+        reported = state.reported.products.get(product_id, {})
+        clicks = reported["clicks"][2] if "clicks" in reported else product.clicks
+        clicking = (
+            reported["clicking_viewers"][2]
+            if "clicking_viewers" in reported
+            else len(product.clickers)
+        )
+        impressions = reported["impressions"][2] if "impressions" in reported else None
         ranked.append(
             (
                 (-gmv, -product.explanations, product_id),
@@ -105,7 +113,8 @@ def product_figures(state: SessionState, segments: list[dict[str, Any]]) -> list
                     "price": None if product.price_fen is None else fen_to_yuan(product.price_fen),
                     "explanations": product.explanations,
                     "explanation_seconds": seconds.get(product_id, 0),
-                    "clicks": product.clicks,
+                    "impressions": impressions,
+                    "clicks": clicks,
                     "clicking_viewers": clicking,
                     "orders_placed": totals.placed if totals else 0,
                     "orders_paid": totals.paid if totals else 0,

@@ -19,9 +19,10 @@ from projections.clock import US_PER_SECOND, minute_of
 from projections.orders import Orders
 from projections.presence import JOIN, LEAVE, Presence, Viewer
 from projections.products import Product
+from projections.reported import Reported
 from projections.shapes import Incident, MinuteBucket
 
-SNAPSHOT_FORMAT = 4  # bump when SessionState's shape changes: older snapshots are refolded
+SNAPSHOT_FORMAT = 5  # bump when SessionState's shape changes: older snapshots are refolded
 
 ENGAGING_KINDS = frozenset({"like", "comment", "share", "follow", "question", "gift"})
 DEFAULT_SOURCE = "other"  # a join that names no source
@@ -61,6 +62,7 @@ class SessionState:
         "products",
         "reason",
         "recent_online",
+        "reported",
         "room_id",
         "sample",
         "session_id",
@@ -120,6 +122,7 @@ class SessionState:
         self.drop_active = False
         self.alerts: list[dict[str, Any]] = []  # raised since the worker last took them
         self.alert_log: list[dict[str, Any]] = []  # every alert raised, for the review
+        self.reported = Reported()  # the platforms' own counts (room.stats_reported)
 
     # -- snapshots (the worker stores these so a run does not refold from version 1) --------
 
@@ -139,6 +142,7 @@ class SessionState:
         raw["incidents"] = {k: v.dump() for k, v in self.incidents.items()}
         raw["products"] = {k: v.dump() for k, v in self.products.items()}
         raw["alerts"] = []
+        raw["reported"] = self.reported.dump()
         raw["format"] = SNAPSHOT_FORMAT
         return raw
 
@@ -171,6 +175,7 @@ class SessionState:
         state.comments = [tuple(c) for c in raw["comments"]]
         state.products = {k: Product.load(v) for k, v in raw["products"].items()}
         state.recent_online = [tuple(p) for p in raw["recent_online"]]
+        state.reported = Reported.load(raw["reported"])
         return state
 
     # -- derived values ----------------------------------------------------------------------
@@ -190,9 +195,19 @@ class SessionState:
     def online(self) -> int:
         if self.ended_at is not None:
             return 0
-        if self.sample is not None:
-            return self.sample[2]
+        reading = self.latest_online_reading()
+        if reading is not None:
+            return reading[2]
         return self.presence.open_count
+
+    def latest_online_reading(self) -> tuple[int, int, int] | None:
+        """The latest of the audience samples and the platform's reports carrying online."""
+        reported = self.reported.latest.get("online")
+        if reported is None:
+            return self.sample
+        if self.sample is None or reported[:2] > self.sample[:2]:
+            return (reported[0], reported[1], reported[2])
+        return self.sample
 
     def watch_us(self) -> int:
         until = self.session_clock
@@ -212,7 +227,8 @@ class SessionState:
 PIN, UNPIN = 1, 0
 RECENT_COMMENTS = 20
 ALERT_LOG = 200  # alerts kept for the review
-AUDIENCE_TYPES = frozenset({"viewer.joined", "viewer.left", "audience.sampled"})
+AUDIENCE_TYPES = frozenset({"viewer.joined", "viewer.left"})
+READING_TYPES = frozenset({"audience.sampled", "room.stats_reported"})
 
 Handler = Callable[[SessionState, StoredEvent], None]
 
@@ -280,11 +296,36 @@ def _audience_sampled(state: SessionState, event: StoredEvent) -> None:
             state.impressions = seen
 
 
+def _room_stats_reported(state: SessionState, event: StoredEvent) -> None:
+    data = event.data
+    state.reported.add(event.occurred_at, event.version, data)
+    for item in data.get("products") or ():
+        _product(state, item["product_id"])
+    if data.get("gmv_fen") is not None and state.ended_at is None:
+        key = (event.occurred_at, event.version)
+        gmv = state.orders.totals.gmv_fen
+        outcome = state.reported.judge_gap(key, gmv)
+        if outcome is not None:
+            platform = data["gmv_fen"]
+            _raise(
+                state,
+                {
+                    "kind": "platform_gap" if outcome == "raised" else "platform_gap_cleared",
+                    "gmv": gmv / 100,
+                    "platform_gmv": platform / 100,
+                    "gap": (gmv - platform) / 100,
+                    "at": event.occurred_at,
+                },
+            )
+
+
 def _interaction_recorded(state: SessionState, event: StoredEvent) -> None:
     data = event.data
     kind, count = data["kind"], data.get("count", 1)
     state.interactions[kind] += count
-    state.bucket(event.occurred_at).interactions += count
+    bucket = state.bucket(event.occurred_at)
+    bucket.interactions += count
+    bucket.kinds[kind] = bucket.kinds.get(kind, 0) + count
     viewer_id = data.get("viewer_id")
     if viewer_id is not None and kind in ENGAGING_KINDS:
         state.interacting.add(viewer_id)
@@ -383,6 +424,7 @@ HANDLERS: dict[str, Handler] = {
     "viewer.joined": _viewer_joined,
     "viewer.left": _viewer_left,
     "audience.sampled": _audience_sampled,
+    "room.stats_reported": _room_stats_reported,
     "interaction.recorded": _interaction_recorded,
     "product.pinned": _product_pinned,
     "product.unpinned": _product_unpinned,
@@ -410,9 +452,35 @@ def fold_session(state: SessionState, event: StoredEvent) -> SessionState:
         state.peak_online = online
         state.peak_minute = minute_of(event.occurred_at)
     if event.type in AUDIENCE_TYPES:
-        state.bucket(event.occurred_at).online = online
+        bucket = state.bucket(event.occurred_at)
+        if bucket.reading_at is None:  # a minute with a reading shows its last reading
+            bucket.online = online
+    elif event.type in READING_TYPES:
+        _minute_reading(state, event)
     _watch_for_drop(state, event.occurred_at, online)
     return state
+
+
+def _minute_reading(state: SessionState, event: StoredEvent) -> None:
+    """A minute's online is the last reading in it (by occurred_at, then version). Every
+    reading was the online of its moment, so it counts towards the peak whenever it arrives
+    (the first minute the peak was reached is the earliest reading of that value)."""
+    value = event.data.get("online")
+    if value is None:
+        return
+    minute = minute_of(event.occurred_at)
+    if value > state.peak_online or (
+        value == state.peak_online
+        and state.peak_minute is not None
+        and minute < state.peak_minute
+    ):
+        state.peak_online = value
+        state.peak_minute = minute
+    bucket = state.bucket(event.occurred_at)
+    key = [event.occurred_at, event.version]
+    if bucket.reading_at is None or key > bucket.reading_at:
+        bucket.reading_at = key
+        bucket.online = value
 
 
 def _watch_for_drop(state: SessionState, occurred_at: int, online: int) -> None:

@@ -9,33 +9,61 @@ from events.catalogue import INCIDENT_KINDS, TRAFFIC_SOURCES
 from events.fields import format_timestamp
 from events.money import fen_to_yuan
 from projections.clock import US_PER_SECOND, minute_of, ratio
+from projections.reported import INTERACTION_FIGURES, PLATFORM_SALES, figure_source
 from projections.session import SessionState
 
 
 def session_metrics(
     state: SessionState, sources: dict[str, dict[str, int]] | None = None
 ) -> dict[str, Any]:
-    """`sources`: source_figures(state), when the caller has it already."""
-    unique = sum(state.viewers_by_source.values())
+    """`sources`: source_figures(state), when the caller has it already. Each figure the
+    platform reports wins over the one derived from events (projections/reported.py); every
+    ratio uses the figures that won."""
+    reported = state.reported
+    won = Winners(state)
+    views = won.pick("views", state.views)
+    unique = won.pick("unique_viewers", sum(state.viewers_by_source.values()))
     orders = state.orders.totals
     buyers = orders.buyers
     gmv = orders.gmv_fen
-    clicking = len(state.clickers)
-    interacting = len(state.interacting)
-    watch_seconds = state.watch_us() / US_PER_SECOND
-    impressions = None if state.impressions is None else state.impressions[2]
+    clicking = won.pick("clicking_viewers", len(state.clickers))
+    interacting = won.pick("interacting_viewers", len(state.interacting))
+    watch_seconds = won.pick("watch_seconds", state.watch_us() / US_PER_SECOND)
+    product_clicks = won.pick("product_clicks", state.product_clicks)
+    ad_spend_fen = won.pick("ad_spend_fen", state.ad_spend_fen)
+    sampled = None if state.impressions is None else state.impressions[2]
+    impressions = won.pick("impressions", sampled)
+    interactions = dict(state.interactions)
+    for figure, kind in INTERACTION_FIGURES.items():
+        interactions[kind] = won.pick(figure, interactions[kind], name=f"interactions.{kind}")
+    won.sources["new_followers"] = won.sources["interactions.follow"]
+    online_reading = state.latest_online_reading()
+    online_stamp = reported.stamp("online")
+    won.sources["online"] = figure_source(
+        online_stamp
+        if online_reading is not None
+        and online_stamp is not None
+        and online_reading[:2] == online_stamp[:2]
+        else None,
+        _iso(online_reading[0]) if online_reading is not None else None,
+    )
+    platform = platform_sales(state)
+    source_rows = reported_traffic_sources(state)
+    won.sources["traffic_sources"] = figure_source(
+        reported.sources, _iso(reported.sources[0]) if reported.sources else None
+    )
     return {
-        "views": state.views,
+        "views": views,
         "unique_viewers": unique,
         "online": state.online,
         "peak_online": state.peak_online,
         "watch_seconds": watch_seconds,
         "avg_watch_seconds": ratio(watch_seconds, unique),
-        "interactions": dict(state.interactions),
+        "interactions": interactions,
         "interacting_viewers": interacting,
         "interaction_rate": ratio(interacting, unique),
-        "new_followers": state.interactions["follow"],
-        "product_clicks": state.product_clicks,
+        "new_followers": interactions["follow"],
+        "product_clicks": product_clicks,
         "clicking_viewers": clicking,
         "click_rate": ratio(clicking, unique),
         "orders_placed": orders.placed,
@@ -46,17 +74,100 @@ def session_metrics(
         "net_gmv": fen_to_yuan(gmv - orders.refunds_fen),
         "conversion_rate": ratio(buyers, unique),
         "click_to_order_rate": ratio(buyers, clicking),
-        "gpm": None if not state.views else gmv / 100 / state.views * 1000,
+        "gpm": None if not views else gmv / 100 / views * 1000,
         "uv_value": ratio(gmv / 100, unique),
         "aov": ratio(gmv / 100, buyers),
-        "ad_spend": fen_to_yuan(state.ad_spend_fen),
-        "roi": ratio(gmv, state.ad_spend_fen),
+        "ad_spend": fen_to_yuan(ad_spend_fen),
+        "roi": ratio(gmv, ad_spend_fen),
         "incidents": incident_summary(state),
-        "traffic_sources": traffic_sources(sources or source_figures(state)),
+        "traffic_sources": source_rows
+        if source_rows is not None
+        else traffic_sources(sources or source_figures(state)),
         "impressions": impressions,
-        "impression_view_rate": ratio(state.views, impressions or 0),
+        "impression_view_rate": ratio(views, impressions or 0),
         "interactions_last_minute": interactions_last_minute(state),
+        "platform": platform,
+        "gmv_gap": None
+        if platform is None or platform["gmv"] is None
+        else fen_to_yuan(gmv - reported.value("gmv_fen")),
+        "platform_gap_alert": bool(reported.gap[1]),
+        "figure_sources": won.sources,
     }
+
+
+class Winners:
+    """Picks, per figure, the platform's latest report when there is one (else the
+    event-derived value), and notes where each figure came from."""
+
+    def __init__(self, state: SessionState) -> None:
+        self.reported = state.reported
+        self.sources: dict[str, dict[str, Any]] = {}
+
+    def pick(self, figure: str, derived: Any, name: str = "") -> Any:
+        stamp = self.reported.stamp(figure)
+        key = name or figure.removesuffix("_fen")
+        self.sources[key] = figure_source(stamp, _iso(stamp[0]) if stamp else None)
+        if stamp is None:
+            return derived
+        return stamp[2]
+
+
+def ad_spend_fen(state: SessionState) -> int:
+    """The reported cumulative spend when a report carries it, else the spend events' sum."""
+    reported = state.reported.value("ad_spend_fen")
+    return state.ad_spend_fen if reported is None else int(reported)
+
+
+def platform_sales(state: SessionState) -> dict[str, Any] | None:
+    """The platform's own sales, each from the latest report carrying it; None if none do."""
+    reported = state.reported
+    stamps = [reported.stamp(name) for name in PLATFORM_SALES]
+    if not any(stamps):
+        return None
+    gmv, orders_paid, buyers = (None if s is None else s[2] for s in stamps)
+    as_of = max(s[0] for s in stamps if s is not None)
+    return {
+        "gmv": None if gmv is None else fen_to_yuan(gmv),
+        "orders_paid": orders_paid,
+        "buyers": buyers,
+        "as_of": _iso(as_of),
+    }
+
+
+def reported_traffic_sources(state: SessionState) -> dict[str, dict[str, Any]] | None:
+    """The latest reported sources list, as reported (views, viewers, gmv; null where absent;
+    buyers and conversion_rate null); None when no report carried sources."""
+    latest = state.reported.sources
+    if latest is None:
+        return None
+    return {
+        row["source"]: {
+            "views": row.get("views"),
+            "viewers": row.get("viewers"),
+            "buyers": None,
+            "gmv": None if row.get("gmv_fen") is None else fen_to_yuan(row["gmv_fen"]),
+            "conversion_rate": None,
+        }
+        for row in latest[2]
+    }
+
+
+def minute_interactions(state: SessionState) -> dict[int, int]:
+    """Interactions per minute, every kind: a kind the platform reports counts by the
+    differences between its readings, the other kinds by their events."""
+    reported_kinds = {
+        kind: figure
+        for figure, kind in INTERACTION_FIGURES.items()
+        if state.reported.stamp(figure) is not None
+    }
+    totals = {
+        minute: bucket.interactions - sum(bucket.kinds.get(k, 0) for k in reported_kinds)
+        for minute, bucket in state.buckets.items()
+    }
+    for figure in reported_kinds.values():
+        for minute, change in state.reported.minute_values(figure).items():
+            totals[minute] = totals.get(minute, 0) + change
+    return totals
 
 
 def interactions_last_minute(state: SessionState) -> int:
@@ -65,8 +176,11 @@ def interactions_last_minute(state: SessionState) -> int:
     clock = state.session_clock
     if clock is None:
         return 0
-    bucket = state.buckets.get(minute_of(clock) - 1)
-    return 0 if bucket is None else bucket.interactions
+    minute = minute_of(clock) - 1
+    if not any(state.reported.stamp(f) for f in INTERACTION_FIGURES):
+        bucket = state.buckets.get(minute)
+        return 0 if bucket is None else bucket.interactions
+    return minute_interactions(state).get(minute, 0)
 
 
 def incident_summary(state: SessionState) -> dict[str, Any]:

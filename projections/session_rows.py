@@ -12,6 +12,7 @@ from projections.review import session_review as session_review_body
 from projections.segments import products_and_segments
 from projections.session import SessionState
 from projections.session_metrics import (
+    ad_spend_fen,
     open_incidents,
     session_header,
     session_metrics,
@@ -141,7 +142,7 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
         "clock": state.clock,
         "last_recorded_at": state.last_recorded_at,
         "version": state.version,
-        "views": state.views,
+        "views": metrics["views"],
         "unique_viewers": metrics["unique_viewers"],
         "online": metrics["online"],
         "peak_online": state.peak_online,
@@ -153,7 +154,7 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
         "buyers": totals.buyers,
         "gmv_fen": totals.gmv_fen,
         "refunds_fen": totals.refunds_fen,
-        "ad_spend_fen": state.ad_spend_fen,
+        "ad_spend_fen": ad_spend_fen(state),
         "incidents": metrics["incidents"]["total"],
         "incidents_open": metrics["incidents"]["open"],
     }

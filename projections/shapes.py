@@ -32,9 +32,11 @@ class Incident:
 
 class MinuteBucket:
     """One UTC minute of the timeline, by occurred_at. `online` is -1 until an audience event
-    of the minute sets it."""
+    of the minute sets it; a reading (audience.sampled) sets it when it is the minute's latest
+    (`reading_at`, its (occurred_at, version)), and joins and leaves no longer move it then.
+    `kinds`: the interactions by kind, for minutes whose kinds the platform also reports."""
 
-    __slots__ = ("clicks", "interactions", "joins", "leaves", "online")
+    __slots__ = ("clicks", "interactions", "joins", "kinds", "leaves", "online", "reading_at")
 
     def __init__(self) -> None:
         self.joins = 0
@@ -42,12 +44,14 @@ class MinuteBucket:
         self.online = -1
         self.interactions = 0
         self.clicks = 0
+        self.kinds: dict[str, int] = {}
+        self.reading_at: list[int] | None = None
 
-    def dump(self) -> list[int]:
+    def dump(self) -> list[Any]:
         return [getattr(self, name) for name in self.__slots__]
 
     @classmethod
-    def load(cls, raw: list[int]) -> MinuteBucket:
+    def load(cls, raw: list[Any]) -> MinuteBucket:
         bucket = cls()
         for name, value in zip(cls.__slots__, raw, strict=True):
             setattr(bucket, name, value)

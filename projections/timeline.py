@@ -8,7 +8,9 @@ from typing import Any
 from events.fields import format_timestamp
 from events.money import fen_to_yuan
 from projections.clock import US_PER_MINUTE, minute_of
+from projections.reported import INTERACTION_FIGURES
 from projections.session import PIN, SessionState
+from projections.session_metrics import minute_interactions
 from projections.shapes import MinuteBucket
 
 EMPTY = MinuteBucket()  # a minute with nothing in it (never changed)
@@ -26,7 +28,17 @@ def session_timeline(
         if incident.opened and incident.opened_at is not None:
             minute = minute_of(incident.opened_at)
             incidents[minute] = incidents.get(minute, 0) + 1
+    reported = state.reported
+    # A cumulative figure the platform reports draws its minutes from the readings.
+    views = reported.minute_values("views") if reported.stamp("views") else None
+    clicks = reported.minute_values("product_clicks") if reported.stamp("product_clicks") else None
+    interactions = (
+        minute_interactions(state) if any(reported.stamp(f) for f in INTERACTION_FIGURES) else None
+    )
     minutes = set(state.buckets) | {m for m, v in paid.items() if v[0]} | set(incidents)
+    for drawn in (views, clicks, interactions):
+        if drawn:
+            minutes.update(drawn)
     if state.started_at is not None:
         first = minute_of(state.started_at)
         last_time = state.session_clock or state.started_at
@@ -44,11 +56,13 @@ def session_timeline(
         rows.append(
             {
                 "minute": _minute_label(minute),
-                "joins": bucket.joins,
+                "joins": bucket.joins if views is None else views.get(minute, 0),
                 "leaves": bucket.leaves,
                 "online": online,
-                "interactions": bucket.interactions,
-                "clicks": bucket.clicks,
+                "interactions": bucket.interactions
+                if interactions is None
+                else interactions.get(minute, 0),
+                "clicks": bucket.clicks if clicks is None else clicks.get(minute, 0),
                 "paid_orders": orders,
                 "gmv": fen_to_yuan(gmv),
                 "incidents": incidents.get(minute, 0),

@@ -109,6 +109,10 @@ class Broadcast:
             **({"impressions": impressions} if impressions is not None else {}),
         )
 
+    def report(self, t: float, source: str = "qianchuan", **figures: Any) -> Broadcast:
+        """A platform reading (room.stats_reported) with the given figures."""
+        return self.add("room.stats_reported", t, source=source, **figures)
+
     def click(self, t: float, viewer: str | None, product: str = "p-1") -> Broadcast:
         data: dict[str, Any] = {"product_id": product}
         if viewer:

@@ -90,6 +90,7 @@ def test_products_sum_their_orders_and_rank_by_gmv() -> None:
         "price": 99.0,
         "explanations": 2,
         "explanation_seconds": 160,
+        "impressions": None,
         "clicks": 2,
         "clicking_viewers": 2,
         "orders_placed": 3,
