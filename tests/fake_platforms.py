@@ -42,6 +42,13 @@ class FakePlatforms:
     access: dict[str, Grant] = field(default_factory=dict)  # access token -> grant
     refresh: dict[str, str] = field(default_factory=dict)  # refresh token -> account id
     token_seconds: int = 7 * 86400
+    # live-room readings: aweme id -> Qianchuan room list; shop id -> TikTok LIVE sessions;
+    # WeChat: export id -> getlivedata answer (its `live_items` listed by getlivelist)
+    qianchuan_rooms: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    tiktok_lives: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    wechat_lives: dict[str, dict[str, Any]] = field(default_factory=dict)
+    wechat_app: tuple[str, str] = ("wx-app", "wx-secret")
+    rate_limited: bool = False  # every reading answers the platform's rate-limit answer
     fail_refresh: bool = False
     delay_seconds: float = 0.0  # every detail and list answer waits this long
     seen: list[dict[str, Any]] = field(default_factory=list)
@@ -82,6 +89,10 @@ class FakePlatforms:
             )
         if path in ("/token/create", "/token/refresh", "/order/orderDetail", "/order/searchList"):
             return self._doudian(path, query, body)
+        if path.startswith("/open_api/"):
+            return self._qianchuan(path, query, headers)
+        if path.startswith(("/cgi-bin/", "/channels/")):
+            return self._wechat(path, query, body)
         if path.startswith("/api/v2/token/"):
             return self._tiktok_token(path, query)
         return self._tiktok(verb, path, query, body, headers)
@@ -227,6 +238,13 @@ class FakePlatforms:
                     ]
                 }
             )
+        if path == "/analytics/202508/shop_lives/performance":
+            if self.rate_limited:
+                return {"code": 36009004, "message": "rate limit exceeded"}
+            lives = self.tiktok_lives.get(shop["id"], [])
+            return self._ok(
+                {"live_stream_sessions": lives, "next_page_token": "", "total_count": len(lives)}
+            )
         if path == "/order/202309/orders/search":
             params = json.loads(body)
             listed = sorted(
@@ -248,6 +266,74 @@ class FakePlatforms:
                 }
             )
         return {"code": 404, "message": f"no {verb} {path}"}
+
+    def _qianchuan(
+        self, path: str, query: dict[str, str], headers: dict[str, str]
+    ) -> dict[str, Any]:
+        """today_live/room/get: {code, message, data: {room_list, page_info}} (official SDK
+        models); 40100 is the platform's too-frequent answer, 40102 an expired token."""
+        grant = self.access.get(headers.get("access-token", ""))
+        if grant is None or grant.access_expires_at < time.time():
+            return {"code": 40102, "message": "access token expired", "data": {}}
+        if self.rate_limited:
+            return {"code": 40100, "message": "请求过于频繁 (rate limit)", "data": {}}
+        if (
+            path != "/open_api/v1.0/qianchuan/today_live/room/get/"
+            or query.get("advertiser_id") != grant.account_id
+        ):
+            return {"code": 40002, "message": f"no {path} for this advertiser", "data": {}}
+        if not isinstance(json.loads(query["fields"]), list):
+            return {"code": 40002, "message": "fields must be a list", "data": {}}
+        rooms = self.qianchuan_rooms.get(query.get("aweme_id", ""), [])
+        return {
+            "code": 0,
+            "message": "OK",
+            "data": {
+                "room_list": rooms,
+                "page_info": {
+                    "page": 1,
+                    "page_size": 100,
+                    "total_num": len(rooms),
+                    "total_page": 1,
+                },
+            },
+        }
+
+    def _wechat(self, path: str, query: dict[str, str], body: bytes) -> dict[str, Any]:
+        """stable_token, getlivelist, getlivedata: {errcode, errmsg, ...} (WxJava models)."""
+        params = json.loads(body or b"{}")
+        if path == "/cgi-bin/stable_token":
+            if (params.get("appid"), params.get("secret")) != self.wechat_app:
+                return {"errcode": 40013, "errmsg": "invalid appid"}
+            access, _ = self.issue(params["appid"], seconds=7200)
+            return {"access_token": access, "expires_in": 7200}
+        grant = self.access.get(query.get("access_token", ""))
+        if grant is None or grant.access_expires_at < time.time():
+            return {"errcode": 42001, "errmsg": "access_token expired"}
+        if self.rate_limited:
+            return {"errcode": 45009, "errmsg": "reach max api daily quota limit"}
+        if path == "/channels/livedashboard/getlivelist":
+            items = [
+                {"export_id": e, "create_time": d.get("_created", 0)}
+                for e, d in self.wechat_lives.items()
+            ]
+            return {
+                "errcode": 0,
+                "errmsg": "ok",
+                "trace_id": "t",
+                "live_items": items,
+                "has_more": False,
+            }
+        if path == "/channels/livedashboard/getlivedata":
+            found = self.wechat_lives.get(params.get("export_id", ""))
+            if found is None:
+                return {"errcode": 10020001, "errmsg": "live not found"}
+            return {
+                "errcode": 0,
+                "errmsg": "ok",
+                **{k: v for k, v in found.items() if not k.startswith("_")},
+            }
+        return {"errcode": 40066, "errmsg": f"no {path}"}
 
     @staticmethod
     def _ok(data: dict[str, Any]) -> dict[str, Any]:

@@ -227,3 +227,63 @@ def connections_sync(
             click.echo(jobs.run(one, since_us))
     finally:
         runtime.close()
+
+
+@main.group()
+def rooms() -> None:
+    """Which person hosts a room: the sessions a poller opens take their host from here."""
+
+
+@rooms.command("map")
+@click.argument("room")
+@click.argument("person")
+@click.option("--db", "database_url", default=None)
+def rooms_map(room: str, person: str, database_url: str | None) -> None:
+    """Map ROOM (a room id, or the account a poller sees: a Douyin aweme id, a TikTok
+    username, a WeChat appid) to PERSON (a person id)."""
+    from events.fields import IDENTIFIER_RE
+
+    for name, value in (("ROOM", room), ("PERSON", person)):
+        if not IDENTIFIER_RE.match(value):
+            raise click.UsageError(
+                f"{name}: must be 1-128 letters, digits and . _ : @ - (starting with a letter "
+                "or digit)"
+            )
+    runtime = _runtime(database_url)
+    try:
+        runtime.connectors.book.map_room(room, person)
+    finally:
+        runtime.close()
+    click.echo(f"room {room} is hosted by {person}")
+
+
+@rooms.command("list")
+@click.option("--db", "database_url", default=None)
+def rooms_list(database_url: str | None) -> None:
+    """Every room mapping."""
+    runtime = _runtime(database_url)
+    try:
+        mapped = runtime.connectors.book.rooms()
+    finally:
+        runtime.close()
+    table = Table(title="rooms")
+    table.add_column("room", no_wrap=True)
+    table.add_column("host", no_wrap=True)
+    for room, person in sorted(mapped.items()):
+        table.add_row(escape(room), escape(person))
+    Console().print(table)
+
+
+@rooms.command("unmap")
+@click.argument("room")
+@click.option("--db", "database_url", default=None)
+def rooms_unmap(room: str, database_url: str | None) -> None:
+    """Remove a room's mapping."""
+    runtime = _runtime(database_url)
+    try:
+        removed = runtime.connectors.book.unmap_room(room)
+    finally:
+        runtime.close()
+    if not removed:
+        raise click.UsageError(f"no mapping for room {room!r}")
+    click.echo(f"room {room} unmapped")

@@ -242,3 +242,43 @@ def callback(query: dict[str, Any], platform: str) -> Response:
     )
     response.delete_cookie(BINDING_COOKIE, path=CALLBACK_PATH)
     return response
+
+
+class RoomHostSchema(Schema):
+    person_id = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}\Z",
+            error="must be 1-128 letters, digits and . _ : @ - (starting with a letter or digit)",
+        ),
+    )
+
+
+class RoomListSchema(Schema):
+    rooms = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+@blp.route("/rooms", methods=["GET"])
+@blp.doc(security=[{"bearer": []}])
+@blp.response(200, RoomListSchema)
+@requires("admin")
+def list_rooms() -> Any:
+    """Which person hosts each room (room id or account key -> person id)."""
+    return {"rooms": _side().book.rooms()}
+
+
+@blp.route("/rooms/<string:room>/host", methods=["PUT"])
+@blp.arguments(RoomHostSchema)
+@blp.doc(security=[{"bearer": []}])
+@requires("admin")
+def map_room(body: dict[str, Any], room: str) -> Response:
+    """Map a room (or the account a poller sees) to its host; the sessions a poller opens for
+    it from now on take that host."""
+    from events.fields import IDENTIFIER_RE
+
+    if not IDENTIFIER_RE.match(room):
+        return error_response(
+            400, "invalid", "room is not an identifier", {"room": ["must be an identifier"]}
+        )
+    _side().book.map_room(room, body["person_id"])
+    return json_response({"room": room, "person_id": body["person_id"]})

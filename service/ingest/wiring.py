@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from events import Recorder
 from events.clock import now_micros
 from events.fields import format_timestamp
+from service.ingest.connections.adapters import TikTokShop, WeChatShop
 from service.ingest.connections.jobs import ConnectionTimes, ConnectorJobs
 from service.ingest.connections.shops import ConnectedDetails, ShopApis
 from service.ingest.connections.store import Connection, ConnectionBook
@@ -24,6 +25,12 @@ from service.ingest.connectors.intake import Intake
 from service.ingest.connectors.kuaishou_shop import KuaishouShopConnector
 from service.ingest.connectors.tiktok_shop import TikTokShopConnector
 from service.ingest.connectors.wechat_shop import WeChatShopConnector
+from service.ingest.platform_apis.qianchuan import API_URL as QIANCHUAN_URL
+from service.ingest.pollers.base import RoomPoller
+from service.ingest.pollers.channels_live import ChannelsLive
+from service.ingest.pollers.qianchuan import QianchuanRooms
+from service.ingest.pollers.runner import PollerFactory, PollerJobs
+from service.ingest.pollers.tiktok_analytics import TikTokLives
 from service.process.settings import Settings
 from service.reads import views
 from worker.publish import Publisher
@@ -111,6 +118,9 @@ class ConnectorSide:
     threads: int = 4
     publisher: Publisher | None = None
 
+    poll_seconds: float = 60.0
+    poll_threads: int = 4
+
     def jobs(self) -> ConnectorJobs:
         return ConnectorJobs(
             self.intake,
@@ -120,13 +130,27 @@ class ConnectorSide:
             CONNECTORS_QUEUE,
             self.threads,
             self._alert if self.publisher is not None else None,
+            self.pollers(),
+        )
+
+    def pollers(self) -> PollerJobs:
+        return PollerJobs(
+            self.intake.engine,
+            self.intake.recorder,
+            self.shops,
+            room_pollers(self.shops),
+            self.intake.streams_moved,
+            self.poll_seconds,
+            self.poll_threads,
+            self._alert if self.publisher is not None else None,
         )
 
     def _alert(self, connection: Connection, reason: str) -> None:
         """A `connection_failed` alert to the shop's live session, if one is on air."""
         assert self.publisher is not None
         now = now_micros()
-        session = views.live_session_at(self.intake.engine, "shop_id", connection.account_id, now)
+        shop = connection.secrets.get("shop_id") or connection.account_id
+        session = views.live_session_at(self.intake.engine, "shop_id", shop, now)
         if session is None:
             return
         self.publisher.publish(
@@ -203,4 +227,25 @@ def build_connector_side(
         broker,
         settings.connector_threads,
         publisher,
+        settings.poll_seconds,
+        settings.poll_threads,
     )
+
+
+def room_pollers(shops: ShopApis) -> dict[str, PollerFactory]:
+    """Each connection platform that has a live-room poller, and how to make it."""
+
+    def qianchuan(connection: Connection) -> RoomPoller:
+        return QianchuanRooms(base_url=shops.options.get("qianchuan_api_url") or QIANCHUAN_URL)
+
+    def tiktok(connection: Connection) -> RoomPoller:
+        shop = shops.for_connection(connection)
+        assert isinstance(shop, TikTokShop)
+        return TikTokLives(shop.api)
+
+    def channels(connection: Connection) -> RoomPoller:
+        shop = shops.for_connection(connection)
+        assert isinstance(shop, WeChatShop)
+        return ChannelsLive(shop.api, shop.token)
+
+    return {"qianchuan": qianchuan, "tiktok_shop": tiktok, "wechat_shop": channels}

@@ -59,6 +59,9 @@ class Settings:
     # Reconciliation: each order connection pulls its orders this often, with this overlap.
     sync_seconds: float = 300.0
     sync_overlap_seconds: float = 600.0
+    # Live-room pollers: each connection's rooms are read this often, this many at a time.
+    poll_seconds: float = 60.0
+    poll_threads: int = 4
     # Threads that finish queued connector messages with the platforms' APIs (per process).
     connector_threads: int = 4
     # A token is refreshed when it has less than this left.
@@ -122,6 +125,8 @@ class Settings:
             "sync_overlap_seconds": "LIVETALLY_SYNC_OVERLAP_SECONDS",
             "refresh_lead_seconds": "LIVETALLY_REFRESH_LEAD_SECONDS",
             "connector_threads": "LIVETALLY_CONNECTOR_THREADS",
+            "poll_seconds": "LIVETALLY_POLL_SECONDS",
+            "poll_threads": "LIVETALLY_POLL_THREADS",
             "doudian_api_url": "LIVETALLY_DOUDIAN_API_URL",
             "tiktok_shop_api_url": "LIVETALLY_TIKTOK_SHOP_API_URL",
             "tiktok_shop_auth_url": "LIVETALLY_TIKTOK_SHOP_AUTH_URL",

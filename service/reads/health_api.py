@@ -69,7 +69,10 @@ def health() -> Any:
         body["workers"]["alive"] == 0
         or body["parked_streams"]
         or body["redis"] not in ("ok", "not used")
-        or any(c["state"].startswith("failed") or c["last_sync_error"] for c in body["connections"])
+        or any(
+            c["state"].startswith("failed") or c["last_sync_error"] or c.get("poll_error")
+            for c in body["connections"]
+        )
     ):
         body["status"] = "degraded"
     return jsonify(body)
@@ -93,6 +96,8 @@ def _connections(runtime: Any) -> list[dict[str, Any]]:
             "state": c.described(now),
             "last_sync": None if c.synced_until is None else format_timestamp(c.synced_until),
             "last_sync_error": c.sync_error,
+            "last_poll": None if c.polled_at is None else format_timestamp(c.polled_at),
+            "poll_error": c.poll_error,
         }
         for c in rows
     ]

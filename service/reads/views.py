@@ -167,6 +167,20 @@ def live_session_at(engine: Engine, column: str, value: str, at_us: int) -> str 
         return conn.execute(query).scalar_one_or_none()
 
 
+def latest_session_of_room(engine: Engine, room_id: str) -> tuple[str, str] | None:
+    """The latest started session of a room, with its status (live, ended): the pollers' test
+    of whether a broadcast already has its session."""
+    t = session_view
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(t.c.session_id, t.c.status)
+            .where(t.c.room_id == room_id)
+            .order_by(t.c.started_at.desc(), t.c.session_id.desc())
+            .limit(1)
+        ).first()
+    return None if row is None else (str(row[0]), str(row[1]))
+
+
 def person_names(engine: Engine, ids: set[str]) -> dict[str, str]:
     if not ids:
         return {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,8 @@ from service.auth.tokens import create_token
 from service.process.app import create_app
 from service.process.runtime import Runtime, build_runtime
 from service.process.settings import Settings
+from tests.connector_support import DOUDIAN_KEY, DOUDIAN_SECRET, TIKTOK_KEY, TIKTOK_SECRET
+from tests.fake_platforms import FakePlatforms, serve
 
 
 @dataclass
@@ -58,3 +61,46 @@ def api_any(database_url: str) -> Iterator[Api]:
     made = make_api(database_url)
     yield made
     made.runtime.close()
+
+
+# -- the connectors' fake platforms and an API wired to them ---------------------------------
+
+
+@pytest.fixture
+def platforms() -> Iterator[FakePlatforms]:
+    fake = FakePlatforms((DOUDIAN_KEY, DOUDIAN_SECRET), (TIKTOK_KEY, TIKTOK_SECRET))
+    httpd, url = serve(fake)
+    fake.url = url  # type: ignore[attr-defined]
+    yield fake
+    httpd.shutdown()
+
+
+def settings_for(database_url: str, url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        doudian_app_key=DOUDIAN_KEY,
+        doudian_app_secret=DOUDIAN_SECRET,
+        doudian_service_id="svc-1",
+        tiktok_shop_app_key=TIKTOK_KEY,
+        tiktok_shop_app_secret=TIKTOK_SECRET,
+        tiktok_shop_service_id="svc-2",
+        doudian_api_url=url,
+        tiktok_shop_api_url=url,
+        tiktok_shop_auth_url=url,
+        secret_key_file=str(tmp_path / "livetally.key"),
+        public_url="https://livetally.example",
+        qianchuan_app_id="1700000000000000",
+        qianchuan_app_secret="qc-secret",
+        qianchuan_api_url=url,
+        wechat_shop_api_url=url,
+    )
+
+
+@pytest.fixture
+def api_live(database_url: str, platforms: FakePlatforms, tmp_path: Path) -> Iterator[Api]:
+    settings = settings_for(database_url, platforms.url, tmp_path)  # type: ignore[attr-defined]
+    runtime = build_runtime(settings, create_key=True)
+    app = create_app(runtime=runtime)
+    tokens = {scope: create_token(runtime.engine, [scope]) for scope in ("ingest", "read", "admin")}
+    yield Api(app.test_client(), runtime, tokens)
+    runtime.close()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import os
 import stat
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,17 +24,11 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from events.clock import now_micros
-from service.auth.tokens import create_token
 from service.cli import main
 from service.ingest.connections.vault import VaultError
-from service.process.app import create_app
 from service.process.runtime import build_runtime
 from service.process.settings import Settings
 from tests.connector_support import (
-    DOUDIAN_KEY,
-    DOUDIAN_SECRET,
-    TIKTOK_KEY,
-    TIKTOK_SECRET,
     doudian_request,
     figures,
     fixture,
@@ -43,7 +36,7 @@ from tests.connector_support import (
     start,
     tiktok_request,
 )
-from tests.fake_platforms import FakePlatforms, serve
+from tests.fake_platforms import FakePlatforms
 from tests.integration.conftest import Api
 
 DD_SHOP, DD_OTHER_SHOP, TT_SHOP = "95250", "95251", "7494049642642441621"
@@ -57,42 +50,6 @@ def shop_order(order_id: str, shop: str) -> dict[str, Any]:
     order["shop_id"] = int(shop)
     order["update_time"] = order.get("pay_time") or order["create_time"]
     return dict(order)
-
-
-@pytest.fixture
-def platforms() -> Iterator[FakePlatforms]:
-    fake = FakePlatforms((DOUDIAN_KEY, DOUDIAN_SECRET), (TIKTOK_KEY, TIKTOK_SECRET))
-    httpd, url = serve(fake)
-    fake.url = url  # type: ignore[attr-defined]
-    yield fake
-    httpd.shutdown()
-
-
-def settings_for(database_url: str, url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=database_url,
-        doudian_app_key=DOUDIAN_KEY,
-        doudian_app_secret=DOUDIAN_SECRET,
-        doudian_service_id="svc-1",
-        tiktok_shop_app_key=TIKTOK_KEY,
-        tiktok_shop_app_secret=TIKTOK_SECRET,
-        tiktok_shop_service_id="svc-2",
-        doudian_api_url=url,
-        tiktok_shop_api_url=url,
-        tiktok_shop_auth_url=url,
-        secret_key_file=str(tmp_path / "livetally.key"),
-        public_url="https://livetally.example",
-    )
-
-
-@pytest.fixture
-def api_live(database_url: str, platforms: FakePlatforms, tmp_path: Path) -> Iterator[Api]:
-    settings = settings_for(database_url, platforms.url, tmp_path)  # type: ignore[attr-defined]
-    runtime = build_runtime(settings, create_key=True)
-    app = create_app(runtime=runtime)
-    tokens = {scope: create_token(runtime.engine, [scope]) for scope in ("ingest", "read", "admin")}
-    yield Api(app.test_client(), runtime, tokens)
-    runtime.close()
 
 
 def connect_shop(api: Api, platforms: FakePlatforms, shop: str, **extra: str) -> str:

@@ -142,7 +142,7 @@ class TikTokShop:
 class WeChatShop:
     api: WeChatShopApi
 
-    def _token(self, connection: Connection) -> str:
+    def token(self, connection: Connection) -> str:
         """The stored access token while it is valid; else a stable token from the app's
         credentials (it is the same token until the platform renews it, so this never
         invalidates one another worker holds)."""
@@ -153,16 +153,16 @@ class WeChatShop:
         return self.api.access_token().access_token
 
     def order(self, connection: Connection, order_ref: str) -> PlatformOrder:
-        return self.api.order(self._token(connection), order_ref)
+        return self.api.order(self.token(connection), order_ref)
 
     def refund(self, connection: Connection, order_ref: str, refund_ref: str) -> PlatformRefund:
-        return self.api.refund(self._token(connection), refund_ref)
+        return self.api.refund(self.token(connection), refund_ref)
 
     def orders_updated(
         self, connection: Connection, start_s: int, end_s: int
     ) -> Iterator[PlatformOrder]:
         """The list gives order ids only: each is read with the order detail."""
-        token = self._token(connection)
+        token = self.token(connection)
         for window_start, window_end in _windows(start_s, end_s, WECHAT_WINDOW_S):
             next_key: str | None = None
             for _ in range(MAX_PAGES):

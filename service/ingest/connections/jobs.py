@@ -26,6 +26,7 @@ from service.ingest.connections.sync import order_platforms, sync_connection
 from service.ingest.connectors.errors import DetailUnavailable
 from service.ingest.connectors.intake import Intake
 from service.ingest.platform_apis.http import PlatformApiError
+from service.ingest.pollers.runner import PollerJobs
 from worker.periodic import Periodic
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 QUEUE_PASS_SECONDS = 2.0
 CONNECTIONS_PASS_SECONDS = 15.0
 LEASE_SECONDS = 600.0  # longer than any sync pass; a crashed holder's lease runs out
+POLL_PASS_SECONDS = 5.0  # how often the due pollers are looked for (each polls every minute)
 
 
 @dataclass
@@ -66,8 +68,10 @@ class ConnectorJobs:
         queue: str = "connectors",
         threads: int = 4,
         alert: Callable[[Connection, str], None] | None = None,
+        pollers: PollerJobs | None = None,
     ) -> None:
         self.intake = intake
+        self.pollers = pollers
         # Tells the screens of the shop's live session that its connection failed.
         self.alert = alert
         self.shops = shops
@@ -77,6 +81,8 @@ class ConnectorJobs:
             Periodic("connector-queue", QUEUE_PASS_SECONDS, intake.retry_queued),
             Periodic("connections", CONNECTIONS_PASS_SECONDS, self.connections_pass, at_start=True),
         ]
+        if pollers is not None:
+            self._passes.append(Periodic("pollers", POLL_PASS_SECONDS, pollers.poll_pass))
         # The queued look-ups' own dramatiq threads: a platform API answering in seconds
         # holds these, never the projection workers.
         if broker is not None:

@@ -29,6 +29,8 @@ SECRET_FIELDS = (
     "message_secret",  # Kuaishou: the message push key
     "sign_secret",  # Kuaishou: the API signSecret
     "advertiser_ids",  # Qianchuan: the advertisers the token covers (comma-separated)
+    "aweme_ids",  # Qianchuan: the Douyin accounts whose rooms the poller reads
+    "shop_id",  # a Qianchuan account's shop: the sessions it opens sell that shop's orders
 )
 STATE_SECONDS = 600  # an authorisation must come back within 10 minutes
 

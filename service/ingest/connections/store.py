@@ -37,11 +37,26 @@ connection_table = sa.Table(
     sa.Column("sync_attempted_at", sa.BigInteger),
     sa.Column("sync_error", sa.Text),
     sa.Column("sync_orders", sa.Integer, nullable=False, server_default="0"),
+    # The live-room poller (service/ingest/pollers): its last reading, its failures, when next.
+    sa.Column("polled_at", sa.BigInteger),
+    sa.Column("poll_error", sa.Text),
+    sa.Column("poll_failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_poll_at", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("lease_owner", sa.String(128)),
     sa.Column("lease_until", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
     sa.UniqueConstraint("platform", "account_id", name="uq_connection_platform_account"),
+)
+
+# Which person hosts a room: the key is the platform's room id, or the account (a Douyin
+# aweme id, a TikTok username, a WeChat appid) whose rooms a poller sees; `livetally rooms map`.
+room_host = sa.Table(
+    "room_host",
+    metadata,
+    sa.Column("room_key", sa.String(128), primary_key=True),
+    sa.Column("person_id", sa.String(128), nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
 )
 
 oauth_request = sa.Table(
@@ -74,6 +89,10 @@ class Connection:
     sync_attempted_at: int | None = None
     sync_error: str | None = None
     sync_orders: int = 0
+    polled_at: int | None = None
+    poll_error: str | None = None
+    poll_failures: int = 0
+    next_poll_at: int = 0
     created_at: int = 0
     updated_at: int = 0
 
@@ -111,6 +130,8 @@ class Connection:
             "sync_attempted_at": self.sync_attempted_at,
             "sync_error": self.sync_error,
             "sync_orders": self.sync_orders,
+            "polled_at": self.polled_at,
+            "poll_error": self.poll_error,
         }
 
 
@@ -223,6 +244,65 @@ class ConnectionBook:
                 .where(connection_table.c.connection_id == connection_id)
                 .values(values)
             )
+
+    def record_poll(
+        self, connection_id: str, at: int, error: str | None, failures: int, next_at: int
+    ) -> None:
+        values: dict[str, Any] = {
+            "poll_error": error,
+            "poll_failures": failures,
+            "next_poll_at": next_at,
+        }
+        if error is None:
+            values["polled_at"] = at
+        with self.engine.begin() as conn:
+            conn.execute(
+                connection_table.update()
+                .where(connection_table.c.connection_id == connection_id)
+                .values(values)
+            )
+
+    def map_room(self, room_key: str, person_id: str) -> None:
+        from events.upsert import upsert
+
+        with self.engine.begin() as conn:
+            upsert(
+                conn,
+                room_host,
+                [{"room_key": room_key, "person_id": person_id, "updated_at": now_micros()}],
+                ("room_key",),
+            )
+
+    def unmap_room(self, room_key: str) -> bool:
+        with self.engine.begin() as conn:
+            return bool(
+                conn.execute(room_host.delete().where(room_host.c.room_key == room_key)).rowcount
+            )
+
+    def rooms(self) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            return {
+                str(k): str(v)
+                for k, v in conn.execute(sa.select(room_host.c.room_key, room_host.c.person_id))
+            }
+
+    def host_of(self, *keys: str) -> str | None:
+        """The person mapped to the first of these keys that has one."""
+        wanted = [k for k in keys if k]
+        if not wanted:
+            return None
+        with self.engine.connect() as conn:
+            found = dict(
+                conn.execute(
+                    sa.select(room_host.c.room_key, room_host.c.person_id).where(
+                        room_host.c.room_key.in_(wanted)
+                    )
+                ).all()
+            )
+        for key in wanted:
+            if key in found:
+                return str(found[key])
+        return None
 
     def remove(self, connection_id: str) -> bool:
         with self.engine.begin() as conn:
