@@ -379,3 +379,33 @@ def test_the_screen_says_no_data_yet_and_broadcast_ended(site: Site, page: Page)
     expect(page.locator("#strip")).to_have_class("strip ended")
     expect(page.locator("#banner")).to_contain_text("直播已结束")
     expect(page.locator("#status")).to_have_text("已结束")
+
+
+def test_platform_figures_carry_a_stamp_and_the_gap_alert_is_labelled(
+    site: Site, page: Page
+) -> None:
+    now = time.time()
+    from datetime import UTC, datetime
+
+    base = datetime.fromtimestamp(now - 600, UTC)
+    b = (
+        Broadcast("wall-p", base)
+        .start(0)
+        .place(10, "o1", "b1", "100.00")
+        .pay(11, "o1")
+        .report(120, online=340, views=5000, unique_viewers=2000, gmv="900.00")
+        .report(180, online=360, gmv="950.00")  # two reports in a row 850 over: the gap alert
+    )
+    site.post(b.events)
+    site.wait_version("wall-p", 5)
+    page.goto(site.url("/screen/wall-p"))
+    expect(page.locator("#v-online")).to_have_text("360")
+    expect(page.locator("#p-online")).to_be_visible()
+    expect(page.locator("#p-online")).to_contain_text("平台数据")
+    expect(page.locator("#p-uv")).to_contain_text("平台数据")
+    expect(page.locator("#p-aov")).to_have_count(1)
+    expect(page.locator("#p-aov")).to_be_hidden()  # from orders: no stamp
+    expect(page.locator("#alerts")).to_contain_text("平台成交差异")
+    page.goto(site.url("/screen/wall-p?lang=en"))
+    expect(page.locator("#alerts")).to_contain_text("Platform GMV gap")
+    expect(page.locator("#p-online")).to_contain_text("Platform")

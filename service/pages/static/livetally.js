@@ -96,6 +96,8 @@
     const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
     return `${h}:${String(m).padStart(2, "0")}:${String(r).padStart(2, "0")}`;
   };
+  LT.hm = (iso) => (iso ? new Date(iso).toLocaleTimeString(LT.lang === "zh" ? "zh-CN" : "en-GB",
+    { hour12: false, hour: "2-digit", minute: "2-digit" }) : "–");
   LT.time = (iso) => (iso ? new Date(iso).toLocaleTimeString(LT.lang === "zh" ? "zh-CN" : "en-GB",
     { hour12: false }) : "–");
 

@@ -42,6 +42,13 @@
       ["room_median", t("room_median"), true, (v, r) => show(r.key, v)],
       ["vs_host", t("vs_host"), true, arrow],
     ], bench));
+    const platform = review.metrics && review.metrics.platform;
+    if (platform && platform.gmv !== null) {
+      $("benchmarks").append(el("p", { class: "platform-line" },
+        `${t("gmv")} ${LT.moneyExact(review.metrics.gmv)} · ${t("platform_gmv")} ` +
+        `${LT.moneyExact(platform.gmv)} (${LT.hm(platform.as_of)}) · ${t("gmv_gap")} ` +
+        `${LT.moneyExact(review.metrics.gmv_gap)}`));
+    }
     const peak = review.peak_online;
     $("who").textContent += ` · ${t("peak_online")} ${LT.count(peak.value)} ${t("at_minute")} ${LT.time(peak.minute)}`;
     LT.clear($("products")).append(grid([

@@ -52,6 +52,7 @@
     setValue("v-followers", LT.count(m.new_followers));
     setValue("v-ipm", LT.count(m.interactions_last_minute));
     setValue("v-duration", LT.duration(d.duration_seconds));
+    renderStamps(m.figure_sources || {});
     renderBanner();
     renderFunnel(m);
     renderSources(m.traffic_sources || {});
@@ -62,6 +63,22 @@
     if (d.status === "ended" && !state.ended) {
       state.ended = true;
       $("strip").dataset.ended = "1";
+    }
+  }
+
+  // A tile whose figure is the platform's own count says so, with the reading's time.
+  const TILE_FIGURES = { online: ["online"], uv: ["unique_viewers"], conversion: ["unique_viewers"],
+    gpm: ["views"], uv_value: ["unique_viewers"], followers: ["new_followers"],
+    ipm: ["interactions.comment", "interactions.like", "interactions.share", "interactions.gift",
+          "interactions.follow", "interactions.fan_club_join"] };
+  function renderStamps(sources) {
+    for (const [tile, figures] of Object.entries(TILE_FIGURES)) {
+      const reported = figures.map((f) => sources[f]).filter((s) => s && s.from === "reported");
+      const node = $("p-" + tile);
+      if (!reported.length) { node.hidden = true; continue; }
+      const latest = reported.map((s) => s.as_of).sort().pop();
+      node.textContent = `${t("platform_data")} ${LT.hm(latest)}`;
+      node.hidden = false;
     }
   }
 
@@ -172,6 +189,9 @@
     }
     if (a.kind === "online_drop") return `${LT.count(a.from)} → ${LT.count(a.to)}`;
     if (a.kind === "connection_failed") return a.name || "";
+    if (a.kind === "platform_gap" || a.kind === "platform_gap_cleared") {
+      return `${t("gmv")} ${LT.money(a.gmv)} · ${t("platform_gmv")} ${LT.money(a.platform_gmv)}`;
+    }
     return "";
   }
 
