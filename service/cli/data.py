@@ -69,6 +69,14 @@ def rebuild(database_url: str | None, force: bool) -> None:
     show_default=True,
     help="peak viewer arrivals per minute per session",
 )
+@click.option(
+    "--mode",
+    type=click.Choice(["events", "platform"]),
+    default="events",
+    show_default=True,
+    help="events: every viewer event; platform: what official sources give a studio "
+    "(a reading a minute, order pushes, sparse comments)",
+)
 def simulate(
     url: str | None,
     token: str,
@@ -78,6 +86,7 @@ def simulate(
     speed: float,
     start: str | None,
     arrivals: float,
+    mode: str,
 ) -> None:
     """Drive realistic, seeded broadcasts into a running API."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -105,6 +114,7 @@ def simulate(
             begins,
             arrivals,
             lambda done, total: bar.update(task, completed=done, total=total),
+            platform_rooms=frozenset(range(sessions)) if mode == "platform" else frozenset(),
         )
     click.echo(
         f"sent {report.sent} events: {report.appended} stored, {report.duplicates} "

@@ -301,3 +301,40 @@ def test_any_arrival_order_of_the_same_events_gives_the_same_document(seed: int)
         return body
 
     assert document(shuffled) == document(ordered)
+
+
+def test_a_platform_mode_broadcast_shows_the_figures_of_its_events_mode_twin() -> None:
+    from projections.session_metrics import session_metrics
+    from service.ingest.simulator.model import simulation
+    from tests.builders import stored
+
+    start = 1_795_000_000.0
+    full = simulation(7, 1, 20, start)
+    official = simulation(7, 1, 20, start, platform_rooms=frozenset({0}))
+    (session_id,) = {e["session_id"] for _, e in full if e["type"] == "session.started"}
+
+    def figures(timeline: list[tuple[float, dict[str, Any]]]) -> dict[str, Any]:
+        events = [e for _, e in timeline if e.get("session_id") == session_id]
+        return session_metrics(fold_all(SessionState(session_id), stored(events)))
+
+    sent_full, sent_official = figures(full), figures(official)
+    types = {e["type"] for _, e in official if e.get("session_id") == session_id}
+    # no viewer events, clicks or spend events: readings, orders and the console's entries
+    assert "viewer.joined" not in types and "product.clicked" not in types
+    assert "room.stats_reported" in types and "ad.spend_recorded" not in types
+    for name in (
+        "views",
+        "unique_viewers",
+        "product_clicks",
+        "clicking_viewers",
+        "gmv",
+        "buyers",
+        "conversion_rate",
+        "ad_spend",
+        "roi",
+        "new_followers",
+        "interacting_viewers",
+    ):
+        assert sent_official[name] == sent_full[name], name
+    assert sent_official["watch_seconds"] == int(sent_full["watch_seconds"])
+    assert sent_official["figure_sources"]["views"]["from"] == "reported"

@@ -73,12 +73,20 @@ def drive(
     stop: Callable[[], bool] = lambda: False,
     demo: bool = False,
     stagger_seconds: float = 20,
+    platform_rooms: frozenset[int] = frozenset(),
 ) -> DriveReport:
     """speed 1: real time; N: N times faster; 0: as fast as the API takes it."""
     now = time.time()
     start = start_for(minutes, speed, now) if start is None else start
     timeline = simulation(
-        seed, sessions, minutes, start, peak_arrivals_per_minute, demo, stagger_seconds
+        seed,
+        sessions,
+        minutes,
+        start,
+        peak_arrivals_per_minute,
+        demo,
+        stagger_seconds,
+        platform_rooms,
     )
     client = ApiClient(url, token)
     report = DriveReport(

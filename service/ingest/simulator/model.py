@@ -383,8 +383,11 @@ def simulation(
     peak_arrivals_per_minute: float = 60.0,
     demo: bool = False,
     stagger_seconds: float = 20,
+    platform_rooms: frozenset[int] = frozenset(),
 ) -> list[tuple[float, dict[str, Any]]]:
-    """Every event of `sessions` concurrent broadcasts, in time order.
+    """Every event of `sessions` concurrent broadcasts, in time order. The broadcasts whose
+    index is in `platform_rooms` are sent as a studio connected only through the platforms'
+    official sources receives them (simulator/platform_view.py).
 
     The same (seed, start) gives the same events, ids included, so a re-run is idempotent; a
     different start is a different broadcast (session ids carry it). The team's registration
@@ -407,6 +410,11 @@ def simulation(
             peak_arrivals_per_minute,
             demo,
         )
-        timeline += Broadcast(plan, random.Random(rng.getrandbits(64))).generate()
+        broadcast = Broadcast(plan, random.Random(rng.getrandbits(64))).generate()
+        if i in platform_rooms:
+            from service.ingest.simulator.platform_view import platform_view
+
+            broadcast = platform_view(broadcast)
+        timeline += broadcast
     timeline.sort(key=lambda pair: pair[0])
     return timeline
