@@ -470,9 +470,7 @@ def _minute_reading(state: SessionState, event: StoredEvent) -> None:
         return
     minute = minute_of(event.occurred_at)
     if value > state.peak_online or (
-        value == state.peak_online
-        and state.peak_minute is not None
-        and minute < state.peak_minute
+        value == state.peak_online and state.peak_minute is not None and minute < state.peak_minute
     ):
         state.peak_online = value
         state.peak_minute = minute

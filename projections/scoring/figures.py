@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from projections.clock import US_PER_SECOND
 from projections.tables import SCORED_SUMS
@@ -14,32 +16,48 @@ ON_AIR_DAY_SECONDS = 3 * 3600  # host rule: at least 3 hours on air a day
 CLIPS_PER_DAY = 2  # host rule: at least 2 short videos a day
 
 
-def day_start_us(day: date) -> int:
-    """Microseconds since the epoch at the start of a UTC day."""
-    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * US_PER_SECOND
+STUDIO_ZONE = "Asia/Shanghai"  # the default studio time zone (LIVETALLY_TIMEZONE)
+
+
+@lru_cache(maxsize=16)
+def zone_of(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def day_start_us(day: date, zone: str = "UTC") -> int:
+    """Microseconds since the epoch at the start of a day in the studio's zone."""
+    moment = datetime(day.year, day.month, day.day, tzinfo=zone_of(zone))
+    return int(moment.timestamp()) * US_PER_SECOND
+
+
+def local_day(micros: int, zone: str) -> date:
+    """The studio's date of an instant."""
+    return datetime.fromtimestamp(micros / US_PER_SECOND, tz=zone_of(zone)).date()
 
 
 @dataclass(frozen=True)
 class Range:
-    """Sessions started in [start, end). `period` is the month whose targets apply."""
+    """Sessions started in [start, end) of the studio's days (`zone`: its IANA time zone).
+    `period` is the month whose targets apply."""
 
     start: date
     end: date  # exclusive
     period: str
     label: str
+    zone: str = "UTC"
 
     @property
     def start_us(self) -> int:
-        return day_start_us(self.start)
+        return day_start_us(self.start, self.zone)
 
     @property
     def end_us(self) -> int:
-        return day_start_us(self.end)
+        return day_start_us(self.end, self.zone)
 
     def previous(self) -> Range:
         if self.label == self.period:  # a calendar month: the month before
             first = (self.start - timedelta(days=1)).replace(day=1)
-            return month_range(first.strftime("%Y-%m"))
+            return month_range(first.strftime("%Y-%m"), self.zone)
         length = self.end - self.start
         start = self.start - length
         return Range(
@@ -47,25 +65,27 @@ class Range:
             self.start,
             start.strftime("%Y-%m"),
             f"{start.isoformat()}..{(self.start - timedelta(days=1)).isoformat()}",
+            self.zone,
         )
 
     def holds(self, micros: int) -> bool:
         return self.start_us <= micros < self.end_us
 
 
-def month_range(period: str) -> Range:
+def month_range(period: str, zone: str = "UTC") -> Range:
     start = date(int(period[:4]), int(period[5:7]), 1)
     end = (start + timedelta(days=32)).replace(day=1)
-    return Range(start, end, period, period)
+    return Range(start, end, period, period, zone)
 
 
-def custom_range(first: date, last: date) -> Range:
+def custom_range(first: date, last: date, zone: str = "UTC") -> Range:
     """from/to dates, both included; targets and recorded values of `first`'s month apply."""
     return Range(
         first,
         last + timedelta(days=1),
         first.strftime("%Y-%m"),
         f"{first.isoformat()}..{last.isoformat()}",
+        zone,
     )
 
 
@@ -112,7 +132,7 @@ class PeriodReads(Protocol):
 
     def host_figures(self, rng: Range) -> tuple[dict[str, Sums], dict[str, dict[str, float]]]:
         """Per host: the sums of their sessions started in the range, and seconds on air per
-        UTC day (ISO date) of each session's start."""
+        studio day (ISO date, the range's zone) of each session's start."""
         ...
 
 
@@ -121,7 +141,7 @@ def compliance(on_air: dict[str, float], ledger: dict[str, Any], rng: Range) -> 
     clips: dict[str, int] = defaultdict(int)
     for at, _viral in ledger.get("clips", {}).values():
         if rng.holds(at):
-            clips[datetime.fromtimestamp(at / US_PER_SECOND, tz=UTC).date().isoformat()] += 1
+            clips[local_day(at, rng.zone).isoformat()] += 1
     working = set(on_air) | set(clips)
     return {
         "days_on_air": len(on_air),

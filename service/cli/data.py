@@ -185,7 +185,7 @@ def scores(period: str, role: str | None, database_url: str | None) -> None:
     from service.reads.scores import scores as period_scores
 
     runtime = build_runtime(settings_from(database_url=database_url))
-    body = period_scores(runtime, month_range(period), role)
+    body = period_scores(runtime, month_range(period, runtime.settings.timezone), role)
     table = Table(title=f"livetally scores {period}" + (" (closed)" if body["closed"] else ""))
     for column in ("rank", "person", "role", "score", "grade", "complete", "KPIs", "fines"):
         table.add_column(column)

@@ -56,6 +56,8 @@ def _page(template: str, **context: Any) -> Response:
         "labels": labels_for(lang),
         "feed_port": feed_port,
         "token_state": state,
+        # Times on the pages are the studio's, whatever the wall PC's own zone.
+        "timezone": settings.timezone,
         **context,
     }
     body = render_template(template, lang=lang, t=labels_for(lang)["ui"], config=config, **context)

@@ -38,8 +38,25 @@ class Runtime:
         self.engine.dispose()
 
 
+class BadTimezone(ValueError):
+    """Raised when LIVETALLY_TIMEZONE is not an IANA time zone the system knows."""
+
+
+def check_timezone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadTimezone(
+            f"LIVETALLY_TIMEZONE {name!r} is not an IANA time zone (e.g. Asia/Shanghai, UTC)"
+        ) from None
+    return name
+
+
 def build_runtime(settings: Settings, create_key: bool = False) -> Runtime:
     """Builds, does not connect: the engine and Redis client connect on first use."""
+    check_timezone(settings.timezone)
     engine = create_engine(settings.database_url)
     # The API appends: it waits on Redis for at most APPENDER_REDIS_TIMEOUT.
     worker = build_worker_parts(

@@ -34,6 +34,8 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     # Updates per second a feed client receives at most (coalesced beyond that).
     feed_max_rate: float = 10.0
+    # The studio's time zone (IANA): periods, days, and the times pages and the CLI show.
+    timezone: str = "Asia/Shanghai"
     # Connectors (docs/connectors.md): each platform's app (a platform with neither an app
     # here nor a connection with its own app has no endpoint: 404). Shops are connections.
     doudian_app_key: str | None = None
@@ -102,6 +104,7 @@ class Settings:
             "feed_host": "LIVETALLY_FEED_HOST",
             "feed_port": "LIVETALLY_FEED_PORT",
             "scorecards_path": "LIVETALLY_SCORECARDS",
+            "timezone": "LIVETALLY_TIMEZONE",
             "worker_threads": "LIVETALLY_WORKER_THREADS",
             "sweep_seconds": "LIVETALLY_SWEEP_SECONDS",
             "embedded_pace_ms": "LIVETALLY_EMBEDDED_PACE_MS",

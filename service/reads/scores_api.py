@@ -44,11 +44,13 @@ class ScoresQuerySchema(Schema):
 
 
 def range_of(query: dict[str, Any]) -> Range:
+    """The query's period or dates, as the studio's days (LIVETALLY_TIMEZONE)."""
+    zone = _runtime().settings.timezone
     if query["period"] is not None:
-        return month_range(query["period"])
+        return month_range(query["period"], zone)
     first, last = query["from_"], query["to"]
     assert isinstance(first, date) and isinstance(last, date)
-    return custom_range(first, last)
+    return custom_range(first, last, zone)
 
 
 def _runtime() -> Any:
@@ -108,7 +110,7 @@ def close(period: str) -> Response:
             {"path": {"period": ["must be a month as YYYY-MM"]}},
         )
     try:
-        body = close_period(_runtime(), month_range(period))
+        body = close_period(_runtime(), month_range(period, _runtime().settings.timezone))
     except AlreadyClosed:
         return error_response(
             409,

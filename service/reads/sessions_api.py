@@ -66,10 +66,11 @@ class SessionsQuerySchema(Schema):
 @requires("read")
 def list_sessions(query: dict[str, Any]) -> Response:
     start, end = query["from_"], query["to"]
+    zone = current_app.extensions["livetally"].settings.timezone  # dates are the studio's days
     if start is not None:
-        start = day_start_us(start) if isinstance(start, date) else start
+        start = day_start_us(start, zone) if isinstance(start, date) else start
     if end is not None:
-        end = day_start_us(end + timedelta(days=1)) if isinstance(end, date) else end
+        end = day_start_us(end + timedelta(days=1), zone) if isinstance(end, date) else end
     if start is not None and end is not None and end <= start:
         return error_response(
             422, "invalid_query", "to must be after from", {"query": {"to": ["must be after from"]}}

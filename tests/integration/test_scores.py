@@ -344,3 +344,55 @@ def test_scorecards_show_the_definitions_in_force(scored: Api) -> None:
         "new_followers",
         "conversion_rate",
     ]
+
+
+@pytest.mark.parametrize(
+    ("zone", "counted_in", "not_in", "day"),
+    [
+        ("Asia/Shanghai", "2026-11", "2026-10", "2026-11-01"),
+        ("UTC", "2026-10", "2026-11", "2026-10-31"),
+    ],
+)
+def test_a_session_at_2330_utc_on_the_last_day_counts_in_the_studios_month(
+    sqlite_url: str, zone: str, counted_in: str, not_in: str, day: str
+) -> None:
+    from service.auth.tokens import create_token
+    from service.process.app import create_app
+    from service.process.runtime import build_runtime
+    from service.process.settings import Settings
+
+    runtime = build_runtime(Settings(database_url=sqlite_url, timezone=zone))
+    api = Api(
+        create_app(runtime=runtime).test_client(),
+        runtime,
+        {s: create_token(runtime.engine, [s]) for s in ("ingest", "read", "admin")},
+    )
+    try:
+        late = datetime(2026, 10, 31, 23, 30, tzinfo=UTC)  # 07:30 on 1 November in Beijing
+        b = (
+            Broadcast("s-late", late)
+            .start(0, host_id="h-9")
+            .place(60, "o1", "b1", "300.00")
+            .pay(61, "o1")
+            .end(4 * 3600)
+        )
+        events = [
+            person(
+                "h-9",
+                0,
+                datetime(2026, 10, 1, tzinfo=UTC),
+                name="九号",
+                role="host",
+                on_air_since="2026-09-01",
+            )
+        ]
+        assert api.post({"events": events + b.events}).status_code == 201
+        api.project_all()
+        inside = kpis(card(api, "h-9", counted_in))
+        assert inside["gmv"]["actual"] == 300.0
+        assert card(api, "h-9", counted_in)["compliance"]["days_on_air"] == 1
+        assert kpis(card(api, "h-9", not_in))["gmv"]["actual"] in (0.0, None)
+        listed = api.get(f"/api/v1/sessions?from={day}&to={day}").json
+        assert [s["session_id"] for s in listed["sessions"]] == ["s-late"]
+    finally:
+        runtime.close()

@@ -96,10 +96,11 @@
     const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
     return `${h}:${String(m).padStart(2, "0")}:${String(r).padStart(2, "0")}`;
   };
+  const ZONE = () => (LT.config && LT.config.timezone) || undefined;
   LT.hm = (iso) => (iso ? new Date(iso).toLocaleTimeString(LT.lang === "zh" ? "zh-CN" : "en-GB",
-    { hour12: false, hour: "2-digit", minute: "2-digit" }) : "–");
+    { hour12: false, hour: "2-digit", minute: "2-digit", timeZone: ZONE() }) : "–");
   LT.time = (iso) => (iso ? new Date(iso).toLocaleTimeString(LT.lang === "zh" ? "zh-CN" : "en-GB",
-    { hour12: false }) : "–");
+    { hour12: false, timeZone: ZONE() }) : "–");
 
   // Shrinks a value's font until it fits its box (tiles never overflow, whatever the number).
   LT.fit = function (node) {

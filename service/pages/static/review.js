@@ -31,7 +31,7 @@
     $("status").textContent = label("statuses", review.status);
     $("status").className = "pill " + review.status;
     $("who").textContent = [review.host_id, review.room_id, LT.time(review.started_at) + " – " +
-      LT.time(review.ended_at)].filter(Boolean).join(" · ");
+      LT.time(review.ended_at) + ` (${LT.config.timezone})`].filter(Boolean).join(" · ");
     const bench = Object.entries(review.benchmarks).map(([key, b]) => ({ key, ...b }));
     const arrow = (v) => (v === null || v === undefined ? "–"
       : el("span", { class: v >= 0 ? "up" : "down" }, `${v >= 0 ? "▲" : "▼"} ${LT.pct(Math.abs(v))}`));
@@ -99,11 +99,11 @@
     const trend = echarts.init($("trend"));
     const funnel = echarts.init($("funnel"));
     const minutes = timeline.minutes;
-    const labels = minutes.map((m) => m.minute.slice(11, 16));
+    const labels = minutes.map((m) => LT.hm(m.minute));
     const areas = review.segments.map((s, i) => [
-      { name: s.name || s.product_id, xAxis: s.started_at.slice(11, 16),
+      { name: s.name || s.product_id, xAxis: LT.hm(s.started_at),
         itemStyle: { color: i % 2 ? "rgba(61,220,151,0.10)" : "rgba(79,124,255,0.12)" } },
-      { xAxis: (s.ended_at || minutes[minutes.length - 1].minute).slice(11, 16) }]);
+      { xAxis: LT.hm(s.ended_at || minutes[minutes.length - 1].minute) }]);
     const style = { color: "#c9d2ec", fontSize: 13, fontFamily: LT.FONT };
     trend.setOption({
       textStyle: style, legend: { top: 0, textStyle: style }, tooltip: { trigger: "axis" },

@@ -92,9 +92,10 @@
 
   function start() {
     const params = new URLSearchParams(location.search);
-    const now = new Date();
-    $("period").value = params.get("period") ||
-      `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, "0")}`;
+    // this month in the studio's zone (en-CA writes dates as YYYY-MM-DD)
+    const month = new Intl.DateTimeFormat("en-CA", { timeZone: LT.config.timezone,
+      year: "numeric", month: "2-digit" }).format(new Date()).slice(0, 7);
+    $("period").value = params.get("period") || month;
     const select = $("role");
     select.append(el("option", { value: "" }, "–"));
     for (const role of ROLES) select.append(el("option", { value: role }, label("roles", role)));

@@ -218,11 +218,11 @@
   function renderTrend() {
     LT.glyphs(chartText(), redrawAll);
     const minutes = [...state.minutes.values()].sort((a, b) => (a.minute < b.minute ? -1 : 1));
-    const labels = minutes.map((m) => m.minute.slice(11, 16));
+    const labels = minutes.map((m) => LT.hm(m.minute));
     const known = new Set(labels);
     const lines = [...state.markers.values()].filter((mk) => mk.type !== "product_unpin")
       .map((mk) => {
-        const minute = mk.at.slice(11, 16);
+        const minute = LT.hm(mk.at);
         if (!known.has(minute)) return null;
         const incident = mk.type === "incident";
         return { xAxis: minute, lineStyle: { color: incident ? "#ff4d5e" : "#3ddc97",
