@@ -15,7 +15,15 @@ from service.process.settings import Settings
 
 
 def settings_from(**overrides: Any) -> Settings:
-    return Settings.from_env(**overrides)
+    """The settings, checked where a mistake would only show later (the time zone)."""
+    from service.process.runtime import BadTimezone, check_timezone
+
+    settings = Settings.from_env(**overrides)
+    try:
+        check_timezone(settings.timezone)
+    except BadTimezone as exc:
+        raise click.UsageError(str(exc)) from None
+    return settings
 
 
 def connect(
