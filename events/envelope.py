@@ -59,6 +59,8 @@ class MetadataSchema(Schema):
     causation_id = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=200)
     )
+    # Who entered it: `account:<name>` for a staff login, `token:<name>` for an API token.
+    actor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
 class EventEnvelopeSchema(Schema):

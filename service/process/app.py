@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import sqlalchemy as sa
 from flask import Flask
 from flask_smorest import Api
 
 from events.envelope import EventBatchSchema, EventEnvelopeSchema
-from service.ingest import connections_api, connectors_api, events_api
-from service.pages import web
+from service.auth.accounts import AccountBook
+from service.auth.logins import init_logins
+from service.ingest import connections_api, connectors_api, events_api, people_api
+from service.ingest.connections.vault import VaultError
+from service.pages import staff, web
 from service.process.http_errors import register_error_handlers
 from service.process.metered import MeteredApp
 from service.process.runtime import Runtime, build_runtime
@@ -41,12 +47,32 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     api.register_blueprint(scores_api.blp)
     api.register_blueprint(connectors_api.blp)
     api.register_blueprint(connections_api.blp)
+    api.register_blueprint(people_api.blp)
     app.register_blueprint(health_api.blp)
     app.register_blueprint(web.blp)
     register_error_handlers(app)
+    app.extensions["livetally.logins"] = init_logins(
+        app, AccountBook(runtime.engine), session_secret_source(runtime), settings
+    )
+    app.register_blueprint(staff.blp)
     if runtime.worker.api_load is not None:  # the embedded worker paces itself by it
         app.wsgi_app = MeteredApp(app.wsgi_app, runtime.worker.api_load)  # type: ignore[method-assign]
     return app
+
+
+def session_secret_source(runtime: Runtime) -> Callable[[], bytes | None]:
+    """LIVETALLY_SESSION_SECRET, else a secret derived from the connections' key, else None
+    (staff logins then say what to set)."""
+
+    def source() -> bytes | None:
+        if runtime.settings.session_secret:
+            return runtime.settings.session_secret.encode()
+        try:
+            return runtime.connectors.book.vault.derive("livetally staff sessions")
+        except (VaultError, sa.exc.SQLAlchemyError):
+            return None
+
+    return source
 
 
 def create_app_from_env() -> Flask:

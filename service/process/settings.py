@@ -55,6 +55,10 @@ class Settings:
     # default creates the file, mode 0600, on first start).
     secret_key: str | None = None
     secret_key_file: str | None = None  # default: beside the SQLite file (`<file>.key`)
+    # Signs staff login sessions and CSRF tokens; default: derived from the secret key above.
+    session_secret: str | None = None
+    # Failed staff logins allowed per name and per address, per minute.
+    login_failures_per_minute: int = 5
     # The address the platforms redirect an admin's browser back to (OAuth callbacks are
     # {public_url}/api/v1/connections/callback/{platform}); fixed here, never from a request.
     public_url: str | None = None
@@ -124,6 +128,7 @@ class Settings:
             "secret_key": "LIVETALLY_SECRET_KEY",
             "secret_key_file": "LIVETALLY_SECRET_KEY_FILE",
             "public_url": "LIVETALLY_PUBLIC_URL",
+            "session_secret": "LIVETALLY_SESSION_SECRET",
             "sync_seconds": "LIVETALLY_SYNC_SECONDS",
             "sync_overlap_seconds": "LIVETALLY_SYNC_OVERLAP_SECONDS",
             "refresh_lead_seconds": "LIVETALLY_REFRESH_LEAD_SECONDS",

@@ -7,6 +7,7 @@ from sqlalchemy.engine import Engine
 
 from events.tables import metadata as event_tables
 from projections.tables import metadata as projection_tables
+from service.auth.accounts import metadata as account_tables
 from service.auth.tokens import metadata as token_tables
 from service.ingest.connections.store import metadata as connection_tables
 from service.ingest.connectors.ledger import metadata as connector_tables
@@ -24,6 +25,7 @@ def test_migrated_schema_matches_the_declared_tables(engine: Engine) -> None:
             token_tables,
             connector_tables,
             connection_tables,
+            account_tables,
         )
         for t in md.sorted_tables
     }

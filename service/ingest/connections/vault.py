@@ -23,6 +23,7 @@ class VaultError(LivetallyError):
 
 class Vault:
     def __init__(self, key: bytes) -> None:
+        self._key = key
         try:
             self._fernet = Fernet(key)
         except ValueError:
@@ -30,6 +31,14 @@ class Vault:
                 "the secret key is not a Fernet key (32 url-safe base64-encoded bytes); "
                 "create one with `livetally connections key`"
             ) from None
+
+    def derive(self, purpose: str) -> bytes:
+        """A separate secret for another use (the staff sessions' signing key), derived so
+        that neither reveals the other."""
+        import hashlib
+        import hmac
+
+        return hmac.new(self._key, purpose.encode(), hashlib.sha256).digest()
 
     def seal(self, plain: bytes) -> str:
         return self._fernet.encrypt(plain).decode("ascii")
