@@ -9,11 +9,9 @@ pages' forms in their field): a cookie alone is never enough to change anything.
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Response, current_app
 from flask_smorest import Blueprint
 from flask_wtf.csrf import CSRFError
@@ -21,12 +19,10 @@ from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from events.catalogue import LEVELS, ROLES
-from events.clock import now_micros
-from events.envelope import parse_event
 from events.fields import PERIOD_PATTERN, FullMatch
-from projections.tables import person_view
 from service.auth.logins import signed_in
 from service.auth.scopes import bearer_token
+from service.ingest.people import Actor, People, Refused
 from service.process.http_errors import error_response, json_response
 
 blp = Blueprint(
@@ -37,13 +33,6 @@ blp = Blueprint(
 )
 ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"
 KPI = r"^[a-z][a-z0-9_]{0,63}$"
-
-
-@dataclass(frozen=True)
-class Actor:
-    label: str  # metadata.actor
-    role: str  # admin | manager | viewer
-    person_id: str | None = None
 
 
 def _actor(write: bool) -> Actor:
@@ -70,71 +59,19 @@ def _actor(write: bool) -> Actor:
     return Actor(f"account:{account.name}", account.role, account.person_id)
 
 
-def _roster() -> dict[str, dict[str, Any]]:
-    engine = current_app.extensions["livetally"].engine
-    t = person_view
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(
-                t.c.person_id,
-                t.c.name,
-                t.c.role,
-                t.c.level,
-                t.c.team_id,
-                t.c.manager_id,
-                t.c.on_air_since,
-            ).where(t.c.registered.is_(True))
-        ).mappings()
-        return {str(r["person_id"]): {str(k): v for k, v in r.items()} for r in rows}
-
-
-def team_of(roster: dict[str, dict[str, Any]], manager: str) -> set[str]:
-    """The people whose manager chain reaches `manager` (cycles stop the walk)."""
-    team = set()
-    for person_id in roster:
-        seen: set[str] = set()
-        current: str | None = roster[person_id].get("manager_id")
-        while current is not None and current not in seen:
-            if current == manager:
-                team.add(person_id)
-                break
-            seen.add(current)
-            current = (roster.get(current) or {}).get("manager_id")
-    return team
-
-
-def _may_change(actor: Actor, person_id: str, roster: dict[str, dict[str, Any]]) -> bool:
-    if actor.role == "admin":
-        return True
-    return actor.person_id is not None and person_id in team_of(roster, actor.person_id)
-
-
-def _append(actor: Actor, raws: list[dict[str, Any]]) -> Response:
-    """Validate every event first: one bad cell refuses the request and stores nothing."""
+def people() -> People:
     runtime = current_app.extensions["livetally"]
-    now = now_micros()
-    events, errors = [], {}
-    for raw in raws:
-        raw.setdefault("event_id", str(uuid.uuid4()))
-        raw.setdefault("occurred_at", _iso(now))
-        raw["metadata"] = {"source": "people-api", "actor": actor.label[:200]}
-        try:
-            events.append(parse_event(raw, now))
-        except ValidationError as exc:
-            for field, messages in exc.messages.items():  # type: ignore[union-attr]
-                where = f"{raw.get('person_id')}.{str(field).removeprefix('data.')}"
-                errors[where if len(raws) > 1 else str(field).removeprefix("data.")] = messages
-    if errors:
-        return error_response(400, "invalid", "nothing was stored: fix the fields named", errors)
-    result = runtime.recorder.append(events)
-    runtime.streams_moved(result.heads)
-    return json_response({"appended": result.appended}, 201)
+    return People(runtime.engine, runtime.recorder, runtime.streams_moved)
 
 
-def _iso(micros: int) -> str:
-    from events.fields import format_timestamp
-
-    return format_timestamp(micros)
+def _written(write: Callable[[], int]) -> Response:
+    try:
+        appended = write()
+    except Refused as exc:
+        return error_response(
+            exc.status, "forbidden" if exc.status == 403 else "invalid", exc.message, exc.errors
+        )
+    return json_response({"appended": appended}, 201)
 
 
 class PersonInSchema(Schema):
@@ -180,12 +117,14 @@ class PeriodPath(Schema):
 def list_people() -> Response:
     """The roster (a manager sees their team and themselves)."""
     actor = _actor(write=False)
-    roster = _roster()
-    if actor.role == "manager" and actor.person_id:
-        visible = team_of(roster, actor.person_id) | {actor.person_id}
-        roster = {k: v for k, v in roster.items() if k in visible}
-    people = [{**row, "on_air_since": row["on_air_since"]} for _, row in sorted(roster.items())]
-    return json_response({"people": people})
+    roster = people().visible(actor)
+    return json_response(
+        {
+            "people": [
+                {k: v for k, v in row.items() if k != "ledger"} for _, row in sorted(roster.items())
+            ]
+        }
+    )
 
 
 @blp.route("/people", methods=["POST"])
@@ -194,27 +133,7 @@ def list_people() -> Response:
 def register_person(body: dict[str, Any]) -> Response:
     """Add or change a person (person.registered): a manager only in their team."""
     actor = _actor(write=True)
-    roster = _roster()
-    if actor.role != "admin":
-        chain_ok = body["manager_id"] is not None and (
-            body["manager_id"] == actor.person_id
-            or body["manager_id"] in team_of(roster, actor.person_id or "")
-        )
-        if not chain_ok or (
-            body["person_id"] in roster and not _may_change(actor, body["person_id"], roster)
-        ):
-            return error_response(
-                403,
-                "forbidden",
-                "a manager changes only their own team",
-                {"manager_id": ["must be you or someone in your team"]},
-            )
-    data = {k: v for k, v in body.items() if k != "person_id" and v is not None}
-    if data.get("on_air_since") is not None:
-        data["on_air_since"] = data["on_air_since"].isoformat()
-    return _append(
-        actor, [{"type": "person.registered", "person_id": body["person_id"], "data": data}]
-    )
+    return _written(lambda: people().register(actor, body))
 
 
 @blp.route("/targets/<string:period>", methods=["PUT"])
@@ -227,25 +146,7 @@ def set_targets(body: dict[str, Any], period: str) -> Response:
     except ValidationError as exc:
         return error_response(400, "invalid", "the period is not YYYY-MM", exc.messages)  # type: ignore[arg-type]
     actor = _actor(write=True)
-    roster = _roster()
-    outside = sorted(p for p in body["targets"] if not _may_change(actor, p, roster))
-    if outside:
-        return error_response(
-            403,
-            "forbidden",
-            "a manager sets targets only for their team",
-            {p: ["not in your team"] for p in outside},
-        )
-    raws = [
-        {
-            "type": "target.set",
-            "person_id": person,
-            "data": {"period": period, "kpi": kpi, "value": value},
-        }
-        for person, cells in sorted(body["targets"].items())
-        for kpi, value in sorted(cells.items())
-    ]
-    return _append(actor, raws)
+    return _written(lambda: people().set_targets(actor, period, body["targets"]))
 
 
 @blp.route("/people/<string:person_id>/ratings", methods=["POST"])
@@ -253,14 +154,7 @@ def set_targets(body: dict[str, Any], period: str) -> Response:
 @blp.doc(security=[{"bearer": []}])
 def rate(body: dict[str, Any], person_id: str) -> Response:
     actor = _actor(write=True)
-    if not _may_change(actor, person_id, _roster()):
-        return error_response(
-            403, "forbidden", "a manager rates only their team", {"person_id": ["not in your team"]}
-        )
-    data: dict[str, Any] = {"kind": body["kind"], "value": body["value"]}
-    if actor.person_id:
-        data["rater_id"] = actor.person_id
-    return _append(actor, [{"type": "rating.recorded", "person_id": person_id, "data": data}])
+    return _written(lambda: people().rate(actor, {person_id: {body["kind"]: body["value"]}}))
 
 
 @blp.route("/people/<string:person_id>/violations", methods=["POST"])
@@ -269,14 +163,4 @@ def rate(body: dict[str, Any], person_id: str) -> Response:
 def violation(body: dict[str, Any], person_id: str) -> Response:
     """A violation of the rule book (a correction is a new event, never an edit)."""
     actor = _actor(write=True)
-    if not _may_change(actor, person_id, _roster()):
-        return error_response(
-            403,
-            "forbidden",
-            "a manager records only their team's violations",
-            {"person_id": ["not in your team"]},
-        )
-    data: dict[str, Any] = {"rule": body["rule"]}
-    if body["fine"] is not None:
-        data["fine"] = body["fine"]
-    return _append(actor, [{"type": "violation.recorded", "person_id": person_id, "data": data}])
+    return _written(lambda: people().record_violation(actor, person_id, body["rule"], body["fine"]))

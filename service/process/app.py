@@ -13,7 +13,7 @@ from service.auth.accounts import AccountBook
 from service.auth.logins import init_logins
 from service.ingest import connections_api, connectors_api, events_api, people_api
 from service.ingest.connections.vault import VaultError
-from service.pages import staff, web
+from service.pages import month, staff, web
 from service.process.http_errors import register_error_handlers
 from service.process.metered import MeteredApp
 from service.process.runtime import Runtime, build_runtime
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app, AccountBook(runtime.engine), session_secret_source(runtime), settings
     )
     app.register_blueprint(staff.blp)
+    app.register_blueprint(month.blp)
     if runtime.worker.api_load is not None:  # the embedded worker paces itself by it
         app.wsgi_app = MeteredApp(app.wsgi_app, runtime.worker.api_load)  # type: ignore[method-assign]
     return app

@@ -96,6 +96,8 @@
     const month = new Intl.DateTimeFormat("en-CA", { timeZone: LT.config.timezone,
       year: "numeric", month: "2-digit" }).format(new Date()).slice(0, 7);
     $("period").value = params.get("period") || month;
+    // the close form (for admins, after a staff login) takes the period shown
+    $("close-link").addEventListener("submit", () => { $("close-period").value = $("period").value; });
     const select = $("role");
     select.append(el("option", { value: "" }, "–"));
     for (const role of ROLES) select.append(el("option", { value: role }, label("roles", role)));
