@@ -128,6 +128,8 @@ class RunningWorker:
         self.heartbeat.start()
 
     def stop(self) -> None:
-        self.heartbeat.stop()
         self.sweeper.stop()
         self.worker.stop(timeout=10_000)
+        # Last: the heartbeat row goes only once no fold of this process can still run (a
+        # rebuild waits for live heartbeats).
+        self.heartbeat.stop()

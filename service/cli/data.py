@@ -2,11 +2,58 @@
 
 from __future__ import annotations
 
+import http.client
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 import click
 
+from events.fields import PERIOD_RE
 from service.cli.common import connect, main, settings_from
+
+
+class PeriodType(click.ParamType):
+    """A calendar month, YYYY-MM, checked as the API checks `period` (events.fields.PERIOD_RE):
+    a wrong one is a usage error naming the option, not a traceback or an empty table."""
+
+    name = "YYYY-MM"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if isinstance(value, str) and PERIOD_RE.match(value):
+            return value
+        self.fail(
+            f"{value!r} is not a month as YYYY-MM (years 1970-2999, months 01-12)", param, ctx
+        )
+
+
+def _start_time(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """--start as microseconds since the epoch; not an ISO 8601 time: a usage error."""
+    from marshmallow import ValidationError
+
+    from events.fields import parse_timestamp
+
+    if value is None:
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValidationError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time") from None
+
+
+def _api_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--url as http://host[:port]: checked here, so a typo is a usage error, not a traceback
+    from deep in the simulator's HTTP client."""
+    if value is None:
+        return None
+    try:
+        parsed = urlparse(value)
+        parsed.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        raise click.BadParameter(f"{value!r} has a port that is not a number") from None
+    if parsed.scheme != "http" or not parsed.hostname:
+        raise click.BadParameter(f"{value!r} is not an http://host[:port] URL")
+    return value
 
 
 @main.command()
@@ -45,7 +92,7 @@ def rebuild(database_url: str | None, force: bool) -> None:
 
 
 @main.command()
-@click.option("--url", default=None, help="API base URL [http://127.0.0.1:8000]")
+@click.option("--url", default=None, callback=_api_url, help="API base URL [http://127.0.0.1:8000]")
 @click.option("--token", envvar="LIVETALLY_TOKEN", required=True, help="an ingest token")
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--sessions", type=int, default=3, show_default=True)
@@ -60,6 +107,7 @@ def rebuild(database_url: str | None, force: bool) -> None:
 @click.option(
     "--start",
     default=None,
+    callback=_start_time,
     help="ISO time the broadcasts start (default: now, or in the past when faster than real time)",
 )
 @click.option(
@@ -84,26 +132,34 @@ def simulate(
     sessions: int,
     minutes: float,
     speed: float,
-    start: str | None,
+    start: int | None,
     arrivals: float,
     mode: str,
 ) -> None:
     """Drive realistic, seeded broadcasts into a running API."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from events.fields import parse_timestamp
     from service.ingest.simulator.driver import drive
 
     settings = settings_from()
     url = url or f"http://{settings.api_host}:{settings.api_port}"
-    begins = parse_timestamp(start) / 1_000_000 if start else None
-    with Progress(
+    begins = start / 1_000_000 if start is not None else None
+    bar = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-    ) as bar:
-        task = bar.add_task("events", total=None)
+    )
+    task = bar.add_task("events", total=None)
+
+    def progress(done: int, total: int) -> None:
+        # Shown from the first answer on: an API that is not there gets its one-line error,
+        # not an empty bar before it.
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task, completed=done, total=total)
+
+    try:
         report = drive(
             url,
             token,
@@ -113,9 +169,19 @@ def simulate(
             speed,
             begins,
             arrivals,
-            lambda done, total: bar.update(task, completed=done, total=total),
+            progress,
             platform_rooms=frozenset(range(sessions)) if mode == "platform" else frozenset(),
         )
+    # Refused, reset, timed out, an unknown host (all OSError), or a reply that is not HTTP:
+    # the API is not there to take events, which the operator fixes, not a bug to trace.
+    except (OSError, http.client.HTTPException) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise click.ClickException(
+            f"the API at {url} is unreachable ({reason or type(exc).__name__})"
+        ) from None
+    finally:
+        if bar.live.is_started:
+            bar.stop()
     click.echo(
         f"sent {report.sent} events: {report.appended} stored, {report.duplicates} "
         f"duplicates, {len(report.failures)} failed batches; sessions: "
@@ -166,7 +232,7 @@ def import_events(file: Path, database_url: str | None, batch: int, no_project: 
 
 
 @main.command()
-@click.option("--period", required=True, help="YYYY-MM")
+@click.option("--period", required=True, type=PeriodType(), help="a month, YYYY-MM")
 @click.option(
     "--role",
     default=None,
@@ -178,6 +244,7 @@ def import_events(file: Path, database_url: str | None, batch: int, no_project: 
 def scores(period: str, role: str | None, database_url: str | None) -> None:
     """Print a period's scorecards as a table."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from projections.scoring.figures import month_range
@@ -196,14 +263,16 @@ def scores(period: str, role: str | None, database_url: str | None) -> None:
             else f"{k['key']} ({k['status']})"
             for k in card["kpis"]
         )
+        # Names and ids come from producers (person.registered), KPI keys and grades from the
+        # scorecard file: all are text, and a "[/]" in one is not rich markup to interpret.
         table.add_row(
             str(card["rank"]),
-            card.get("name") or card["person_id"],
-            card["role"],
+            escape(card.get("name") or card["person_id"]),
+            escape(card["role"]),
             f"{card['score']:.2f}",
-            card["grade"] or "not graded",
+            escape(card["grade"] or "not graded"),
             "yes" if card["complete"] else "no",
-            kpis,
+            escape(kpis),
             f"{card['fines']['total']:.2f}",
         )
     Console().print(table)
@@ -216,6 +285,7 @@ def scores(period: str, role: str | None, database_url: str | None) -> None:
 def review(session_id: str, xlsx_path: str | None, database_url: str | None) -> None:
     """Print a session's post-broadcast review (复盘) as tables."""
     from rich.console import Console
+    from rich.markup import escape
 
     from service.process.runtime import build_runtime
     from service.reads import views
@@ -233,4 +303,4 @@ def review(session_id: str, xlsx_path: str | None, database_url: str | None) -> 
         timeline = views.session_timeline_body(runtime.engine, session_id)
         with open(xlsx_path, "wb") as out:
             out.write(review_workbook(body, timeline))
-        console.print(f"workbook written to {xlsx_path}")
+        console.print(f"workbook written to {escape(xlsx_path)}")

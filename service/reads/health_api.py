@@ -1,4 +1,9 @@
-"""GET /api/v1/health (liveness, projection lag, worker liveness) and Prometheus /metrics."""
+"""GET /api/v1/health (liveness, projection lag, worker liveness) and Prometheus /metrics.
+
+Plain Flask routes, outside the flask-smorest blueprints (no token, Prometheus text beside
+JSON); health is still put in the OpenAPI document, with its response schemas, when this
+blueprint is registered on an app whose Api is already set up (service/process/app.py).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify
+from flask.sansio.blueprints import BlueprintSetupState
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -16,12 +22,14 @@ from events.clock import now_micros
 from events.fields import format_timestamp
 from events.recorder import Recorder
 from service.process.http_errors import RETRY_AFTER_SECONDS
+from service.reads.response_schemas import HealthDownSchema, HealthSchema
 from service.reads.views import worker_beats
-from worker.heartbeat import STALE_SECONDS as WORKER_STALE_SECONDS
+from worker.heartbeat import ALIVE_SECONDS
 from worker.parking import parked
 from worker.sweep import projection_lag
 
 blp = Blueprint("health", __name__)
+HEALTH_PATH = "/api/v1/health"
 
 
 def _redis_state(client: Any) -> str:
@@ -35,12 +43,13 @@ def _redis_state(client: Any) -> str:
 
 
 def _health(engine: Engine, recorder: Recorder) -> dict[str, Any]:
+    # Alive while it beats: a stopped worker has deleted its row, a killed one stops counting
+    # ALIVE_SECONDS after its last beat (worker/heartbeat.py).
+    since = now_micros() - ALIVE_SECONDS * 1_000_000
     with engine.connect() as conn:
         lag = projection_lag(recorder, conn)
-        beats = worker_beats(conn)
+        alive = [w for w, _ in worker_beats(conn, since)]
     stuck = parked(engine)
-    now = now_micros()
-    alive = [w for w, seen in beats if now - seen < WORKER_STALE_SECONDS * 1_000_000]
     return {
         "projection_lag": {
             "streams_behind": lag.streams_behind,
@@ -53,7 +62,7 @@ def _health(engine: Engine, recorder: Recorder) -> dict[str, Any]:
     }
 
 
-@blp.route("/api/v1/health")
+@blp.route(HEALTH_PATH)
 def health() -> Any:
     runtime = current_app.extensions["livetally"]
     try:
@@ -147,3 +156,42 @@ def metrics_registry(engine: Engine, recorder: Recorder) -> CollectorRegistry:
 def metrics() -> Response:
     registry = current_app.extensions["livetally.metrics"]
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def _document_health(state: BlueprintSetupState) -> None:
+    """GET /api/v1/health in the OpenAPI document of each flask-smorest Api on the app."""
+    apis = state.app.extensions.get("flask-smorest", {}).get("apis", {})
+    # Recorded after the routes, so their rules are in the url map by now.
+    (rule,) = (r for r in state.app.url_map.iter_rules() if r.rule == HEALTH_PATH)
+    for entry in apis.values():
+        spec = entry["ext_obj"].spec
+        spec.tag({"name": "health", "description": "Liveness and what needs attention"})
+        spec.path(
+            rule=rule,
+            operations={
+                "get": {
+                    "tags": ["health"],
+                    "summary": "Database, projection lag, live workers, parked streams, Redis, "
+                    "connections",
+                    "responses": {
+                        "200": {
+                            "description": "ok, or degraded: the body says what needs attention",
+                            "content": {"application/json": {"schema": HealthSchema}},
+                        },
+                        "503": {
+                            "description": "the database is unreachable",
+                            "headers": {
+                                "Retry-After": {
+                                    "description": "seconds",
+                                    "schema": {"type": "integer"},
+                                }
+                            },
+                            "content": {"application/json": {"schema": HealthDownSchema}},
+                        },
+                    },
+                }
+            },
+        )
+
+
+blp.record_once(_document_health)

@@ -19,7 +19,9 @@ def _show(value: Any) -> str:
 
 
 def review_tables(review: dict[str, Any]) -> list[Table]:
-    summary = Table(title=f"复盘 {review['session_id']} {review.get('title') or ''}".strip())
+    summary = Table(
+        title=escape(f"复盘 {review['session_id']} {review.get('title') or ''}".strip())
+    )
     for column in ("metric", "value", "host median", "room median", "vs host"):
         summary.add_column(column)
     for key, bench in review["benchmarks"].items():

@@ -16,6 +16,11 @@ from projections.scoring.figures import Range, custom_range, month_range
 from service.auth.scopes import requires
 from service.process.http_errors import error_response, json_response
 from service.reads.exports import XLSX, scores_csv, scores_workbook
+from service.reads.response_schemas import (
+    PersonScoreSchema,
+    ScorecardSettingsSchema,
+    ScoresSchema,
+)
 from service.reads.scores import AlreadyClosed, PeriodNotOver, close_period, scores
 
 blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Period scorecards")
@@ -59,6 +64,12 @@ def _runtime() -> Any:
 
 @blp.route("/scores")
 @blp.arguments(ScoresQuerySchema, location="query")
+@blp.response(
+    200,
+    ScoresSchema,
+    description="every scorecard of the period or range, by role and rank; format=csv and "
+    "format=xlsx give the same as a table",
+)
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def list_scores(query: dict[str, Any]) -> Response:
@@ -81,6 +92,7 @@ def list_scores(query: dict[str, Any]) -> Response:
 
 @blp.route("/scores/<person_id>")
 @blp.arguments(ScoresQuerySchema, location="query")
+@blp.response(200, PersonScoreSchema, description="the person's scorecard")
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def one_score(query: dict[str, Any], person_id: str) -> Response:
@@ -92,6 +104,7 @@ def one_score(query: dict[str, Any], person_id: str) -> Response:
 
 
 @blp.route("/scorecards")
+@blp.response(200, ScorecardSettingsSchema, description="the scorecards in force")
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def scorecards() -> Response:

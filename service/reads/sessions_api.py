@@ -17,6 +17,7 @@ from service.auth.scopes import requires
 from service.process.http_errors import error_response, json_response
 from service.reads import views
 from service.reads.exports import XLSX, review_workbook
+from service.reads.response_schemas import SessionListSchema, SessionSchema, TimelineSchema
 from service.reads.review_schema import ReviewSchema
 
 LATEST_US = 32_503_680_000 * 1_000_000  # 3000-01-01
@@ -62,6 +63,7 @@ class SessionsQuerySchema(Schema):
 
 @blp.route("/sessions")
 @blp.arguments(SessionsQuerySchema, location="query")
+@blp.response(200, SessionListSchema, description="sessions, newest start first")
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def list_sessions(query: dict[str, Any]) -> Response:
@@ -97,6 +99,7 @@ def _found(body: Any, session_id: str) -> Any:
 
 
 @blp.route("/sessions/<session_id>")
+@blp.response(200, SessionSchema, description="the session's document")
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def get_session(session_id: str) -> Response:
@@ -105,6 +108,7 @@ def get_session(session_id: str) -> Response:
 
 
 @blp.route("/sessions/<session_id>/timeline")
+@blp.response(200, TimelineSchema, description="per-minute figures, markers and segments")
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def get_timeline(session_id: str) -> Response:

@@ -203,13 +203,13 @@ def frozen_period(recorder: Recorder, period: str) -> dict[str, Any] | None:
     return state if state.get("closed_at") is not None else None
 
 
-def worker_beats(conn: Connection) -> list[tuple[str, int]]:
-    return [
-        (w, int(seen))
-        for w, seen in conn.execute(
-            sa.select(worker_heartbeats.c.worker_id, worker_heartbeats.c.seen_at)
-        )
-    ]
+def worker_beats(conn: Connection, since: int | None = None) -> list[tuple[str, int]]:
+    """Each worker's id and last beat (microseconds), of those that beat after `since` when
+    given."""
+    query = sa.select(worker_heartbeats.c.worker_id, worker_heartbeats.c.seen_at)
+    if since is not None:
+        query = query.where(worker_heartbeats.c.seen_at > since)
+    return [(w, int(seen)) for w, seen in conn.execute(query)]
 
 
 # -- scoring figures (PeriodReads on the database) -----------------------------------------------
