@@ -5,7 +5,7 @@ data (rebuild, simulate, import, scores, review); common holds the group and the
 connects to (and migrates) the database.
 """
 
-from service.cli import admin, connections, data, serve, users
+from service.cli import admin, backup, connections, data, serve, users
 from service.cli.common import main
 
-__all__ = ["admin", "connections", "data", "main", "serve", "users"]
+__all__ = ["admin", "backup", "connections", "data", "main", "serve", "users"]

@@ -396,3 +396,28 @@ def test_a_session_at_2330_utc_on_the_last_day_counts_in_the_studios_month(
         assert [s["session_id"] for s in listed["sessions"]] == ["s-late"]
     finally:
         runtime.close()
+
+
+def test_a_session_fed_only_reports_and_orders_scores_on_the_reported_figures(api: Api) -> None:
+    # h-r: reported UV 400, interacting 100, followers 12; 2 buyers from order events (300.00)
+    b = (
+        Broadcast("s-rep", NOV2)
+        .start(0, host_id="h-r")
+        .report(60, unique_viewers=400, interacting_viewers=100, new_followers=12)
+        .place(70, "o1", "b1", "100.00")
+        .pay(71, "o1")
+        .place(80, "o2", "b2", "200.00")
+        .pay(81, "o2")
+        .end(3600)
+    )
+    people = [person("h-r", 0, name="报数主播", role="host", on_air_since="2026-09-01")]
+    targets = [target("h-r", "interaction_rate", 0.5), target("h-r", "conversion_rate", 0.01)]
+    assert api.post({"events": people + targets + b.events}).status_code == 201
+    api.project_all()
+    k = kpis(card(api, "h-r"))
+    assert k["interaction_rate"]["actual"] == 100 / 400  # reported interacting / reported UV
+    assert k["conversion_rate"]["actual"] == 2 / 400  # buyers from orders / reported UV
+    assert k["new_followers"]["actual"] == 12
+    assert k["gmv"]["actual"] == 300.0
+    review = api.get("/api/v1/sessions/s-rep/review").json
+    assert review["metrics"]["unique_viewers"] == 400
