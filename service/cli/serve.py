@@ -23,12 +23,16 @@ def up(
     demo_speed: float,
 ) -> None:
     """Everything in one process: API, feed, worker, on a SQLite file (the embedded default)."""
+    from service.process.database_state import DatabaseUnusable
     from service.process.embedded import run_embedded
 
     settings = settings_from(
         api_host=host, feed_host=host, api_port=port, feed_port=feed_port, database_url=database_url
     )
-    run_embedded(settings, demo=demo, demo_speed=demo_speed, wait=wait_for_signal)
+    try:
+        run_embedded(settings, demo=demo, demo_speed=demo_speed, wait=wait_for_signal)
+    except DatabaseUnusable as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()

@@ -108,6 +108,8 @@ def post_events() -> Response:
     runtime = current_app.extensions["livetally"]
     try:
         result = runtime.recorder.append(new_events)
+        # a write went through: /health stops reporting an earlier read-only or full disk
+        current_app.extensions["livetally.write_failures"].succeeded()
     except ConcurrencyConflict as exc:
         return error_response(
             409,

@@ -14,6 +14,7 @@ from service.auth.logins import init_logins
 from service.ingest import connections_api, connectors_api, events_api, people_api
 from service.ingest.connections.vault import VaultError
 from service.pages import month, staff, web
+from service.process.database_state import WriteFailures
 from service.process.http_errors import register_error_handlers
 from service.process.metered import MeteredApp
 from service.process.runtime import Runtime, build_runtime
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         JSON_SORT_KEYS=False,
     )
     app.extensions["livetally"] = runtime
+    app.extensions["livetally.write_failures"] = WriteFailures()
     app.extensions["livetally.metrics"] = health_api.metrics_registry(
         runtime.engine, runtime.recorder
     )

@@ -13,6 +13,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from service.ingest.connections.vault import VaultError
+from service.process.database_state import UNREACHABLE, cause_of
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
@@ -66,10 +67,15 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(psycopg.InterfaceError)
     @app.errorhandler(sqlite3.OperationalError)
     def database_unreachable(exc: Exception) -> Any:
-        # The database is down, restarting or out of connections: nothing was stored, and
-        # the same request will succeed once it is back. Clients and load balancers can tell
-        # that from a 503 with Retry-After; a 500 would say the request itself was wrong.
-        log.warning("database unreachable: %s", type(exc).__name__)
+        # The database is down, restarting, out of connections, read-only or out of disk:
+        # nothing was stored, and the same request will succeed once it is back. Clients and
+        # load balancers can tell that from a 503 with Retry-After and the cause; a 500 would
+        # say the request itself was wrong.
+        cause = cause_of(exc)
+        failures = app.extensions.get("livetally.write_failures")
+        if failures is not None and cause != UNREACHABLE:
+            failures.failed(cause)
+        log.warning("database %s: %s", cause, type(exc).__name__)
         # Hot paths talk to the driver directly, so SQLAlchemy never saw the connection die:
         # drop the pool, and the next request connects afresh instead of reusing a dead one.
         runtime = app.extensions.get("livetally")
@@ -78,8 +84,8 @@ def register_error_handlers(app: Flask) -> None:
         response = error_response(
             503,
             "database_unavailable",
-            "the database is unreachable; nothing was stored, retry later",
-            cause=type(exc).__name__,
+            f"the database is {cause}; nothing was stored, retry later",
+            cause=cause,
         )
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from events.clock import now_micros
 from events.fields import format_timestamp
 from events.recorder import Recorder
+from service.process.database_state import cause_of
 from service.process.http_errors import RETRY_AFTER_SECONDS
 from service.reads.response_schemas import HealthDownSchema, HealthSchema
 from service.reads.views import worker_beats
@@ -68,14 +69,19 @@ def health() -> Any:
     try:
         body = {"status": "ok", "database": "ok", **_health(runtime.engine, runtime.recorder)}
     except sa.exc.SQLAlchemyError as exc:
-        response = jsonify({"status": "down", "database": f"unreachable: {type(exc).__name__}"})
+        response = jsonify({"status": "down", "database": f"{cause_of(exc)}: {type(exc).__name__}"})
         response.status_code = 503
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+    failures = current_app.extensions.get("livetally.write_failures")
+    failed = failures.current() if failures is not None else None
+    if failed is not None:  # reads work, writes do not: not ok
+        body["database"] = f"{failed}: writes fail"
     body["redis"] = _redis_state(runtime.worker.redis_client)
     body["connections"] = _connections(runtime)
     if (
-        body["workers"]["alive"] == 0
+        failed is not None
+        or body["workers"]["alive"] == 0
         or body["parked_streams"]
         or body["redis"] not in ("ok", "not used")
         or any(
