@@ -22,7 +22,7 @@ from projections.products import Product
 from projections.reported import Reported
 from projections.shapes import Incident, MinuteBucket
 
-SNAPSHOT_FORMAT = 5  # bump when SessionState's shape changes: older snapshots are refolded
+SNAPSHOT_FORMAT = 6  # bump when SessionState's shape changes: older snapshots are refolded
 
 ENGAGING_KINDS = frozenset({"like", "comment", "share", "follow", "question", "gift"})
 DEFAULT_SOURCE = "other"  # a join that names no source
@@ -134,6 +134,7 @@ class SessionState:
             self.presence.open_count,
             self.presence.open_sum,
             self.presence.base,
+            [[k, v] for k, v in self.presence.deltas.items()],
         ]
         raw["interacting"] = sorted(self.interacting)
         raw["clickers"] = sorted(self.clickers)
@@ -163,7 +164,9 @@ class SessionState:
             state.presence.open_count,
             state.presence.open_sum,
             state.presence.base,
+            deltas,
         ) = raw["presence"]
+        state.presence.deltas = {int(k): int(v) for k, v in deltas}
         state.interacting = set(raw["interacting"])
         state.clickers = set(raw["clickers"])
         state.orders = Orders.load(raw["orders"])
@@ -227,7 +230,6 @@ class SessionState:
 PIN, UNPIN = 1, 0
 RECENT_COMMENTS = 20
 ALERT_LOG = 200  # alerts kept for the review
-AUDIENCE_TYPES = frozenset({"viewer.joined", "viewer.left"})
 READING_TYPES = frozenset({"audience.sampled", "room.stats_reported"})
 
 Handler = Callable[[SessionState, StoredEvent], None]
@@ -451,11 +453,7 @@ def fold_session(state: SessionState, event: StoredEvent) -> SessionState:
     if online > state.peak_online:
         state.peak_online = online
         state.peak_minute = minute_of(event.occurred_at)
-    if event.type in AUDIENCE_TYPES:
-        bucket = state.bucket(event.occurred_at)
-        if bucket.reading_at is None:  # a minute with a reading shows its last reading
-            bucket.online = online
-    elif event.type in READING_TYPES:
+    if event.type in READING_TYPES:
         _minute_reading(state, event)
     _watch_for_drop(state, event.occurred_at, online)
     return state

@@ -44,12 +44,20 @@ def session_timeline(
         last_time = state.session_clock or state.started_at
         last = min(minute_of(last_time), first + MAX_FILLED_MINUTES - 1)
         minutes.update(range(first, last + 1))
+    ordered = sorted(minutes)
+    # A minute's online: its last reading (samples, reports); after a reading, carried forward
+    # through minutes without one; before any, the presences open at the minute's end by
+    # event time, whatever order the joins and leaves came in.
+    present = state.presence.online_by_minute(ordered)
+    read = False
     online = 0
     rows = []
-    for minute in sorted(minutes):
+    for minute in ordered:
         bucket = state.buckets.get(minute, EMPTY)
-        if bucket.online >= 0:
-            online = bucket.online
+        if bucket.reading_at is not None:
+            online, read = bucket.online, True
+        elif not read:
+            online = present[minute]
         if state.ended_at is not None and minute > minute_of(state.ended_at):
             online = 0
         orders, gmv = paid.get(minute, (0, 0))

@@ -317,3 +317,25 @@ def test_a_big_audience_folds_and_snapshots_without_overflow() -> None:
     clock = 1 + 19_999 / 100
     expected = sum(clock - (1 + i / 100) for i in range(20_000))
     assert state.watch_us() / 1e6 == pytest.approx(expected)
+
+
+def test_the_timelines_online_is_presence_by_event_time_whatever_the_arrival_order() -> None:
+    import random
+
+    b = Broadcast().start(0)
+    # minute 12:00: v1..v5 join; 12:01: v1, v2 leave, v6 joins; 12:02: v3 leaves
+    for i in range(1, 6):
+        b.join(i, f"v{i}")
+    b.leave(70, "v1").leave(75, "v2").join(80, "v6").leave(130, "v3").join(131, "v7")
+    expected = [("12:00", 5), ("12:01", 4), ("12:02", 4)]
+
+    def online(events: list[dict[str, Any]]) -> list[tuple[str, int]]:
+        copy = Broadcast()
+        copy.events = events
+        rows = session_timeline(fold_all(SessionState("s-1"), copy.stored()))["minutes"]
+        return [(r["minute"][11:16], r["online"]) for r in rows]
+
+    assert online(b.events) == expected
+    for seed in range(20):
+        shuffled = b.events[:1] + random.Random(seed).sample(b.events[1:], len(b.events) - 1)
+        assert online(shuffled) == expected, seed
