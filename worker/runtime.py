@@ -21,6 +21,7 @@ from worker.pacing import ApiLoad, Pacer, PacingMiddleware
 from worker.pending import LocalPending, PendingStreams, RedisPending
 from worker.projector import Projector
 from worker.publish import LocalHub, Publisher, RedisPublisher
+from worker.quiet_logs import quiet_outage_logs
 from worker.sweep import Sweeper
 
 
@@ -60,6 +61,7 @@ def build_worker_parts(
     """`embedded_pace`: the in-process worker's longest wait (worker/pacing.py).
     `redis_timeout`: the API process passes APPENDER_REDIS_TIMEOUT, so a hung Redis delays an
     append by at most that (and then not at all while the dispatcher's breaker is open)."""
+    quiet_outage_logs()
     client = redis_client(redis_url, redis_timeout) if redis_url else None
     broker = create_broker(redis_url, client)
     hub = None
