@@ -97,10 +97,11 @@ def benchmarks(
 
 
 def funnel(metrics: dict[str, Any]) -> dict[str, Any]:
-    """views -> clicking viewers -> buyers, with each stage's rate, in that order always."""
+    """unique viewers -> clicking viewers -> buyers, with each stage's rate, in that order
+    always (the same viewers the conversion rate counts)."""
     return {
         "stages": [
-            {"stage": "views", "value": metrics["views"], "rate": None},
+            {"stage": "unique_viewers", "value": metrics["unique_viewers"], "rate": None},
             {
                 "stage": "clicking_viewers",
                 "value": metrics["clicking_viewers"],

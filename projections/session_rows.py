@@ -89,6 +89,15 @@ def timeline_tail(timeline: dict[str, Any]) -> dict[str, Any]:
     return {"minutes": minutes, "markers": [m for m in timeline["markers"] if m["at"] >= since]}
 
 
+def alert_now(state: SessionState, alert: dict[str, Any]) -> dict[str, Any]:
+    shown = {**alert, "at": format_timestamp(alert["at"])}
+    if alert.get("kind") == "incident_opened":
+        incident = state.incidents.get(str(alert.get("incident_id")))
+        resolved = None if incident is None else incident.resolved_at
+        shown["resolved_at"] = None if resolved is None else format_timestamp(resolved)
+    return shown
+
+
 def session_body(
     state: SessionState,
     metrics: dict[str, Any],
@@ -105,11 +114,9 @@ def session_body(
         ],
         "products": products[:TOP_PRODUCTS],
         "recent": recent(state),
-        # the latest alerts raised, so a screen opened late still lists them
-        "alerts": [
-            {**alert, "at": format_timestamp(alert["at"])}
-            for alert in state.alert_log[-ALERTS_SHOWN:]
-        ],
+        # the latest alerts raised, so a screen opened late still lists them, each with
+        # where it stands now (an incident resolved since says when)
+        "alerts": [alert_now(state, alert) for alert in state.alert_log[-ALERTS_SHOWN:]],
         "timeline_tail": timeline_tail(timeline or build_timeline(state)),
     }
 

@@ -169,6 +169,8 @@ class SessionChannel:
                     "products": latest.get("products", []),
                     "recent": latest.get("recent", {"orders": [], "comments": []}),
                     "timeline_tail": latest.get("timeline_tail"),
+                    # the latest alerts as they stand now (an incident resolved since)
+                    "alerts": latest.get("alerts", []),
                 }
             )
             if len(self._encoded) < 256:

@@ -409,3 +409,30 @@ def test_platform_figures_carry_a_stamp_and_the_gap_alert_is_labelled(
     page.goto(site.url("/screen/wall-p?lang=en"))
     expect(page.locator("#alerts")).to_contain_text("Platform GMV gap")
     expect(page.locator("#p-online")).to_contain_text("Platform")
+
+
+def test_a_resolved_incident_says_so_and_the_funnel_starts_from_unique_viewers(
+    site: Site, page: Page
+) -> None:
+    b = (
+        Broadcast("wall-r")
+        .start(0)
+        .join(1, "v1")
+        .join(2, "v2")
+        .join(3, "v1")
+        .click(4, "v1")
+        .incident(5, "i1", kind="technical_failure", severity=2)
+    )
+    site.post(b.events)
+    site.wait_version("wall-r", len(b.events))
+    page.goto(site.url("/screen/wall-r"))
+    expect(page.locator("#alerts li.alert.incident_opened")).to_have_count(1)
+    expect(page.locator("#alerts li.alert.resolved")).to_have_count(0)
+    site.post(Broadcast("wall-r").resolve(65, "i1").events)  # pushed: no reload
+    expect(page.locator("#alerts li.alert.resolved")).to_have_count(1, timeout=3000)
+    expect(page.locator("#alerts")).to_contain_text("已解决")
+    funnel = page.evaluate(
+        "echarts.getInstanceByDom(document.getElementById('funnel')).getOption().series[0].data"
+        ".map(d => [d.name, d.value])"
+    )
+    assert funnel[0] == ["观看人数", 2]  # unique viewers, not the 3 views

@@ -52,7 +52,7 @@ def test_vs_host_is_null_without_a_usable_median() -> None:
 def test_the_funnel_keeps_its_stage_order_when_buyers_outnumber_clickers() -> None:
     stages = funnel(
         {
-            "views": 10,
+            "unique_viewers": 10,
             "clicking_viewers": 1,
             "buyers": 3,
             "click_rate": 0.1,
@@ -61,7 +61,7 @@ def test_the_funnel_keeps_its_stage_order_when_buyers_outnumber_clickers() -> No
         }
     )["stages"]
     assert [(s["stage"], s["value"], s["rate"]) for s in stages] == [
-        ("views", 10, None),
+        ("unique_viewers", 10, None),
         ("clicking_viewers", 1, 0.1),
         ("buyers", 3, 3.0),
     ]

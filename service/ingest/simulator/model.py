@@ -40,7 +40,7 @@ PRODUCT_NAMES = {
     "tea-gift": "龙井礼盒",
     "socks-5": "棉袜 5双装",
 }
-DEMO_TITLES = ("双十二美妆专场", "茶礼年货节", "家居好物限时购", "新品首发夜")
+DEMO_TITLES = ("双十二美妆专场", "护肤新品首发夜", "茶礼年货节", "冬季好物限时购")  # what PRODUCTS sell
 
 
 @dataclass(frozen=True)

@@ -119,11 +119,12 @@
     const stages = review.funnel.stages;
     funnel.setOption({
       textStyle: style,
-      series: [{ type: "funnel", sort: "none", left: "5%", width: "55%", minSize: "22%",
+      series: [{ type: "funnel", sort: "none", left: "5%", width: "55%", minSize: "0%",
         max: Math.max(1, ...stages.map((s) => s.value)),
         label: { position: "right", color: "#e8ecf8", formatter: (p) => `${p.name} ${LT.count(p.data.value)}` +
           (p.data.rate === null ? "" : `\n${t("stage_rate")} ${LT.pct(p.data.rate)}`) },
-        data: stages.map((s) => ({ name: t(s.stage), value: s.value, rate: s.rate })) }],
+        data: stages.map((s) => ({ name: t(s.stage === "unique_viewers" ? "uv" : s.stage),
+          value: s.value, rate: s.rate })) }],
     });
     for (const c of [trend, funnel]) new ResizeObserver(() => c.resize()).observe(c.getDom());
   }

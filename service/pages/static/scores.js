@@ -30,7 +30,9 @@
       el("td", {}, label("kpi_status", k.status)),
       el("td", { class: "dim" }, corrections && corrections.kpis[k.key]
         ? `${t("corrections")}: ${LT.num(corrections.kpis[k.key].points)}` : "")));
-    return el("table", { class: "kpis" }, el("tbody", {}, ...rows));
+    const head = el("thead", {}, el("tr", {}, ...[t("kpi"), t("actual"), t("target"), t("weight"),
+      t("points"), t("status"), ""].map((h, i) => el("th", { class: i && i < 5 ? "num" : "" }, h))));
+    return el("table", { class: "kpis" }, head, el("tbody", {}, ...rows));
   }
 
   function cardRow(card) {
@@ -42,9 +44,10 @@
     const compliance = c ? `${t("days_on_air")} ${c.days_on_air} · ${t("days_under_3h")} ` +
       `${c.days_under_3_hours} · ${t("days_under_2_clips")} ${c.days_under_2_clips}` : "";
     return el("tr", { dataset: { person: card.person_id } },
-      el("td", { class: "num" }, String(card.rank)),
+      // someone not graded has no rank and no score to compare
+      el("td", { class: "num" }, card.graded === false ? "–" : String(card.rank)),
       el("td", {}, card.name || card.person_id),
-      el("td", { class: "num" }, LT.num(card.score)),
+      el("td", { class: "num" }, card.graded === false ? "–" : LT.num(card.score)),
       el("td", {}, grade),
       el("td", {}, kpiTable(card, card.corrections)),
       el("td", { class: "num" }, LT.moneyExact((card.fines || {}).total || 0)),
@@ -53,6 +56,7 @@
 
   function render(body) {
     $("closed").textContent = body.closed ? t("closed") : "";
+    $("closed").hidden = !body.closed;
     const box = LT.clear($("cards"));
     const head = [t("rank"), t("name"), t("score"), t("grade"), t("kpi"), t("fines"), t("compliance")];
     for (const role of ROLES) {
