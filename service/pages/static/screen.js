@@ -228,20 +228,24 @@
         const minute = LT.hm(mk.at);
         if (!known.has(minute)) return null;
         const incident = mk.type === "incident";
+        // lines as wide as the display is large; labels above the plot, clear of the bars and
+        // of the time axis
         return { xAxis: minute, lineStyle: { color: incident ? "#ff4d5e" : "#3ddc97",
-                 type: incident ? "solid" : "dashed", width: incident ? 2 : 1 },
+                 type: incident ? "solid" : "dashed",
+                 width: Math.max(1, (incident ? 0.2 : 0.12) * u()) },
                  label: { formatter: incident ? "⚠ " + label("incident_kinds", mk.kind)
                           : "▶ " + short(mk.name || mk.product_id),
                           color: incident ? "#ff8a95" : "#9ff0c9",
-                          fontSize: 1.4 * u(), position: "insideEndTop", distance: 0.4 * u() } };
+                          fontSize: 1.4 * u(), position: "end", distance: 0.3 * u() } };
       }).filter(Boolean);
     charts.trend.setOption({
       textStyle: textStyle(),
-      legend: { top: 0, right: 0, textStyle: textStyle(), itemHeight: 1.2 * u() },
-      grid: { left: "1%", right: "1%", top: 5 * u(), bottom: 1 * u(), containLabel: true },
+      legend: { top: 0, right: 0, textStyle: textStyle(), itemHeight: 1.2 * u(),
+                itemWidth: 2.5 * u() },
+      grid: { left: "1%", right: "1%", top: 7 * u(), bottom: 1 * u(), containLabel: true },
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: labels, axisLabel: { fontSize: 1.5 * u(), color: "#9aa6c8" } },
-      yAxis: [{ type: "value", splitLine: { lineStyle: { color: "#232c4d" } },
+      yAxis: [{ type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#232c4d" } },
                 axisLabel: { fontSize: 1.5 * u(), color: "#9aa6c8",
                              formatter: (v) => LT.count(v) } },
               { type: "value", splitLine: { show: false },
@@ -249,7 +253,8 @@
                              formatter: (v) => LT.money(v) } }],
       series: [
         { name: t("online_minute"), type: "line", smooth: true, showSymbol: false,
-          data: minutes.map((m) => m.online), lineStyle: { width: 3 }, color: "#4f7cff",
+          data: minutes.map((m) => m.online), lineStyle: { width: Math.max(2, 0.3 * u()) },
+          color: "#4f7cff",
           markLine: { symbol: "none", silent: true, data: lines } },
         { name: t("gmv_minute"), type: "bar", yAxisIndex: 1, color: "#ffb020",
           data: minutes.map((m) => m.gmv) },
