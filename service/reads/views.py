@@ -390,4 +390,10 @@ def review_body(engine: Engine, session_id: str) -> dict[str, Any] | None:
         else:
             host = _earlier_metrics(conn, "host_id", row.host_id, row.started_at)
             room = _earlier_metrics(conn, "room_id", row.room_id, row.started_at)
-    return {**body, "benchmarks": benchmarks(body["metrics"], host, room)}
+    host_id = body.get("host_id")
+    names = person_names(engine, {host_id}) if host_id else {}
+    return {
+        **body,
+        "host_name": names.get(host_id) if host_id else None,
+        "benchmarks": benchmarks(body["metrics"], host, room),
+    }

@@ -12,7 +12,8 @@
     new_followers: "followers" };
 
   function show(key, v) {
-    if (MONEY.has(key)) return LT.money(v);
+    // one format per column: exact money (¥4,276.24), never mixed with ¥1.13万
+    if (MONEY.has(key)) return LT.moneyExact(v);
     if (RATES.has(key)) return LT.pct(v);
     if (key === "avg_watch_seconds") return LT.duration(v);
     return LT.count(v);
@@ -30,7 +31,7 @@
     $("title").textContent = review.title || review.session_id;
     $("status").textContent = label("statuses", review.status);
     $("status").className = "pill " + review.status;
-    $("who").textContent = [review.host_id, review.room_id, LT.time(review.started_at) + " – " +
+    $("who").textContent = [review.host_name || review.host_id, review.room_id, LT.time(review.started_at) + " – " +
       LT.time(review.ended_at) + ` (${LT.config.timezone})`].filter(Boolean).join(" · ");
     const bench = Object.entries(review.benchmarks).map(([key, b]) => ({ key, ...b }));
     const arrow = (v) => (v === null || v === undefined ? "–"
