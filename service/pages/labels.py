@@ -319,7 +319,7 @@ EN: dict[str, dict[str, str]] = {
         "uv_value": "UV value",
         "aov": "AOV",
         "followers": "New followers",
-        "ipm": "Interactions, last minute",
+        "ipm": "Interactions/min",
         "duration": "On air",
         "target": "Target",
         "progress": "of target",

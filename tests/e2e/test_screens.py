@@ -436,3 +436,22 @@ def test_a_resolved_incident_says_so_and_the_funnel_starts_from_unique_viewers(
         ".map(d => [d.name, d.value])"
     )
     assert funnel[0] == ["观看人数", 2]  # unique viewers, not the 3 views
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (3840, 2160)])
+def test_english_tile_labels_fit_without_truncation(
+    site: Site, browser: Browser, width: int, height: int
+) -> None:
+    site.post(big_broadcast("huge-en").events)
+    site.wait_version("huge-en", 100)
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(site.url("/screen/huge-en?lang=en"))
+    expect(page.locator("#gmv")).to_contain_text("¥")
+    page.wait_for_timeout(300)
+    cut = page.evaluate("""() => [...document.querySelectorAll('.tile .label')]
+        .filter((v) => v.scrollWidth > v.clientWidth + 1).map((v) => v.textContent)""")
+    assert cut == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"wall-en-{width}x{height}.png"))
+    context.close()

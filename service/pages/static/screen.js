@@ -148,10 +148,13 @@
       .sort((a, b) => b[1].viewers - a[1].viewers || b[1].gmv - a[1].gmv);
     charts.sources.setOption({
       textStyle: textStyle(),
-      grid: { left: 8 * u(), right: "34%", top: 4, bottom: 4, containLabel: false },
+      // room for the longest source name of the page's language ("Recommended", "Short video")
+      grid: { left: (LT.lang === "en" ? 11 : 8) * u(), right: "34%", top: 4, bottom: 4,
+              containLabel: false },
       xAxis: { type: "value", show: false },
       yAxis: { type: "category", inverse: true, data: rows.map(([k]) => label("sources", k)),
-               axisLabel: { fontSize: 1.6 * u(), color: "#c9d2ec", width: 7.5 * u(),
+               axisLabel: { fontSize: 1.6 * u(), color: "#c9d2ec",
+                            width: (LT.lang === "en" ? 10.5 : 7.5) * u(),
                             overflow: "truncate" }, axisTick: { show: false } },
       series: [{ type: "bar", barMaxWidth: 3 * u(), itemStyle: { color: "#3ddc97" },
         data: rows.map(([, s]) => ({ value: s.viewers, gmv: s.gmv })),
