@@ -147,9 +147,11 @@ period_view = sa.Table(
     sa.Column("body", Json, nullable=False),  # the frozen scorecards
 )
 
-# Emptied by `livetally rebuild` (with the worker's checkpoints and snapshots).
+# Every table the projections write: what `livetally rebuild` refolds (with the worker's
+# checkpoints and snapshots), emptied first offline, replaced by a swap online.
 PROJECTION_TABLES = (
     session_view,
+    session_order,
     session_document,
     session_source,
     session_timeline,

@@ -17,3 +17,8 @@ class StreamBusy(LivetallyError):
 class WorkersRunning(LivetallyError):
     """Raised when a rebuild is asked for while a worker has a fresh heartbeat: its runs would
     fold streams into the emptied tables alongside the rebuild, counting them twice."""
+
+
+class RebuildRunning(LivetallyError):
+    """Raised when an online rebuild is asked for while another one runs: both would fold into
+    the same shadow tables."""

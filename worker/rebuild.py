@@ -1,4 +1,5 @@
-"""`livetally rebuild`: empty the projections and replay every stream into fresh ones.
+"""`livetally rebuild --offline`: empty the projections and replay every stream into fresh ones;
+and the bulk fold an online rebuild (worker/online_rebuild.py) makes into its shadow tables.
 
 The streams are shared out over worker processes (one per core by default: the fold is
 CPU-bound Python, and a second interpreter is a second core). Each process reads its streams in
@@ -30,6 +31,7 @@ from projections.writes import Writes
 from worker.apply_writes import apply_writes
 from worker.errors import WorkersRunning
 from worker.heartbeat import STALE_SECONDS
+from worker.shadow_tables import ShadowTables
 from worker.tables import FOLD_PROGRESS_TABLES, checkpoints, snapshots, worker_heartbeats
 
 BATCH = 20_000  # events read per query
@@ -54,16 +56,32 @@ def rebuild(
     processes: int | None = None,
     force: bool = False,
 ) -> RebuildReport:
-    """Replays every stream. Workers must be stopped: they would race the emptying (raises
-    WorkersRunning while one has a fresh heartbeat, unless `force`)."""
+    """Empties the read models and replays every stream into them: the offline rebuild.
+    Workers must be stopped: they would race the emptying (raises WorkersRunning while one has
+    a fresh heartbeat, unless `force`). worker/online_rebuild.py rebuilds beside them instead."""
     if not force:
         refuse_while_workers_run(engine)
     heads = open_recorder(engine).heads()
-    total = sum(heads.values())
     started = time.perf_counter()
     with write_transaction(engine) as conn:
         for table in reversed((*PROJECTION_TABLES, *FOLD_PROGRESS_TABLES)):
             conn.execute(table.delete())
+    streams, events = fold_streams(engine, heads, progress, processes)
+    return RebuildReport(streams, events, time.perf_counter() - started)
+
+
+def fold_streams(
+    engine: Engine,
+    heads: dict[str, int],
+    progress: Callable[[int, int], None] | None = None,
+    processes: int | None = None,
+    shadow: bool = False,
+) -> tuple[int, int]:
+    """Fold every stream from its first event and write its read models, checkpoint and
+    snapshot into empty tables: the live ones, or with `shadow` the shadow set (then the
+    processes run at a lower priority than the service beside them). Returns (streams,
+    events)."""
+    total = sum(heads.values())
     stream_ids = sorted(s for s in heads if projection_for(s) is not None)
     # Largest streams first, in the first chunks: the pool hands them out first, so the
     # processes finish together rather than one left with a long stream at the end.
@@ -72,19 +90,20 @@ def rebuild(
     url = engine.url.render_as_string(hide_password=False)
     processes = processes or min(os.cpu_count() or 1, 4)
     done = 0
+    tables = ShadowTables() if shadow else None
     if processes <= 1 or len(chunks) <= 1 or ":memory:" in url or url == "sqlite://":
         for chunk in chunks:
-            done += _rebuild_streams(engine, chunk)
+            done += _rebuild_streams(engine, chunk, tables)
             if progress is not None:
                 progress(done, total)
     else:
         context = multiprocessing.get_context("spawn")  # a fresh interpreter, no copied pools
-        with context.Pool(processes, initializer=_start_process, initargs=(url,)) as pool:
+        with context.Pool(processes, initializer=_start_process, initargs=(url, shadow)) as pool:
             for folded in pool.imap_unordered(_rebuild_chunk, chunks):
                 done += folded
                 if progress is not None:
                     progress(done, total)
-    return RebuildReport(len(stream_ids), done, time.perf_counter() - started)
+    return len(stream_ids), done
 
 
 def refuse_while_workers_run(engine: Engine) -> None:
@@ -104,20 +123,27 @@ def refuse_while_workers_run(engine: Engine) -> None:
 
 
 _engine: Engine | None = None
+_tables: ShadowTables | None = None
 
 
-def _start_process(url: str) -> None:
-    global _engine
+def _start_process(url: str, shadow: bool) -> None:
+    global _engine, _tables
     _engine = create_engine(url)
+    if shadow:
+        # Beside a running service: its folds and requests come first, the rebuild takes what
+        # CPU is left.
+        os.nice(10)
+        _tables = ShadowTables()
 
 
 def _rebuild_chunk(stream_ids: list[str]) -> int:
     assert _engine is not None
-    return _rebuild_streams(_engine, stream_ids)
+    return _rebuild_streams(_engine, stream_ids, _tables)
 
 
-def _rebuild_streams(engine: Engine, stream_ids: list[str]) -> int:
-    """Fold each stream from its first event, then write them all in one transaction."""
+def _rebuild_streams(engine: Engine, stream_ids: list[str], tables: ShadowTables | None) -> int:
+    """Fold each stream from its first event, then write them all in one transaction (into
+    the shadow `tables` if given)."""
     recorder = open_recorder(engine)
     folded: list[tuple[str, Projection, Any, int]] = []
     count = 0
@@ -145,26 +171,36 @@ def _rebuild_streams(engine: Engine, stream_ids: list[str]) -> int:
     # Shared rows (host_day) are added to in one order by every process: two transactions
     # never wait on each other's rows (no deadlock on PostgreSQL).
     combined.deltas.sort(key=lambda d: (d.table.name, tuple(str(d.row[k]) for k in d.keys)))
+    if tables is not None:
+        combined = tables.retarget(combined)
     with write_transaction(engine) as conn:
         apply_writes(conn, combined)
         for stream_id, projection, state, version in folded:
-            _write_checkpoint(conn, stream_id, projection, state, version)
+            write_checkpoint(conn, stream_id, projection, state, version, tables)
     return count
 
 
-def _write_checkpoint(
-    conn: Connection, stream_id: str, projection: Projection, state: Any, version: int
+def write_checkpoint(
+    conn: Connection,
+    stream_id: str,
+    projection: Projection,
+    state: Any,
+    version: int,
+    tables: ShadowTables | None = None,
+    snapshot: bool | None = None,
 ) -> None:
+    """The stream's checkpoint, and its snapshot if `snapshot` (by default: if the stream is
+    long enough to keep one)."""
     upsert(
         conn,
-        checkpoints,
+        checkpoints if tables is None else tables[checkpoints],
         [{"stream_id": stream_id, "version": version, "updated_at": now_micros()}],
         ["stream_id"],
     )
-    if version >= SNAPSHOT_FROM:
+    if snapshot if snapshot is not None else version >= SNAPSHOT_FROM:
         upsert(
             conn,
-            snapshots,
+            snapshots if tables is None else tables[snapshots],
             [{"stream_id": stream_id, "version": version, "state": projection.dump(state)}],
             ["stream_id"],
         )

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from events.database import write_transaction
 from worker.errors import StreamBusy
+from worker.rebuild_lock import take_swap_shared
 
 Fold = Callable[[Connection, Any], Any]
 Write = Callable[[Connection, Any], Any]
@@ -23,6 +24,7 @@ def run_pass(
     """Fold and write the group's streams: ([(folded, writes)], streams moved elsewhere)."""
     written: list[tuple[Any, Any]] = []
     with write_transaction(engine) as conn:
+        take_swap_shared(conn)  # an online rebuild's swap waits for this run, or it for the swap
         busy = {
             stream_id
             for stream_id in sorted(item[0] for item in group)

@@ -58,37 +58,63 @@ def _api_url(ctx: click.Context, param: click.Parameter, value: str | None) -> s
 
 @main.command()
 @click.option("--db", "database_url", default=None)
-@click.option("--force", is_flag=True, help="rebuild even if a worker's heartbeat is fresh")
-def rebuild(database_url: str | None, force: bool) -> None:
-    """Empty the projections and replay every stream (stop the workers first)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="empty the live tables and refold into them (stop the service first)",
+)
+@click.option("--force", is_flag=True, help="--offline even if a worker's heartbeat is fresh")
+def rebuild(database_url: str | None, offline: bool, force: bool) -> None:
+    """Refold every stream into fresh read models and swap them in while the service runs
+    (--offline: into the emptied live tables, with the service stopped)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeRemainingColumn
 
-    from worker.errors import WorkersRunning
+    from worker.errors import RebuildRunning, WorkersRunning
+    from worker.online_rebuild import rebuild_online
     from worker.rebuild import rebuild as run_rebuild
     from worker.rebuild import refuse_while_workers_run
 
+    if force and not offline:
+        raise click.UsageError("--force goes with --offline (the online rebuild needs no force)")
     engine = connect(database_url)
     try:
-        if not force:  # checked before the bar shows
+        if offline and not force:  # checked before the bar shows
             refuse_while_workers_run(engine)
     except WorkersRunning as exc:
-        raise click.ClickException(f"{exc}; or pass --force") from exc
+        raise click.ClickException(
+            f"{exc}; or pass --force, or leave out --offline to rebuild while they run"
+        ) from exc
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     ) as bar:
-        task = bar.add_task("events", total=None)
+        tasks: dict[str, TaskID] = {}
 
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(PHASES[phase], total=None)
+            bar.update(tasks[phase], completed=done, total=total)
 
-        report = run_rebuild(engine, progress, force=True)
+        try:
+            if offline:
+                report = run_rebuild(
+                    engine, lambda done, total: progress("fold", done, total), force=True
+                )
+            else:
+                report = rebuild_online(engine, progress)
+        except RebuildRunning as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(
         f"rebuilt {report.streams} streams, {report.events} events in "
         f"{report.seconds:.1f} s ({report.events_per_second:,.0f} events/s)"
+        + ("" if offline else "; swapped in")
     )
+
+
+# The rebuild's progress bars: events folded, then (online) left to catch up and to swap.
+PHASES = {"fold": "events folded", "catch up": "catching up", "swap": "swapping in"}
 
 
 @main.command()

@@ -69,7 +69,7 @@ def test_a_backup_under_ingest_restores_a_consistent_prefix_that_rebuilds_exactl
     again = open_recorder(engine, None).read_all(0, 1_000_000)
     assert 0 < len(again) <= len(original)
     assert [e.event_id for e in again] == [e.event_id for e in original[: len(again)]]
-    rebuilt = CliRunner().invoke(main, ["rebuild", "--force", "--db", restored_url])
+    rebuilt = CliRunner().invoke(main, ["rebuild", "--offline", "--force", "--db", restored_url])
     assert rebuilt.exit_code == 0, rebuilt.output
     body = session_document_body(engine, "bk-1")
     assert body is not None

@@ -83,11 +83,11 @@ def test_rebuild_refuses_while_a_worker_beats_and_runs_once_it_stopped(sqlite_ur
     heartbeat.start()
     try:
         wait_until(lambda: "host:1" in beating(engine), timeout=10)
-        refused = CliRunner().invoke(main, ["rebuild", "--db", sqlite_url])
+        refused = CliRunner().invoke(main, ["rebuild", "--offline", "--db", sqlite_url])
         assert refused.exit_code == 1 and "workers running: host:1" in refused.output
     finally:
         heartbeat.stop()
-    rebuilt = CliRunner().invoke(main, ["rebuild", "--db", sqlite_url])
+    rebuilt = CliRunner().invoke(main, ["rebuild", "--offline", "--db", sqlite_url])
     assert rebuilt.exit_code == 0, rebuilt.output
     assert "rebuilt 0 streams" in rebuilt.output
     engine.dispose()
@@ -102,5 +102,5 @@ def test_rebuild_runs_right_after_livetally_up_stops(tmp_path: Path) -> None:
     finally:
         embedded.stop()
     # at once: before, the stopped process's beat kept rebuild refusing for 15 s
-    result = CliRunner().invoke(main, ["rebuild", "--db", url])
+    result = CliRunner().invoke(main, ["rebuild", "--offline", "--db", url])
     assert result.exit_code == 0, result.output

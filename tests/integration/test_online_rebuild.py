@@ -1,0 +1,178 @@
+"""The online rebuild: folds beside the live tables while events keep arriving and being
+projected, swaps the new tables in at once, and leaves every row what an offline rebuild
+writes, on both backends."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from sqlalchemy.engine import Engine
+
+from events import open_recorder
+from events.clock import now_micros
+from events.database import write_transaction
+from projections.tables import session_document, session_view
+from service.cli import main
+from tests.builders import Broadcast
+from tests.integration.test_projector import stored_body, table_rows, to_new
+from worker import online_rebuild as online_module
+from worker.errors import RebuildRunning
+from worker.heartbeat import beat
+from worker.online_rebuild import rebuild_online
+from worker.projector import Projector
+from worker.rebuild import rebuild
+from worker.rebuild_lock import RebuildLock
+from worker.shadow_tables import SWAPPED
+
+
+def broadcasts(engine: Engine, count: int, projector: Projector) -> None:
+    recorder = open_recorder(engine)
+    for n in range(count):
+        b = Broadcast(f"on-{n}").start(n, host_id=f"h-{n % 3}")
+        for i in range(20):
+            b.join(n + i, f"v-{i % 7}")
+        b.place(n + 30, f"o-{n}", "v-1", 100 + n).pay(n + 31, f"o-{n}")
+        recorder.append(to_new(b.events))
+        projector.project(f"session-on-{n}")
+
+
+def schema(engine: Engine) -> dict[str, Any]:
+    inspector = sa.inspect(engine)
+    return {
+        table.name: (
+            sorted(
+                (c["name"], str(c["type"]), c["nullable"])
+                for c in inspector.get_columns(table.name)
+            ),
+            inspector.get_pk_constraint(table.name),
+            sorted(
+                (ix["name"], tuple(ix["column_names"])) for ix in inspector.get_indexes(table.name)
+            ),
+        )
+        for table in SWAPPED
+    }
+
+
+def test_an_online_rebuild_under_ingest_counts_every_event_once_and_readers_never_see_a_change(
+    engine: Engine,
+) -> None:
+    projector = Projector(engine, open_recorder(engine))
+    broadcasts(engine, 40, projector)
+    idle_body = stored_body(engine, "on-0")
+    schema_before = schema(engine)
+    recorder = open_recorder(engine)
+    stop = threading.Event()
+    seen: list[Any] = []
+    errors: list[BaseException] = []
+
+    def ingest() -> None:
+        # A live worker beside the rebuild: appends to three sessions and projects each append.
+        i = 0
+        try:
+            while not stop.is_set():
+                n = 1 + i % 3
+                b = Broadcast(f"on-{n}").join(100 + i, f"late-{i}").interact(100 + i, "like", "v-1")
+                recorder.append(to_new(b.events))
+                projector.project(f"session-on-{n}")
+                i += 1
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    def read() -> None:
+        # A reader of a session nothing is appended to: the same document before, during and
+        # after the swap, never missing.
+        try:
+            while not stop.is_set():
+                with engine.connect() as conn:
+                    seen.append(
+                        conn.execute(
+                            sa.select(session_document.c.body).where(
+                                session_document.c.session_id == "on-0"
+                            )
+                        ).scalar()
+                    )
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ingest), threading.Thread(target=read)]
+    for thread in threads:
+        thread.start()
+    try:
+        report = rebuild_online(engine, processes=2)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    assert report.streams == 40
+    assert seen and all(body == idle_body for body in seen)
+    # What was appended after the swap's last look is folded by the live worker, from the
+    # swapped-in checkpoints.
+    for n in range(40):
+        projector.project(f"session-on-{n}")
+    heads = recorder.heads()
+    with engine.connect() as conn:
+        versions = dict(
+            conn.execute(sa.select(session_view.c.session_id, session_view.c.version)).all()
+        )
+    assert versions == {f"on-{n}": heads[f"session-on-{n}"] for n in range(40)}
+    appended = sum(heads[f"session-on-{n}"] for n in (1, 2, 3)) - 3 * 23
+    assert report.events > 40 * 23  # the rebuild folded some that arrived while it ran
+    joins = (
+        stored_body(engine, "on-1")["metrics"]["views"]
+        + stored_body(engine, "on-2")["metrics"]["views"]
+        + stored_body(engine, "on-3")["metrics"]["views"]
+    )
+    assert joins == 3 * 20 + appended // 2  # each late append: one join and one like
+    assert schema(engine) == schema_before
+    after = table_rows(engine)
+    rebuild(engine, force=True)
+    assert table_rows(engine) == after
+
+
+def test_an_online_rebuild_replaces_rows_the_fold_would_no_longer_write(engine: Engine) -> None:
+    # As after a change to a projection: the live rows differ from what the fold writes now.
+    projector = Projector(engine, open_recorder(engine))
+    broadcasts(engine, 3, projector)
+    expected = table_rows(engine)
+    with write_transaction(engine) as conn:
+        conn.execute(session_view.update().values(gmv_fen=1))
+        conn.execute(session_document.delete().where(session_document.c.session_id == "on-2"))
+    assert table_rows(engine) != expected
+    # A worker beats meanwhile: the online rebuild needs none of them stopped.
+    with write_transaction(engine) as conn:
+        beat(conn, "host:9", now_micros())
+    result = CliRunner().invoke(main, ["rebuild", "--db", engine.url.render_as_string(False)])
+    assert result.exit_code == 0, result.output
+    assert "rebuilt 3 streams" in result.output and "swapped in" in result.output
+    assert table_rows(engine) == expected
+
+
+def test_a_rebuild_that_fails_leaves_the_live_tables_and_no_shadow_behind(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    projector = Projector(engine, open_recorder(engine))
+    broadcasts(engine, 3, projector)
+    before = table_rows(engine)
+
+    def failing_swap(*args: Any) -> int:
+        raise RuntimeError("the swap failed")
+
+    monkeypatch.setattr(online_module, "_swap", failing_swap)
+    with pytest.raises(RuntimeError, match="the swap failed"):
+        rebuild_online(engine, processes=1)
+    assert table_rows(engine) == before
+    assert not [n for n in sa.inspect(engine).get_table_names() if n.endswith("_next")]
+    monkeypatch.undo()
+    assert rebuild_online(engine, processes=1).streams == 3  # the next one runs
+    assert table_rows(engine) == before
+
+
+def test_a_second_online_rebuild_is_refused_while_one_holds_the_lock(engine: Engine) -> None:
+    with RebuildLock(engine), pytest.raises(RebuildRunning, match="another rebuild"):
+        rebuild_online(engine)
+    assert rebuild_online(engine).streams == 0  # released with the holder
