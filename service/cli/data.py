@@ -307,26 +307,43 @@ def scores(period: str, role: str | None, database_url: str | None) -> None:
 @main.command()
 @click.argument("session_id")
 @click.option("--xlsx", "xlsx_path", default=None, help="also write the workbook to this file")
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="the labels' language, as the pages' lang",
+)
 @click.option("--db", "database_url", default=None)
-def review(session_id: str, xlsx_path: str | None, database_url: str | None) -> None:
-    """Print a session's post-broadcast review (复盘) as tables."""
+def review(session_id: str, xlsx_path: str | None, lang: str, database_url: str | None) -> None:
+    """Print a session's post-broadcast review (复盘) as tables (100 columns at most), times in
+    the studio's zone (LIVETALLY_TIMEZONE)."""
     from rich.console import Console
     from rich.markup import escape
 
     from service.process.runtime import build_runtime
     from service.reads import views
     from service.reads.exports import review_workbook
-    from service.reads.review_tables import review_tables
+    from service.reads.review_tables import WIDTH, review_tables
 
     runtime = build_runtime(settings_from(database_url=database_url))
+    zone = runtime.settings.timezone
     body = views.review_body(runtime.engine, session_id)
     if body is None:
         raise click.ClickException(f"no session {session_id!r} (or it is not projected yet)")
-    console = Console()
-    for table in review_tables(body):
+    if body.get("host_id") and not body.get("host_name"):
+        # the name the screens show for the host, from the person read model
+        body["host_name"] = views.person_names(runtime.engine, {body["host_id"]}).get(
+            body["host_id"]
+        )
+    # The terminal's width (COLUMNS when set), at most 100: the tables fit 100 columns, and on
+    # a narrower terminal wrap names before numbers.
+    console = Console(width=min(Console().width, WIDTH))
+    for table in review_tables(body, zone=zone, lang=lang, width=console.width):
         console.print(table)
     if xlsx_path:
         timeline = views.session_timeline_body(runtime.engine, session_id)
         with open(xlsx_path, "wb") as out:
-            out.write(review_workbook(body, timeline))
-        console.print(f"workbook written to {escape(xlsx_path)}")
+            out.write(review_workbook(body, timeline, lang=lang, zone=zone))
+        written = "工作簿已写入" if lang == "zh" else "workbook written to"
+        console.print(f"{written} {escape(xlsx_path)}")

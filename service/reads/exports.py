@@ -1,37 +1,68 @@
 """Downloads: the review and the scorecards as xlsx workbooks (openpyxl), scores as CSV.
 
 Money goes into cells as numbers with a two-decimal format, never as text; producer strings go in
-as text, and a CSV cell that starts with = + - @ (or a tab or carriage return) is prefixed with
-an apostrophe so that a spreadsheet does not run it as a formula.
+as text, and a cell that starts with = + - @ (or a tab or carriage return) is prefixed with an
+apostrophe so that a spreadsheet does not run it as a formula.
+
+The review workbook reads as the review page does: a sheet per section, headers in the pages'
+labels (service/reads/review_tables.py), money in ¥ and rates in % number formats, times as
+Excel times in the studio's zone, header rows frozen and columns as wide as their contents.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from projections.review import PRODUCT_COLUMNS, SEGMENT_COLUMNS
+from projections.review import BENCHMARKED, PRODUCT_COLUMNS, SEGMENT_COLUMNS
+from service.reads.review_words import (
+    DEFAULT_ZONE,
+    count,
+    group_label,
+    host_of,
+    kind_of,
+    label,
+    local_time,
+    money,
+    percent,
+    ratio,
+    signed_percent,
+    source_rows,
+    words,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MONEY_KEYS = frozenset(
-    {
-        "gmv",
-        "net_gmv",
-        "refunds",
-        "price",
-        "amount",
-        "ad_spend",
-        "uv_value",
-        "aov",
-        "gpm",
-        "fines_total",
-    }
-)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Number formats by a value's kind (service/reads/review_tables.py kind_of).
+FORMATS = {
+    "money": "¥#,##0.00",
+    "rate": "0.00%",
+    "signed_rate": "+0.00%;-0.00%;0.00%",
+    "ratio": "0.00",
+    "seconds": "#,##0",
+    "count": "#,##0",
+    "time": "yyyy-mm-dd hh:mm:ss",
+}
+MIN_WIDTH, MAX_WIDTH = 10, 60  # columns in characters; a long description wraps past the last
+MINUTE_COLUMNS = (
+    "minute",
+    "joins",
+    "leaves",
+    "online_minute",
+    "interactions",
+    "clicks",
+    "paid_orders",
+    "gmv",
+    "incidents",
+)
 
 
 def neutralise(value: Any) -> Any:
@@ -41,80 +72,244 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, dict | list):
-        return None
-    return neutralise(value)
-
-
-def _sheet(
-    book: Workbook, title: str, rows: list[dict[str, Any]], columns: list[str] | None = None
-) -> Worksheet:
-    sheet = book.create_sheet(title)
-    keys = columns or (list(rows[0]) if rows else [])
-    sheet.append(keys)
-    for row in rows:
-        sheet.append([_cell(row.get(key)) for key in keys])
-    for index, key in enumerate(keys, start=1):
-        if key.split(".")[-1] in MONEY_KEYS:
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = "0.00"
-    return sheet
-
-
 def _save(book: Workbook) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def review_workbook(review: dict[str, Any], timeline: dict[str, Any] | None) -> bytes:
-    """Sheets: summary (each metric, its benchmarks), products, segments, minutes."""
+# -- the review workbook ------------------------------------------------------------------------
+
+Cell = tuple[Any, str]  # a value and its kind: money, rate, signed_rate, ratio, seconds, count,
+# time (an ISO 8601 time of the review), or text
+
+
+def _cells_width(text: str) -> int:
+    """Characters as a spreadsheet draws them: a Chinese (wide) character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _value(cell: Cell, zone: str) -> tuple[Any, str | None, str]:
+    """What goes into the cell, its number format, and the text it shows (for the width)."""
+    value, kind = cell
+    if value is None:
+        return None, None, ""
+    if kind == "time":
+        moment = local_time(value, zone)
+        # Excel has no time zones: the studio's wall-clock time, as a naive datetime.
+        naive = None if moment is None else moment.replace(tzinfo=None)
+        return naive, FORMATS["time"], "2026-11-02 20:00:00"  # as wide as any shown
+    if kind in FORMATS and isinstance(value, int | float) and not isinstance(value, bool):
+        shown_as = {
+            "money": money,
+            "rate": percent,
+            "signed_rate": signed_percent,
+            "ratio": ratio,
+        }.get(kind, count)(value)
+        return value, FORMATS[kind], shown_as
+    text = str(value)
+    return neutralise(text), None, text
+
+
+def _sheet(
+    book: Workbook, title: str, headers: list[str], rows: list[list[Cell]], zone: str
+) -> Worksheet:
+    """A sheet with a bold, frozen header row and columns as wide as their widest cell."""
+    sheet = book.create_sheet(title[:31])  # Excel's limit on a sheet's name
+    sheet.append([neutralise(h) for h in headers])
+    widths = [_cells_width(h) for h in headers]
+    for number, row in enumerate(rows, start=2):
+        for column, cell in enumerate(row, start=1):
+            value, number_format, text = _value(cell, zone)
+            target = sheet.cell(row=number, column=column, value=value)
+            if number_format is not None:
+                target.number_format = number_format
+            elif _cells_width(text) > MAX_WIDTH:  # a long title or description wraps in its cell
+                target.alignment = Alignment(wrap_text=True, vertical="top")
+            widths[column - 1] = max(widths[column - 1], _cells_width(text))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = min(
+            MAX_WIDTH, max(MIN_WIDTH, width + 2)
+        )
+    return sheet
+
+
+def _kind(key: str) -> str:
+    return "signed_rate" if key == "vs_host" else kind_of(key)
+
+
+def _table(
+    book: Workbook,
+    title: str,
+    keys: tuple[str, ...] | list[str],
+    rows: list[dict[str, Any]],
+    lang: str,
+    zone: str,
+    text: dict[str, Callable[[Any], str]] | None = None,
+) -> Worksheet:
+    """A sheet of rows by key; `text` maps a key to how its value reads (a catalogue label)."""
+    shown = text or {}
+    cells = [
+        [
+            (shown[key](row.get(key)), "text") if key in shown else (row.get(key), _kind(key))
+            for key in keys
+        ]
+        for row in rows
+    ]
+    return _sheet(book, title, [label(key, lang) for key in keys], cells, zone)
+
+
+SUMMARY_SKIPPED = frozenset(
+    # shown elsewhere (their own sheets, the header rows) or of the live screen only
+    {
+        "traffic_sources",
+        "figure_sources",
+        "interactions",
+        "incidents",
+        "platform",
+        "peak_online",
+        "online",
+        "interactions_last_minute",
+        "gmv_gap",
+    }
+)
+
+
+def _summary_rows(review: dict[str, Any], lang: str, zone: str) -> list[list[Cell]]:
+    """The session's header, each benchmarked metric with its medians, then the rest of the
+    metrics, the platform's own figures and the incidents' totals."""
+    peak = review.get("peak_online") or {}
+    rows: list[list[Cell]] = [
+        [(label(key, lang), "text"), cell]
+        for key, cell in (
+            ("session_id", (review.get("session_id"), "text")),
+            ("title", (review.get("title"), "text")),
+            ("host", (host_of(review), "text")),
+            ("room_id", (review.get("room_id"), "text")),
+            ("status", (group_label("statuses", review.get("status"), lang), "text")),
+            ("started_at", (review.get("started_at"), "time")),
+            ("ended_at", (review.get("ended_at"), "time")),
+            ("time_zone", (zone, "text")),
+            ("peak_online", (peak.get("value"), "count")),
+            ("peak_minute", (peak.get("minute"), "time")),
+        )
+    ]
+    marks = review.get("benchmarks") or {}
+    for key in (k for k in BENCHMARKED if k in marks):
+        mark = marks[key]
+        kind = _kind(key)
+        rows.append(
+            [
+                (label(key, lang), "text"),
+                (mark.get("value"), kind),
+                (mark.get("host_median"), kind),
+                (mark.get("room_median"), kind),
+                (mark.get("vs_host"), "signed_rate"),
+                (mark.get("host_sessions"), "count"),
+                (mark.get("room_sessions"), "count"),
+            ]
+        )
+    metrics = review.get("metrics") or {}
+    for key, value in metrics.items():
+        if key in marks or key in SUMMARY_SKIPPED or isinstance(value, dict | list | bool):
+            continue
+        rows.append([(label(key, lang), "text"), (value, _kind(key))])
+    platform = metrics.get("platform")
+    if platform:  # the platform's own figures, when a report carried them
+        rows += [
+            [(label("platform_gmv", lang), "text"), (platform.get("gmv"), "money")],
+            [(label("platform_orders", lang), "text"), (platform.get("orders_paid"), "count")],
+            [(label("platform_buyers", lang), "text"), (platform.get("buyers"), "count")],
+            [(label("platform_as_of", lang), "text"), (platform.get("as_of"), "time")],
+            [(label("gmv_gap", lang), "text"), (metrics.get("gmv_gap"), "money")],
+        ]
+    incidents = metrics.get("incidents")
+    if incidents:
+        rows += [
+            [(label("incidents_total", lang), "text"), (incidents.get("total"), "count")],
+            [(label("incidents_open", lang), "text"), (incidents.get("open"), "count")],
+            [
+                (label("downtime_seconds", lang), "text"),
+                (incidents.get("downtime_seconds"), "seconds"),
+            ],
+        ]
+    return rows
+
+
+def review_workbook(
+    review: dict[str, Any],
+    timeline: dict[str, Any] | None,
+    lang: str = "zh",
+    zone: str = DEFAULT_ZONE,
+) -> bytes:
+    """A sheet for each section of the review page: summary (the session, each metric with its
+    benchmarks), products, segments, minutes, traffic sources, incidents, alerts. Headers and
+    sheet names in Chinese, or English with lang "en"; every header row frozen; money and
+    rates as numbers in ¥ and % formats; times as Excel times in `zone`, the studio's."""
+    lang = words(lang)
     book = Workbook()
     book.remove(book.active)
-    metrics = review["metrics"]
-    summary = [
-        {"field": key, "value": review.get(key)}
-        for key in ("session_id", "title", "host_id", "room_id", "status", "started_at", "ended_at")
+    summary_headers = [
+        label(key, lang)
+        for key in (
+            "metric",
+            "value",
+            "host_median",
+            "room_median",
+            "vs_host",
+            "host_sessions",
+            "room_sessions",
+        )
     ]
-    for key, value in metrics.items():
-        if not isinstance(value, dict):
-            bench = review.get("benchmarks", {}).get(key, {})
-            summary.append(
-                {
-                    "field": key,
-                    "value": value,
-                    "host_median": bench.get("host_median"),
-                    "room_median": bench.get("room_median"),
-                    "vs_host": bench.get("vs_host"),
-                }
-            )
-    summary.append({"field": "peak_online_minute", "value": review["peak_online"]["minute"]})
-    sheet = _sheet(
-        book, "summary", summary, ["field", "value", "host_median", "room_median", "vs_host"]
-    )
-    for row in sheet.iter_rows(min_row=2):
-        if row[0].value in MONEY_KEYS:
-            for cell in row[1:4]:
-                cell.number_format = "0.00"
-    _sheet(book, "products", review["products"], list(PRODUCT_COLUMNS))
-    _sheet(book, "segments", review["segments"], list(SEGMENT_COLUMNS))
-    minutes = (timeline or {}).get("minutes", [])
-    _sheet(
+    _sheet(book, label("summary", lang), summary_headers, _summary_rows(review, lang, zone), zone)
+    _table(book, label("products", lang), PRODUCT_COLUMNS, review.get("products") or [], lang, zone)
+    _table(book, label("segments", lang), SEGMENT_COLUMNS, review.get("segments") or [], lang, zone)
+    minutes = [
+        {**minute, "online_minute": minute.get("online")}
+        for minute in (timeline or {}).get("minutes", [])
+    ]
+    _table(book, label("trend", lang), MINUTE_COLUMNS, minutes, lang, zone)
+    _table(
         book,
-        "minutes",
-        minutes,
-        [
-            "minute",
-            "joins",
-            "leaves",
-            "online",
-            "interactions",
-            "clicks",
-            "paid_orders",
-            "gmv",
-            "incidents",
-        ],
+        label("sources", lang),
+        ("source", "views", "viewers", "buyers", "gmv", "conversion_rate"),
+        source_rows(review),
+        lang,
+        zone,
+        {"source": lambda key: group_label("sources", key, lang)},
+    )
+    _table(
+        book,
+        label("incident", lang),
+        (
+            "incident_id",
+            "kind",
+            "severity",
+            "opened_at",
+            "resolved_at",
+            "downtime_seconds",
+            "description",
+        ),
+        review.get("incidents") or [],
+        lang,
+        zone,
+        {"kind": lambda key: group_label("incident_kinds", key, lang)},
+    )
+    alerts = review.get("alerts") or []
+    alert_keys = ["at", "kind", "from", "to"]
+    if any(alert.get("cleared_at") for alert in alerts):  # alerts that say when they ended
+        alert_keys.append("cleared_at")
+    _table(
+        book,
+        label("alerts", lang),
+        alert_keys,
+        alerts,
+        lang,
+        zone,
+        {"kind": lambda key: group_label("alerts", key, lang)},
     )
     return _save(book)
 

@@ -118,6 +118,7 @@ def get_timeline(session_id: str) -> Response:
 
 class ReviewQuerySchema(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "xlsx"]))
+    lang = fields.String(load_default="zh", validate=validate.OneOf(["zh", "en"]))
 
 
 @blp.route("/sessions/<session_id>/review")
@@ -125,8 +126,10 @@ class ReviewQuerySchema(Schema):
 @blp.response(
     200,
     ReviewSchema,
-    description="the post-broadcast review (复盘); format=xlsx "
-    "gives the same as a workbook (sheets summary, products, segments, minutes)",
+    description="the post-broadcast review (复盘); format=xlsx gives the same as a workbook "
+    "(a sheet per section of the page: summary with benchmarks, products, segments, minutes, "
+    "traffic sources, incidents, alerts; Chinese headers, English with lang=en, times in the "
+    "studio's zone)",
 )
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
@@ -136,7 +139,12 @@ def get_review(query: dict[str, Any], session_id: str) -> Response:
     if query["format"] == "xlsx":
         timeline = views.session_timeline_body(engine, session_id)
         return Response(
-            review_workbook(review, timeline),
+            review_workbook(
+                review,
+                timeline,
+                lang=query["lang"],
+                zone=current_app.extensions["livetally"].settings.timezone,
+            ),
             mimetype=XLSX,
             headers={
                 "Content-Disposition": f'attachment; filename="livetally-review-{session_id}.xlsx"'

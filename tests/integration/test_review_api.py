@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from service.cli import main
 from tests.builders import Broadcast
 from tests.integration.conftest import Api
+from tests.review_support import SHEETS
 
 DAY1 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -70,16 +71,26 @@ def test_review_as_xlsx_holds_the_json_figures(api_any: Api) -> None:
     response = api_any.get("/api/v1/sessions/now/review?format=xlsx")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == ["summary", "products", "segments", "minutes"]
-    summary = {row[0]: row[1:] for row in book["summary"].iter_rows(min_row=2, values_only=True)}
-    assert summary["gmv"][0] == 300.0 and summary["gmv"][1] == 15.0
-    products = list(book["products"].iter_rows(values_only=True))
+    assert book.sheetnames == SHEETS["zh"]
+    summary = {row[0]: row[1:] for row in book["概要"].iter_rows(min_row=2, values_only=True)}
+    assert summary["成交额"][0] == 300.0 and summary["成交额"][1] == 15.0
+    products = list(book["商品榜"].iter_rows(values_only=True))
     assert products[1][:2] == ("p-A", "口红")
-    gmv_column = products[0].index("gmv")
+    gmv_column = products[0].index("成交额")
     assert products[1][gmv_column] == review["products"][0]["gmv"]
     assert isinstance(products[1][gmv_column], float | int)  # a number, not text
-    minutes = list(book["minutes"].iter_rows(values_only=True))
+    minutes = list(book["分钟趋势"].iter_rows(values_only=True))
     assert len(minutes) - 1 == len(api_any.get("/api/v1/sessions/now/timeline").json["minutes"])
+
+
+def test_review_workbook_follows_lang_and_refuses_an_unknown_one(api: Api) -> None:
+    current(api)
+    api.project_all()
+    response = api.get("/api/v1/sessions/now/review?format=xlsx&lang=en")
+    assert response.status_code == 200
+    assert load_workbook(io.BytesIO(response.data)).sheetnames == SHEETS["en"]
+    refused = api.get("/api/v1/sessions/now/review?format=xlsx&lang=fr")
+    assert refused.status_code == 422 and "lang" in refused.get_data(as_text=True)
 
 
 def test_review_of_an_unknown_session_is_404(api: Api) -> None:
@@ -99,4 +110,4 @@ def test_the_review_command_prints_tables_and_writes_the_workbook(api: Api, tmp_
     )
     assert result.exit_code == 0, result.output
     assert "口红" in result.output and "[bold]面霜[/bold]" in result.output  # text, not markup
-    assert load_workbook(out).sheetnames == ["summary", "products", "segments", "minutes"]
+    assert load_workbook(out).sheetnames == SHEETS["zh"]

@@ -135,7 +135,7 @@
     if (problem) { LT.notice(problem); return; }
     if (!SESSION) { LT.notice("unknown_session"); return; }
     $("xlsx").addEventListener("click", () => LT.download(
-      `/api/v1/sessions/${encodeURIComponent(SESSION)}/review?format=xlsx`,
+      `/api/v1/sessions/${encodeURIComponent(SESSION)}/review?format=xlsx&lang=${LT.lang}`,
       `livetally-review-${SESSION}.xlsx`));
     try {
       const base = `/api/v1/sessions/${encodeURIComponent(SESSION)}`;
