@@ -22,3 +22,8 @@ class WorkersRunning(LivetallyError):
 class RebuildRunning(LivetallyError):
     """Raised when an online rebuild is asked for while another one runs: both would fold into
     the same shadow tables."""
+
+
+class RebuildStopped(LivetallyError):
+    """Raised when an online rebuild is told to stop (its process is stopping): the shadows
+    are dropped, the live tables are as they were."""

@@ -34,6 +34,7 @@ from events.recorder import Recorder
 from events.upsert import current_row
 from projections.registry import Projection, projection_for
 from worker.apply_writes import apply_writes
+from worker.errors import RebuildStopped
 from worker.projector import snapshot_spacing
 from worker.rebuild import BATCH, RebuildReport, fold_streams, write_checkpoint
 from worker.rebuild_lock import RebuildLock, take_swap_exclusive
@@ -130,11 +131,21 @@ class CatchUp:
 
 
 def rebuild_online(
-    engine: Engine, progress: Progress | None = None, processes: int | None = None
+    engine: Engine,
+    progress: Progress | None = None,
+    processes: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> RebuildReport:
     """Rebuild every read model beside the live ones and swap them in. Raises RebuildRunning
-    if another online rebuild holds the lock."""
-    report = progress or (lambda phase, done, total: None)
+    if another online rebuild holds the lock, RebuildStopped (the shadows dropped) once
+    `should_stop()` is true before the swap."""
+    told = progress or (lambda phase, done, total: None)
+
+    def report(phase: str, done: int, total: int) -> None:
+        if should_stop is not None and should_stop():
+            raise RebuildStopped("the rebuild was stopped before its swap")
+        told(phase, done, total)
+
     started = time.perf_counter()
     recorder = open_recorder(engine)
     tables = ShadowTables()
@@ -156,6 +167,7 @@ def rebuild_online(
             with write_transaction(engine) as conn:
                 tables.drop(conn)
             raise
+    told("swap", 1, 1)
     return RebuildReport(streams, events, time.perf_counter() - started)
 
 
@@ -186,7 +198,6 @@ def _swap(engine: Engine, catch_up: CatchUp, tables: ShadowTables, report: Progr
                 report("swap", 0, left)
                 folded = catch_up.fold(conn, behind)
                 tables.swap(conn)
-            report("swap", left, left)
             return folded
         except OperationalError as exc:
             if attempt == SWAP_ATTEMPTS or "lock" not in str(exc).lower():

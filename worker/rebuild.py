@@ -37,6 +37,7 @@ from worker.tables import FOLD_PROGRESS_TABLES, checkpoints, snapshots, worker_h
 BATCH = 20_000  # events read per query
 CHUNK = 16  # streams a process folds, then writes in one transaction
 SNAPSHOT_FROM = 2_000  # as runs: streams shorter than this keep no snapshot
+IN_PROCESS_EVENTS = 50_000  # an online rebuild of fewer events folds in the calling process
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,15 @@ def fold_streams(
     processes = processes or min(os.cpu_count() or 1, 4)
     done = 0
     tables = ShadowTables() if shadow else None
-    if processes <= 1 or len(chunks) <= 1 or ":memory:" in url or url == "sqlite://":
+    # Beside a running service the fold runs in processes of its own, even one: in the
+    # service's process it would hold the interpreter its requests need. A small one, or an
+    # in-memory database (which other processes cannot open), folds here.
+    if (
+        ":memory:" in url
+        or url == "sqlite://"
+        or (shadow and total < IN_PROCESS_EVENTS)
+        or (not shadow and (processes <= 1 or len(chunks) <= 1))
+    ):
         for chunk in chunks:
             done += _rebuild_streams(engine, chunk, tables)
             if progress is not None:

@@ -22,6 +22,7 @@ from worker.pending import LocalPending, PendingStreams, RedisPending
 from worker.projector import Projector
 from worker.publish import LocalHub, Publisher, RedisPublisher
 from worker.quiet_logs import quiet_outage_logs
+from worker.requested_rebuilds import RequestedRebuilds
 from worker.sweep import Sweeper
 
 
@@ -123,13 +124,16 @@ class RunningWorker:
             engine, parts.recorder, parts.projector.project, parts.publisher, sweep_seconds
         )
         self.heartbeat = Heartbeat(engine, worker_identity(), sweep_seconds)
+        self.requested_rebuilds = RequestedRebuilds(engine)
 
     def start(self) -> None:
         self.worker.start()
         self.sweeper.start()
         self.heartbeat.start()
+        self.requested_rebuilds.start()
 
     def stop(self) -> None:
+        self.requested_rebuilds.stop()  # a rebuild under way drops its shadows
         self.sweeper.stop()
         self.worker.stop(timeout=10_000)
         # Last: the heartbeat row goes only once no fold of this process can still run (a

@@ -45,3 +45,13 @@ worker_heartbeats = sa.Table(
 
 # What `livetally rebuild` empties beside the read models: folding starts again from nothing.
 FOLD_PROGRESS_TABLES = (checkpoints, snapshots)
+
+# Refolds asked for by migrations (a change to what a projection writes): a running worker
+# finds a request, rebuilds online (worker/requested_rebuilds.py) and deletes it once swapped.
+rebuild_requests = sa.Table(
+    "rebuild_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("requested_at", sa.BigInteger, nullable=False),
+)

@@ -12,21 +12,27 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 
-from events import open_recorder
+from events import create_engine, open_recorder
 from events.clock import now_micros
 from events.database import write_transaction
 from projections.tables import session_document, session_view
 from service.cli import main
+from service.process.embedded import Embedded
+from service.process.settings import Settings
 from tests.builders import Broadcast
 from tests.integration.test_projector import stored_body, table_rows, to_new
+from tests.waiting import wait_until
 from worker import online_rebuild as online_module
+from worker import rebuild as rebuild_module
 from worker.errors import RebuildRunning
 from worker.heartbeat import beat
 from worker.online_rebuild import rebuild_online
 from worker.projector import Projector
 from worker.rebuild import rebuild
 from worker.rebuild_lock import RebuildLock
+from worker.requested_rebuilds import RequestedRebuilds
 from worker.shadow_tables import SWAPPED
+from worker.tables import rebuild_requests
 
 
 def broadcasts(engine: Engine, count: int, projector: Projector) -> None:
@@ -58,8 +64,9 @@ def schema(engine: Engine) -> dict[str, Any]:
 
 
 def test_an_online_rebuild_under_ingest_counts_every_event_once_and_readers_never_see_a_change(
-    engine: Engine,
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(rebuild_module, "IN_PROCESS_EVENTS", 0)  # fold processes, as for 1M
     projector = Projector(engine, open_recorder(engine))
     broadcasts(engine, 40, projector)
     idle_body = stored_body(engine, "on-0")
@@ -176,3 +183,63 @@ def test_a_second_online_rebuild_is_refused_while_one_holds_the_lock(engine: Eng
     with RebuildLock(engine), pytest.raises(RebuildRunning, match="another rebuild"):
         rebuild_online(engine)
     assert rebuild_online(engine).streams == 0  # released with the holder
+
+
+def test_a_rebuild_a_migration_asks_for_is_run_online_by_a_worker_then_forgotten(
+    engine: Engine,
+) -> None:
+    projector = Projector(engine, open_recorder(engine))
+    broadcasts(engine, 3, projector)
+    expected = table_rows(engine)
+    with write_transaction(engine) as conn:
+        conn.execute(session_view.update().values(gmv_fen=1))  # what an older fold wrote
+        conn.execute(rebuild_requests.insert().values(reason="a new metric", requested_at=1))
+    answering = RequestedRebuilds(engine)
+    with RebuildLock(engine):  # another process is rebuilding: this one looks again later
+        assert answering.answer() is False
+    assert table_rows(engine) != expected
+    assert answering.answer() is True
+    assert table_rows(engine) == expected
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(rebuild_requests)).scalar() == 0
+    assert answering.answer() is False  # nothing asked any more
+
+
+def test_livetally_up_answers_a_waiting_rebuild_request_at_start(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    broadcasts(engine, 2, Projector(engine, open_recorder(engine)))
+    expected = table_rows(engine)
+    with write_transaction(engine) as conn:
+        conn.execute(session_document.delete())
+        conn.execute(rebuild_requests.insert().values(reason="a new metric", requested_at=1))
+    embedded = Embedded(Settings(database_url=sqlite_url, api_port=0, feed_port=0))
+    embedded.start()
+    try:
+
+        def answered() -> bool:
+            with engine.connect() as conn:
+                count = sa.select(sa.func.count()).select_from(rebuild_requests)
+                return conn.execute(count).scalar() == 0
+
+        wait_until(answered, timeout=30, what="the request answered")
+    finally:
+        embedded.stop()
+    assert table_rows(engine) == expected
+    engine.dispose()
+
+
+def test_a_stopping_worker_stops_its_rebuild_and_keeps_the_request(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    projector = Projector(engine, open_recorder(engine))
+    broadcasts(engine, 3, projector)
+    before = table_rows(engine)
+    with write_transaction(engine) as conn:
+        conn.execute(rebuild_requests.insert().values(reason="a new metric", requested_at=1))
+    answering = RequestedRebuilds(engine)
+    answering._stopping.set()  # as stop() does while a rebuild runs
+    assert answering.answer() is False
+    assert table_rows(engine) == before
+    assert not [n for n in sa.inspect(engine).get_table_names() if n.endswith("_next")]
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(rebuild_requests)).scalar() == 1
