@@ -38,7 +38,9 @@ class Periodic:
         while True:
             try:
                 self.action()
-            except Exception as exc:
-                log.warning("%s failed: %s", self.name, exc)
+            except Exception:
+                # With the exception attached: the quiet-logs filter makes an expected one (a
+                # database or Redis away) one line per cause and interval, keeps others whole.
+                log.warning("%s failed", self.name, exc_info=True)
             if self._stop.wait(self.interval):
                 return

@@ -52,7 +52,8 @@ class QuietRepeats(logging.Filter):
             more = self._suppressed.pop(key, 0)
         if expected:
             assert exc is not None
-            record.msg = f"{record.getMessage()} ({type(exc).__name__}: {str(exc)[:200]})"
+            first_line = (str(exc).strip().splitlines() or [""])[0][:200]
+            record.msg = f"{record.getMessage()} ({type(exc).__name__}: {first_line})"
             record.args = None
             record.exc_info = None
             record.exc_text = None
@@ -76,6 +77,12 @@ LOGGERS = (
     "worker.dispatch",
     "worker.sweep",
     "worker.heartbeat",
+    "worker.periodic",
+    # dramatiq names a consumer's logger after its queue (and the queue's dead-letter twin).
+    *(
+        f"dramatiq.worker.ConsumerThread({queue})"
+        for queue in ("projections", "projections.DQ", "connectors", "connectors.DQ")
+    ),
     "service.ingest.connections.jobs",
     "service.ingest.pollers.runner",
 )

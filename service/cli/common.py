@@ -51,7 +51,24 @@ def wait_for_signal() -> None:
         pass
 
 
-@click.group()
+class Commands(click.Group):
+    """The command group: a database that cannot be reached or written, in any command, is one
+    line on stderr and exit code 1, not a driver's traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        import sqlite3
+
+        import sqlalchemy.exc
+
+        from service.process.database_state import unusable
+
+        try:
+            return super().invoke(ctx)
+        except (sqlalchemy.exc.OperationalError, sqlite3.OperationalError) as exc:
+            raise click.ClickException(unusable(exc)) from None
+
+
+@click.group(cls=Commands)
 @click.option("--log-level", default="WARNING", show_default=True)
 def main(log_level: str) -> None:
     """livetally: real-time tracking and scoring of live-stream commerce."""

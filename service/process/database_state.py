@@ -46,6 +46,24 @@ class WriteFailures:
             return self.cause
 
 
+def unusable(exc: BaseException, url: str | None = None) -> str:
+    """The one line that says why the database cannot be used, from its driver's error."""
+    where = f"the database {_shown(url)}" if url else "the database"
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
+    return f"{where} cannot be used: it is {cause_of(exc)} ({detail[0][:200]})"
+
+
+def _shown(url: str) -> str:
+    """The URL without its password: this line goes to logs and terminals."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(an unreadable URL)"
+
+
 class DatabaseUnusable(Exception):
     """Raised at start when the database cannot be opened or written: the message is the one
     line the operator reads."""

@@ -40,7 +40,12 @@ PRODUCT_NAMES = {
     "tea-gift": "龙井礼盒",
     "socks-5": "棉袜 5双装",
 }
-DEMO_TITLES = ("双十二美妆专场", "护肤新品首发夜", "茶礼年货节", "冬季好物限时购")  # what PRODUCTS sell
+DEMO_TITLES = (
+    "双十二美妆专场",
+    "护肤新品首发夜",
+    "茶礼年货节",
+    "冬季好物限时购",
+)  # what PRODUCTS sell
 
 
 @dataclass(frozen=True)
@@ -285,10 +290,11 @@ class Broadcast:
                 incident_id=f"inc-{self.plan.session_id}-{i}",
                 kind=kind,
                 severity=rng.randint(1, 3),
+                # what a studio's console operator types, in the studio's language
                 description={
-                    "stream_interruption": "push stream dropped",
-                    "product_info_error": "wrong price on the card",
-                    "technical_failure": "console froze",
+                    "stream_interruption": "推流中断",
+                    "product_info_error": "商品卡价格错误",
+                    "technical_failure": "中控台卡顿",
                 }[kind],
             )
             self.add(
