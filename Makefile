@@ -16,28 +16,19 @@ install: $(BIN)/livetally
 system-deps:
 	bash scripts/system-deps.sh
 
-# ECharts and the CJK web font from npm, copied next to the pages (not committed). The font is
-# Noto Sans SC in fontsource's unicode-range slices: a browser fetches only the slices of the
-# characters a page shows, so a wall PC without Chinese fonts still shows Chinese.
-FONT := node_modules/@fontsource/noto-sans-sc
+# ECharts and the CJK web font from npm, copied next to the pages (not committed) by
+# scripts/assets.sh, the same step the Dockerfile runs.
 VENDOR := service/pages/static/vendor
 
 node_modules/.installed: package.json
 	npm install --no-audit --no-fund --silent
 	touch $@
 
-$(VENDOR)/echarts.min.js: node_modules/.installed
-	mkdir -p $(VENDOR)
-	cp node_modules/echarts/dist/echarts.min.js $@
+$(VENDOR)/.built: node_modules/.installed scripts/assets.sh
+	bash scripts/assets.sh node_modules $(VENDOR)
+	touch $@
 
-$(VENDOR)/noto-sans-sc/400.css: node_modules/.installed
-	mkdir -p $(VENDOR)/noto-sans-sc/files
-	for w in 400 700; do \
-	  sed -E 's#, url\(([^)]*)\.woff\) format\(.woff.\)##' $(FONT)/$$w.css > $(VENDOR)/noto-sans-sc/$$w.css; \
-	  cp $(FONT)/files/noto-sans-sc-*-$$w-normal.woff2 $(VENDOR)/noto-sans-sc/files/; \
-	done
-
-assets: $(VENDOR)/echarts.min.js $(VENDOR)/noto-sans-sc/400.css
+assets: $(VENDOR)/.built
 
 up: install assets
 	$(BIN)/livetally up --demo
