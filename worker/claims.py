@@ -80,7 +80,9 @@ class QuietSkips(logging.Filter):
 def quiet_skip_warnings() -> None:
     worker_log = logging.getLogger("dramatiq.worker.WorkerThread")
     if not any(isinstance(f, QuietSkips) for f in worker_log.filters):
-        worker_log.addFilter(QuietSkips())
+        # First: the quiet-logs filter on this logger rewrites the messages it lets through
+        # ("... (and N more like it)"), which this one would no longer recognise.
+        worker_log.filters.insert(0, QuietSkips())
 
 
 class ClaimsMiddleware(dramatiq.Middleware):

@@ -44,3 +44,24 @@ def test_an_unexpected_exception_keeps_its_traceback(caplog: pytest.LogCaptureFi
         for _ in range(3):
             emit(logger, KeyError("bug"))
     assert len(caplog.records) == 3 and all(r.exc_info for r in caplog.records)
+
+
+def test_skipped_messages_are_not_logged_even_behind_the_outage_filter(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both filters sit on dramatiq's worker-thread logger; a skip is coalescing at work, not news.
+    from worker import quiet_logs
+    from worker.claims import quiet_skip_warnings
+    from worker.quiet_logs import quiet_outage_logs
+
+    # Three skips within an interval, then one after it: the one the outage filter lets
+    # through says "(and 2 more like it)".
+    clock = iter([1e6, 1e6, 1e6, 1e6 + 100])
+    monkeypatch.setattr(quiet_logs.time, "monotonic", lambda: next(clock))
+    quiet_outage_logs()
+    quiet_skip_warnings()
+    logger = logging.getLogger("dramatiq.worker.WorkerThread")
+    with caplog.at_level(logging.DEBUG, logger="dramatiq.worker.WorkerThread"):
+        for n in range(4):
+            logger.warning("Message %s was skipped.", f"project_stream('session-{n}')")
+    assert caplog.records == []
