@@ -267,8 +267,14 @@ def list_rooms() -> Any:
     return {"rooms": _side().book.rooms()}
 
 
+class RoomMappedSchema(Schema):
+    room = fields.String(required=True)
+    person_id = fields.String(required=True)
+
+
 @blp.route("/rooms/<string:room>/host", methods=["PUT"])
 @blp.arguments(RoomHostSchema)
+@blp.response(200, RoomMappedSchema, description="the room and its host, as stored")
 @blp.doc(security=[{"bearer": []}])
 @requires("admin")
 def map_room(body: dict[str, Any], room: str) -> Response:

@@ -104,8 +104,26 @@ def get_push_check(platform: str) -> Response:
     return Response(answer, 200, content_type="text/plain; charset=utf-8")
 
 
+class DeadLetterSchema(Schema):
+    platform = fields.String(required=True)
+    message_id = fields.String(required=True)
+    kind = fields.String(required=True, allow_none=True)
+    reason = fields.String(required=True, allow_none=True, metadata={"description": "why dead"})
+    order_ref = fields.String(required=True, allow_none=True)
+    received_at = fields.Integer(required=True, metadata={"description": "µs since the epoch"})
+    updated_at = fields.Integer(required=True, metadata={"description": "µs since the epoch"})
+    attempts = fields.Integer(required=True)
+    message = fields.Raw(required=True, metadata={"description": "the platform's message"})
+
+
+class DeadLetterPageSchema(Schema):
+    dead_letters = fields.List(fields.Nested(DeadLetterSchema), required=True)
+    next_after = fields.Integer(required=True, metadata={"description": "the next page's `after`"})
+
+
 @blp.route("/connectors/dead-letters", methods=["GET"])
 @blp.arguments(DeadLettersQuerySchema, location="query")
+@blp.response(200, DeadLetterPageSchema, description="dead letters, oldest first")
 @blp.doc(security=[{"bearer": []}])
 @requires("admin")
 def get_dead_letters(query: dict[str, Any]) -> Response:

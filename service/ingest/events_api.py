@@ -145,8 +145,33 @@ def post_events() -> Response:
     )
 
 
+class StoredEventSchema(Schema):
+    """An event as stored: its envelope, its place in the store, money in yuan."""
+
+    position = fields.Integer(required=True, metadata={"description": "order in the whole store"})
+    event_id = fields.String(required=True)
+    stream_id = fields.String(required=True)
+    version = fields.Integer(required=True, metadata={"description": "order in its stream"})
+    type = fields.String(required=True)
+    schema_version = fields.Integer(required=True)
+    occurred_at = fields.String(required=True, metadata={"format": "date-time"})
+    recorded_at = fields.String(required=True, metadata={"format": "date-time"})
+    session_id = fields.String(required=True, allow_none=True)
+    person_id = fields.String(required=True, allow_none=True)
+    data = fields.Dict(required=True)
+    metadata = fields.Dict(required=True)
+
+
+class EventPageSchema(Schema):
+    events = fields.List(fields.Nested(StoredEventSchema), required=True)
+    next_after = fields.Integer(
+        required=True, metadata={"description": "the `after` of the next page"}
+    )
+
+
 @blp.route("/events", methods=["GET"])
 @blp.arguments(EventsQuerySchema, location="query")
+@blp.response(200, EventPageSchema, description="events in store order, after `after`")
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def get_events(query: dict[str, Any]) -> Response:

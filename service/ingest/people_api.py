@@ -112,7 +112,29 @@ class PeriodPath(Schema):
     period = fields.String(validate=FullMatch(PERIOD_PATTERN, error="must be YYYY-MM"))
 
 
+class AppendedEventsSchema(Schema):
+    appended = fields.Integer(required=True, metadata={"description": "catalogue events stored"})
+
+
+class PersonOutSchema(Schema):
+    person_id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+    role = fields.String(required=True, allow_none=True)
+    level = fields.String(required=True, allow_none=True)
+    team_id = fields.String(required=True, allow_none=True)
+    manager_id = fields.String(required=True, allow_none=True)
+    on_air_since = fields.String(required=True, allow_none=True, metadata={"format": "date"})
+
+
+class RosterSchema(Schema):
+    people = fields.List(fields.Nested(PersonOutSchema), required=True)
+
+
+WRITTEN = "stored as catalogue events (metadata.actor names who)"
+
+
 @blp.route("/people", methods=["GET"])
+@blp.response(200, RosterSchema, description="the people this caller may see")
 @blp.doc(security=[{"bearer": []}])
 def list_people() -> Response:
     """The roster (a manager sees their team and themselves)."""
@@ -129,6 +151,7 @@ def list_people() -> Response:
 
 @blp.route("/people", methods=["POST"])
 @blp.arguments(PersonInSchema)
+@blp.response(201, AppendedEventsSchema, description=WRITTEN)
 @blp.doc(security=[{"bearer": []}])
 def register_person(body: dict[str, Any]) -> Response:
     """Add or change a person (person.registered): a manager only in their team."""
@@ -138,6 +161,7 @@ def register_person(body: dict[str, Any]) -> Response:
 
 @blp.route("/targets/<string:period>", methods=["PUT"])
 @blp.arguments(TargetsInSchema)
+@blp.response(201, AppendedEventsSchema, description=WRITTEN)
 @blp.doc(security=[{"bearer": []}])
 def set_targets(body: dict[str, Any], period: str) -> Response:
     """A month's targets in one request: every cell a target.set, all or nothing."""
@@ -151,6 +175,7 @@ def set_targets(body: dict[str, Any], period: str) -> Response:
 
 @blp.route("/people/<string:person_id>/ratings", methods=["POST"])
 @blp.arguments(RatingInSchema)
+@blp.response(201, AppendedEventsSchema, description=WRITTEN)
 @blp.doc(security=[{"bearer": []}])
 def rate(body: dict[str, Any], person_id: str) -> Response:
     actor = _actor(write=True)
@@ -159,6 +184,7 @@ def rate(body: dict[str, Any], person_id: str) -> Response:
 
 @blp.route("/people/<string:person_id>/violations", methods=["POST"])
 @blp.arguments(ViolationInSchema)
+@blp.response(201, AppendedEventsSchema, description=WRITTEN)
 @blp.doc(security=[{"bearer": []}])
 def violation(body: dict[str, Any], person_id: str) -> Response:
     """A violation of the rule book (a correction is a new event, never an edit)."""

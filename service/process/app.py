@@ -15,7 +15,7 @@ from service.ingest import connections_api, connectors_api, events_api, people_a
 from service.ingest.connections.vault import VaultError
 from service.pages import month, staff, web
 from service.process.database_state import WriteFailures
-from service.process.http_errors import register_error_handlers
+from service.process.http_errors import ErrorSchema, register_error_handlers
 from service.process.metered import MeteredApp
 from service.process.runtime import Runtime, build_runtime
 from service.process.settings import Settings
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.extensions["livetally.metrics"] = health_api.metrics_registry(
         runtime.engine, runtime.recorder
     )
-    api = Api(app)
+    api = LivetallyApi(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.components.schema("Event", schema=EventEnvelopeSchema)
     api.spec.components.schema("EventBatch", schema=EventBatchSchema)
@@ -61,6 +61,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     if runtime.worker.api_load is not None:  # the embedded worker paces itself by it
         app.wsgi_app = MeteredApp(app.wsgi_app, runtime.worker.api_load)  # type: ignore[method-assign]
     return app
+
+
+class LivetallyApi(Api):
+    """flask-smorest's Api with our error body as the documented error response."""
+
+    ERROR_SCHEMA = ErrorSchema
 
 
 def session_secret_source(runtime: Runtime) -> Callable[[], bytes | None]:

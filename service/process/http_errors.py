@@ -10,6 +10,7 @@ import orjson
 import psycopg
 import sqlalchemy.exc
 from flask import Flask, Response, jsonify, request
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from service.ingest.connections.vault import VaultError
@@ -23,6 +24,38 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 def json_response(body: Any, status: int = 200) -> Response:
     """A JSON body encoded with orjson (faster than Flask's, and exact for our floats)."""
     return Response(orjson.dumps(body), status=status, mimetype="application/json")
+
+
+class ErrorSchema(Schema):
+    """Every error the API answers (4xx and 5xx): a code, a sentence, and where the request was
+    wrong, field by field."""
+
+    class Meta:
+        ordered = True
+
+    error = fields.String(
+        required=True,
+        metadata={"description": "what went wrong, as a code", "example": "bad_request"},
+    )
+    message = fields.String(
+        required=True,
+        metadata={
+            "description": "what went wrong, in a sentence",
+            "example": "the body is not valid",
+        },
+    )
+    errors = fields.Dict(
+        metadata={
+            "description": "where the request was wrong: location (json, query, path, body), "
+            "then field, then the reasons",
+            "example": {"json": {"events": {"0": {"type": ["unknown event type"]}}}},
+        }
+    )
+    cause = fields.String(
+        metadata={
+            "description": "503 only: why the database cannot be used (read-only, disk full, unreachable)"
+        }
+    )
 
 
 def error_response(

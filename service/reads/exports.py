@@ -40,6 +40,23 @@ from service.reads.review_words import (
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def file_responses(json_schema: Any, description: str, *content_types: str) -> dict[str, Any]:
+    """A 200's bodies for the OpenAPI document: the JSON one, and the files format=csv and
+    format=xlsx give instead (a manual response replaces the generated one whole)."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {
+        "200": {
+            "description": description,
+            "content": {
+                "application/json": {"schema": json_schema},
+                **dict.fromkeys(content_types, binary),
+            },
+        }
+    }
+
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Number formats by a value's kind (service/reads/review_tables.py kind_of).
 FORMATS = {

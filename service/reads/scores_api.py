@@ -15,7 +15,7 @@ from events.fields import PERIOD_PATTERN, PERIOD_RE, FullMatch
 from projections.scoring.figures import Range, custom_range, month_range
 from service.auth.scopes import requires
 from service.process.http_errors import error_response, json_response
-from service.reads.exports import XLSX, scores_csv, scores_workbook
+from service.reads.exports import XLSX, file_responses, scores_csv, scores_workbook
 from service.reads.response_schemas import (
     PersonScoreSchema,
     ScorecardSettingsSchema,
@@ -64,13 +64,17 @@ def _runtime() -> Any:
 
 @blp.route("/scores")
 @blp.arguments(ScoresQuerySchema, location="query")
-@blp.response(
-    200,
-    ScoresSchema,
-    description="every scorecard of the period or range, by role and rank; format=csv and "
-    "format=xlsx give the same as a table",
+@blp.response(200, ScoresSchema)
+@blp.doc(
+    security=[{"bearer": []}],
+    responses=file_responses(
+        ScoresSchema,
+        "every scorecard of the period or range, by role and rank; format=csv and format=xlsx "
+        "give the same as a table",
+        "text/csv",
+        XLSX,
+    ),
 )
-@blp.doc(security=[{"bearer": []}])
 @requires("read")
 def list_scores(query: dict[str, Any]) -> Response:
     body = scores(_runtime(), range_of(query), query["role"])
@@ -78,7 +82,7 @@ def list_scores(query: dict[str, Any]) -> Response:
     if query["format"] == "csv":
         return Response(
             scores_csv(body),
-            mimetype="text/csv; charset=utf-8",
+            content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     if query["format"] == "xlsx":

@@ -16,7 +16,7 @@ from projections.scoring.figures import day_start_us
 from service.auth.scopes import requires
 from service.process.http_errors import error_response, json_response
 from service.reads import views
-from service.reads.exports import XLSX, review_workbook
+from service.reads.exports import XLSX, file_responses, review_workbook
 from service.reads.response_schemas import SessionListSchema, SessionSchema, TimelineSchema
 from service.reads.review_schema import ReviewSchema
 
@@ -123,15 +123,18 @@ class ReviewQuerySchema(Schema):
 
 @blp.route("/sessions/<session_id>/review")
 @blp.arguments(ReviewQuerySchema, location="query")
-@blp.response(
-    200,
-    ReviewSchema,
-    description="the post-broadcast review (复盘); format=xlsx gives the same as a workbook "
-    "(a sheet per section of the page: summary with benchmarks, products, segments, minutes, "
-    "traffic sources, incidents, alerts; Chinese headers, English with lang=en, times in the "
-    "studio's zone)",
+@blp.response(200, ReviewSchema)
+@blp.doc(
+    security=[{"bearer": []}],
+    responses=file_responses(
+        ReviewSchema,
+        "the post-broadcast review (复盘); format=xlsx gives the same as a workbook (a sheet per "
+        "section of the page: summary with benchmarks, products, segments, minutes, traffic "
+        "sources, incidents, alerts; Chinese headers, English with lang=en, times in the "
+        "studio's zone)",
+        XLSX,
+    ),
 )
-@blp.doc(security=[{"bearer": []}])
 @requires("read")
 def get_review(query: dict[str, Any], session_id: str) -> Response:
     engine = current_app.extensions["livetally"].engine
