@@ -32,10 +32,10 @@ from events.database import write_transaction
 from events.opening import open_recorder
 from events.recorder import Recorder
 from events.upsert import current_row
-from projections.registry import Projection, projection_for
+from projections.registry import projection_for
 from worker.apply_writes import apply_writes
 from worker.errors import RebuildStopped
-from worker.projector import snapshot_spacing
+from worker.projector import restore_state, snapshot_spacing
 from worker.rebuild import BATCH, RebuildReport, fold_streams, write_checkpoint
 from worker.rebuild_lock import RebuildLock, take_swap_exclusive
 from worker.shadow_tables import ShadowTables
@@ -86,7 +86,16 @@ class CatchUp:
             projection, key = found
             kept = self.kept.get(stream_id)
             if kept is None or kept.version != checkpoint:
-                kept = self._restore(conn, projection, key, stream_id, checkpoint)
+                restored, snapshot_version = restore_state(
+                    conn,
+                    self.recorder,
+                    projection,
+                    key,
+                    stream_id,
+                    checkpoint,
+                    self.tables[snapshots],
+                )
+                kept = _Kept(checkpoint, restored, snapshot_version)
             state, version = kept.state, checkpoint
             while page := self.recorder.read_stream(stream_id, version, BATCH, conn):
                 for event in page:
@@ -105,29 +114,6 @@ class CatchUp:
                 version, state, version if snapshot else kept.snapshot_version
             )
         return count
-
-    def _restore(
-        self, conn: Connection, projection: Projection, key: str, stream_id: str, checkpoint: int
-    ) -> _Kept:
-        """The state at the shadow checkpoint: its shadow snapshot and the events after it."""
-        shadow = self.tables[snapshots]
-        row = conn.execute(
-            sa.select(shadow.c.version, shadow.c.state).where(shadow.c.stream_id == stream_id)
-        ).first()
-        state, since, snapshot_version = projection.new(key), 0, 0
-        if row is not None and row.version <= checkpoint:
-            restored = projection.load(row.state)
-            if restored is not None:
-                state, since, snapshot_version = restored, row.version, row.version
-        while since < checkpoint:
-            page = self.recorder.read_stream(stream_id, since, min(BATCH, checkpoint - since), conn)
-            if not page:
-                break
-            for event in page:
-                state = projection.fold(state, event)
-            since = page[-1].version
-        projection.take_alerts(state)
-        return _Kept(checkpoint, state, snapshot_version)
 
 
 def rebuild_online(

@@ -262,26 +262,43 @@ class Projector:
         self, conn: Connection, projection: Projection, key: str, stream_id: str, checkpoint: int
     ) -> Cached:
         """Fold state at the checkpoint: the stored snapshot plus the events after it."""
-        state, since, snapshot_version = projection.new(key), 0, 0
-        row = conn.execute(
-            sa.select(snapshots.c.version, snapshots.c.state).where(
-                snapshots.c.stream_id == stream_id
-            )
-        ).first()
-        if row is not None and row.version <= checkpoint:
-            restored = projection.load(row.state)
-            if restored is not None:  # None: a snapshot of an older shape, folded anew
-                state, since = restored, row.version
-                snapshot_version = row.version
-        while since < checkpoint:
-            page = self.recorder.read_stream(stream_id, since, min(BATCH, checkpoint - since), conn)
-            if not page:
-                break
-            for event in page:
-                state = projection.fold(state, event)
-            since = page[-1].version
-        projection.take_alerts(state)  # raised when first folded; not news now
+        state, snapshot_version = restore_state(
+            conn, self.recorder, projection, key, stream_id, checkpoint, snapshots
+        )
         return Cached(checkpoint, state, snapshot_version)
+
+
+def restore_state(
+    conn: Connection,
+    recorder: Recorder,
+    projection: Projection,
+    key: str,
+    stream_id: str,
+    checkpoint: int,
+    snapshot_table: sa.Table,
+) -> tuple[Any, int]:
+    """A stream's fold state at `checkpoint` (the stored snapshot in `snapshot_table`, if not
+    past it, plus the events after it), and the snapshot's version (0 without one). Alerts
+    the fold raises on the way are dropped: they were news when first folded."""
+    state, since, snapshot_version = projection.new(key), 0, 0
+    row = conn.execute(
+        sa.select(snapshot_table.c.version, snapshot_table.c.state).where(
+            snapshot_table.c.stream_id == stream_id
+        )
+    ).first()
+    if row is not None and row.version <= checkpoint:
+        restored = projection.load(row.state)
+        if restored is not None:  # None: a snapshot of an older shape, folded anew
+            state, since, snapshot_version = restored, row.version, row.version
+    while since < checkpoint:
+        page = recorder.read_stream(stream_id, since, min(BATCH, checkpoint - since), conn)
+        if not page:
+            break
+        for event in page:
+            state = projection.fold(state, event)
+        since = page[-1].version
+    projection.take_alerts(state)
+    return state, snapshot_version
 
 
 def snapshot_spacing(stream_id: str) -> int:
