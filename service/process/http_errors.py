@@ -53,7 +53,8 @@ class ErrorSchema(Schema):
     )
     cause = fields.String(
         metadata={
-            "description": "503 only: why the database cannot be used (read-only, disk full, unreachable)"
+            "description": "503 only: why the database cannot be used "
+            "(read-only, disk full, unreachable)"
         }
     )
 
