@@ -4,6 +4,15 @@ order list and return search. It checks each request's signature as the platform
 it (its own code, not livetally's), issues tokens that expire, and serves orders from a store
 a test changes, so the connections, their refresh and the reconciliation run against it as
 against the platforms.
+
+Live-room readings too: Qianchuan's today-live room list, TikTok Shop's LIVE performance list
+and its per-minute performance after a LIVE ended (`data.performance.intervals`, the official
+response sample's shape: Towfienes/AISC2026_LIVEFIT
+tests/data/tiktok_shop/performance_per_minutes_trang_1.json), the WeChat Channels live
+dashboard, and the TikTok API for Business: its advertiser token exchange and GMV Max report
+(`{code, message, request_id, data: {list: [{dimensions, metrics}], page_info}}`, metrics as
+decimal strings: tiktok/tiktok-business-api-sdk yml_files/gmv_max_report_get.yml, the doc's
+livestream-level example).
 """
 
 from __future__ import annotations
@@ -11,15 +20,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 DOUDIAN_OK = 10000
+MINUTES_PATH = re.compile(r"/analytics/202510/shop_lives/([^/]+)/performance_per_minutes\Z")
+BUSINESS_TOKEN = "/open_api/v1.3/oauth2/access_token/"
+GMV_MAX_REPORT = "/open_api/v1.3/gmv_max/report/get/"
 
 
 @dataclass
@@ -48,6 +62,14 @@ class FakePlatforms:
     tiktok_lives: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     wechat_lives: dict[str, dict[str, Any]] = field(default_factory=dict)
     wechat_app: tuple[str, str] = ("wx-app", "wx-secret")
+    # TikTok Shop per-minute performance: LIVE id -> its intervals (answered once it ended)
+    tiktok_minutes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    minutes_page_size: int = 2  # intervals per page (the platform's is not documented)
+    # TikTok API for Business: campaign id -> {advertiser, store, type (LIVE | PRODUCT),
+    # status, rooms: {room id: cost as a decimal string}}
+    tiktok_business_app: tuple[str, str] = ("tb-app", "tb-secret")
+    gmv_max_campaigns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    business_rate_limited: bool = False  # the GMV Max report answers 40100
     rate_limited: bool = False  # every reading answers the platform's rate-limit answer
     fail_refresh: bool = False
     delay_seconds: float = 0.0  # every detail and list answer waits this long
@@ -89,6 +111,8 @@ class FakePlatforms:
             )
         if path in ("/token/create", "/token/refresh", "/order/orderDetail", "/order/searchList"):
             return self._doudian(path, query, body)
+        if path.startswith("/open_api/v1.3/"):
+            return self._tiktok_business(path, query, body, headers)
         if path.startswith("/open_api/"):
             return self._qianchuan(path, query, headers)
         if path.startswith(("/cgi-bin/", "/channels/")):
@@ -245,6 +269,9 @@ class FakePlatforms:
             return self._ok(
                 {"live_stream_sessions": lives, "next_page_token": "", "total_count": len(lives)}
             )
+        minutes = MINUTES_PATH.match(path)
+        if minutes:
+            return self._tiktok_minutes(shop["id"], minutes.group(1), query)
         if path == "/order/202309/orders/search":
             params = json.loads(body)
             listed = sorted(
@@ -266,6 +293,126 @@ class FakePlatforms:
                 }
             )
         return {"code": 404, "message": f"no {verb} {path}"}
+
+    def _tiktok_minutes(self, shop: str, live_id: str, query: dict[str, str]) -> dict[str, Any]:
+        """Get Shop LIVE Minute Performance: only after the LIVE ended (before, and until a
+        test gives its minutes, no intervals); paged by page_token."""
+        if self.rate_limited:
+            return {"code": 36009004, "message": "rate limit exceeded"}
+        live = next((x for x in self.tiktok_lives.get(shop, []) if x["id"] == live_id), None)
+        if live is None:
+            return {"code": 66009315, "message": "No permission for the action"}
+        intervals = self.tiktok_minutes.get(live_id, []) if live.get("end_time") else []
+        offset, size = int(query.get("page_token") or 0), self.minutes_page_size
+        more = offset + size < len(intervals)
+        start, end = live.get("start_time") or 0, live.get("end_time") or 0
+        return self._ok(
+            {
+                "performance": {
+                    "overall": {
+                        "live_title": live.get("title"),
+                        "start_time": start,
+                        "end_time": end,
+                        "duration": max(end - start, 0),
+                    },
+                    "intervals": intervals[offset : offset + size],
+                },
+                "next_page_token": str(offset + size) if more else "",
+                "total_count": len(intervals),
+            }
+        )
+
+    def _tiktok_business(
+        self, path: str, query: dict[str, str], body: bytes, headers: dict[str, str]
+    ) -> dict[str, Any]:
+        """The advertiser token exchange (a long-term token: no expires_in, no refresh) and
+        the GMV Max report at the campaign and livestream levels; 40100 is the SDK's
+        REQUEST_TOO_FREQUENT, 40105 INVALID_ACCESS_TOKEN, 40002 PARAM_ERROR."""
+        if path == BUSINESS_TOKEN:
+            params = json.loads(body or b"{}")
+            if (params.get("app_id"), params.get("secret")) != self.tiktok_business_app:
+                return {"code": 40001, "message": "app_id or secret is invalid", "data": {}}
+            account = self.codes.pop(params.get("auth_code", ""), None)
+            if account is None:
+                return {"code": 40110, "message": "auth_code is invalid", "data": {}}
+            access, _ = self.issue(account, seconds=10 * 365 * 86400)
+            return {
+                "code": 0,
+                "message": "OK",
+                "request_id": "fake",
+                "data": {
+                    "access_token": access,
+                    "advertiser_ids": [account, account + "2"],
+                    "scope": [4, 5, 11],
+                },
+            }
+        grant = self.access.get(headers.get("access-token", ""))
+        if grant is None or grant.access_expires_at < time.time():
+            return {"code": 40105, "message": "Access token is invalid", "data": {}}
+        if self.business_rate_limited:
+            return {"code": 40100, "message": "Too many requests", "data": {}}
+        if path != GMV_MAX_REPORT or query.get("advertiser_id") != grant.account_id:
+            return {"code": 40002, "message": f"no {path} for this advertiser", "data": {}}
+        stores = json.loads(query["store_ids"])
+        dimensions = json.loads(query["dimensions"])
+        filtering = json.loads(query.get("filtering") or "{}")
+        if len(stores) != 1 or not json.loads(query["metrics"]) or not isinstance(filtering, dict):
+            return {"code": 40002, "message": "store_ids, metrics or filtering", "data": {}}
+        if not (query.get("start_date", "") <= query.get("end_date", "")):
+            return {"code": 40002, "message": "start_date after end_date", "data": {}}
+        mine = {
+            cid: c
+            for cid, c in self.gmv_max_campaigns.items()
+            if c["advertiser"] == grant.account_id and c["store"] == stores[0]
+        }
+        rows: list[dict[str, Any]]
+        if dimensions == ["campaign_id"]:
+            if filtering.get("gmv_max_promotion_types") != ["LIVE"]:
+                return {"code": 40002, "message": "gmv_max_promotion_types", "data": {}}
+            statuses = filtering.get("campaign_statuses") or [
+                "STATUS_DELIVERY_OK",
+                "STATUS_DISABLE",
+                "STATUS_NOT_DELIVERY",
+            ]
+            rows = [
+                {
+                    "dimensions": {"campaign_id": cid},
+                    "metrics": {"cost": str(sum(map(Decimal, c["rooms"].values()), Decimal(0)))},
+                }
+                for cid, c in sorted(mine.items())
+                if c["type"] == "LIVE" and c["status"] in statuses
+            ]
+        elif dimensions == ["room_id"]:
+            wanted = filtering.get("campaign_ids") or []
+            if not wanted or len(wanted) > 100:
+                return {"code": 40002, "message": "campaign_ids is required", "data": {}}
+            costs: dict[str, Decimal] = {}
+            for cid in wanted:
+                for room, cost in mine.get(cid, {}).get("rooms", {}).items():
+                    costs[room] = costs.get(room, Decimal(0)) + Decimal(cost)
+            rows = [
+                {"dimensions": {"room_id": room}, "metrics": {"cost": str(cost)}}
+                for room, cost in sorted(costs.items())
+            ]
+        else:
+            return {"code": 40002, "message": f"dimensions {dimensions}", "data": {}}
+        page, size = int(query.get("page") or 1), int(query.get("page_size") or 10)
+        if not 1 <= size <= 1000:
+            return {"code": 40002, "message": "page_size", "data": {}}
+        return {
+            "code": 0,
+            "message": "OK",
+            "request_id": "fake",
+            "data": {
+                "list": rows[(page - 1) * size : page * size],
+                "page_info": {
+                    "page": page,
+                    "page_size": size,
+                    "total_number": len(rows),
+                    "total_page": max(1, -(-len(rows) // size)),
+                },
+            },
+        }
 
     def _qianchuan(
         self, path: str, query: dict[str, str], headers: dict[str, str]

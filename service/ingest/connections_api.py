@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from events.clock import now_micros
 from events.fields import parse_timestamp
@@ -93,8 +93,15 @@ class SyncInSchema(Schema):
 
 
 class CallbackQuerySchema(Schema):
-    code = fields.String(required=True, validate=validate.Length(1, 2048))
+    code = fields.String(load_default=None, validate=validate.Length(1, 2048))
+    # The TikTok API for Business sends the code back as `auth_code`.
+    auth_code = fields.String(load_default=None, validate=validate.Length(1, 2048))
     state = fields.String(required=True, validate=validate.Length(1, 200))
+
+    @validates_schema
+    def _a_code(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data.get("code") and not data.get("auth_code"):
+            raise ValidationError("Missing data for required field.", "code")
 
 
 def _side() -> Any:
@@ -233,7 +240,7 @@ def callback(query: dict[str, Any], platform: str) -> Response:
         )
     try:
         added = finish_authorization(
-            _side().shops, platform, query["code"], query["state"], binding
+            _side().shops, platform, query["code"] or query["auth_code"], query["state"], binding
         )
     except ConnectionRefused as exc:
         return _refused(exc)

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from events import Recorder
 from events.clock import now_micros
 from events.fields import format_timestamp
-from service.ingest.connections.adapters import TikTokShop, WeChatShop
+from service.ingest.connections.adapters import TikTokBusinessAccount, TikTokShop, WeChatShop
 from service.ingest.connections.jobs import ConnectionTimes, ConnectorJobs
 from service.ingest.connections.shops import ConnectedDetails, ShopApis
 from service.ingest.connections.store import Connection, ConnectionBook
@@ -26,8 +26,10 @@ from service.ingest.connectors.kuaishou_shop import KuaishouShopConnector
 from service.ingest.connectors.tiktok_shop import TikTokShopConnector
 from service.ingest.connectors.wechat_shop import WeChatShopConnector
 from service.ingest.platform_apis.qianchuan import API_URL as QIANCHUAN_URL
-from service.ingest.pollers.base import RoomPoller
+from service.ingest.platform_apis.tiktok_business import TikTokBusinessApi
+from service.ingest.pollers.base import RoomPoller, SpendReader
 from service.ingest.pollers.channels_live import ChannelsLive
+from service.ingest.pollers.gmv_max import GmvMaxSpend
 from service.ingest.pollers.qianchuan import QianchuanRooms
 from service.ingest.pollers.runner import PollerFactory, PollerJobs
 from service.ingest.pollers.tiktok_analytics import TikTokLives
@@ -49,6 +51,10 @@ def settings_apps(settings: Settings) -> dict[str, App]:
         apps["tiktok_shop"] = App(
             "tiktok_shop", settings.tiktok_shop_app_key, settings.tiktok_shop_app_secret
         )
+    if settings.tiktok_business_app_id and settings.tiktok_business_app_secret:
+        apps["tiktok_business"] = App(
+            "tiktok_business", settings.tiktok_business_app_id, settings.tiktok_business_app_secret
+        )
     return apps
 
 
@@ -62,12 +68,16 @@ def shop_options(settings: Settings) -> dict[str, str]:
         "wechat_shop_api_url",
         "kuaishou_shop_api_url",
         "qianchuan_api_url",
+        "tiktok_business_api_url",
     )
     options = {name: str(getattr(settings, name)) for name in names if getattr(settings, name)}
     if settings.public_url:
         base = settings.public_url.rstrip("/")
         options["kuaishou_redirect_uri"] = f"{base}/api/v1/connections/callback/kuaishou_shop"
         options["qianchuan_redirect_uri"] = f"{base}/api/v1/connections/callback/qianchuan"
+        options["tiktok_business_redirect_uri"] = (
+            f"{base}/api/v1/connections/callback/tiktok_business"
+        )
     return options
 
 
@@ -143,6 +153,7 @@ class ConnectorSide:
             self.poll_seconds,
             self.poll_threads,
             self._alert if self.publisher is not None else None,
+            spend=room_spend(self.shops),
         )
 
     def _alert(self, connection: Connection, reason: str) -> None:
@@ -249,3 +260,14 @@ def room_pollers(shops: ShopApis) -> dict[str, PollerFactory]:
         return ChannelsLive(shop.api, shop.token)
 
     return {"qianchuan": qianchuan, "tiktok_shop": tiktok, "wechat_shop": channels}
+
+
+def room_spend(shops: ShopApis) -> dict[str, SpendReader]:
+    """Each shop platform whose rooms' ad spend comes from connected advertiser accounts."""
+
+    def business_api(account: Connection) -> TikTokBusinessApi:
+        found = shops.for_connection(account)
+        assert isinstance(found, TikTokBusinessAccount)
+        return found.api
+
+    return {"tiktok_shop": GmvMaxSpend(business_api)}

@@ -47,6 +47,10 @@ class Settings:
     # 巨量千川 (Qianchuan): the Marketing API app whose advertiser accounts are connected.
     qianchuan_app_id: str | None = None
     qianchuan_app_secret: str | None = None
+    # TikTok API for Business: the developer app whose advertiser accounts are connected (their
+    # GMV Max report gives the TikTok LIVE rooms' ad spend).
+    tiktok_business_app_id: str | None = None
+    tiktok_business_app_secret: str | None = None
     # Douyin live-room data: the default data secret and each message type's own
     # ("live_comment=SECRET,live_gift=SECRET"), as the platform's console sets them.
     douyin_live_secret: str | None = None
@@ -79,6 +83,7 @@ class Settings:
     wechat_shop_api_url: str | None = None
     kuaishou_shop_api_url: str | None = None
     qianchuan_api_url: str | None = None
+    tiktok_business_api_url: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -123,6 +128,9 @@ class Settings:
             "qianchuan_app_id": "LIVETALLY_QIANCHUAN_APP_ID",
             "qianchuan_app_secret": "LIVETALLY_QIANCHUAN_APP_SECRET",
             "qianchuan_api_url": "LIVETALLY_QIANCHUAN_API_URL",
+            "tiktok_business_app_id": "LIVETALLY_TIKTOK_BUSINESS_APP_ID",
+            "tiktok_business_app_secret": "LIVETALLY_TIKTOK_BUSINESS_APP_SECRET",
+            "tiktok_business_api_url": "LIVETALLY_TIKTOK_BUSINESS_API_URL",
             "douyin_live_secret": "LIVETALLY_DOUYIN_LIVE_SECRET",
             "douyin_live_secrets": "LIVETALLY_DOUYIN_LIVE_SECRETS",
             "secret_key": "LIVETALLY_SECRET_KEY",

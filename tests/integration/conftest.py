@@ -93,6 +93,9 @@ def settings_for(database_url: str, url: str, tmp_path: Path) -> Settings:
         qianchuan_app_secret="qc-secret",
         qianchuan_api_url=url,
         wechat_shop_api_url=url,
+        tiktok_business_app_id="tb-app",
+        tiktok_business_app_secret="tb-secret",
+        tiktok_business_api_url=url,
     )
 
 

@@ -9,6 +9,9 @@
 - Kuaishou: OAuth code authorisation. The token answer names no seller, so the seller id every
   message carries (`userId`) is read with open.user.seller.get and becomes the account id.
   Each refresh returns a new refresh token, which must replace the old one.
+- 巨量千川 and the TikTok API for Business: advertiser accounts (no orders), whose readings are
+  the pollers'. A TikTok Business token is long-term and has no refresh call: a refused one
+  means authorise again.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from service.ingest.platform_apis.http import TokenGrant
 from service.ingest.platform_apis.kuaishou_shop import MAX_WINDOW_MS as KUAISHOU_WINDOW_MS
 from service.ingest.platform_apis.kuaishou_shop import KuaishouShopApi
 from service.ingest.platform_apis.qianchuan import QianchuanApi
+from service.ingest.platform_apis.tiktok_business import TikTokBusinessApi
 from service.ingest.platform_apis.tiktok_shop import TikTokShopApi
 from service.ingest.platform_apis.wechat_shop import MAX_WINDOW_SECONDS as WECHAT_WINDOW_S
 from service.ingest.platform_apis.wechat_shop import WeChatShopApi
@@ -298,3 +302,43 @@ def qianchuan_account(app: App, options: Mapping[str, str]) -> QianchuanAccount:
     if options.get("qianchuan_api_url"):
         api.base_url = options["qianchuan_api_url"]
     return QianchuanAccount(api, options.get("qianchuan_redirect_uri"))
+
+
+@dataclass
+class TikTokBusinessAccount:
+    """A TikTok API for Business advertiser account: OAuth here; its GMV Max report gives the
+    TikTok LIVE rooms' ad spend (service/ingest/pollers/gmv_max.py). Secrets: the long-term
+    access token, `advertiser_ids`, and `shop_id`, the TikTok Shop whose LIVE GMV Max
+    campaigns it runs."""
+
+    api: TikTokBusinessApi
+    redirect_uri: str | None = None
+
+    def order(self, connection: Connection, order_ref: str) -> PlatformOrder:
+        raise DetailUnavailable("a TikTok Business account has no orders: they come from the shop")
+
+    def refund(self, connection: Connection, order_ref: str, refund_ref: str) -> PlatformRefund:
+        raise DetailUnavailable("a TikTok Business account has no refunds: they come from the shop")
+
+    def orders_updated(
+        self, connection: Connection, start_s: int, end_s: int
+    ) -> Iterator[PlatformOrder]:
+        return iter(())
+
+    def authorize_url(self, state: str) -> str:
+        return self.api.authorize_url(state, self.redirect_uri)
+
+    def exchange_code(self, code: str) -> TokenGrant:
+        return self.api.create_token(code)
+
+    def refresh(self, connection: Connection) -> TokenGrant:
+        raise DetailUnavailable(
+            "a TikTok Business token is long-term and has no refresh call: authorise again"
+        )
+
+
+def tiktok_business_account(app: App, options: Mapping[str, str]) -> TikTokBusinessAccount:
+    api = TikTokBusinessApi(app.app_key, app.app_secret)
+    if options.get("tiktok_business_api_url"):
+        api.base_url = options["tiktok_business_api_url"]
+    return TikTokBusinessAccount(api, options.get("tiktok_business_redirect_uri"))

@@ -17,7 +17,14 @@ from service.ingest.connections.shops import ShopApis
 from service.ingest.connections.store import Connection, connection_id_of
 from service.ingest.connectors.errors import DetailUnavailable
 
-CONNECTION_PLATFORMS = ("doudian", "tiktok_shop", "wechat_shop", "kuaishou_shop", "qianchuan")
+CONNECTION_PLATFORMS = (
+    "doudian",
+    "tiktok_shop",
+    "wechat_shop",
+    "kuaishou_shop",
+    "qianchuan",
+    "tiktok_business",
+)
 ACCOUNT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
 SECRET_FIELDS = (
     "app_secret",
@@ -28,9 +35,11 @@ SECRET_FIELDS = (
     "encoding_aes_key",  # WeChat: the push EncodingAESKey
     "message_secret",  # Kuaishou: the message push key
     "sign_secret",  # Kuaishou: the API signSecret
-    "advertiser_ids",  # Qianchuan: the advertisers the token covers (comma-separated)
+    "advertiser_ids",  # Qianchuan, TikTok Business: the advertisers the token covers (a,b,c)
     "aweme_ids",  # Qianchuan: the Douyin accounts whose rooms the poller reads
-    "shop_id",  # a Qianchuan account's shop: the sessions it opens sell that shop's orders
+    # a Qianchuan account's shop (the sessions it opens sell that shop's orders); a TikTok
+    # Business account's TikTok Shop (its GMV Max report gives that shop's LIVE rooms' spend)
+    "shop_id",
 )
 STATE_SECONDS = 600  # an authorisation must come back within 10 minutes
 

@@ -49,6 +49,7 @@ SHOP_FACTORIES: dict[str, ShopFactory] = {
     "wechat_shop": adapters.wechat_shop,
     "kuaishou_shop": adapters.kuaishou_shop,
     "qianchuan": adapters.qianchuan_account,
+    "tiktok_business": adapters.tiktok_business_account,
 }
 
 
