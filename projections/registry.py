@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from events.fields import format_timestamp
 from events.recorder import StoredEvent
+from projections.alerts import alert_state
 from projections.person import fold_person, new_person
 from projections.session import SessionState, fold_session
 from projections.session_rows import session_writes
@@ -87,6 +88,7 @@ class SessionProjection:
         alerts, state.alerts = state.alerts, []
         for alert in alerts:
             alert["at"] = format_timestamp(alert["at"])
+            alert["state"] = alert_state(alert)  # as raised: on (or a one-off notice)
         return alerts
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from events.fields import format_timestamp
+from projections.alerts import alert_now
 from projections.clock import US_PER_MINUTE, US_PER_SECOND
 from projections.session import SessionState
 from projections.session_metrics import session_header
@@ -169,10 +170,12 @@ def session_review(
                 else format_timestamp(state.peak_minute * US_PER_MINUTE)
             ),
         },
+        # every alert with where it stands (incidents are listed on their own, and a gap
+        # that closed says so on the gap's alert)
         "alerts": [
-            {**alert, "at": format_timestamp(alert["at"])}
+            alert_now(alert, state.incidents)
             for alert in state.alert_log
-            if alert["kind"] == "online_drop"
+            if alert["kind"] not in ("incident_opened", "platform_gap_cleared")
         ],
         "incidents": incidents_with_downtime(state),
         "traffic_sources": metrics["traffic_sources"],

@@ -15,6 +15,7 @@ from typing import Any
 
 from events.catalogue import INTERACTION_KINDS, TEXT_KINDS, TRAFFIC_SOURCES
 from events.recorder import StoredEvent
+from projections.alerts import SILENCE_US, silence_alert
 from projections.clock import US_PER_SECOND, minute_of
 from projections.orders import Orders
 from projections.presence import JOIN, LEAVE, Presence, Viewer
@@ -28,6 +29,9 @@ ENGAGING_KINDS = frozenset({"like", "comment", "share", "follow", "question", "g
 DEFAULT_SOURCE = "other"  # a join that names no source
 DROP_WINDOW_US = 5 * 60 * US_PER_SECOND
 DROP_FRACTION = 0.30
+# A drop lasts until online is back to 85% of its 5-minute high: online hovering about the
+# 70% line is the same drop, not a new one each time it crosses it.
+DROP_RECOVERY = 0.85
 DROP_MIN_BASELINE = 10  # below this many viewers a "drop" is noise, not an alert
 
 
@@ -119,7 +123,7 @@ class SessionState:
         # from their own state.
         self.buckets: dict[int, MinuteBucket] = {}
         self.recent_online: list[tuple[int, int]] = []  # (second, online), values decreasing
-        self.drop_active = False
+        self.drop_active = False  # a drop is on: raised, online not back (see _watch_for_drop)
         self.alerts: list[dict[str, Any]] = []  # raised since the worker last took them
         self.alert_log: list[dict[str, Any]] = []  # every alert raised, for the review
         self.reported = Reported()  # the platforms' own counts (room.stats_reported)
@@ -253,6 +257,9 @@ def _session_ended(state: SessionState, event: StoredEvent) -> None:
     if state.ended_at is None or event.occurred_at > state.ended_at:
         state.ended_at = event.occurred_at
         state.reason = event.data.get("reason")
+    if state.drop_active:  # a drop still on when the broadcast ends ends with it
+        _clear(state, "online_drop", state.ended_at)
+        state.drop_active = False
 
 
 def _viewer_joined(state: SessionState, event: StoredEvent) -> None:
@@ -309,16 +316,18 @@ def _room_stats_reported(state: SessionState, event: StoredEvent) -> None:
         outcome = state.reported.judge_gap(key, gmv)
         if outcome is not None:
             platform = data["gmv_fen"]
-            _raise(
-                state,
-                {
-                    "kind": "platform_gap" if outcome == "raised" else "platform_gap_cleared",
-                    "gmv": gmv / 100,
-                    "platform_gmv": platform / 100,
-                    "gap": (gmv - platform) / 100,
-                    "at": event.occurred_at,
-                },
-            )
+            alert: dict[str, Any] = {
+                "kind": "platform_gap" if outcome == "raised" else "platform_gap_cleared",
+                "gmv": gmv / 100,
+                "platform_gmv": platform / 100,
+                "gap": (gmv - platform) / 100,
+                "at": event.occurred_at,
+            }
+            if outcome == "raised":
+                alert["cleared_at"] = None  # until a report shows it closed
+            else:  # the gap raised before is over: it says when, and this notice says so too
+                _clear(state, "platform_gap", event.occurred_at)
+            _raise(state, alert)
 
 
 def _interaction_recorded(state: SessionState, event: StoredEvent) -> None:
@@ -379,9 +388,22 @@ def _order_event(state: SessionState, event: StoredEvent) -> None:
 
 def _raise(state: SessionState, alert: dict[str, Any]) -> None:
     state.alerts.append(alert)
-    state.alert_log.append(dict(alert))
+    _log(state, dict(alert))
+
+
+def _log(state: SessionState, alert: dict[str, Any]) -> None:
+    state.alert_log.append(alert)
     if len(state.alert_log) > ALERT_LOG:
         del state.alert_log[0]
+
+
+def _clear(state: SessionState, kind: str, at: int | None) -> None:
+    """The latest alert of this kind that is still on is over: it says when."""
+    for alert in reversed(state.alert_log):
+        if alert["kind"] == kind:
+            if alert.get("cleared_at") is None:  # (one logged before alerts said so: open)
+                alert["cleared_at"] = at
+            return
 
 
 def _incident_opened(state: SessionState, event: StoredEvent) -> None:
@@ -442,11 +464,18 @@ HANDLERS: dict[str, Handler] = {
 
 
 def fold_session(state: SessionState, event: StoredEvent) -> SessionState:
+    live = state.started_at is not None and state.ended_at is None
     handler = HANDLERS.get(event.type)
     if handler is not None:
         handler(state, event)
     if state.clock is None or event.occurred_at > state.clock:
         state.clock = event.occurred_at
+    last = state.last_recorded_at
+    if live and last is not None and event.recorded_at - last > SILENCE_US:
+        # The room was silent for over 60 s (as the sweep judges it: by our recorded_at) and
+        # this event ends the silence: logged cleared, for the screens and the review. The
+        # sweep raised it live; this is where it stands now, not news to publish again.
+        _log(state, silence_alert(last, event.recorded_at))
     state.last_recorded_at = event.recorded_at
     state.version = event.version
     online = state.online
@@ -480,7 +509,10 @@ def _minute_reading(state: SessionState, event: StoredEvent) -> None:
 
 
 def _watch_for_drop(state: SessionState, occurred_at: int, online: int) -> None:
-    """Alert when online falls 30% or more below its high of the last 5 minutes.
+    """Alert when online falls 30% or more below its high of the last 5 minutes, once per drop:
+    the drop is on until online is back to 85% or more of its 5-minute high (the audience came
+    back, or the lower level has held for 5 minutes), then it is cleared; only then can online
+    falling again raise another.
 
     `recent_online` is a monotonic queue: values strictly decrease from the front, so the front
     is the window's high and each event costs O(1) amortised.
@@ -496,10 +528,22 @@ def _watch_for_drop(state: SessionState, occurred_at: int, online: int) -> None:
     while recent[0][0] < horizon:
         recent.pop(0)
     high = recent[0][1]
-    dropped = high >= DROP_MIN_BASELINE and online <= high * (1 - DROP_FRACTION)
-    if dropped and not state.drop_active:
-        _raise(state, {"kind": "online_drop", "from": high, "to": online, "at": occurred_at})
-    state.drop_active = dropped
+    if not state.drop_active:
+        if high >= DROP_MIN_BASELINE and online <= high * (1 - DROP_FRACTION):
+            state.drop_active = True
+            _raise(
+                state,
+                {
+                    "kind": "online_drop",
+                    "from": high,
+                    "to": online,
+                    "at": occurred_at,
+                    "cleared_at": None,
+                },
+            )
+    elif online >= high * DROP_RECOVERY:
+        state.drop_active = False
+        _clear(state, "online_drop", occurred_at)
 
 
 def fold_all(state: SessionState, events: list[StoredEvent]) -> SessionState:

@@ -7,6 +7,7 @@ from typing import Any
 
 from events.fields import format_timestamp
 from events.money import fen_to_yuan
+from projections.alerts import alert_now
 from projections.host_days import contribution, host_day_deltas
 from projections.review import session_review as session_review_body
 from projections.segments import products_and_segments
@@ -89,15 +90,6 @@ def timeline_tail(timeline: dict[str, Any]) -> dict[str, Any]:
     return {"minutes": minutes, "markers": [m for m in timeline["markers"] if m["at"] >= since]}
 
 
-def alert_now(state: SessionState, alert: dict[str, Any]) -> dict[str, Any]:
-    shown = {**alert, "at": format_timestamp(alert["at"])}
-    if alert.get("kind") == "incident_opened":
-        incident = state.incidents.get(str(alert.get("incident_id")))
-        resolved = None if incident is None else incident.resolved_at
-        shown["resolved_at"] = None if resolved is None else format_timestamp(resolved)
-    return shown
-
-
 def session_body(
     state: SessionState,
     metrics: dict[str, Any],
@@ -115,8 +107,8 @@ def session_body(
         "products": products[:TOP_PRODUCTS],
         "recent": recent(state),
         # the latest alerts raised, so a screen opened late still lists them, each with
-        # where it stands now (an incident resolved since says when)
-        "alerts": [alert_now(state, alert) for alert in state.alert_log[-ALERTS_SHOWN:]],
+        # where it stands now (`state`: on, cleared, resolved; see projections/alerts.py)
+        "alerts": [alert_now(alert, state.incidents) for alert in state.alert_log[-ALERTS_SHOWN:]],
         "timeline_tail": timeline_tail(timeline or build_timeline(state)),
     }
 

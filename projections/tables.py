@@ -41,7 +41,8 @@ session_view = sa.Table(
     sa.Column("ad_spend_fen", sa.BigInteger, nullable=False),
     sa.Column("incidents", sa.Integer, nullable=False),
     sa.Column("incidents_open", sa.Integer, nullable=False),
-    # Set by the sweep when a live session has been silent for 60 s, cleared by new events.
+    # Set by the sweep when a live session has been silent for 60 s, to the moment it was (the
+    # last event recorded + 60 s); cleared by the sweep once events came after it.
     sa.Column("silent_since", sa.BigInteger),
     sa.Index("ix_session_view_started", "started_at"),
     sa.Index("ix_session_view_host_started", "host_id", "started_at"),

@@ -30,9 +30,14 @@ INTERVAL_SECONDS = 30.0
 
 
 def request_rebuild(reason: str) -> None:
-    """In a migration's upgrade(): ask the running workers for an online refold."""
+    """In a migration's upgrade(): ask the running workers for an online refold (not of a
+    database without events: there is nothing to refold)."""
     from alembic import op
 
+    from events.tables import streams
+
+    if op.get_bind().execute(sa.select(streams.c.stream_id).limit(1)).first() is None:
+        return
     op.execute(rebuild_requests.insert().values(reason=reason, requested_at=now_micros()))
 
 

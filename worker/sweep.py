@@ -19,9 +19,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from events.clock import now_micros
 from events.database import fetch_rows, write_transaction
-from events.fields import format_timestamp
 from events.recorder import Recorder
-from projections.alerts import SILENCE_US
+from projections.alerts import SILENCE_US, open_silence
 from projections.tables import session_view
 from worker.periodic import Periodic
 from worker.publish import Publisher
@@ -130,15 +129,7 @@ class Sweeper:
         if self.publisher is not None:
             for session_id, last in silent:
                 self.publisher.publish(
-                    {
-                        "type": "alert",
-                        "session_id": session_id,
-                        "alert": {
-                            "kind": "no_events",
-                            "since": format_timestamp(last),
-                            "at": format_timestamp(now),
-                        },
-                    }
+                    {"type": "alert", "session_id": session_id, "alert": open_silence(last)}
                 )
         return stuck
 
@@ -146,7 +137,9 @@ class Sweeper:
     def _mark_silent(conn: Connection, now: int) -> list[tuple[str, int]]:
         """The sweep alone owns `silent_since`: it clears it once events came after it (so the
         next silence alerts again), and sets it on live sessions silent for 60 s (the row
-        update decides which worker raises the alert, so it is raised once)."""
+        update decides which worker raises the alert, so it is raised once) to the moment the
+        silence reached 60 s, the last event's time + 60 s (the alert's `at`, the same the fold
+        logs when events resume)."""
         conn.execute(
             session_view.update()
             .where(
@@ -162,7 +155,7 @@ class Sweeper:
                 session_view.c.silent_since.is_(None),
                 session_view.c.last_recorded_at < now - SILENCE_US,
             )
-            .values(silent_since=now)
+            .values(silent_since=session_view.c.last_recorded_at + SILENCE_US)
             .returning(session_view.c.session_id, session_view.c.last_recorded_at)
         )
         return [(row.session_id, row.last_recorded_at) for row in result]

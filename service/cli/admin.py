@@ -54,25 +54,39 @@ def tokens_create(
 @tokens.command("list")
 @click.option("--db", "database_url", default=None)
 def tokens_list(database_url: str | None) -> None:
-    """Every token: id, name, scopes, created, expires, revoked (never the token itself)."""
+    """Every token: id, name, scopes, created, expires, revoked (never the token itself), times
+    in the studio's zone."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    from events.fields import format_timestamp
     from service.auth.tokens import list_tokens
 
-    table = Table(title="livetally tokens")
-    for column in ("id", "name", "scopes", "created", "expires", "revoked"):
-        table.add_column(column)
+    zone_name = settings_from(database_url=database_url).timezone
+    zone = ZoneInfo(zone_name)
+
+    def shown(micros: int | None, none: str = "") -> str:
+        if micros is None:
+            return none
+        return datetime.fromtimestamp(micros / 1_000_000, zone).strftime("%Y-%m-%d %H:%M")
+
+    table = Table(title="livetally tokens", caption=f"times in {zone_name}")
+    table.add_column("id", no_wrap=True)
+    table.add_column("name", overflow="fold")
+    table.add_column("scopes")
+    for column in ("created", "expires", "revoked"):
+        table.add_column(column, no_wrap=True)  # a time is never cut or split
     for info in list_tokens(connect(database_url)):
         table.add_row(
             info.token_id,
             escape(info.name or ""),
             info.scopes,
-            format_timestamp(info.created_at),
-            "never" if info.expires_at is None else format_timestamp(info.expires_at),
-            "" if info.revoked_at is None else format_timestamp(info.revoked_at),
+            shown(info.created_at),
+            shown(info.expires_at, "never"),
+            shown(info.revoked_at),
         )
     Console().print(table)
 

@@ -177,8 +177,11 @@ class FeedClient:
             )
             body = sent
             if sent is not None and stored is not None and sent is not stored:
-                # The published document lacks what the service adds (the host's name).
+                # The published document lacks what the service adds (the host's name, and a
+                # silence still on: no event came since the stored version, views.with_silence).
                 body = {**sent, "host_name": stored.get("host_name")}
+                if sent["version"] == stored["version"]:
+                    body["alerts"] = stored.get("alerts", [])
             await self.send(
                 {
                     "type": "snapshot",
@@ -211,13 +214,21 @@ class FeedClient:
         """Every live session's headline numbers, then their updates."""
         stored = await load_live()
         sent: dict[str, Document] = {}
+        alerts: dict[str, list[dict[str, Any]]] = {}
         for document in stored:
-            channel = self.hub.channel(document["session_id"])
+            session_id = document["session_id"]
+            channel = self.hub.channel(session_id)
             latest = channel.latest
-            sent[document["session_id"]] = (
-                latest if latest and latest["version"] >= document["version"] else document
-            )
-        await self.send({"type": "snapshot", "sessions": [headline(d) for d in sent.values()]})
+            newer = latest is not None and latest["version"] > document["version"]
+            sent[session_id] = latest if latest is not None and newer else document
+            # the latest alerts as they stand (with a silence still on: views.with_silence)
+            alerts[session_id] = sent[session_id].get("alerts", [])
+        await self.send(
+            {
+                "type": "snapshot",
+                "sessions": [{**headline(d), "alerts": alerts[sid]} for sid, d in sent.items()],
+            }
+        )
         seen_alerts = {sid: c.alert_seq for sid, c in self.hub.channels.items()}
         while True:
             changed = self.hub.any_changed

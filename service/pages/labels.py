@@ -237,6 +237,13 @@ ZH: dict[str, dict[str, str]] = {
         "platform_gap": "平台成交差异",
         "platform_gap_cleared": "平台成交差异已消除",
     },
+    # where an alert stands (projections/alerts.py)
+    "alert_states": {
+        "on": "持续中",
+        "cleared": "已解除",
+        "resolved": "已解决",
+        "raised": "已提醒",
+    },
     "states": {
         "no_token": "需要访问令牌",
         "invalid": "令牌无效",
@@ -490,6 +497,12 @@ EN: dict[str, dict[str, str]] = {
         "connection_failed": "Shop connection failed",
         "platform_gap": "Platform GMV gap",
         "platform_gap_cleared": "Platform GMV gap cleared",
+    },
+    "alert_states": {
+        "on": "still on",
+        "cleared": "cleared",
+        "resolved": "resolved",
+        "raised": "notice",
     },
     "states": {
         "no_token": "A token is needed",

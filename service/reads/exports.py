@@ -317,6 +317,8 @@ def review_workbook(
     )
     alerts = review.get("alerts") or []
     alert_keys = ["at", "kind", "from", "to"]
+    if any(alert.get("state") for alert in alerts):  # where each stands, as the page says
+        alert_keys.append("state")
     if any(alert.get("cleared_at") for alert in alerts):  # alerts that say when they ended
         alert_keys.append("cleared_at")
     _table(
@@ -326,7 +328,10 @@ def review_workbook(
         alerts,
         lang,
         zone,
-        {"kind": lambda key: group_label("alerts", key, lang)},
+        {
+            "kind": lambda key: group_label("alerts", key, lang),
+            "state": lambda key: group_label("alert_states", key, lang),
+        },
     )
     return _save(book)
 

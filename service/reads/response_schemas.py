@@ -224,15 +224,35 @@ class RecentSchema(_Open):
 
 
 class AlertSchema(_Open):
-    """An alert raised by the fold; the other keys depend on `kind`."""
+    """An alert, as it stands now; the other keys depend on `kind`."""
 
     kind = fields.String(
         required=True,
         metadata={
-            "description": "incident_opened, online_drop, platform_gap, platform_gap_cleared"
+            "description": "incident_opened, online_drop, no_events, platform_gap, "
+            "platform_gap_cleared"
         },
     )
-    at = _time()
+    at = _time("when it was raised")
+    state = fields.String(
+        required=True,
+        validate=validate.OneOf(["on", "cleared", "resolved", "raised"]),
+        metadata={
+            "description": "on (still on), cleared (its condition is over: cleared_at), "
+            "resolved (an incident: resolved_at), raised (a one-off notice)"
+        },
+    )
+    cleared_at = _time(
+        "online_drop, no_events, platform_gap: when it ended, null while on",
+        nullable=True,
+        required=False,
+    )
+    resolved_at = _time(
+        "incident_opened: when the incident was resolved, null while open",
+        nullable=True,
+        required=False,
+    )
+    since = _time("no_events: the last event recorded before the silence", required=False)
     incident_id = fields.String(metadata={"description": "incident_opened"})
     incident_kind = fields.String(metadata={"description": "incident_opened"})
     severity = fields.Integer(metadata={"description": "incident_opened"})
@@ -322,7 +342,12 @@ class SessionSchema(SessionHeaderSchema):
     )
     recent = fields.Nested(RecentSchema, required=True)
     alerts = fields.List(
-        fields.Nested(AlertSchema), required=True, metadata={"description": "the latest 10"}
+        fields.Nested(AlertSchema),
+        required=True,
+        metadata={
+            "description": "the latest 10 as they stand now, then the silence alert while the "
+            "room is silent (no_events, on)"
+        },
     )
     timeline_tail = fields.Nested(TimelineTailSchema, required=True)
 

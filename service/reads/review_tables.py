@@ -295,8 +295,13 @@ def _events(review: dict[str, Any], clock: _Clock, lang: str) -> Table:
         parts = []
         if alert.get("from") is not None:  # an online drop: from its high to the low
             parts.append(f"{count(alert.get('from'))} → {count(alert.get('to'))}")
+        # where it stands, in the pages' words: still on, cleared 10:03, resolved 10:03
+        state = alert.get("state")
         ended = alert.get("cleared_at") or alert.get("resolved_at")
-        if ended:
+        if state:
+            when = f" {clock.short(ended)}" if ended else ""
+            parts.append(group_label("alert_states", state, lang) + when)
+        elif ended:
             parts.append(f"{label('ended_at', lang)} {clock.short(ended)}")
         found.append(
             (

@@ -117,6 +117,7 @@ PAGE_LABELS: dict[str, tuple[str, str]] = {
     "opened_at": ("ui", "started"),
     "resolved_at": ("ui", "ended"),
     "cleared_at": ("ui", "ended"),
+    "state": ("ui", "status"),
     "at": ("ui", "when"),
     "minute": ("ui", "when"),
     "gmv": ("ui", "gmv"),

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from events.recorder import Recorder
+from projections.alerts import open_silence
 from projections.clock import US_PER_SECOND
 from projections.registry import PeriodProjection, fold_period
 from projections.review import HISTORY, benchmarks
@@ -63,11 +64,41 @@ def headline(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def session_document_body(engine: Engine, session_id: str) -> dict[str, Any] | None:
-    """The session's document, with its host's name (from the person read model)."""
-    body = _body(engine, session_document, session_id)
-    if body is not None:
-        body["host_name"] = person_names(engine, {body["host_id"]} - {None}).get(body["host_id"])
+    """The session's document, with its host's name (from the person read model) and the
+    silence alert while the room is silent."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(session_document.c.body, *SILENCE_COLUMNS)
+            .select_from(
+                session_document.outerjoin(
+                    session_view, session_view.c.session_id == session_document.c.session_id
+                )
+            )
+            .where(session_document.c.session_id == session_id)
+        ).first()
+    if row is None:
+        return None
+    body: dict[str, Any] = row.body
+    with_silence(body, row)
+    body["host_name"] = person_names(engine, {body["host_id"]} - {None}).get(body["host_id"])
     return body
+
+
+SILENCE_COLUMNS = (
+    session_view.c.status,
+    session_view.c.silent_since,
+    session_view.c.last_recorded_at,
+)
+
+
+def with_silence(body: dict[str, Any], row: Any) -> None:
+    """A live session silent for 60 s (the sweep set `silent_since` and no event came since)
+    lists the silence alert, on, after its other alerts: the fold logs it only once events
+    resume, so a page opened during the silence learns of it here."""
+    silent_since, last = row.silent_since, row.last_recorded_at
+    if row.status != "live" or silent_since is None or last is None or last >= silent_since:
+        return
+    body["alerts"] = [*body.get("alerts", []), open_silence(last)]
 
 
 def session_timeline_body(engine: Engine, session_id: str) -> dict[str, Any] | None:
@@ -99,7 +130,7 @@ def list_session_bodies(
     """Session documents, newest start first, filtered on session_view's columns."""
     view = session_view.c
     statement = (
-        sa.select(session_document.c.body)
+        sa.select(session_document.c.body, *SILENCE_COLUMNS)
         .join(session_view, view.session_id == session_document.c.session_id)
         .order_by(view.started_at.desc(), view.session_id)
     )
@@ -121,7 +152,11 @@ def list_session_bodies(
         statement = statement.where(view.ended_at >= ended_since)
     statement = statement.limit(limit).offset(offset)
     with engine.connect() as conn:
-        bodies = list(conn.execute(statement).scalars().all())
+        rows = conn.execute(statement).all()
+    bodies = []
+    for row in rows:
+        with_silence(row.body, row)
+        bodies.append(row.body)
     names = person_names(engine, {b["host_id"] for b in bodies if b.get("host_id")})
     for body in bodies:
         body["host_name"] = names.get(body.get("host_id"))

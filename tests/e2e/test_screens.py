@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -303,15 +305,15 @@ def test_the_console_lists_live_and_recently_ended_sessions(site: Site, page: Pa
     site.wait_version("room-c", 2)
     site.wait_version("room-a", 2)
     page.goto(site.url("/console?lang=en"))
-    live = page.locator("#live tr[data-session=room-a]")
+    live = page.locator("#live tbody[data-session=room-a]")
     expect(live).to_contain_text("Spring sale")
     expect(live).to_contain_text("Li Na")
-    expect(page.locator("#live tr[data-session=room-b]")).to_be_visible()
-    expect(page.locator("#live tr[data-session=room-c]")).to_have_count(0)
+    expect(page.locator("#live tbody[data-session=room-b]")).to_be_visible()
+    expect(page.locator("#live tbody[data-session=room-c]")).to_have_count(0)
     href = live.locator("a").get_attribute("href")
     assert href is not None and href.startswith("/screen/room-a?")
     site.post(Broadcast("room-b").incident(20, "i-1", kind="other").events)
-    expect(page.locator("#live tr[data-session=room-b]")).to_contain_text("Other")
+    expect(page.locator("#live tbody[data-session=room-b]")).to_contain_text("Other")
 
 
 def test_the_console_has_an_empty_state(site: Site, page: Page) -> None:
@@ -347,7 +349,7 @@ def test_the_scores_page_shows_labelled_scorecards_and_downloads_without_the_tok
         time.sleep(0.05)
     page.goto(site.url("/scores?period=2026-11&role=host&lang=en"))
     expect(page.locator("h2")).to_contain_text("Host")
-    row = page.locator("tr[data-person=h-1]")
+    row = page.locator("tbody[data-person=h-1]")
     expect(row).to_contain_text("Li Na")
     expect(row).to_contain_text("New followers")
     with page.expect_download() as download:
@@ -454,4 +456,167 @@ def test_english_tile_labels_fit_without_truncation(
     assert cut == []
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"wall-en-{width}x{height}.png"))
+    context.close()
+
+
+S = 1_000_000
+
+
+def one_line_and_whole(page: Page, selector: str) -> None:
+    """Every element matched is on one line (its text's boxes share one top) and nothing in it
+    is cut (no content wider than its box)."""
+    found = page.eval_on_selector_all(
+        selector,
+        """(els) => els.map((el) => {
+            const range = document.createRange();
+            range.selectNodeContents(el);
+            const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0)
+              .map((r) => Math.round(r.top)));
+            const cut = [el, ...el.querySelectorAll('*')]
+              .filter((e) => e.clientWidth && e.scrollWidth > e.clientWidth + 1
+                      && !e.classList.contains('text'))
+              .map((e) => e.className);
+            return [el.textContent, tops.size, cut];
+        })""",
+    )
+    assert found, f"nothing matched {selector}"
+    for text, lines, cut in found:
+        assert lines == 1 and cut == [], (text, lines, cut)
+
+
+def alert_broadcast(session_id: str) -> Broadcast:
+    """Online 100, then hovering about the 70% line (69, 72, 69, 72, 69): one drop, still on;
+    an incident opened and resolved; two reports in a row 850 over ours: the gap, still on."""
+    base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    b = Broadcast(session_id, base).start(0).join(1, "v1").place(2, "o1", "v1", "100.00")
+    b.pay(3, "o1").sample(10, 100)
+    for k, online in enumerate((69, 72, 69, 72, 69)):
+        b.sample(20 + k, online)
+    b.incident(30, "i-1", kind="technical_failure", severity=2).resolve(40, "i-1")
+    return b.report(50, gmv="950.00").report(55, gmv="950.00")
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_alerts_show_where_they_stand_on_the_screen_the_console_and_the_review(
+    site: Site, browser: Browser, width: int, height: int
+) -> None:
+    b = alert_broadcast("wall-a")
+    site.post(b.events)
+    site.wait_version("wall-a", len(b.events))
+    body = site.api("/api/v1/sessions/wall-a")
+    drops = [a for a in body["alerts"] if a["kind"] == "online_drop"]
+    assert len(drops) == 1 and drops[0]["state"] == "on"  # once per drop, not once per dip
+    words = {
+        "zh": {"on": "持续中", "cleared": "已解除", "resolved": "已解决"},
+        "en": {"on": "still on", "cleared": "cleared", "resolved": "resolved"},
+    }
+    pages: dict[str, Page] = {}
+    for lang in ("zh", "en"):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = pages[lang] = context.new_page()
+        page.goto(site.url(f"/screen/wall-a?lang={lang}"))
+        drop = page.locator("#alerts li.alert.online_drop")
+        expect(drop).to_have_count(1)
+        expect(drop).to_have_class(re.compile(r"\bon\b"))
+        expect(drop.locator(".state")).to_have_text(words[lang]["on"])
+        expect(page.locator("#alerts li.alert.incident_opened.resolved .state")).to_contain_text(
+            words[lang]["resolved"]
+        )
+        expect(page.locator("#alerts li.alert.platform_gap.on .state")).to_have_text(
+            words[lang]["on"]
+        )
+    # online back to 90 (85% of the high of 100 or more): the drop is over, pushed live
+    site.post(Broadcast("wall-a", b.base).sample(60, 90).events)
+    for lang, page in pages.items():
+        drop = page.locator("#alerts li.alert.online_drop")
+        expect(drop).to_have_class(re.compile(r"\bcleared\b"), timeout=5000)
+        expect(drop).to_have_count(1)
+        expect(drop.locator(".state")).to_contain_text(words[lang]["cleared"])
+        one_line_and_whole(page, "#alerts li")
+        page.screenshot(path=str(ARTIFACTS / f"alerts-screen-{lang}-{width}x{height}.png"))
+        page.context.close()
+    for lang in ("zh", "en"):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.goto(site.url(f"/console?lang={lang}"))
+        row = page.locator("#live tbody[data-session=wall-a]")
+        # those still on first, then the latest over
+        expect(row.locator(".chip.alert").first).to_have_class(re.compile(r"platform_gap on"))
+        expect(row.locator(".chip.alert.online_drop.cleared .state")).to_contain_text(
+            words[lang]["cleared"]
+        )
+        expect(row.locator(".chip.alert.incident_opened.resolved")).to_have_count(1)
+        one_line_and_whole(page, "#live .chip")
+        page.screenshot(path=str(ARTIFACTS / f"alerts-console-{lang}-{width}x{height}.png"))
+        page.goto(site.url(f"/review/wall-a?lang={lang}"))
+        rows = page.locator("#incidents tbody tr")
+        expect(rows).to_have_count(3)  # the incident, the drop (once), the gap
+        expect(page.locator("#incidents .alert-state.resolved")).to_contain_text(
+            words[lang]["resolved"]
+        )
+        expect(page.locator("#incidents .alert-state.cleared")).to_contain_text(
+            words[lang]["cleared"]
+        )
+        expect(page.locator("#incidents .alert-state.on")).to_have_text(words[lang]["on"])
+        one_line_and_whole(page, "#incidents .alert-state")
+        context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_a_silent_room_shows_on_a_screen_opened_late_counting_then_cleared(
+    site: Site, browser: Browser, monkeypatch: pytest.MonkeyPatch, width: int, height: int
+) -> None:
+    import events.sql
+
+    real = events.sql.now_micros
+    # The store records this broadcast as if two minutes ago: the room has been silent since.
+    monkeypatch.setattr(events.sql, "now_micros", lambda: real() - 120 * S)
+    base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    b = Broadcast("wall-s", base).start(0).join(1, "v1").join(2, "v2")
+    site.post(b.events)
+    site.wait_version("wall-s", 3)
+    monkeypatch.undo()
+    deadline = time.monotonic() + 10  # the sweep, every second, marks it silent
+    while not [
+        a for a in site.api("/api/v1/sessions/wall-s")["alerts"] if a["kind"] == "no_events"
+    ]:
+        assert time.monotonic() < deadline, "the sweep did not mark the silence"
+        time.sleep(0.1)
+    words = {
+        "zh": ("持续中 0:02:", "已解除", "60秒无数据"),
+        "en": ("still on 0:02:", "cleared", "No events"),
+    }
+    pages: dict[str, Page] = {}
+    for lang in ("zh", "en"):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = pages[lang] = context.new_page()
+        page.goto(site.url(f"/screen/wall-s?lang={lang}"))
+        silence = page.locator("#alerts li.alert.no_events.on")
+        expect(silence).to_have_count(1)  # from the snapshot: it was raised before the page
+        expect(silence.locator(".state")).to_contain_text(words[lang][0])
+        expect(page.locator("#strip")).to_have_class("strip silent")
+        expect(page.locator("#banner")).to_contain_text(words[lang][2])
+        before = silence.locator(".state").inner_text()
+        # the duration counts on, once a second
+        expect(silence.locator(".state")).not_to_have_text(before, timeout=5000)
+        one_line_and_whole(page, "#alerts li")
+        page.screenshot(path=str(ARTIFACTS / f"silence-on-{lang}-{width}x{height}.png"))
+    context = browser.new_context(viewport={"width": width, "height": height})
+    console = context.new_page()
+    console.goto(site.url("/console"))
+    expect(console.locator("#live .chip.no_events.on .state")).to_contain_text("持续中 0:02:")
+    # events again: the fold logs the silence cleared and the update carries it
+    site.post(Broadcast("wall-s", base).join(200, "v3").events)
+    for lang, page in pages.items():
+        cleared = page.locator("#alerts li.alert.no_events.cleared")
+        expect(cleared).to_have_count(1, timeout=5000)
+        expect(page.locator("#alerts li.alert.no_events")).to_have_count(1)
+        expect(cleared.locator(".state")).to_contain_text(words[lang][1])
+        expect(page.locator("#strip")).not_to_have_class("strip silent")
+        page.screenshot(path=str(ARTIFACTS / f"silence-cleared-{lang}-{width}x{height}.png"))
+        page.context.close()
+    expect(console.locator("#live .chip.no_events.cleared")).to_have_count(1, timeout=5000)
+    console.goto(site.url("/review/wall-s"))
+    expect(console.locator("#incidents")).to_contain_text("60秒无数据")
+    expect(console.locator("#incidents .alert-state.cleared")).to_contain_text("已解除")
     context.close()

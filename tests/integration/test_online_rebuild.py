@@ -5,6 +5,7 @@ writes, on both backends."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from events.database import write_transaction
 from projections.tables import session_document, session_view
 from service.cli import main
 from service.process.embedded import Embedded
+from service.process.migrate import upgrade
 from service.process.settings import Settings
 from tests.builders import Broadcast
 from tests.integration.test_projector import stored_body, table_rows, to_new
@@ -243,3 +245,18 @@ def test_a_stopping_worker_stops_its_rebuild_and_keeps_the_request(
     assert not [n for n in sa.inspect(engine).get_table_names() if n.endswith("_next")]
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(rebuild_requests)).scalar() == 1
+
+
+def test_a_migration_asks_for_a_rebuild_only_of_a_database_with_events(tmp_path: Path) -> None:
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    with_events = f"sqlite:///{tmp_path / 'events.db'}"
+    for url in (empty, with_events):
+        engine = create_engine(url)
+        upgrade(engine, "0015")
+        if url == with_events:
+            open_recorder(engine).append(to_new(Broadcast("m").start(0).events))
+        upgrade(engine)  # 0016 asks for a refold
+        with engine.connect() as conn:
+            asked = conn.execute(sa.select(rebuild_requests.c.reason)).scalars().all()
+        assert len(asked) == (1 if url == with_events else 0)
+        engine.dispose()

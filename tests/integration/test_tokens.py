@@ -87,3 +87,21 @@ def test_the_list_shows_ids_and_names_never_tokens(api: Api) -> None:
     )
     assert result.exit_code == 0
     assert "relay" in result.output and token not in result.output
+
+
+def test_tokens_list_shows_whole_times_in_the_studio_zone_at_80_columns(sqlite_url: str) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from events import create_engine
+
+    engine = create_engine(sqlite_url)
+    create_token(engine, ["read"], "a rather long token name for the wall screens of room 7")
+    (info,) = list_tokens(engine)
+    engine.dispose()
+    created = datetime.fromtimestamp(info.created_at / 1e6, ZoneInfo("Asia/Shanghai"))
+    result = CliRunner().invoke(main, ["tokens", "list", "--db", sqlite_url], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert created.strftime("%Y-%m-%d %H:%M") in result.output  # whole, on one line
+    assert "times in Asia/Shanghai" in result.output
+    assert "…" not in result.output

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import io
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -224,7 +224,8 @@ def test_the_workbook_is_chinese_by_default_and_english_with_lang_en() -> None:
     )
     assert [row[0] for row in rows_of(zh, 4)[1:]] == ["广告", "推荐"]  # sources by label
     assert [row[1] for row in rows_of(en, 5)[1:]] == ["Stream interruption"]
-    assert [row[1] for row in rows_of(en, 6)[1:]] == ["Online dropped"]
+    # the drop, and the room's silence from 20:04:00 (its last event) until the end event
+    assert [row[1] for row in rows_of(en, 6)[1:]] == ["Online dropped", "No events for 60 s"]
     for book in (zh, en):
         for sheet in book.worksheets:
             headers = [c.value for c in sheet[1]]
@@ -277,7 +278,13 @@ def test_times_are_excel_times_in_the_studio_zone() -> None:
     assert column(book, 3, "时间")[0].value == SHANGHAI["start"]  # the first minute
     assert [c.value for c in column(book, 5, "开始")] == [SHANGHAI["incident"]]
     assert [c.value for c in column(book, 5, "结束")] == [SHANGHAI["resolved"]]
-    assert [c.value for c in column(book, 6, "时间")] == [SHANGHAI["drop"]]
+    # the drop, and the silence raised 60 s after the last event at 20:04:00; both over at
+    # the end (the drop ends with the broadcast, the end event ends the silence)
+    assert [c.value for c in column(book, 6, "时间")] == [
+        SHANGHAI["drop"],
+        SHANGHAI["drop"] + timedelta(minutes=1),
+    ]
+    assert [c.value for c in column(book, 6, "结束")] == [SHANGHAI["end"], SHANGHAI["end"]]
     new_york = book_of(review, timeline, zone="America/New_York")
     assert column(new_york, 2, "开始")[0].value == datetime(2026, 11, 2, 7, 0, 5)  # EST
 
@@ -293,3 +300,19 @@ def test_cells_a_spreadsheet_would_run_are_neutralised() -> None:
     assert column(book, 5, "详情")[0].value == "'@SUM(1)"
     for sheet in book.worksheets:
         assert not [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+
+
+def test_alerts_say_where_they_stand_in_the_pages_words() -> None:
+    # the drop (20:04) and the silence after the last event (20:05) both ended at 21:00: the
+    # broadcast's end ends the drop, the end event ends the silence
+    review, timeline = folded()
+    assert [(a["kind"], a["state"]) for a in review["alerts"]] == [
+        ("online_drop", "cleared"),
+        ("no_events", "cleared"),
+    ]
+    assert printed(review, "zh").count("已解除 21:00") == 2
+    assert printed(review, "en").count("cleared 21:00") == 2
+    book = book_of(review, timeline)
+    assert [c.value for c in column(book, 6, "状态")] == ["已解除", "已解除"]
+    english = book_of(review, timeline, lang="en")
+    assert [c.value for c in column(english, 6, "Status")] == ["cleared", "cleared"]

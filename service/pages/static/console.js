@@ -13,28 +13,63 @@
     return `/${kind}/${encodeURIComponent(id)}?${q}`;
   }
 
-  function table(rows, withAlerts) {
-    const head = [t("title"), t("host"), t("room"), t("status"), t("duration"), t("online"),
-                  t("uv"), t("gmv"), t("conversion"), withAlerts ? t("alerts") : t("review")];
-    const tbody = el("tbody");
-    for (const row of rows) {
+  // A session takes two lines, and a third for its alerts if it has any: its status and
+  // title across the table, its figures in columns under their headers, then its alerts as on
+  // its screen. Every cell is one line (nothing wraps): a title of 50 characters, a name of 20
+  // and ¥9,999,999,999.99 fit at 1366 px; a title longer than its line would end in "…", the
+  // whole title in its tooltip.
+  const FIGURES = ["host", "room", "duration", "online", "uv", "gmv", "conversion"];
+
+  function table(rows, live) {
+    const head = FIGURES.map((key) => t(key));
+    if (!live) head.push(t("review"));
+    const bodies = rows.map((row) => {
       const m = row.metrics || {};
-      const alerts = (row.open_incidents || []).map((i) => "⚠ " + label("incident_kinds", i.kind))
-        .concat((row.alerts || []).slice(-2).map((a) => label("alerts", a.kind)));
-      tbody.append(el("tr", { dataset: { session: row.session_id } },
-        el("td", {}, el("a", { href: link("screen", row.session_id) }, row.title || row.session_id)),
-        el("td", {}, names.get(row.host_id) || row.host_name || row.host_id || "–"),
-        el("td", {}, row.room_id || "–"),
-        el("td", {}, el("span", { class: "pill " + row.status }, label("statuses", row.status))),
-        el("td", { class: "num" }, LT.duration(row.duration_seconds)),
-        el("td", { class: "num" }, LT.count(m.online)),
-        el("td", { class: "num" }, LT.count(m.unique_viewers)),
-        el("td", { class: "num" }, LT.money(m.gmv)),
-        el("td", { class: "num" }, LT.pct(m.conversion_rate)),
-        el("td", { class: withAlerts ? "alert" : "" }, withAlerts ? alerts.join(" · ")
-          : el("a", { href: link("review", row.session_id) }, t("review")))));
+      const title = row.title || row.session_id;
+      const line = el("div", { class: "line" },
+        el("span", { class: "pill " + row.status }, label("statuses", row.status)),
+        el("a", { class: "title", href: link("screen", row.session_id), title }, title));
+      const alerts = live ? chips(row.alerts || []) : [];
+      return el("tbody", { class: "session", dataset: { session: row.session_id } },
+        el("tr", { class: "title-line" }, el("td", { colspan: head.length }, line)),
+        el("tr", { class: "figures" },
+          el("td", { class: "host" }, names.get(row.host_id) || row.host_name || row.host_id || "–"),
+          el("td", { class: "room" }, row.room_id || "–"),
+          el("td", { class: "num" }, LT.duration(row.duration_seconds)),
+          el("td", { class: "num" }, LT.count(m.online)),
+          el("td", { class: "num" }, LT.count(m.unique_viewers)),
+          el("td", { class: "num" }, LT.money(m.gmv)),
+          el("td", { class: "num" }, LT.pct(m.conversion_rate)),
+          live ? null : el("td", {}, el("a", { href: link("review", row.session_id) }, t("review")))),
+        alerts.length ? el("tr", { class: "alerts-line" }, el("td", { colspan: head.length },
+          el("div", { class: "line chips" }, ...alerts))) : null);
+    });
+    return el("table", { class: "sessions" },
+      el("thead", {}, el("tr", {}, ...head.map((h, i) => el("th", { class: i >= 2 && i < 7 ? "num" : "" }, h)))),
+      ...bodies);
+  }
+
+  // The session's alerts as they stand, as on its screen: those still on first, then the
+  // latest over (cleared or resolved, dimmed); three at most, and how many more.
+  const CHIPS = 3;
+  function chips(alerts) {
+    const newest = [...alerts].reverse();
+    const on = newest.filter((a) => LT.alertState(a) === "on");
+    const shown = [...on, ...newest.filter((a) => LT.alertState(a) !== "on")];
+    const out = shown.slice(0, CHIPS).map((a) => {
+      const state = LT.alertState(a);
+      return el("span", { class: `chip alert ${a.kind} ${state}`, dataset: { key: LT.alertKey(a) },
+                          title: `${label("alerts", a.kind)} · ${LT.alertDetail(a)}` },
+        // an incident by its kind ("直播中断"), as the screen's banner names it
+        el("span", { class: "kind" }, (state === "on" ? "⚠ " : "") + (a.kind === "incident_opened"
+          ? label("incident_kinds", a.incident_kind) : label("alerts", a.kind))),
+        el("span", { class: "state" }, LT.alertStatus(a)));
+    });
+    if (shown.length > CHIPS) {
+      out.push(el("span", { class: "chip more", title: shown.slice(CHIPS).map((a) =>
+        `${label("alerts", a.kind)} ${LT.alertStatus(a)}`).join("\n") }, `+${shown.length - CHIPS}`));
     }
-    return el("table", {}, el("thead", {}, el("tr", {}, ...head.map((h) => el("th", {}, h)))), tbody);
+    return out;
   }
 
   function render() {
@@ -49,22 +84,33 @@
 
   function onMessage(message) {
     if (message.type === "snapshot" && message.sessions) {
-      for (const s of message.sessions) live.set(s.session_id, { ...s, alerts: [] });
+      // each with its latest alerts as they stand (a silence still on included)
+      for (const s of message.sessions) live.set(s.session_id, { ...s, alerts: LT.mergeAlerts([], s.alerts) });
     } else if (message.type === "update") {
       const row = live.get(message.session_id) || { session_id: message.session_id, metrics: {}, alerts: [] };
       row.metrics = Object.assign({}, row.metrics, message.metrics);
       for (const key of ["status", "open_incidents", "duration_seconds"]) {
         if (message[key] !== undefined) row[key] = message[key];
       }
+      row.alerts = LT.mergeAlerts(row.alerts, message.alerts);
       live.set(message.session_id, row);
       if (row.status === "ended") loadEnded();
     } else if (message.type === "alert") {
       const row = live.get(message.session_id);
-      if (row) row.alerts.push(message.alert);
+      if (row) row.alerts = LT.mergeAlerts(row.alerts, [message.alert]);
     } else {
       return;
     }
     render();
+  }
+
+  // Once a second: a silence still on counts on.
+  function tick() {
+    for (const node of document.querySelectorAll("#live .chip.no_events.on")) {
+      const row = live.get(node.closest("tbody").dataset.session);
+      const a = row && row.alerts.find((x) => LT.alertKey(x) === node.dataset.key);
+      if (a) node.querySelector(".state").textContent = LT.alertStatus(a);
+    }
   }
 
   async function loadEnded() {
@@ -85,6 +131,7 @@
       LT.notice(e.status === 401 ? "invalid" : e.status === 403 ? "not_read_only" : "error");
       return;
     }
+    setInterval(tick, 1000);
     LT.follow({}, onMessage, (s) => {
       $("conn").textContent = s.up ? "" : label("states", "lost");
       $("conn").className = "conn" + (s.up ? "" : " down");

@@ -16,6 +16,9 @@
     return table[key] !== undefined ? table[key] : key;
   };
 
+  // "标签：值" in Chinese, "Label: value" in English.
+  LT.colon = () => (LT.lang === "zh" ? "：" : ": ");
+
   LT.token = () => new URLSearchParams(location.search).get("token");
 
   // el("td", {class: "x", dataset: {id: 1}}, "text", child...): children are text or nodes;
@@ -101,6 +104,44 @@
     { hour12: false, hour: "2-digit", minute: "2-digit", timeZone: ZONE() }) : "–");
   LT.time = (iso) => (iso ? new Date(iso).toLocaleTimeString(LT.lang === "zh" ? "zh-CN" : "en-GB",
     { hour12: false, timeZone: ZONE() }) : "–");
+
+  // -- alerts: each as it stands (on, cleared, resolved, or a one-off notice), the same words
+  // on the screen, the console and the review ------------------------------------------------
+  // The same alert told twice (raised live, then in a later snapshot or update as it stands)
+  // has one key: a silence is known by the last event before it.
+  LT.alertKey = (a) => `${a.kind}|${a.kind === "no_events" ? a.since : a.at}|${a.incident_id || ""}`;
+  LT.alertState = (a) => a.state || "raised";
+  // Alerts as they stand now: `incoming` replaces what was known of the same alert; time order.
+  LT.mergeAlerts = function (known, incoming) {
+    const byKey = new Map(known.map((a) => [LT.alertKey(a), a]));
+    for (const a of incoming || []) byKey.set(LT.alertKey(a), a);
+    return [...byKey.values()].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  };
+  // "持续中" (a silence with how long so far), "已解除 10:03", "已解决 10:03"; "" for a notice.
+  LT.alertStatus = function (a, now) {
+    const state = LT.alertState(a);
+    const word = LT.label("alert_states", state);
+    if (state === "on") {
+      if (a.kind !== "no_events" || !a.since) return word;
+      return `${word} ${LT.duration(((now || Date.now()) - Date.parse(a.since)) / 1000)}`;
+    }
+    if (state === "cleared") return `${word} ${LT.hm(a.cleared_at)}`;
+    if (state === "resolved") return `${word} ${LT.hm(a.resolved_at)}`;
+    return "";
+  };
+  // What the alert is about, after its kind's label.
+  LT.alertDetail = function (a) {
+    if (a.kind === "incident_opened") {
+      return `${LT.label("incident_kinds", a.incident_kind)} · ${LT.t("severity")} ${a.severity}`;
+    }
+    if (a.kind === "online_drop") return `${LT.count(a.from)} → ${LT.count(a.to)}`;
+    if (a.kind === "no_events") return `${LT.t("last_event")} ${LT.time(a.since)}`;
+    if (a.kind === "connection_failed") return a.name || "";
+    if (a.kind === "platform_gap" || a.kind === "platform_gap_cleared") {
+      return `${LT.t("gmv")} ${LT.money(a.gmv)} · ${LT.t("platform_gmv")} ${LT.money(a.platform_gmv)}`;
+    }
+    return "";
+  };
 
   // Shrinks a value's font until it fits its box (tiles never overflow, whatever the number).
   LT.fit = function (node) {

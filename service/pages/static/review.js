@@ -83,15 +83,22 @@
       ["buyers", t("buyers"), true, LT.count], ["gmv", t("gmv"), true, LT.moneyExact],
       ["conversion_rate", t("conversion"), true, LT.pct],
     ], sources));
+    // Incidents and alerts in time order, each with where it stands as the screen says it
+    // (resolved, cleared, still on); an incident's description is the studio's own words.
     const events = [
-      ...review.incidents.map((i) => ({ at: i.opened_at, kind: label("incident_kinds", i.kind),
+      ...review.incidents.map((i) => ({ at: i.opened_at,
+        kind: `${t("incident")}${LT.colon()}${label("incident_kinds", i.kind)}`,
         text: `${t("severity")} ${i.severity} · ${t("downtime")} ${LT.count(i.downtime_seconds)}` +
-              (i.description ? ` · ${i.description}` : "") })),
+              (i.description ? ` · ${i.description}` : ""),
+        state: LT.alertStatus({ kind: "incident_opened", state: i.resolved_at ? "resolved" : "on",
+                                resolved_at: i.resolved_at }),
+        cls: i.resolved_at ? "resolved" : "on" })),
       ...review.alerts.map((a) => ({ at: a.at, kind: label("alerts", a.kind),
-        text: `${LT.count(a.from)} → ${LT.count(a.to)}` })),
+        text: LT.alertDetail(a), state: LT.alertStatus(a), cls: LT.alertState(a) })),
     ].sort((a, b) => (a.at < b.at ? -1 : 1));
     LT.clear($("incidents")).append(events.length ? grid([
       ["at", t("started"), false, LT.time], ["kind", t("kind"), false], ["text", t("detail"), false],
+      ["state", t("status"), false, (v, r) => el("span", { class: "alert-state " + r.cls }, v || "–")],
     ], events) : el("div", { class: "empty" }, t("no_alerts")));
     charts(review, timeline);
   }
@@ -105,18 +112,30 @@
       { name: s.name || s.product_id, xAxis: LT.hm(s.started_at),
         itemStyle: { color: i % 2 ? "rgba(61,220,151,0.10)" : "rgba(79,124,255,0.12)" } },
       { xAxis: LT.hm(s.ended_at || minutes[minutes.length - 1].minute) }]);
-    const style = { color: "#c9d2ec", fontSize: 13, fontFamily: LT.FONT };
+    // Text as large and light as the page's own; the legend in its own band above the plot,
+    // each segment's name inside the top of its band (never on the legend or the axis), and a
+    // segment too narrow for its name leaves it to the table below and the tooltip.
+    const style = { color: "#e8ecf8", fontSize: 14, fontFamily: LT.FONT };
+    const axisLabel = { color: "#c9d2ec", fontSize: 14, fontFamily: LT.FONT };
     trend.setOption({
-      textStyle: style, legend: { top: 0, textStyle: style }, tooltip: { trigger: "axis" },
-      grid: { left: 8, right: 8, top: 36, bottom: 8, containLabel: true },
-      xAxis: { type: "category", data: labels },
-      yAxis: [{ type: "value", splitLine: { lineStyle: { color: "#232c4d" } } }, { type: "value", splitLine: { show: false } }],
+      textStyle: style, legend: { top: 0, left: "center", itemGap: 24, textStyle: style },
+      tooltip: { trigger: "axis" },
+      grid: { left: 12, right: 12, top: 44, bottom: 8, containLabel: true },
+      xAxis: { type: "category", data: labels, axisLabel },
+      yAxis: [{ type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#232c4d" } },
+                axisLabel: { ...axisLabel, formatter: (v) => LT.count(v) } },
+              { type: "value", splitLine: { show: false },
+                axisLabel: { ...axisLabel, formatter: (v) => LT.money(v) } }],
       series: [
+        // the segments above the bars, so no bar hides a segment's name
         { name: t("online_minute"), type: "line", showSymbol: false, data: minutes.map((m) => m.online),
-          markArea: { silent: true, label: { color: "#9ff0c9", fontSize: 11 }, data: areas } },
+          markArea: { silent: true, z: 4, data: areas,
+                      label: { position: "insideTop", distance: 6, color: "#9ff0c9", fontSize: 13,
+                               backgroundColor: "rgba(10,15,31,0.8)", padding: [2, 4], borderRadius: 3 } } },
         { name: t("gmv_minute"), type: "bar", yAxisIndex: 1, data: minutes.map((m) => m.gmv), color: "#ffb020" },
       ],
     });
+    hideCrowdedNames(trend, areas);
     const stages = review.funnel.stages;
     funnel.setOption({
       textStyle: style,
@@ -127,7 +146,32 @@
         data: stages.map((s) => ({ name: t(s.stage === "unique_viewers" ? "uv" : s.stage),
           value: s.value, rate: s.rate })) }],
     });
-    for (const c of [trend, funnel]) new ResizeObserver(() => c.resize()).observe(c.getDom());
+    for (const c of [trend, funnel]) {
+      new ResizeObserver(() => { c.resize(); if (c === trend) hideCrowdedNames(trend, areas); })
+        .observe(c.getDom());
+    }
+  }
+
+  // A segment's name wider than its band, or running into the name before it, is hidden (the
+  // segments table lists every one): names never sit on each other. Again on every resize.
+  function hideCrowdedNames(chart, areas) {
+    let lastEnd = -Infinity;
+    const shown = areas.map(([from, to]) => {
+      const x0 = chart.convertToPixel({ xAxisIndex: 0 }, from.xAxis);
+      const x1 = chart.convertToPixel({ xAxisIndex: 0 }, to.xAxis);
+      const width = measure(from.name || "");
+      const centre = (x0 + x1) / 2;
+      const fits = width + 16 <= Math.abs(x1 - x0) && centre - width / 2 >= lastEnd + 8;
+      if (fits) lastEnd = centre + width / 2;
+      return fits;
+    });
+    chart.setOption({ series: [{ markArea: { data: areas.map(([from, to], i) => [
+      { ...from, label: { show: shown[i] } }, to]) } }] });
+  }
+  const pen = document.createElement("canvas").getContext("2d");
+  function measure(text) {
+    pen.font = `13px ${LT.FONT}`;
+    return pen.measureText(text).width;
   }
 
   async function start() {

@@ -35,36 +35,46 @@
     return el("table", { class: "kpis" }, head, el("tbody", {}, ...rows));
   }
 
-  function cardRow(card) {
+  // A person takes two lines: rank, name, score, grade, fines and compliance under the
+  // headers, then the KPI table across the row. Every cell is one line: a name of 20
+  // characters, ¥9,999,999,999.99 and the longest KPI labels fit at 1366 px, units never
+  // split from their numbers ("¥2.00万", "计分").
+  const SUMMARY = ["rank", "name", "score", "grade", "fines", "compliance"];
+
+  function cardRows(card) {
     const grade = card.grade
       ? el("span", { class: "grade grade-" + card.grade }, card.grade)
-      : el("span", { class: "grade grade-none", title: t("not_graded_why") },
-           `${t("not_graded")}（${t("not_graded_why")}）`);
+      : el("span", { class: "grade grade-none", title: t("not_graded_why") }, `${t("not_graded")}*`);
     const c = card.compliance;
     const compliance = c ? `${t("days_on_air")} ${c.days_on_air} · ${t("days_under_3h")} ` +
-      `${c.days_under_3_hours} · ${t("days_under_2_clips")} ${c.days_under_2_clips}` : "";
-    return el("tr", { dataset: { person: card.person_id } },
-      // someone not graded has no rank and no score to compare
-      el("td", { class: "num" }, card.graded === false ? "–" : String(card.rank)),
-      el("td", {}, card.name || card.person_id),
-      el("td", { class: "num" }, card.graded === false ? "–" : LT.num(card.score)),
-      el("td", {}, grade),
-      el("td", {}, kpiTable(card, card.corrections)),
-      el("td", { class: "num" }, LT.moneyExact((card.fines || {}).total || 0)),
-      el("td", { class: "dim" }, compliance));
+      `${c.days_under_3_hours} · ${t("days_under_2_clips")} ${c.days_under_2_clips}` : "–";
+    return el("tbody", { class: "card", dataset: { person: card.person_id } },
+      el("tr", { class: "summary" },
+        // someone not graded has no rank and no score to compare
+        el("td", { class: "num" }, card.graded === false ? "–" : String(card.rank)),
+        el("td", { class: "name" }, card.name || card.person_id),
+        el("td", { class: "num" }, card.graded === false ? "–" : LT.num(card.score)),
+        el("td", {}, grade),
+        el("td", { class: "num" }, LT.moneyExact((card.fines || {}).total || 0)),
+        el("td", { class: "dim" }, compliance)),
+      el("tr", { class: "kpi-line" }, el("td"),
+        el("td", { colspan: SUMMARY.length - 1 }, kpiTable(card, card.corrections))));
   }
 
   function render(body) {
     $("closed").textContent = body.closed ? t("closed") : "";
     $("closed").hidden = !body.closed;
     const box = LT.clear($("cards"));
-    const head = [t("rank"), t("name"), t("score"), t("grade"), t("kpi"), t("fines"), t("compliance")];
     for (const role of ROLES) {
       const cards = body.scorecards.filter((c) => c.role === role);
       if (!cards.length) continue;
+      const head = el("tr", {}, ...SUMMARY.map((key) =>
+        el("th", { class: ["rank", "score", "fines"].includes(key) ? "num" : "" }, t(key))));
       box.append(el("h2", {}, label("roles", role)),
-        el("table", {}, el("thead", {}, el("tr", {}, ...head.map((h) => el("th", {}, h)))),
-           el("tbody", {}, ...cards.map(cardRow))));
+        el("table", { class: "scores" }, el("thead", {}, head), ...cards.map(cardRows)));
+      if (cards.some((c) => !c.grade)) {
+        box.append(el("p", { class: "dim note" }, `* ${t("not_graded")}${LT.colon()}${t("not_graded_why")}`));
+      }
     }
     if (!body.scorecards.length) box.append(el("div", { class: "empty" }, label("states", "no_data")));
     if (body.scorecards.some((c) => c.kpis.some((k) => k.key === "gmv" || k.key === "team_gmv"))) {

@@ -18,7 +18,9 @@
     fitAll();
   }
   const u = () => parseFloat(getComputedStyle(document.documentElement).getPropertyValue("--u"));
-  function fitAll() { document.querySelectorAll(".tile .value").forEach(LT.fit); }
+  // Tile values, and the header's title and host line, shrink to fit their boxes: a title of
+  // 50 characters and a name of 20 show whole, smaller, not cut.
+  function fitAll() { document.querySelectorAll(".tile .value, .bar .title, .bar .who").forEach(LT.fit); }
 
   function setValue(id, text, sub) {
     const node = $(id);
@@ -31,8 +33,11 @@
     const d = state.doc;
     if (!d) return;
     const m = d.metrics;
-    $("title").textContent = d.title || d.session_id;
-    $("who").textContent = [d.host_name || d.host_id, d.room_id].filter(Boolean).join(" · ");
+    for (const [id, text] of [["title", d.title || d.session_id],
+      ["who", [d.host_name || d.host_id, d.room_id].filter(Boolean).join(" · ")]]) {
+      const node = $(id);
+      if (node.textContent !== text) { node.textContent = text; node.title = text; LT.fit(node); }
+    }
     const status = $("status");
     status.textContent = label("statuses", d.status);
     status.className = "status " + d.status;
@@ -83,7 +88,7 @@
   }
 
   function incidentText(i) {
-    return `${t("incident")}：${label("incident_kinds", i.kind)} · ${t("severity")} ${i.severity}` +
+    return `${t("incident")}${LT.colon()}${label("incident_kinds", i.kind)} · ${t("severity")} ${i.severity}` +
       (i.description ? ` · ${i.description}` : "");
   }
 
@@ -92,9 +97,15 @@
     const open = (d && d.open_incidents) || [];
     const strip = $("strip");
     const banner = $("banner");
+    const silence = silenceOn();
     if (open.length) {
       strip.className = "strip incident";
       banner.textContent = "⚠ " + open.map(incidentText).join("　|　");
+    } else if (silence && d && d.status === "live") {
+      // no event for 60 s: the room may be down, or its feed; how long so far, counting
+      strip.className = "strip silent";
+      banner.textContent = `⚠ ${label("alerts", "no_events")} · ${LT.alertDetail(silence)} · ` +
+        LT.alertStatus(silence);
     } else if (d && d.status === "ended") {
       strip.className = "strip ended";
       banner.textContent = label("states", "ended") + " · " + label("state_help", "ended");
@@ -149,12 +160,12 @@
     charts.sources.setOption({
       textStyle: textStyle(),
       // room for the longest source name of the page's language ("Recommended", "Short video")
-      grid: { left: (LT.lang === "en" ? 11 : 8) * u(), right: "34%", top: 4, bottom: 4,
+      grid: { left: (LT.lang === "en" ? 13 : 8) * u(), right: "34%", top: 4, bottom: 4,
               containLabel: false },
       xAxis: { type: "value", show: false },
       yAxis: { type: "category", inverse: true, data: rows.map(([k]) => label("sources", k)),
                axisLabel: { fontSize: 1.6 * u(), color: "#c9d2ec",
-                            width: (LT.lang === "en" ? 10.5 : 7.5) * u(),
+                            width: (LT.lang === "en" ? 12.5 : 7.5) * u(),
                             overflow: "truncate" }, axisTick: { show: false } },
       series: [{ type: "bar", barMaxWidth: 3 * u(), itemStyle: { color: "#3ddc97" },
         data: rows.map(([, s]) => ({ value: s.viewers, gmv: s.gmv })),
@@ -178,7 +189,7 @@
       ...recent.orders.map((o) => ({ at: o.at, kind: "order", text:
         `${o.buyer || ""} ${t("order")} ${o.name || o.product_id || ""} ${LT.moneyExact(o.amount)}` })),
       ...recent.comments.map((c) => ({ at: c.at, kind: "comment",
-        text: `${c.viewer || ""}：${c.text}` })),
+        text: `${c.viewer || ""}${LT.colon()}${c.text}` })),
     ].sort((a, b) => (a.at < b.at ? 1 : -1)).slice(0, 12);
     const list = LT.clear($("ticker"));
     for (const item of items) {
@@ -187,29 +198,35 @@
     }
   }
 
-  function alertText(a) {
-    if (a.kind === "incident_opened") {
-      return `${label("incident_kinds", a.incident_kind)} · ${t("severity")} ${a.severity}` +
-        (a.resolved_at ? ` · ${t("resolved")} ${LT.hm(a.resolved_at)}` : "");
-    }
-    if (a.kind === "online_drop") return `${LT.count(a.from)} → ${LT.count(a.to)}`;
-    if (a.kind === "connection_failed") return a.name || "";
-    if (a.kind === "platform_gap" || a.kind === "platform_gap_cleared") {
-      return `${t("gmv")} ${LT.money(a.gmv)} · ${t("platform_gmv")} ${LT.money(a.platform_gmv)}`;
-    }
-    return "";
+  // The silence alert while it is on (raised by the sweep, or in the snapshot of a screen
+  // opened during it), if any.
+  function silenceOn() {
+    return state.alerts.find((a) => a.kind === "no_events" && LT.alertState(a) === "on") || null;
   }
 
+  // Each alert as it stands: on in red, cleared or resolved dimmed and saying when, a silence
+  // still on counting how long (tick() below).
   function renderAlerts() {
     const list = LT.clear($("alerts"));
     if (!state.alerts.length) { list.append(el("li", { class: "dim" }, t("no_alerts"))); return; }
     for (const a of state.alerts.slice(-8).reverse()) {
-      const resolved = a.kind === "incident_opened" && a.resolved_at;
-      list.append(el("li", { class: "alert " + a.kind + (resolved ? " resolved" : "") },
+      const detail = LT.alertDetail(a);
+      list.append(el("li", { class: `alert ${a.kind} ${LT.alertState(a)}`, dataset: { key: LT.alertKey(a) } },
         el("span", { class: "time" }, LT.time(a.at)),
         el("span", { class: "kind" }, label("alerts", a.kind)),
-        el("span", { class: "text" }, alertText(a))));
+        el("span", { class: "text", title: detail }, detail),
+        el("span", { class: "state" }, LT.alertStatus(a))));
     }
+  }
+
+  // Once a second: a silence still on counts on, on the list and the strip.
+  function tick() {
+    $("clock").textContent = LT.time(new Date().toISOString());
+    const silence = silenceOn();
+    if (!silence) return;
+    const node = document.querySelector("#alerts li.no_events.on .state");
+    if (node) node.textContent = LT.alertStatus(silence);
+    renderBanner();
   }
 
   function mergeTimeline(tail) {
@@ -269,7 +286,8 @@
   function onMessage(message) {
     if (message.type === "snapshot" && message.data) {
       state.doc = message.data;
-      state.alerts = (message.data.alerts || []).slice();
+      // as they stand now, a silence still on included (it counts on from its `since`)
+      state.alerts = LT.mergeAlerts([], message.data.alerts);
       renderAlerts();
       mergeTimeline(message.data.timeline_tail);
     } else if (message.type === "update" && state.doc) {
@@ -281,15 +299,14 @@
       }
       d.version = message.version;
       mergeTimeline(message.timeline_tail);
-      if (message.alerts) {  // the listed alerts as they stand now (resolved since, ...)
-        const key = (a) => `${a.kind}|${a.at}|${a.incident_id || ""}`;
-        const now = new Map(message.alerts.map((a) => [key(a), a]));
-        state.alerts = state.alerts.map((a) => now.get(key(a)) || a);
+      if (message.alerts) {  // the latest alerts as they stand now (cleared, resolved since)
+        state.alerts = LT.mergeAlerts(state.alerts, message.alerts);
         renderAlerts();
       }
     } else if (message.type === "alert") {
-      state.alerts.push(message.alert);
+      state.alerts = LT.mergeAlerts(state.alerts, [message.alert]);
       renderAlerts();
+      renderBanner();
       return;
     } else {
       return;
@@ -314,7 +331,9 @@
   async function start() {
     layout();
     window.addEventListener("resize", layout);
-    setInterval(() => { $("clock").textContent = LT.time(new Date().toISOString()); }, 1000);
+    // a web font's slices arrive as text needs them: what was fitted with the fallback fits again
+    if (document.fonts) document.fonts.addEventListener("loadingdone", fitAll);
+    setInterval(tick, 1000);
     const problem = LT.tokenProblem();
     if (problem) { LT.notice(problem); return; }
     if (!SESSION) { LT.notice("unknown_session"); return; }

@@ -1,0 +1,342 @@
+"""The console, the scores page and the review with the longest real values (titles of 50
+characters, names of 20, ¥9,999,999,999.99, 99,999,999 viewers), in headless Chromium at
+1366x768, 1920x1080 and 3840x2160, in Chinese and English: nothing wraps, nothing is cut, the
+page never scrolls sideways, units stay with their numbers, and the review's chart legend and
+segment names never sit on each other. Every measure comes from the elements' boxes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from service.process.embedded import Embedded
+from service.process.settings import Settings
+from tests.builders import Broadcast, event
+from tests.conftest import fresh_sqlite_url
+from tests.e2e.test_screens import ARTIFACTS, SIZES, Site, browser  # noqa: F401 - shared browser
+
+TITLE_ZH = (
+    "双十二美妆护肤专场大牌精华面霜口红限时秒杀福利夜第一场"
+    "全场满三百减五十再送好礼惊喜不断多多今晚八点见"
+)
+TITLE_EN = "Winter beauty night one: serums, creams, lipsticks"
+NAME_ZH = "主播名字最长可以有二十个字符这么长的名字"
+NAME_EN = "Alexandra Konstantin"
+PRODUCT_ZH = "修护精华液 30ml 限量礼盒装"
+PRODUCT_EN = "Repair serum 30 ml gift box"
+ROOM = "room-7312345678901234567"
+BIGGEST = "99999999.99"  # the largest order: a hundred of them and ¥0.99 are ¥9,999,999,999.99
+LANGS = ("zh", "en")
+
+assert len(TITLE_ZH) == 50 and len(TITLE_EN) == 50
+assert len(NAME_ZH) == 20 and len(NAME_EN) == 20
+
+
+def richest(b: Broadcast, t: float, tag: str) -> Broadcast:
+    """¥9,999,999,999.99 of paid orders, 99,999,999 online, at `t` seconds."""
+    for k in range(100):
+        b.place(t, f"o-{tag}-{k}", f"b{k}", BIGGEST, "p-1").pay(t, f"o-{tag}-{k}")
+    return b.place(t, f"o-{tag}-x", "bx", "0.99", "p-1").pay(t, f"o-{tag}-x")
+
+
+def longest_data(base: datetime) -> list[dict[str, Any]]:
+    """Two live broadcasts (a Chinese and an English title) with every kind of alert, one that
+    ended (for the ended list and the review), and the people of a month's scorecards: hosts
+    with targets, an operator (the longest KPI labels) and someone not graded."""
+    period = base.strftime("%Y-%m")
+    people = [
+        event("person.registered", 0, {"name": NAME_ZH, "role": "host"}, person="h-zh"),
+        event("person.registered", 0, {"name": NAME_EN, "role": "host"}, person="h-en"),
+        event("person.registered", 0, {"name": NAME_ZH, "role": "live_ops"}, person="o-zh"),
+        event("person.registered", 0, {"name": NAME_EN, "role": "supervisor"}, person="s-en"),
+    ]
+    for person, kpi, value in (
+        ("h-zh", "gmv", 9999999999.99),
+        ("h-zh", "interaction_rate", 0.5),
+        ("h-zh", "new_followers", 99999999),
+        ("h-zh", "conversion_rate", 0.5),
+        ("h-en", "gmv", 20000),
+        ("h-en", "interaction_rate", 0.5),
+        ("o-zh", "views_growth", 0.5),
+        ("o-zh", "promoted_viewers", 99999999),
+        ("o-zh", "promoted_conversion", 0.5),
+        ("o-zh", "incidents", 1),
+    ):
+        people.append(
+            event("target.set", 0, {"period": period, "kpi": kpi, "value": value}, person=person)
+        )
+    when = base.isoformat().replace("+00:00", "Z")  # in the period
+    people.append(
+        event(
+            "violation.recorded",
+            0,
+            {"rule": "smoking", "fine": BIGGEST},
+            person="h-zh",
+            occurred_at=when,
+        )
+    )
+    events: list[dict[str, Any]] = []
+    for session, title, host in (("long-zh", TITLE_ZH, "h-zh"), ("long-en", TITLE_EN, "h-en")):
+        b = Broadcast(session, base).start(
+            0, host_id=host, ops_id="o-zh", room_id=ROOM, title=title, gmv_target="100000000"
+        )
+        b.pin(5, "p-1", name=PRODUCT_ZH, price="9999.99")
+        b.join(6, "v1", "recommend").click(7, "v1")
+        b.sample(10, 99_999_999)
+        richest(b, 20, session)
+        b.add(
+            "incident.opened",
+            30,
+            incident_id=f"i-{session}",
+            kind="product_info_error",
+            severity=3,
+            description="商品卡价格错误",
+        )
+        b.resolve(40, f"i-{session}")
+        b.sample(50, 60_000_000)  # 40% under the high of 99,999,999: a drop, still on
+        b.report(52, gmv="9999.00").report(54, gmv="9999.00")  # a platform gap, still on
+        events += b.events
+    # 20 minutes: two products presented 8 minutes each, wide enough on the chart for their
+    # names at 1366 px
+    done = Broadcast("long-done", base).start(
+        0, host_id="h-zh", ops_id="o-zh", room_id=ROOM, title=TITLE_ZH
+    )
+    done.pin(60, "p-1", name=PRODUCT_ZH, price="9999.99").unpin(540, "p-1")
+    done.pin(540, "p-2", name=PRODUCT_EN, price="99.99").unpin(1020, "p-2")
+    done.join(61, "v1", "short_video").click(62, "v1").sample(63, 99_999_999)
+    richest(done, 300, "done")
+    done.add(
+        "incident.opened",
+        600,
+        incident_id="i-done",
+        kind="stream_interruption",
+        severity=2,
+        description="推流中断",
+    )
+    done.resolve(660, "i-done").sample(700, 50_000_000).end(1200)
+    return [*people, *events, *done.events]
+
+
+@pytest.fixture(scope="module")
+def long_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One site with the longest values for every test here (read only)."""
+    path: Path = tmp_path_factory.mktemp("fit")
+    embedded = Embedded(Settings(database_url=fresh_sqlite_url(path), api_port=0, feed_port=0))
+    embedded.start()
+    site = Site(embedded)
+    base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    site.post(longest_data(base))
+    for session in ("long-zh", "long-en", "long-done"):
+        site.wait_version(session, 100)
+    deadline = time.monotonic() + 10
+    period = base.strftime("%Y-%m")
+    while len(site.api(f"/api/v1/scores?period={period}")["scorecards"]) < 4:
+        assert time.monotonic() < deadline, "the scorecards were not folded"
+        time.sleep(0.05)
+    site.period = period  # type: ignore[attr-defined]
+    yield site
+    embedded.stop()
+
+
+# Text that takes more than one line, elements whose content is wider than their box (cut, or
+# spilling over what is beside them), and how wide the page is against the window.
+MEASURE = """(selector) => {
+  const roots = [...document.querySelectorAll(selector)];
+  const wrapped = [], cut = [];
+  for (const root of roots) {
+    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (walk.nextNode()) {
+      const node = walk.currentNode, el = node.parentElement;
+      if (!node.textContent.trim() || !el) continue;
+      const style = getComputedStyle(el);
+      if (style.display === 'none' || style.visibility === 'hidden') continue;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0)
+        .map((r) => Math.round(r.top)));
+      if (tops.size > 1) wrapped.push(node.textContent.trim());
+    }
+    for (const el of [root, ...root.querySelectorAll('*')]) {
+      if (!el.clientWidth) continue;
+      if (el.scrollWidth > el.clientWidth + 1) cut.push(`${el.tagName}.${el.className}: ` +
+        `${el.textContent.trim().slice(0, 60)} (${el.scrollWidth} > ${el.clientWidth})`);
+    }
+  }
+  const de = document.documentElement;
+  return { wrapped, cut, page: [de.scrollWidth, window.innerWidth], roots: roots.length };
+}"""
+
+
+def fits(page: Page, selector: str) -> None:
+    found = page.evaluate(MEASURE, selector)
+    assert found["roots"], f"nothing matched {selector}"
+    assert found["wrapped"] == [], found["wrapped"]
+    assert found["cut"] == [], found["cut"]
+    assert found["page"][0] <= found["page"][1], found["page"]  # no sideways scrolling
+
+
+def one_line(page: Page, selector: str) -> None:
+    """Each element is one line high: its content box is under twice as high as a line of its
+    text (boxes as drawn, so a page zoomed on a large display measures the same)."""
+    heights = page.eval_on_selector_all(
+        selector,
+        """(els) => els.filter((el) => el.textContent.trim()).map((el) => {
+            const box = el.getBoundingClientRect();
+            const scale = el.offsetWidth ? box.width / el.offsetWidth : 1;
+            const s = getComputedStyle(el);
+            const frame = ['paddingTop', 'paddingBottom', 'borderTopWidth', 'borderBottomWidth']
+              .reduce((sum, key) => sum + parseFloat(s[key]), 0);
+            const range = document.createRange();
+            range.selectNodeContents(el);
+            const line = Math.max(...[...range.getClientRects()].map((r) => r.height));
+            return [el.textContent.trim(), box.height - frame * scale, line];
+        })""",
+    )
+    assert heights, f"nothing matched {selector}"
+    for text, height, line in heights:
+        assert height < 1.9 * line, (text, height, line)
+
+
+@pytest.fixture(scope="module")
+def chromium(browser: Browser) -> Browser:  # noqa: F811 - test_screens' browser, shared
+    return browser
+
+
+def open_page(chromium: Browser, site: Site, path: str, width: int, height: int) -> Page:
+    context = chromium.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(site.url(path))
+    page.errors = errors  # type: ignore[attr-defined]
+    return page
+
+
+def close(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    errors = page.errors  # type: ignore[attr-defined]
+    page.context.close()
+    assert errors == [], errors
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_the_console_fits_the_longest_values_on_one_line_each(
+    long_site: Site, chromium: Browser, width: int, height: int
+) -> None:
+    for lang in LANGS:
+        page = open_page(chromium, long_site, f"/console?lang={lang}", width, height)
+        live = page.locator("#live tbody[data-session=long-zh]")
+        expect(live).to_contain_text(TITLE_ZH)
+        expect(page.locator("#live tbody[data-session=long-en]")).to_contain_text(TITLE_EN)
+        expect(page.locator("#ended tbody[data-session=long-done]")).to_be_visible()
+        expect(live).to_contain_text(NAME_ZH)
+        money = "¥100.00亿" if lang == "zh" else "¥9,999,999,999.99"
+        expect(live).to_contain_text(money)
+        # the alerts as on the screen, on a line of their own: the drop and the gap still on
+        # first, then the incident resolved (or "+1" if the room has gone silent meanwhile)
+        expect(live.locator(".chip.alert.online_drop.on")).to_have_count(1)
+        expect(live.locator(".chip.alert.platform_gap.on")).to_have_count(1)
+        expect(live.locator(".chip.alert.on").first).to_contain_text(
+            "持续中" if lang == "zh" else "still on"
+        )
+        expect(live.locator(".chip.alert.resolved, .chip.more")).to_have_count(1)
+        fits(page, ".page")
+        one_line(page, "#live .title, #live .pill, #live td, #live th, #ended td, .chip")
+        # the title is whole: it fits its line at every size, no "…" needed
+        cut_titles = page.eval_on_selector_all(
+            "table.sessions .title",
+            "(els) => els.filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.textContent)",
+        )
+        assert cut_titles == []
+        titles = page.eval_on_selector_all(
+            "table.sessions .title", "(els) => els.map(e => e.title)"
+        )
+        assert TITLE_ZH in titles  # and the whole title in its tooltip all the same
+        close(page, f"fit-console-{lang}-{width}x{height}")
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_the_scores_page_keeps_units_with_their_numbers(
+    long_site: Site, chromium: Browser, width: int, height: int
+) -> None:
+    period = long_site.period  # type: ignore[attr-defined]
+    for lang in LANGS:
+        page = open_page(chromium, long_site, f"/scores?period={period}&lang={lang}", width, height)
+        row = page.locator("tbody[data-person=h-zh]")
+        expect(row).to_contain_text(NAME_ZH)
+        expect(row).to_contain_text("¥99,999,999.99")  # the fine, exact
+        expect(page.locator("tbody[data-person=s-en] .grade-none")).to_be_visible()
+        expect(page.locator(".note")).to_contain_text("*")
+        fits(page, "#cards")
+        one_line(page, "#cards td.num, #cards th, .kpis td, .grade, table.scores td.name")
+        if lang == "zh":
+            # money with 万/亿 and the status words stay whole on one line
+            expect(row).to_contain_text("¥100.00亿")
+            expect(row).to_contain_text("计分")
+        close(page, f"fit-scores-{lang}-{width}x{height}")
+
+
+# Every text the trend chart draws, with its box on the canvas (zrender's display list).
+CHART_TEXTS = """(id) => {
+  const chart = echarts.getInstanceByDom(document.getElementById(id));
+  const out = [];
+  for (const el of chart.getZr().storage.getDisplayList(true)) {
+    if (el.type !== 'tspan' || el.invisible || el.ignore || !el.style || !el.style.text) continue;
+    const r = el.getBoundingRect().clone();
+    r.applyTransform(el.getComputedTransform());
+    out.push({ text: String(el.style.text), x: r.x, y: r.y, w: r.width, h: r.height,
+               size: el.style.fontSize, fill: el.style.fill });
+  }
+  return out;
+}"""
+
+
+def overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return (
+        a["x"] < b["x"] + b["w"]
+        and b["x"] < a["x"] + a["w"]
+        and a["y"] < b["y"] + b["h"]
+        and b["y"] < a["y"] + a["h"]
+    )
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_the_review_chart_keeps_legend_segment_names_and_axes_apart(
+    long_site: Site, chromium: Browser, width: int, height: int
+) -> None:
+    for lang in LANGS:
+        page = open_page(chromium, long_site, f"/review/long-done?lang={lang}", width, height)
+        expect(page.locator("#segments tbody tr")).to_have_count(2)
+        page.wait_for_function(
+            "echarts.getInstanceByDom(document.getElementById('trend')) !== undefined"
+        )
+        page.wait_for_timeout(300)
+        texts = page.evaluate(CHART_TEXTS, "trend")
+        legend_names = (
+            {"在线人数", "每分钟成交额"} if lang == "zh" else {"Online", "GMV per minute"}
+        )
+        legend = [t for t in texts if t["text"] in legend_names]
+        segments = [t for t in texts if t["text"] in (PRODUCT_ZH, PRODUCT_EN)]
+        others = [t for t in texts if t not in legend and t not in segments]
+        assert len(legend) == 2, texts
+        assert segments, texts  # at least one segment named on the chart
+        for a in legend + segments:
+            for b in legend + segments + others:
+                assert a is b or not overlap(a, b), (a, b)
+        # axis labels as large as the page's small text, and light
+        axis = [t for t in others if t["size"]]
+        assert axis and min(t["size"] for t in axis) >= 14, axis
+        assert {t["fill"] for t in axis} == {"#c9d2ec"}
+        # the studio's own words for the incident, on a Chinese or English page alike
+        expect(page.locator("#incidents")).to_contain_text("推流中断")
+        expect(page.locator("#incidents .alert-state.resolved")).to_have_count(1)
+        fits(page, "#incidents")
+        close(page, f"fit-review-{lang}-{width}x{height}")
