@@ -23,6 +23,7 @@ from service.ingest.connections.manage import (
     start_authorization,
 )
 from service.process.http_errors import error_response, json_response
+from service.reads.openapi_examples import Example
 
 blp = Blueprint(
     "connections",
@@ -119,7 +120,7 @@ def _time_field(body: dict[str, Any], name: str) -> int | None:
 
 @blp.route("/connections", methods=["GET"])
 @blp.doc(security=[{"bearer": []}])
-@blp.response(200, ConnectionListSchema)
+@blp.response(200, ConnectionListSchema, example=Example("connections"))
 @requires("admin")
 def list_connections() -> Any:
     now = now_micros()
@@ -129,7 +130,7 @@ def list_connections() -> Any:
 @blp.route("/connections", methods=["POST"])
 @blp.arguments(ConnectionInSchema)
 @blp.doc(security=[{"bearer": []}])
-@blp.response(201, ConnectionOutSchema)
+@blp.response(201, ConnectionOutSchema, example=Example("connection"))
 @requires("admin")
 def add(body: dict[str, Any]) -> Any:
     """Add (or replace) a connection with pasted tokens; secrets are never answered back."""
@@ -267,7 +268,7 @@ class RoomListSchema(Schema):
 
 @blp.route("/rooms", methods=["GET"])
 @blp.doc(security=[{"bearer": []}])
-@blp.response(200, RoomListSchema)
+@blp.response(200, RoomListSchema, example=Example("rooms"))
 @requires("admin")
 def list_rooms() -> Any:
     """Which person hosts each room (room id or account key -> person id)."""
@@ -281,7 +282,12 @@ class RoomMappedSchema(Schema):
 
 @blp.route("/rooms/<string:room>/host", methods=["PUT"])
 @blp.arguments(RoomHostSchema)
-@blp.response(200, RoomMappedSchema, description="the room and its host, as stored")
+@blp.response(
+    200,
+    RoomMappedSchema,
+    description="the room and its host, as stored",
+    example=Example("room_host"),
+)
 @blp.doc(security=[{"bearer": []}])
 @requires("admin")
 def map_room(body: dict[str, Any], room: str) -> Response:

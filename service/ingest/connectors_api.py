@@ -13,6 +13,7 @@ from service.ingest.connectors import PLATFORMS, ledger
 from service.ingest.connectors.base import Push
 from service.ingest.connectors.errors import MalformedPush, SignatureInvalid
 from service.process.http_errors import error_response, json_response
+from service.reads.openapi_examples import Example
 
 blp = Blueprint(
     "connectors",
@@ -123,7 +124,12 @@ class DeadLetterPageSchema(Schema):
 
 @blp.route("/connectors/dead-letters", methods=["GET"])
 @blp.arguments(DeadLettersQuerySchema, location="query")
-@blp.response(200, DeadLetterPageSchema, description="dead letters, oldest first")
+@blp.response(
+    200,
+    DeadLetterPageSchema,
+    description="dead letters, oldest first",
+    example=Example("dead_letters"),
+)
 @blp.doc(security=[{"bearer": []}])
 @requires("admin")
 def get_dead_letters(query: dict[str, Any]) -> Response:

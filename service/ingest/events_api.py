@@ -15,6 +15,7 @@ from events.fields import format_timestamp
 from events.money import fen_to_yuan
 from service.auth.scopes import requires
 from service.process.http_errors import error_response, json_response
+from service.reads.openapi_examples import Example
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1", description="Append and read events")
 
@@ -84,7 +85,12 @@ def render_event(event: StoredEvent) -> dict[str, Any]:
 
 @blp.route("/events", methods=["POST"])
 @blp.doc(requestBody=EVENT_BODY, security=[{"bearer": []}])
-@blp.alt_response(201, schema=AppendedSchema, description="stored (duplicates reported)")
+@blp.alt_response(
+    201,
+    schema=AppendedSchema,
+    description="stored (duplicates reported)",
+    example=Example("appended"),
+)
 @blp.alt_response(422, description="invalid events: {errors: {index: {field: [reason]}}}")
 @blp.alt_response(409, description="expected_version or event_id conflict")
 @requires("ingest")
@@ -171,7 +177,12 @@ class EventPageSchema(Schema):
 
 @blp.route("/events", methods=["GET"])
 @blp.arguments(EventsQuerySchema, location="query")
-@blp.response(200, EventPageSchema, description="events in store order, after `after`")
+@blp.response(
+    200,
+    EventPageSchema,
+    description="events in store order, after `after`",
+    example=Example("event_page"),
+)
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def get_events(query: dict[str, Any]) -> Response:

@@ -24,6 +24,7 @@ from service.auth.logins import signed_in
 from service.auth.scopes import bearer_token
 from service.ingest.people import Actor, People, Refused
 from service.process.http_errors import error_response, json_response
+from service.reads.openapi_examples import Example
 
 blp = Blueprint(
     "people",
@@ -134,7 +135,9 @@ WRITTEN = "stored as catalogue events (metadata.actor names who)"
 
 
 @blp.route("/people", methods=["GET"])
-@blp.response(200, RosterSchema, description="the people this caller may see")
+@blp.response(
+    200, RosterSchema, description="the people this caller may see", example=Example("roster")
+)
 @blp.doc(security=[{"bearer": []}])
 def list_people() -> Response:
     """The roster (a manager sees their team and themselves)."""
@@ -151,7 +154,7 @@ def list_people() -> Response:
 
 @blp.route("/people", methods=["POST"])
 @blp.arguments(PersonInSchema)
-@blp.response(201, AppendedEventsSchema, description=WRITTEN)
+@blp.response(201, AppendedEventsSchema, description=WRITTEN, example=Example("person_appended"))
 @blp.doc(security=[{"bearer": []}])
 def register_person(body: dict[str, Any]) -> Response:
     """Add or change a person (person.registered): a manager only in their team."""
@@ -161,7 +164,7 @@ def register_person(body: dict[str, Any]) -> Response:
 
 @blp.route("/targets/<string:period>", methods=["PUT"])
 @blp.arguments(TargetsInSchema)
-@blp.response(201, AppendedEventsSchema, description=WRITTEN)
+@blp.response(201, AppendedEventsSchema, description=WRITTEN, example=Example("targets_appended"))
 @blp.doc(security=[{"bearer": []}])
 def set_targets(body: dict[str, Any], period: str) -> Response:
     """A month's targets in one request: every cell a target.set, all or nothing."""
@@ -175,7 +178,7 @@ def set_targets(body: dict[str, Any], period: str) -> Response:
 
 @blp.route("/people/<string:person_id>/ratings", methods=["POST"])
 @blp.arguments(RatingInSchema)
-@blp.response(201, AppendedEventsSchema, description=WRITTEN)
+@blp.response(201, AppendedEventsSchema, description=WRITTEN, example=Example("person_appended"))
 @blp.doc(security=[{"bearer": []}])
 def rate(body: dict[str, Any], person_id: str) -> Response:
     actor = _actor(write=True)
@@ -184,7 +187,7 @@ def rate(body: dict[str, Any], person_id: str) -> Response:
 
 @blp.route("/people/<string:person_id>/violations", methods=["POST"])
 @blp.arguments(ViolationInSchema)
-@blp.response(201, AppendedEventsSchema, description=WRITTEN)
+@blp.response(201, AppendedEventsSchema, description=WRITTEN, example=Example("person_appended"))
 @blp.doc(security=[{"bearer": []}])
 def violation(body: dict[str, Any], person_id: str) -> Response:
     """A violation of the rule book (a correction is a new event, never an edit)."""

@@ -20,6 +20,7 @@ from service.process.metered import MeteredApp
 from service.process.runtime import Runtime, build_runtime
 from service.process.settings import Settings
 from service.reads import health_api, scores_api, sessions_api
+from service.reads.openapi_examples import ExamplesPlugin
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.extensions["livetally.metrics"] = health_api.metrics_registry(
         runtime.engine, runtime.recorder
     )
-    api = LivetallyApi(app)
+    api = LivetallyApi(app, spec_kwargs={"extra_plugins": [ExamplesPlugin()]})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.components.schema("Event", schema=EventEnvelopeSchema)
     api.spec.components.schema("EventBatch", schema=EventBatchSchema)

@@ -42,15 +42,18 @@ from service.reads.review_words import (
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def file_responses(json_schema: Any, description: str, *content_types: str) -> dict[str, Any]:
-    """A 200's bodies for the OpenAPI document: the JSON one, and the files format=csv and
-    format=xlsx give instead (a manual response replaces the generated one whole)."""
+def file_responses(
+    json_schema: Any, example: Any, description: str, *content_types: str
+) -> dict[str, Any]:
+    """A 200's bodies for the OpenAPI document: the JSON one with its example, and the files
+    format=csv and format=xlsx give instead (a manual response replaces the generated one
+    whole)."""
     binary = {"schema": {"type": "string", "format": "binary"}}
     return {
         "200": {
             "description": description,
             "content": {
-                "application/json": {"schema": json_schema},
+                "application/json": {"schema": json_schema, "example": example},
                 **dict.fromkeys(content_types, binary),
             },
         }

@@ -23,11 +23,12 @@ from events.fields import format_timestamp
 from events.recorder import Recorder
 from service.process.database_state import cause_of
 from service.process.http_errors import RETRY_AFTER_SECONDS
+from service.reads.openapi_examples import Example
 from service.reads.response_schemas import HealthDownSchema, HealthSchema
 from service.reads.views import worker_beats
 from worker.heartbeat import ALIVE_SECONDS
 from worker.parking import parked
-from worker.sweep import projection_lag
+from worker.sweep import Lag, projection_lag
 
 blp = Blueprint("health", __name__)
 HEALTH_PATH = "/api/v1/health"
@@ -50,7 +51,11 @@ def _health(engine: Engine, recorder: Recorder) -> dict[str, Any]:
     with engine.connect() as conn:
         lag = projection_lag(recorder, conn)
         alive = [w for w, _ in worker_beats(conn, since)]
-    stuck = parked(engine)
+    return health_figures(lag, alive, parked(engine))
+
+
+def health_figures(lag: Lag, alive: list[str], stuck: list[dict[str, Any]]) -> dict[str, Any]:
+    """Projection lag, live workers and parked streams, as /health and /metrics read them."""
     return {
         "projection_lag": {
             "streams_behind": lag.streams_behind,
@@ -63,22 +68,15 @@ def _health(engine: Engine, recorder: Recorder) -> dict[str, Any]:
     }
 
 
-@blp.route(HEALTH_PATH)
-def health() -> Any:
-    runtime = current_app.extensions["livetally"]
-    try:
-        body = {"status": "ok", "database": "ok", **_health(runtime.engine, runtime.recorder)}
-    except sa.exc.SQLAlchemyError as exc:
-        response = jsonify({"status": "down", "database": f"{cause_of(exc)}: {type(exc).__name__}"})
-        response.status_code = 503
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
-    failures = current_app.extensions.get("livetally.write_failures")
-    failed = failures.current() if failures is not None else None
+def health_body(
+    figures: dict[str, Any], redis: str, connections: list[dict[str, Any]], failed: str | None
+) -> dict[str, Any]:
+    """The 200 body: ok, or degraded when anything needs attention (`failed`: why writes fail)."""
+    body = {"status": "ok", "database": "ok", **figures}
     if failed is not None:  # reads work, writes do not: not ok
         body["database"] = f"{failed}: writes fail"
-    body["redis"] = _redis_state(runtime.worker.redis_client)
-    body["connections"] = _connections(runtime)
+    body["redis"] = redis
+    body["connections"] = connections
     if (
         failed is not None
         or body["workers"]["alive"] == 0
@@ -90,7 +88,23 @@ def health() -> Any:
         )
     ):
         body["status"] = "degraded"
-    return jsonify(body)
+    return body
+
+
+@blp.route(HEALTH_PATH)
+def health() -> Any:
+    runtime = current_app.extensions["livetally"]
+    try:
+        figures = _health(runtime.engine, runtime.recorder)
+    except sa.exc.SQLAlchemyError as exc:
+        response = jsonify({"status": "down", "database": f"{cause_of(exc)}: {type(exc).__name__}"})
+        response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    failures = current_app.extensions.get("livetally.write_failures")
+    failed = failures.current() if failures is not None else None
+    redis = _redis_state(runtime.worker.redis_client)
+    return jsonify(health_body(figures, redis, _connections(runtime), failed))
 
 
 def _connections(runtime: Any) -> list[dict[str, Any]]:
@@ -182,7 +196,12 @@ def _document_health(state: BlueprintSetupState) -> None:
                     "responses": {
                         "200": {
                             "description": "ok, or degraded: the body says what needs attention",
-                            "content": {"application/json": {"schema": HealthSchema}},
+                            "content": {
+                                "application/json": {
+                                    "schema": HealthSchema,
+                                    "example": Example("health"),
+                                }
+                            },
                         },
                         "503": {
                             "description": "the database is unreachable",

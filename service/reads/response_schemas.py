@@ -472,6 +472,14 @@ class ScoresSchema(_Open):
     )
 
 
+class PeriodClosedSchema(_Open):
+    """POST /periods/{period}/close: the period is frozen."""
+
+    period = _str("YYYY-MM")
+    closed = _bool()
+    scorecards = _int("the scorecards frozen in it")
+
+
 class PersonScoreSchema(ScorecardSchema):
     """GET /scores/{person_id}: the period, and the person's scorecard."""
 

@@ -28,6 +28,18 @@ def scores(
     with runtime.engine.connect() as conn:
         live = score_period(SqlPeriodReads(conn), runtime.scorecards, rng, role, person_id)
     frozen = frozen_period(runtime.recorder, rng.period) if rng.label == rng.period else None
+    return scores_body(rng, live, frozen, role, person_id)
+
+
+def scores_body(
+    rng: Range,
+    live: list[dict[str, Any]],
+    frozen: dict[str, Any] | None,
+    role: str | None = None,
+    person_id: str | None = None,
+) -> dict[str, Any]:
+    """GET /scores: the live scorecards, or in a closed period (`frozen`) the frozen ones
+    with what changed since."""
     body: dict[str, Any] = {
         "period": rng.label,
         "role": role,
@@ -47,6 +59,11 @@ def scores(
     body["scorecards"] = with_corrections(kept, live)
     body["closed_at"] = frozen["closed_at"]
     return body
+
+
+def person_score(body: dict[str, Any]) -> dict[str, Any]:
+    """GET /scores/{person_id}: the period, and the person's scorecard (the body's only one)."""
+    return {"period": body["period"], "closed": body["closed"], **body["scorecards"][0]}
 
 
 def close_period(runtime: Runtime, rng: Range) -> dict[str, Any]:
@@ -75,4 +92,9 @@ def close_period(runtime: Runtime, rng: Range) -> dict[str, Any]:
         )
     except ConcurrencyConflict:
         raise AlreadyClosed(rng.period) from None
-    return {"period": rng.period, "closed": True, "scorecards": len(cards)}
+    return closed_body(rng.period, cards)
+
+
+def closed_body(period: str, cards: list[dict[str, Any]]) -> dict[str, Any]:
+    """POST /periods/{period}/close's answer, once `cards` are frozen in the period."""
+    return {"period": period, "closed": True, "scorecards": len(cards)}

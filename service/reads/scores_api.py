@@ -16,12 +16,20 @@ from projections.scoring.figures import Range, custom_range, month_range
 from service.auth.scopes import requires
 from service.process.http_errors import error_response, json_response
 from service.reads.exports import XLSX, file_responses, scores_csv, scores_workbook
+from service.reads.openapi_examples import Example
 from service.reads.response_schemas import (
+    PeriodClosedSchema,
     PersonScoreSchema,
     ScorecardSettingsSchema,
     ScoresSchema,
 )
-from service.reads.scores import AlreadyClosed, PeriodNotOver, close_period, scores
+from service.reads.scores import (
+    AlreadyClosed,
+    PeriodNotOver,
+    close_period,
+    person_score,
+    scores,
+)
 
 blp = Blueprint("scores", __name__, url_prefix="/api/v1", description="Period scorecards")
 
@@ -69,6 +77,7 @@ def _runtime() -> Any:
     security=[{"bearer": []}],
     responses=file_responses(
         ScoresSchema,
+        Example("scores"),
         "every scorecard of the period or range, by role and rank; format=csv and format=xlsx "
         "give the same as a table",
         "text/csv",
@@ -96,19 +105,25 @@ def list_scores(query: dict[str, Any]) -> Response:
 
 @blp.route("/scores/<person_id>")
 @blp.arguments(ScoresQuerySchema, location="query")
-@blp.response(200, PersonScoreSchema, description="the person's scorecard")
+@blp.response(
+    200, PersonScoreSchema, description="the person's scorecard", example=Example("person_score")
+)
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def one_score(query: dict[str, Any], person_id: str) -> Response:
     body = scores(_runtime(), range_of(query), None, person_id)
     if not body["scorecards"]:
         raise NotFound(f"no registered person {person_id!r} with a scorecard")
-    card = body["scorecards"][0]
-    return json_response({"period": body["period"], "closed": body["closed"], **card})
+    return json_response(person_score(body))
 
 
 @blp.route("/scorecards")
-@blp.response(200, ScorecardSettingsSchema, description="the scorecards in force")
+@blp.response(
+    200,
+    ScorecardSettingsSchema,
+    description="the scorecards in force",
+    example=Example("scorecards"),
+)
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def scorecards() -> Response:
@@ -116,6 +131,12 @@ def scorecards() -> Response:
 
 
 @blp.route("/periods/<period>/close", methods=["POST"])
+@blp.response(
+    201,
+    PeriodClosedSchema,
+    description="the period's scorecards frozen (409 if already closed, 422 if not over)",
+    example=Example("period_closed"),
+)
 @blp.doc(security=[{"bearer": []}])
 @requires("admin")
 def close(period: str) -> Response:

@@ -17,6 +17,7 @@ from service.auth.scopes import requires
 from service.process.http_errors import error_response, json_response
 from service.reads import views
 from service.reads.exports import XLSX, file_responses, review_workbook
+from service.reads.openapi_examples import Example
 from service.reads.response_schemas import SessionListSchema, SessionSchema, TimelineSchema
 from service.reads.review_schema import ReviewSchema
 
@@ -63,7 +64,9 @@ class SessionsQuerySchema(Schema):
 
 @blp.route("/sessions")
 @blp.arguments(SessionsQuerySchema, location="query")
-@blp.response(200, SessionListSchema, description="sessions, newest start first")
+@blp.response(
+    200, SessionListSchema, description="sessions, newest start first", example=Example("sessions")
+)
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def list_sessions(query: dict[str, Any]) -> Response:
@@ -99,7 +102,7 @@ def _found(body: Any, session_id: str) -> Any:
 
 
 @blp.route("/sessions/<session_id>")
-@blp.response(200, SessionSchema, description="the session's document")
+@blp.response(200, SessionSchema, description="the session's document", example=Example("session"))
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def get_session(session_id: str) -> Response:
@@ -108,7 +111,12 @@ def get_session(session_id: str) -> Response:
 
 
 @blp.route("/sessions/<session_id>/timeline")
-@blp.response(200, TimelineSchema, description="per-minute figures, markers and segments")
+@blp.response(
+    200,
+    TimelineSchema,
+    description="per-minute figures, markers and segments",
+    example=Example("timeline"),
+)
 @blp.doc(security=[{"bearer": []}])
 @requires("read")
 def get_timeline(session_id: str) -> Response:
@@ -128,6 +136,7 @@ class ReviewQuerySchema(Schema):
     security=[{"bearer": []}],
     responses=file_responses(
         ReviewSchema,
+        Example("review"),
         "the post-broadcast review (复盘); format=xlsx gives the same as a workbook (a sheet per "
         "section of the page: summary with benchmarks, products, segments, minutes, traffic "
         "sources, incidents, alerts; Chinese headers, English with lang=en, times in the "
