@@ -171,8 +171,34 @@ def remove(connection_id: str) -> Any:
     return Response(status=204)
 
 
+class SyncedSchema(Schema):
+    result = fields.String(required=True, metadata={"description": "what the sync did, a line"})
+
+
+class AuthorizeOutSchema(Schema):
+    authorize_url = fields.String(
+        required=True, metadata={"description": "open this in the browser that asked"}
+    )
+
+
+class AuthorizedSchema(Schema):
+    connection_id = fields.String(required=True)
+    name = fields.String(required=True)
+    state = fields.String(required=True, metadata={"description": "ok"})
+
+
 @blp.route("/connections/<string:connection_id>/sync", methods=["POST"])
 @blp.arguments(SyncInSchema)
+@blp.response(
+    200,
+    SyncedSchema,
+    description="the sync ran (its line says how it went: orders read, events appended, or "
+    "why it failed)",
+    example={  # the line jobs.run writes (service/ingest/connections/jobs.py)
+        "result": "doudian:shop-1: 12 orders read, 3 events appended, 0 outside any session, "
+        "9 facts already told"
+    },
+)
 @blp.doc(security=[{"bearer": []}])
 @requires("admin")
 def sync(body: dict[str, Any], connection_id: str) -> Response:
@@ -202,6 +228,15 @@ def sync(body: dict[str, Any], connection_id: str) -> Response:
 
 @blp.route("/connections/authorize", methods=["POST"])
 @blp.arguments(AuthorizeInSchema)
+@blp.response(
+    200,
+    AuthorizeOutSchema,
+    description="the platform's authorise URL (and a binding cookie for the callback)",
+    example={
+        "authorize_url": "https://fuwu.jinritemai.com/authorize?service_id=7000000000000000001"
+        "&state=Zk3q9V0n4yJ8m2QxW5bT1cR7"
+    },
+)
 @blp.doc(security=[{"bearer": []}])
 @requires("admin")
 def authorize(body: dict[str, Any]) -> Response:
@@ -229,6 +264,12 @@ def authorize(body: dict[str, Any]) -> Response:
 
 @blp.route("/connections/callback/<string:platform>", methods=["GET"])
 @blp.arguments(CallbackQuerySchema, location="query")
+@blp.response(
+    200,
+    AuthorizedSchema,
+    description="the connection added or renewed",
+    example={"connection_id": "doudian:shop-1", "name": "旗舰店", "state": "ok"},
+)
 @blp.doc(description="Where the platform sends the admin's browser back with code and state.")
 def callback(query: dict[str, Any], platform: str) -> Response:
     binding = request.cookies.get(BINDING_COOKIE)
