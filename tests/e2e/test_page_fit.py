@@ -20,7 +20,14 @@ from service.process.embedded import Embedded
 from service.process.settings import Settings
 from tests.builders import Broadcast, event
 from tests.conftest import fresh_sqlite_url
-from tests.e2e.test_screens import ARTIFACTS, SIZES, Site, browser  # noqa: F401 - shared browser
+from tests.e2e.test_screens import (  # noqa: F401 - the shared browser
+    ARTIFACTS,
+    CHART_TEXTS,
+    SIZES,
+    Site,
+    browser,
+    overlap,
+)
 
 TITLE_ZH = (
     "双十二美妆护肤专场大牌精华面霜口红限时秒杀福利夜第一场"
@@ -87,6 +94,8 @@ def longest_data(base: datetime) -> list[dict[str, Any]]:
         b = Broadcast(session, base).start(
             0, host_id=host, ops_id="o-zh", room_id=ROOM, title=title, gmv_target="100000000"
         )
+        # a product presented and an incident in the same minute (the base is a minute's
+        # start): their markers' labels on the screen's trend, one above the other
         b.pin(5, "p-1", name=PRODUCT_ZH, price="9999.99")
         b.join(6, "v1", "recommend").click(7, "v1")
         b.sample(10, 99_999_999)
@@ -101,7 +110,13 @@ def longest_data(base: datetime) -> list[dict[str, Any]]:
         )
         b.resolve(40, f"i-{session}")
         b.sample(50, 60_000_000)  # 40% under the high of 99,999,999: a drop, still on
-        b.report(52, gmv="9999.00").report(54, gmv="9999.00")  # a platform gap, still on
+        # a platform gap, still on, its figures as long as they come: ¥9,999,999,999.99 ours,
+        # ¥100,000,000.00 the platform's (the most a report may carry)
+        b.report(52, gmv="100000000.00").report(54, gmv="100000000.00")
+        # another product the next minute, and the drop still on over four minutes of trend
+        b.pin(65, "p-2", name=PRODUCT_EN, price="99.99").unpin(66, "p-1")
+        for minute in (2, 3):
+            b.sample(60 * minute + 10, 60_000_000)
         events += b.events
     # 20 minutes: two products presented 8 minutes each, wide enough on the chart for their
     # names at 1366 px
@@ -131,7 +146,7 @@ def long_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     embedded = Embedded(Settings(database_url=fresh_sqlite_url(path), api_port=0, feed_port=0))
     embedded.start()
     site = Site(embedded)
-    base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    base = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=30)
     site.post(longest_data(base))
     for session in ("long-zh", "long-en", "long-done"):
         site.wait_version(session, 100)
@@ -284,28 +299,35 @@ def test_the_scores_page_keeps_units_with_their_numbers(
         close(page, f"fit-scores-{lang}-{width}x{height}")
 
 
-# Every text the trend chart draws, with its box on the canvas (zrender's display list).
-CHART_TEXTS = """(id) => {
-  const chart = echarts.getInstanceByDom(document.getElementById(id));
-  const out = [];
-  for (const el of chart.getZr().storage.getDisplayList(true)) {
-    if (el.type !== 'tspan' || el.invisible || el.ignore || !el.style || !el.style.text) continue;
-    const r = el.getBoundingRect().clone();
-    r.applyTransform(el.getComputedTransform());
-    out.push({ text: String(el.style.text), x: r.x, y: r.y, w: r.width, h: r.height,
-               size: el.style.fontSize, fill: el.style.fill });
-  }
-  return out;
-}"""
+# The left edge and width of each header cell of each table matched, as drawn.
+COLUMNS = """(selector) => [...document.querySelectorAll(selector)].map((table) =>
+  [...table.tHead.rows[0].cells].map((cell) => {
+    const r = cell.getBoundingClientRect();
+    return [Math.round(r.left * 10) / 10, Math.round(r.width * 10) / 10];
+  }))"""
 
 
-def overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return (
-        a["x"] < b["x"] + b["w"]
-        and b["x"] < a["x"] + a["w"]
-        and a["y"] < b["y"] + b["h"]
-        and b["y"] < a["y"] + a["h"]
-    )
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_the_scores_role_tables_columns_line_up(
+    long_site: Site, chromium: Browser, width: int, height: int
+) -> None:
+    """Three roles' tables (host, live ops, supervisor) and a KPI table under each of four
+    people: the same column is as wide, and starts at the same place, in every one of them."""
+    period = long_site.period  # type: ignore[attr-defined]
+    for lang in LANGS:
+        page = open_page(chromium, long_site, f"/scores?period={period}&lang={lang}", width, height)
+        expect(page.locator("table.scores")).to_have_count(3)
+        expect(page.locator("table.kpis")).to_have_count(4)
+        page.wait_for_timeout(300)
+        for selector in ("table.scores", "table.kpis"):
+            tables = page.evaluate(COLUMNS, selector)
+            for table in tables[1:]:
+                assert len(table) == len(tables[0])
+                for (left, wide), (left0, wide0) in zip(table, tables[0], strict=True):
+                    assert abs(left - left0) <= 1 and abs(wide - wide0) <= 1, (selector, tables)
+        # and still every cell on one line, whole
+        fits(page, "#cards")
+        close(page, f"fit-scores-columns-{lang}-{width}x{height}")
 
 
 @pytest.mark.parametrize(("width", "height"), SIZES)
@@ -340,3 +362,69 @@ def test_the_review_chart_keeps_legend_segment_names_and_axes_apart(
         expect(page.locator("#incidents .alert-state.resolved")).to_have_count(1)
         fits(page, "#incidents")
         close(page, f"fit-review-{lang}-{width}x{height}")
+
+
+# Each element of the wall screen's alert list with whether it lies wholly inside the list's
+# box (a list too long for its panel would be cut at its bottom edge).
+ALERT_BOXES = """() => {
+  const list = document.getElementById('alerts');
+  const box = list.getBoundingClientRect();
+  return [...list.querySelectorAll('li')].map((li) => {
+    const r = li.getBoundingClientRect();
+    return { text: li.innerText, more: li.classList.contains('more'),
+             inside: r.top >= box.top - 1 && r.bottom <= box.bottom + 1 &&
+                     r.left >= box.left - 1 && r.right <= box.right + 1 };
+  });
+}"""
+
+
+def alert_count(site: Site, session: str) -> int:
+    return len(site.api(f"/api/v1/sessions/{session}")["alerts"])
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_the_wall_screen_shows_every_alert_whole_and_keeps_marker_labels_apart(
+    long_site: Site, chromium: Browser, width: int, height: int
+) -> None:
+    for lang, session in (("zh", "long-zh"), ("en", "long-en")):
+        before = alert_count(long_site, session)
+        page = open_page(chromium, long_site, f"/screen/{session}?lang={lang}", width, height)
+        # the platform gap with both its figures at their longest, each with its label, whole
+        detail = page.locator("#alerts li.alert.platform_gap.on .detail")
+        figures = (
+            ("成交额 ¥100.00亿", "平台成交 ¥1.00亿")
+            if lang == "zh"
+            else ("GMV ¥9,999,999,999.99", "Platform GMV ¥100,000,000.00")
+        )
+        for figure in figures:
+            expect(detail.locator(".part", has_text=figure)).to_have_count(1)
+        page.wait_for_function(
+            "echarts.getInstanceByDom(document.getElementById('trend')) !== undefined"
+        )
+        page.wait_for_timeout(500)
+        # every line of every alert on one line, nothing cut, nothing ending in "…", every
+        # alert shown inside its panel; those that do not fit are counted, not clipped
+        fits(page, "#alerts")
+        one_line(page, "#alerts .head, #alerts .part, #alerts li.more")
+        boxes = page.evaluate(ALERT_BOXES)
+        assert all(b["inside"] for b in boxes), boxes
+        assert not [b for b in boxes if "…" in b["text"]], boxes
+        shown = len([b for b in boxes if not b["more"]])
+        more = [b["text"] for b in boxes if b["more"]]
+        earlier = int("".join(ch for ch in more[0] if ch.isdigit())) if more else 0
+        assert shown >= 3 and shown + earlier in (before, alert_count(long_site, session)), boxes
+        # the trend's marker labels: two products and an incident, the first product and the
+        # incident in the same minute, one above the other; none on another text of the chart
+        texts = page.evaluate(CHART_TEXTS, "trend")
+        markers = [t for t in texts if t["text"].startswith(("▶", "⚠"))]
+        assert len(markers) == 3, texts
+        for a in markers:
+            for b in texts:
+                assert a is b or not overlap(a, b), (a, b)
+        first_pin = next(t for t in markers if t["text"].startswith("▶ 修护"))
+        incident = next(t for t in markers if t["text"].startswith("⚠"))
+        assert first_pin["x"] < incident["x"] + incident["w"]
+        assert incident["x"] < first_pin["x"] + first_pin["w"]  # the same minute: stacked
+        chart_width = page.evaluate("document.getElementById('trend').clientWidth")
+        assert all(t["x"] >= 0 and t["x"] + t["w"] <= chart_width for t in markers), markers
+        close(page, f"fit-screen-{lang}-{width}x{height}")

@@ -126,6 +126,30 @@ CATALOGUE_KEYS = {
 SIZES = [(1366, 768), (1920, 1080), (3840, 2160)]
 
 
+# Every text the trend chart draws, with its box on the canvas (zrender's display list).
+CHART_TEXTS = """(id) => {
+  const chart = echarts.getInstanceByDom(document.getElementById(id));
+  const out = [];
+  for (const el of chart.getZr().storage.getDisplayList(true)) {
+    if (el.type !== 'tspan' || el.invisible || el.ignore || !el.style || !el.style.text) continue;
+    const r = el.getBoundingRect().clone();
+    r.applyTransform(el.getComputedTransform());
+    out.push({ text: String(el.style.text), x: r.x, y: r.y, w: r.width, h: r.height,
+               size: el.style.fontSize, fill: el.style.fill });
+  }
+  return out;
+}"""
+
+
+def overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return (
+        a["x"] < b["x"] + b["w"]
+        and b["x"] < a["x"] + a["w"]
+        and a["y"] < b["y"] + b["h"]
+        and b["y"] < a["y"] + a["h"]
+    )
+
+
 def no_script_ran(page: Page) -> None:
     assert page.evaluate("window.__xss") is None
 
@@ -473,8 +497,7 @@ def one_line_and_whole(page: Page, selector: str) -> None:
             const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0)
               .map((r) => Math.round(r.top)));
             const cut = [el, ...el.querySelectorAll('*')]
-              .filter((e) => e.clientWidth && e.scrollWidth > e.clientWidth + 1
-                      && !e.classList.contains('text'))
+              .filter((e) => e.clientWidth && e.scrollWidth > e.clientWidth + 1)
               .map((e) => e.className);
             return [el.textContent, tops.size, cut];
         })""",
@@ -482,6 +505,10 @@ def one_line_and_whole(page: Page, selector: str) -> None:
     assert found, f"nothing matched {selector}"
     for text, lines, cut in found:
         assert lines == 1 and cut == [], (text, lines, cut)
+
+
+# An alert on the wall screen is two lines: time, kind and state; then its detail's parts.
+ALERT_LINES = "#alerts li .head, #alerts li .part"
 
 
 def alert_broadcast(session_id: str) -> Broadcast:
@@ -532,7 +559,7 @@ def test_alerts_show_where_they_stand_on_the_screen_the_console_and_the_review(
         expect(drop).to_have_class(re.compile(r"\bcleared\b"), timeout=5000)
         expect(drop).to_have_count(1)
         expect(drop.locator(".state")).to_contain_text(words[lang]["cleared"])
-        one_line_and_whole(page, "#alerts li")
+        one_line_and_whole(page, ALERT_LINES)
         page.screenshot(path=str(ARTIFACTS / f"alerts-screen-{lang}-{width}x{height}.png"))
         page.context.close()
     for lang in ("zh", "en"):
@@ -599,7 +626,7 @@ def test_a_silent_room_shows_on_a_screen_opened_late_counting_then_cleared(
         before = silence.locator(".state").inner_text()
         # the duration counts on, once a second
         expect(silence.locator(".state")).not_to_have_text(before, timeout=5000)
-        one_line_and_whole(page, "#alerts li")
+        one_line_and_whole(page, ALERT_LINES)
         page.screenshot(path=str(ARTIFACTS / f"silence-on-{lang}-{width}x{height}.png"))
     context = browser.new_context(viewport={"width": width, "height": height})
     console = context.new_page()
@@ -620,3 +647,117 @@ def test_a_silent_room_shows_on_a_screen_opened_late_counting_then_cleared(
     expect(console.locator("#incidents")).to_contain_text("60秒无数据")
     expect(console.locator("#incidents .alert-state.cleared")).to_contain_text("已解除")
     context.close()
+
+
+def hms(text: str) -> int:
+    h, m, s = (int(part) for part in text.split(":"))
+    return h * 3600 + m * 60 + s
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_the_time_on_air_counts_every_second_while_live_and_stops_at_the_end(
+    site: Site, browser: Browser, width: int, height: int
+) -> None:
+    # On air for ten minutes, the last event nine and a half minutes ago: the fold's own figure
+    # is 30 s (start to last event); the screen and the console count from the start.
+    base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    b = Broadcast("air-1", base).start(0).join(30, "v1")
+    site.post(b.events)
+    assert site.wait_version("air-1", 2)["duration_seconds"] == 30
+    pages = []
+    for lang in ("zh", "en"):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        screen = context.new_page()
+        screen.goto(site.url(f"/screen/air-1?lang={lang}"))
+        console = context.new_page()
+        console.goto(site.url(f"/console?lang={lang}"))
+        cell = console.locator("#live tbody[data-session=air-1] td.duration")
+        for node in (screen.locator("#v-duration"), cell):
+            expect(node).to_have_text(re.compile(r"^0:1\d:\d\d$"))
+            before = node.inner_text()
+            assert 600 <= hms(before) < 660, before
+            expect(node).not_to_have_text(before, timeout=3000)  # counting, no event needed
+            assert hms(node.inner_text()) > hms(before)
+        overflowing = screen.evaluate("""() => [...document.querySelectorAll('.tile .value')]
+            .filter((v) => v.scrollWidth > v.clientWidth + 1).map((v) => v.id)""")
+        assert overflowing == []
+        pages.append((screen, console))
+    # ended two minutes in: start to end, and no more counting
+    site.post(Broadcast("air-1", base).end(120).events)
+    for screen, console in pages:
+        expect(screen.locator("#v-duration")).to_have_text("0:02:00", timeout=5000)
+        ended = console.locator("#ended tbody[data-session=air-1] td.duration")
+        expect(ended).to_have_text("0:02:00", timeout=5000)
+        expect(console.locator("#live tbody[data-session=air-1]")).to_have_count(0)
+        screen.wait_for_timeout(1500)
+        expect(screen.locator("#v-duration")).to_have_text("0:02:00")
+        expect(ended).to_have_text("0:02:00")
+        screen.screenshot(path=str(ARTIFACTS / f"on-air-ended-{width}x{height}.png"))
+        screen.context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_the_wall_screen_shows_the_newest_alerts_that_fit_whole_and_counts_the_rest(
+    site: Site, browser: Browser, width: int, height: int
+) -> None:
+    """Ten alerts, the platform gap's figures as long as they come (¥9,999,999,999.99 ours,
+    ¥100,000,000.00 the platform's): those shown are whole, inside their panel, the detail of
+    each on a line of its own; a line says how many earlier ones are not shown."""
+    base = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=10)
+    b = Broadcast("wall-many", base).start(0).join(1, "v1").sample(2, 100)
+    for k in range(100):
+        b.place(3, f"o{k}", f"b{k}", "99999999.99").pay(3, f"o{k}")
+    b.place(3, "ox", "bx", "0.99").pay(3, "ox")
+    kinds = ["stream_interruption", "product_info_error", "technical_failure", "other"]
+    for k in range(8):
+        b.incident(10 + k * 5, f"i-{k}", kind=kinds[k % 4], severity=1 + k % 3)
+        b.resolve(12 + k * 5, f"i-{k}")
+    b.sample(60, 50).report(70, gmv="100000000.00").report(75, gmv="100000000.00")
+    site.post(b.events)
+    site.wait_version("wall-many", len(b.events))
+    total = len(site.api("/api/v1/sessions/wall-many")["alerts"])
+    assert total == 10
+    for lang in ("zh", "en"):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.goto(site.url(f"/screen/wall-many?lang={lang}"))
+        gap = page.locator("#alerts li.alert.platform_gap.on .detail .part")
+        expect(gap).to_have_count(2)
+        expect(gap.first).to_have_text(
+            "成交额 ¥100.00亿" if lang == "zh" else "GMV ¥9,999,999,999.99"
+        )
+        expect(gap.last).to_have_text(
+            "平台成交 ¥1.00亿" if lang == "zh" else "Platform GMV ¥100,000,000.00"
+        )
+        page.wait_for_timeout(300)
+        one_line_and_whole(page, ALERT_LINES + ", #alerts li.more")
+        found = page.evaluate("""() => {
+            const list = document.getElementById('alerts'), box = list.getBoundingClientRect();
+            const items = [...list.querySelectorAll('li')];
+            return { outside: items.filter((li) => {
+                       const r = li.getBoundingClientRect();
+                       return r.top < box.top - 1 || r.bottom > box.bottom + 1
+                         || r.right > box.right + 1; }).map((li) => li.innerText),
+                     shown: list.querySelectorAll('li.alert').length,
+                     more: (list.querySelector('li.more') || {}).innerText || '' };
+        }""")
+        assert found["outside"] == [], found
+        earlier = int(re.sub(r"\D", "", found["more"]) or 0)
+        assert found["shown"] >= 2 and found["shown"] + earlier == total, found
+        if (width, height) == (1366, 768):
+            assert earlier > 0, found  # not all ten fit: counted, not cut
+        # the newest first: the gap, then the drop
+        kinds_shown = page.eval_on_selector_all(
+            "#alerts li.alert", "(els) => els.map((e) => e.classList[1])"
+        )
+        assert kinds_shown[:2] == ["platform_gap", "online_drop"], kinds_shown
+        # eight incidents in one minute: one label per kind, counted; three rows of them, none
+        # on another
+        texts = page.evaluate(CHART_TEXTS, "trend")
+        markers = [t for t in texts if t["text"].startswith("⚠")]
+        assert len(markers) == 3 and all(t["text"].endswith("×2") for t in markers), texts
+        for a in markers:
+            for other in texts:
+                assert a is other or not overlap(a, other), (a, other)
+        page.screenshot(path=str(ARTIFACTS / f"alerts-many-{lang}-{width}x{height}.png"))
+        context.close()

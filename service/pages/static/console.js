@@ -35,7 +35,7 @@
         el("tr", { class: "figures" },
           el("td", { class: "host" }, names.get(row.host_id) || row.host_name || row.host_id || "–"),
           el("td", { class: "room" }, row.room_id || "–"),
-          el("td", { class: "num" }, LT.duration(row.duration_seconds)),
+          el("td", { class: "num duration" }, LT.duration(LT.onAirSeconds(row))),
           el("td", { class: "num" }, LT.count(m.online)),
           el("td", { class: "num" }, LT.count(m.unique_viewers)),
           el("td", { class: "num" }, LT.money(m.gmv)),
@@ -89,7 +89,7 @@
     } else if (message.type === "update") {
       const row = live.get(message.session_id) || { session_id: message.session_id, metrics: {}, alerts: [] };
       row.metrics = Object.assign({}, row.metrics, message.metrics);
-      for (const key of ["status", "open_incidents", "duration_seconds"]) {
+      for (const key of ["status", "open_incidents", "duration_seconds", "last_event_at", "ended_at"]) {
         if (message[key] !== undefined) row[key] = message[key];
       }
       row.alerts = LT.mergeAlerts(row.alerts, message.alerts);
@@ -104,8 +104,14 @@
     render();
   }
 
-  // Once a second: a silence still on counts on.
+  // Once a second: the time on air of a live session counts on from its start (not only when
+  // an event arrives), and a silence still on counts on.
   function tick() {
+    for (const node of document.querySelectorAll("#live tbody.session td.duration")) {
+      const row = live.get(node.closest("tbody").dataset.session);
+      const text = LT.duration(LT.onAirSeconds(row));
+      if (row && node.textContent !== text) node.textContent = text;
+    }
     for (const node of document.querySelectorAll("#live .chip.no_events.on")) {
       const row = live.get(node.closest("tbody").dataset.session);
       const a = row && row.alerts.find((x) => LT.alertKey(x) === node.dataset.key);

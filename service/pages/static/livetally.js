@@ -129,18 +129,37 @@
     if (state === "resolved") return `${word} ${LT.hm(a.resolved_at)}`;
     return "";
   };
-  // What the alert is about, after its kind's label.
-  LT.alertDetail = function (a) {
+  // What the alert is about, after its kind's label, in parts: each a figure with its label
+  // ("成交额 ¥100.00亿", "平台成交 ¥97.00亿"), which a narrow list may put on lines of their own
+  // but never splits. LT.alertDetail joins them on one line.
+  LT.alertParts = function (a) {
     if (a.kind === "incident_opened") {
-      return `${LT.label("incident_kinds", a.incident_kind)} · ${LT.t("severity")} ${a.severity}`;
+      return [LT.label("incident_kinds", a.incident_kind), `${LT.t("severity")} ${a.severity}`];
     }
-    if (a.kind === "online_drop") return `${LT.count(a.from)} → ${LT.count(a.to)}`;
-    if (a.kind === "no_events") return `${LT.t("last_event")} ${LT.time(a.since)}`;
-    if (a.kind === "connection_failed") return a.name || "";
+    if (a.kind === "online_drop") return [`${LT.count(a.from)} → ${LT.count(a.to)}`];
+    if (a.kind === "no_events") return [`${LT.t("last_event")} ${LT.time(a.since)}`];
+    if (a.kind === "connection_failed") return a.name ? [a.name] : [];
     if (a.kind === "platform_gap" || a.kind === "platform_gap_cleared") {
-      return `${LT.t("gmv")} ${LT.money(a.gmv)} · ${LT.t("platform_gmv")} ${LT.money(a.platform_gmv)}`;
+      return [`${LT.t("gmv")} ${LT.money(a.gmv)}`, `${LT.t("platform_gmv")} ${LT.money(a.platform_gmv)}`];
     }
-    return "";
+    return [];
+  };
+  LT.alertDetail = (a) => LT.alertParts(a).join(" · ");
+
+  // How long a session has been on air, in seconds: while it is live, counted on from its
+  // start at every call (never less than the fold's own figure, which runs on the events'
+  // clock); once it has ended, its start to its end as folded; null before it starts.
+  LT.onAirSeconds = function (doc, now) {
+    if (!doc) return null;
+    const known = none(doc.duration_seconds) ? null : doc.duration_seconds;
+    if (doc.status !== "live") return known;
+    let start = doc.started_at ? Date.parse(doc.started_at) : NaN;
+    if (Number.isNaN(start) && known !== null && doc.last_event_at) {
+      start = Date.parse(doc.last_event_at) - known * 1000;  // a row first seen in an update
+    }
+    if (Number.isNaN(start)) return known;
+    const counted = Math.max(0, ((now || Date.now()) - start) / 1000);
+    return known === null ? counted : Math.max(known, counted);
   };
 
   // Shrinks a value's font until it fits its box (tiles never overflow, whatever the number).

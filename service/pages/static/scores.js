@@ -30,9 +30,10 @@
       el("td", {}, label("kpi_status", k.status)),
       el("td", { class: "dim" }, corrections && corrections.kpis[k.key]
         ? `${t("corrections")}: ${LT.num(corrections.kpis[k.key].points)}` : "")));
-    const head = el("thead", {}, el("tr", {}, ...[t("kpi"), t("actual"), t("target"), t("weight"),
-      t("points"), t("status"), ""].map((h, i) => el("th", { class: i && i < 5 ? "num" : "" }, h))));
-    return el("table", { class: "kpis" }, head, el("tbody", {}, ...rows));
+    const names = [t("kpi"), t("actual"), t("target"), t("weight"), t("points"), t("status"), ""];
+    const head = el("thead", {}, el("tr", {}, ...names.map((h, i) =>
+      el("th", { class: i && i < 5 ? "num" : "" }, h))));
+    return el("table", { class: "kpis" }, columns(names.length), head, el("tbody", {}, ...rows));
   }
 
   // A person takes two lines: rank, name, score, grade, fines and compliance under the
@@ -70,16 +71,70 @@
       if (!cards.length) continue;
       const head = el("tr", {}, ...SUMMARY.map((key) =>
         el("th", { class: ["rank", "score", "fines"].includes(key) ? "num" : "" }, t(key))));
-      box.append(el("h2", {}, label("roles", role)),
-        el("table", { class: "scores" }, el("thead", {}, head), ...cards.map(cardRows)));
+      box.append(el("h2", {}, label("roles", role)), el("table", { class: "scores" },
+        columns(SUMMARY.length), el("thead", {}, head), ...cards.map(cardRows)));
       if (cards.some((c) => !c.grade)) {
         box.append(el("p", { class: "dim note" }, `* ${t("not_graded")}${LT.colon()}${t("not_graded_why")}`));
       }
     }
     if (!body.scorecards.length) box.append(el("div", { class: "empty" }, label("states", "no_data")));
+    alignColumns();
     if (body.scorecards.some((c) => c.kpis.some((k) => k.key === "gmv" || k.key === "team_gmv"))) {
       $("message").textContent = `${label("kpis", "gmv")} ${t("net_gmv_note")}`;
     }
+  }
+
+  const columns = (n) => el("colgroup", {}, ...Array.from({ length: n }, () => el("col")));
+
+  // The role tables' columns line up, and so do the KPI tables' under every person: each
+  // column is as wide as its widest cell in any of them (headers included), measured from the
+  // tables laid out at their natural widths; a role table's last column (compliance) takes the
+  // rest of the page's width, and at least what the KPI table under it needs. Again when the
+  // window changes size or a font's glyphs arrive.
+  function alignColumns() {
+    const box = $("cards");
+    const summaries = [...box.querySelectorAll("table.scores")];
+    const kpis = [...box.querySelectorAll("table.kpis")];
+    if (!summaries.length) return;
+    box.classList.add("measuring");
+    const widest = (tables) => {
+      const widths = [];
+      for (const table of tables) {
+        [...table.tHead.rows[0].cells].forEach((cell, i) => {
+          widths[i] = Math.max(widths[i] || 0, Math.ceil(parseFloat(getComputedStyle(cell).width)));
+        });
+      }
+      return widths;
+    };
+    const kpiWidths = widest(kpis);
+    box.classList.add("measuring-summary");  // without the KPI tables spanning their columns
+    const widths = widest(summaries);
+    box.classList.remove("measuring", "measuring-summary");
+    const sum = (list) => list.reduce((a, b) => a + b, 0);
+    for (const table of kpis) {
+      [...table.querySelector(":scope > colgroup").children].forEach((col, i) => {
+        col.style.width = kpiWidths[i] + "px";
+      });
+      table.style.width = sum(kpiWidths) + "px";
+      table.classList.add("aligned");
+    }
+    // the KPI line: an empty cell under the rank, the KPI table across the other columns
+    const cell = box.querySelector("tr.kpi-line > td[colspan]");
+    const frame = cell ? horizontalFrame(cell) : 0;
+    const last = Math.max(widths[widths.length - 1],
+      sum(kpiWidths) + frame - sum(widths.slice(1, -1)));
+    for (const table of summaries) {
+      [...table.querySelector(":scope > colgroup").children].forEach((col, i) => {
+        col.style.width = i < widths.length - 1 ? widths[i] + "px" : "";
+      });
+      table.style.minWidth = sum(widths.slice(0, -1)) + last + "px";
+      table.classList.add("aligned");
+    }
+  }
+  function horizontalFrame(node) {
+    const s = getComputedStyle(node);
+    return ["paddingLeft", "paddingRight", "borderLeftWidth", "borderRightWidth"]
+      .reduce((total, key) => total + parseFloat(s[key]), 0);
   }
 
   async function load() {
@@ -119,6 +174,8 @@
     $("query").addEventListener("submit", (e) => { e.preventDefault(); load(); });
     $("csv").addEventListener("click", () => download("csv"));
     $("xlsx").addEventListener("click", () => download("xlsx"));
+    window.addEventListener("resize", alignColumns);
+    if (document.fonts) document.fonts.addEventListener("loadingdone", alignColumns);
     const problem = LT.tokenProblem();
     if (problem) { LT.notice(problem); return; }
     load();

@@ -20,7 +20,11 @@
   const u = () => parseFloat(getComputedStyle(document.documentElement).getPropertyValue("--u"));
   // Tile values, and the header's title and host line, shrink to fit their boxes: a title of
   // 50 characters and a name of 20 show whole, smaller, not cut.
-  function fitAll() { document.querySelectorAll(".tile .value, .bar .title, .bar .who").forEach(LT.fit); }
+  // The alert list is laid out again too: how many alerts fit depends on the size.
+  function fitAll() {
+    document.querySelectorAll(".tile .value, .bar .title, .bar .who").forEach(LT.fit);
+    renderAlerts();
+  }
 
   function setValue(id, text, sub) {
     const node = $(id);
@@ -56,7 +60,7 @@
     setValue("v-aov", LT.money(m.aov));
     setValue("v-followers", LT.count(m.new_followers));
     setValue("v-ipm", LT.count(m.interactions_last_minute));
-    setValue("v-duration", LT.duration(d.duration_seconds));
+    setValue("v-duration", LT.duration(LT.onAirSeconds(d)));
     renderStamps(m.figure_sources || {});
     renderBanner();
     renderFunnel(m);
@@ -205,23 +209,49 @@
   }
 
   // Each alert as it stands: on in red, cleared or resolved dimmed and saying when, a silence
-  // still on counting how long (tick() below).
+  // still on counting how long (tick() below). An alert takes two lines: its time, kind and
+  // state, then what it is about, smaller, every figure whole with its label (a part that does
+  // not fit beside the one before goes to a line of its own). A wall screen has no hover and
+  // no scrolling: the newest alerts that fit whole are shown, and how many earlier ones not.
   function renderAlerts() {
     const list = LT.clear($("alerts"));
     if (!state.alerts.length) { list.append(el("li", { class: "dim" }, t("no_alerts"))); return; }
-    for (const a of state.alerts.slice(-8).reverse()) {
-      const detail = LT.alertDetail(a);
-      list.append(el("li", { class: `alert ${a.kind} ${LT.alertState(a)}`, dataset: { key: LT.alertKey(a) } },
-        el("span", { class: "time" }, LT.time(a.at)),
-        el("span", { class: "kind" }, label("alerts", a.kind)),
-        el("span", { class: "text", title: detail }, detail),
-        el("span", { class: "state" }, LT.alertStatus(a))));
+    const items = state.alerts.slice(-8).reverse().map((a) => {
+      const parts = LT.alertParts(a);
+      return el("li", { class: `alert ${a.kind} ${LT.alertState(a)}`, dataset: { key: LT.alertKey(a) } },
+        el("div", { class: "head" },
+          el("span", { class: "time" }, LT.time(a.at)),
+          el("span", { class: "kind" }, label("alerts", a.kind)),
+          el("span", { class: "state" }, LT.alertStatus(a))),
+        parts.length ? el("div", { class: "detail", title: LT.alertDetail(a) },
+          ...parts.map((p) => el("span", { class: "part" }, p))) : null);
+    });
+    list.append(...items);
+    fitAlerts();
+  }
+
+  // The oldest alerts shown give way until the list fits its panel, and a line says how many
+  // earlier ones are not shown: the panel is never cut through an alert.
+  function fitAlerts() {
+    const list = $("alerts");
+    const total = state.alerts.length;
+    const over = () => list.scrollHeight > list.clientHeight + 1;
+    const note = (shown) => el("li", { class: "more dim" },
+      t("earlier_alerts").replace("{n}", String(total - shown)));
+    const items = [...list.querySelectorAll("li.alert")];
+    let more = items.length < total ? list.appendChild(note(items.length)) : null;
+    while (over() && items.length > 1) {
+      items.pop().remove();
+      if (more) more.remove();
+      more = list.appendChild(note(items.length));
     }
   }
 
-  // Once a second: a silence still on counts on, on the list and the strip.
+  // Once a second: the time on air counts on while the session is live (from its start, not
+  // from the last event), and a silence still on counts on, on the list and the strip.
   function tick() {
     $("clock").textContent = LT.time(new Date().toISOString());
+    if (state.doc) setValue("v-duration", LT.duration(LT.onAirSeconds(state.doc)));
     const silence = silenceOn();
     if (!silence) return;
     const node = document.querySelector("#alerts li.no_events.on .state");
@@ -238,31 +268,81 @@
 
   const short = (text) => (text.length > 10 ? text.slice(0, 9) + "…" : text);
 
+  // Marker labels sit above the plot in rows, clear of each other: each on the lowest row where
+  // nothing is beside it, the newest first (the latest keep the row nearest the plot), so a
+  // product pinned and an incident in the same minute are one above the other. A label stays
+  // within the plot's width (one near an edge is set to the inner side of its line), and one
+  // that would need a fourth row is left off (its line stays).
+  const MARKER_ROWS = 3;
+  let measurer = null;
+  function textWidth(text, size) {
+    measurer = measurer || document.createElement("canvas").getContext("2d");
+    measurer.font = `${size}px ${LT.FONT}`;
+    return measurer.measureText(text).width;
+  }
+  function placeMarkers(chart, markers, size) {
+    const grid = chart.getModel().getComponent("grid", 0);
+    const rect = grid && grid.coordinateSystem && grid.coordinateSystem.getRect();
+    if (!rect) return 0;
+    const gap = 0.8 * u();
+    const rowLeft = [];  // per row, the left edge of the leftmost label placed so far
+    const placed = markers.map((mk) => ({ mk, x: chart.convertToPixel({ xAxisIndex: 0 }, mk.minute) }))
+      .filter((p) => Number.isFinite(p.x))
+      .sort((a, b) => b.x - a.x || (b.mk.incident ? 1 : 0) - (a.mk.incident ? 1 : 0));
+    let rows = 0;
+    for (const p of placed) {
+      const w = textWidth(p.mk.text, size);
+      let left = p.x - w / 2, align = "center";
+      if (left < rect.x) { left = p.x; align = "left"; }
+      if (left + w > rect.x + rect.width) { left = p.x - w; align = "right"; }
+      let row = 0;
+      while (row < rowLeft.length && left + w + gap > rowLeft[row]) row += 1;
+      if (row >= MARKER_ROWS || left < rect.x - 1) { p.mk.row = null; continue; }
+      rowLeft[row] = left;
+      p.mk.row = row;
+      p.mk.align = align;
+      rows = Math.max(rows, row + 1);
+    }
+    return rows;
+  }
+
   function renderTrend() {
     LT.glyphs(chartText(), redrawAll);
     const minutes = [...state.minutes.values()].sort((a, b) => (a.minute < b.minute ? -1 : 1));
     const labels = minutes.map((m) => LT.hm(m.minute));
     const known = new Set(labels);
-    const lines = [...state.markers.values()].filter((mk) => mk.type !== "product_unpin")
-      .map((mk) => {
-        const minute = LT.hm(mk.at);
-        if (!known.has(minute)) return null;
-        const incident = mk.type === "incident";
-        // lines as wide as the display is large; labels above the plot, clear of the bars and
-        // of the time axis
-        return { xAxis: minute, lineStyle: { color: incident ? "#ff4d5e" : "#3ddc97",
-                 type: incident ? "solid" : "dashed",
-                 width: Math.max(1, (incident ? 0.2 : 0.12) * u()) },
-                 label: { formatter: incident ? "⚠ " + label("incident_kinds", mk.kind)
-                          : "▶ " + short(mk.name || mk.product_id),
-                          color: incident ? "#ff8a95" : "#9ff0c9",
-                          fontSize: 1.4 * u(), position: "end", distance: 0.3 * u() } };
-      }).filter(Boolean);
+    const size = 1.4 * u(), rowHeight = 1.4 * size, base = 0.3 * u();
+    // one marker per minute and label: the same kind of incident twice in a minute is "×2"
+    const byLabel = new Map();
+    for (const mk of state.markers.values()) {
+      if (mk.type === "product_unpin") continue;
+      const incident = mk.type === "incident";
+      const minute = LT.hm(mk.at);
+      const text = incident ? "⚠ " + label("incident_kinds", mk.kind)
+        : "▶ " + short(mk.name || mk.product_id);
+      if (!known.has(minute)) continue;
+      const key = `${minute}|${text}`;
+      const seen = byLabel.get(key);
+      if (seen) { seen.count += 1; continue; }
+      byLabel.set(key, { minute, incident, text, count: 1, row: null, align: "center" });
+    }
+    const markers = [...byLabel.values()];
+    for (const mk of markers) if (mk.count > 1) mk.text += ` ×${mk.count}`;
+    // lines as wide as the display is large; labels above the plot, clear of the bars, of the
+    // time axis and of each other
+    const lines = () => markers.map((mk) => ({
+      xAxis: mk.minute, lineStyle: { color: mk.incident ? "#ff4d5e" : "#3ddc97",
+        type: mk.incident ? "solid" : "dashed", width: Math.max(1, (mk.incident ? 0.2 : 0.12) * u()) },
+      label: { show: mk.row !== null, formatter: mk.text, color: mk.incident ? "#ff8a95" : "#9ff0c9",
+               fontSize: size, position: "end", align: mk.align,
+               distance: base + (mk.row || 0) * rowHeight } }));
+    // the legend's band, then as many rows of marker labels as there are
+    const top = (rows) => Math.max(7 * u(), 3.3 * u() + base + rows * rowHeight);
     charts.trend.setOption({
       textStyle: textStyle(),
       legend: { top: 0, right: 0, textStyle: textStyle(), itemHeight: 1.2 * u(),
                 itemWidth: 2.5 * u() },
-      grid: { left: "1%", right: "1%", top: 7 * u(), bottom: 1 * u(), containLabel: true },
+      grid: { left: "1%", right: "1%", top: top(1), bottom: 1 * u(), containLabel: true },
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: labels, axisLabel: { fontSize: 1.5 * u(), color: "#9aa6c8" } },
       yAxis: [{ type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#232c4d" } },
@@ -275,11 +355,14 @@
         { name: t("online_minute"), type: "line", smooth: true, showSymbol: false,
           data: minutes.map((m) => m.online), lineStyle: { width: Math.max(2, 0.3 * u()) },
           color: "#4f7cff",
-          markLine: { symbol: "none", silent: true, data: lines } },
+          markLine: { symbol: "none", silent: true, animation: false, data: [] } },
         { name: t("gmv_minute"), type: "bar", yAxisIndex: 1, color: "#ffb020",
           data: minutes.map((m) => m.gmv) },
       ],
     }, true);
+    // where each minute is drawn is known now: the labels are set in rows, the plot below them
+    const rows = placeMarkers(charts.trend, markers, size);
+    charts.trend.setOption({ grid: { top: top(rows) }, series: [{ markLine: { data: lines() } }] });
   }
 
   // -- the feed -------------------------------------------------------------------------------
@@ -333,6 +416,7 @@
     window.addEventListener("resize", layout);
     // a web font's slices arrive as text needs them: what was fitted with the fallback fits again
     if (document.fonts) document.fonts.addEventListener("loadingdone", fitAll);
+    tick();
     setInterval(tick, 1000);
     const problem = LT.tokenProblem();
     if (problem) { LT.notice(problem); return; }
