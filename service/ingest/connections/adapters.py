@@ -269,23 +269,31 @@ def tiktok_shop(app: App, options: Mapping[str, str]) -> TikTokShop:
     return TikTokShop(api, options.get("tiktok_shop_service_id"))
 
 
-@dataclass
-class QianchuanAccount:
-    """A 巨量千川 advertiser account: OAuth and refresh here; its readings are the pollers'."""
+class AdvertiserAccount:
+    """An advertiser account (ad spend, live-room readings), not a shop: it has no orders or
+    refunds of its own, those come from the shop's connection."""
 
-    api: QianchuanApi
-    redirect_uri: str | None = None
+    called = "an advertiser account"
 
     def order(self, connection: Connection, order_ref: str) -> PlatformOrder:
-        raise DetailUnavailable("a Qianchuan account has no orders: they come from the shop")
+        raise DetailUnavailable(f"{self.called} has no orders: they come from the shop")
 
     def refund(self, connection: Connection, order_ref: str, refund_ref: str) -> PlatformRefund:
-        raise DetailUnavailable("a Qianchuan account has no refunds: they come from the shop")
+        raise DetailUnavailable(f"{self.called} has no refunds: they come from the shop")
 
     def orders_updated(
         self, connection: Connection, start_s: int, end_s: int
     ) -> Iterator[PlatformOrder]:
         return iter(())
+
+
+@dataclass
+class QianchuanAccount(AdvertiserAccount):
+    """A 巨量千川 advertiser account: OAuth and refresh here; its readings are the pollers'."""
+
+    api: QianchuanApi
+    redirect_uri: str | None = None
+    called = "a Qianchuan account"
 
     def authorize_url(self, state: str) -> str:
         return self.api.authorize_url(state, self.redirect_uri)
@@ -305,7 +313,7 @@ def qianchuan_account(app: App, options: Mapping[str, str]) -> QianchuanAccount:
 
 
 @dataclass
-class TikTokBusinessAccount:
+class TikTokBusinessAccount(AdvertiserAccount):
     """A TikTok API for Business advertiser account: OAuth here; its GMV Max report gives the
     TikTok LIVE rooms' ad spend (service/ingest/pollers/gmv_max.py). Secrets: the long-term
     access token, `advertiser_ids`, and `shop_id`, the TikTok Shop whose LIVE GMV Max
@@ -313,17 +321,7 @@ class TikTokBusinessAccount:
 
     api: TikTokBusinessApi
     redirect_uri: str | None = None
-
-    def order(self, connection: Connection, order_ref: str) -> PlatformOrder:
-        raise DetailUnavailable("a TikTok Business account has no orders: they come from the shop")
-
-    def refund(self, connection: Connection, order_ref: str, refund_ref: str) -> PlatformRefund:
-        raise DetailUnavailable("a TikTok Business account has no refunds: they come from the shop")
-
-    def orders_updated(
-        self, connection: Connection, start_s: int, end_s: int
-    ) -> Iterator[PlatformOrder]:
-        return iter(())
+    called = "a TikTok Business account"
 
     def authorize_url(self, state: str) -> str:
         return self.api.authorize_url(state, self.redirect_uri)
