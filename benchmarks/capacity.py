@@ -111,6 +111,77 @@ def reading(room: int, rng: random.Random, minute: int, now: str) -> dict[str, A
     }
 
 
+def official_tick(
+    rng: random.Random, rooms: int, tick: int, now: str, started: set[int]
+) -> tuple[list[dict[str, Any]], dict[int, int]]:
+    """One 100 ms tick of the official-sources mix for every room: (the events, how many of
+    them each room got). `started`: the rooms whose session.started was sent (updated here)."""
+    events: list[dict[str, Any]] = []
+    counts: dict[int, int] = {}
+    for room in range(rooms):
+        sid = f"cap-{room}"
+        mine: list[dict[str, Any]] = []
+        if room not in started:
+            started.add(room)
+            mine.append(
+                {
+                    "event_id": str(uuid.uuid4()),
+                    "type": "session.started",
+                    "occurred_at": now,
+                    "session_id": sid,
+                    "data": {"host_id": "h", "room_id": f"r{room}", "platform": "douyin"},
+                }
+            )
+        # a reading a minute per room, spread over the minute
+        if (tick + room * 600 // max(rooms, 1)) % 600 == 0:
+            mine.append(reading(room, rng, tick // 600 + 1, now))
+        if rng.random() < 0.1:  # 2 order events a second: a placement and its payment
+            order = f"o{room}-{tick}"
+            mine.append(
+                {
+                    "event_id": str(uuid.uuid4()),
+                    "type": "order.placed",
+                    "occurred_at": now,
+                    "session_id": sid,
+                    "data": {
+                        "order_id": order,
+                        "buyer_id": f"b{tick}",
+                        "product_id": "p-1",
+                        "quantity": 1,
+                        "amount": "99.00",
+                    },
+                }
+            )
+            mine.append(
+                {
+                    "event_id": str(uuid.uuid4()),
+                    "type": "order.paid",
+                    "occurred_at": now,
+                    "session_id": sid,
+                    "data": {"order_id": order},
+                }
+            )
+        if rng.random() < 0.5:  # 5 interaction pushes a second
+            mine.append(
+                {
+                    "event_id": str(uuid.uuid4()),
+                    "type": "interaction.recorded",
+                    "occurred_at": now,
+                    "session_id": sid,
+                    "data": {
+                        "kind": "comment",
+                        "viewer_id": f"v{rng.randrange(10_000)}",
+                        "text": "好",
+                        "count": 1,
+                    },
+                }
+            )
+        if mine:
+            events += mine
+            counts[room] = len(mine)
+    return events, counts
+
+
 def official_client(port: int, token: str, rooms: int, seconds: float) -> None:
     """The official-sources mix: each room about 2 order events and 5 interaction pushes a
     second and a reading a minute, all rooms in one post every 100 ms (as a connector or
@@ -119,71 +190,11 @@ def official_client(port: int, token: str, rooms: int, seconds: float) -> None:
     conn = instance.connection()
     rng = random.Random(7)
     heads = dict.fromkeys(range(rooms), 0)
-    records, tick, started = [], 0, time.monotonic()
-    while time.monotonic() - started < seconds:
+    started: set[int] = set()
+    records, tick, started_at = [], 0, time.monotonic()
+    while time.monotonic() - started_at < seconds:
         now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000Z"
-        events: list[dict[str, Any]] = []
-        counts: dict[int, int] = {}
-        for room in range(rooms):
-            sid = f"cap-{room}"
-            mine: list[dict[str, Any]] = []
-            if heads[room] == 0:
-                mine.append(
-                    {
-                        "event_id": str(uuid.uuid4()),
-                        "type": "session.started",
-                        "occurred_at": now,
-                        "session_id": sid,
-                        "data": {"host_id": "h", "room_id": f"r{room}", "platform": "douyin"},
-                    }
-                )
-            # a reading a minute per room, spread over the minute
-            if (tick + room * 600 // max(rooms, 1)) % 600 == 0:
-                mine.append(reading(room, rng, tick // 600 + 1, now))
-            if rng.random() < 0.1:  # 2 order events a second: a placement and its payment
-                order = f"o{room}-{tick}"
-                mine.append(
-                    {
-                        "event_id": str(uuid.uuid4()),
-                        "type": "order.placed",
-                        "occurred_at": now,
-                        "session_id": sid,
-                        "data": {
-                            "order_id": order,
-                            "buyer_id": f"b{tick}",
-                            "product_id": "p-1",
-                            "quantity": 1,
-                            "amount": "99.00",
-                        },
-                    }
-                )
-                mine.append(
-                    {
-                        "event_id": str(uuid.uuid4()),
-                        "type": "order.paid",
-                        "occurred_at": now,
-                        "session_id": sid,
-                        "data": {"order_id": order},
-                    }
-                )
-            if rng.random() < 0.5:  # 5 interaction pushes a second
-                mine.append(
-                    {
-                        "event_id": str(uuid.uuid4()),
-                        "type": "interaction.recorded",
-                        "occurred_at": now,
-                        "session_id": sid,
-                        "data": {
-                            "kind": "comment",
-                            "viewer_id": f"v{rng.randrange(10_000)}",
-                            "text": "好",
-                            "count": 1,
-                        },
-                    }
-                )
-            if mine:
-                events += mine
-                counts[room] = len(mine)
+        events, counts = official_tick(rng, rooms, tick, now, started)
         if events:
             instance.post(conn, orjson.dumps({"events": events}))
             at = time.monotonic()
@@ -191,7 +202,7 @@ def official_client(port: int, token: str, rooms: int, seconds: float) -> None:
                 heads[room] += n
                 records.append((room, heads[room], at, n))
         tick += 1
-        pause = started + tick * 0.1 - time.monotonic()
+        pause = started_at + tick * 0.1 - time.monotonic()
         if pause > 0:
             time.sleep(pause)
     print(json.dumps(records))

@@ -1,0 +1,81 @@
+"""What a projection run costs per stream for rooms connected through official sources: the
+work that decides how many such rooms one `livetally up` carries (benchmarks/capacity.py).
+
+    python -m benchmarks.group_runs [--rooms 500] [--ticks 100] [--seed 7]
+
+N sessions on a SQLite file, fed as benchmarks/capacity.py's official mix feeds them (each room
+about 2 order events and 5 interaction pushes a second, a platform reading a minute). Each tick
+appends 100 ms of every room's events through the recorder, then folds every stream that moved
+through `Projector.project` exactly as the worker does (claims taken along, groups of up to 64
+streams in one transaction). Prints the median and p90 over the ticks of the fold-and-write
+time per stream that moved, in µs, and the same for the appends (not part of the figure).
+One thread, nothing else running: the figure is the run's own cost, without contention.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+from typing import Any
+
+from benchmarks.capacity import official_tick
+from benchmarks.common import median
+from events import create_engine, open_recorder
+from events.clock import now_micros
+from events.envelope import parse_body
+from events.recent import RecentEvents
+from service.process.migrate import upgrade
+from worker.pending import LocalPending
+from worker.projector import Projector
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rooms", type=int, default=500)
+    parser.add_argument("--ticks", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="livetally-group-runs-")
+    engine = create_engine(f"sqlite:///{folder}/runs.db")
+    upgrade(engine)
+    recorder = open_recorder(engine, RecentEvents())  # as `livetally up` opens it
+    pending = LocalPending()
+    projector = Projector(engine, recorder, pending=pending)
+    rng = random.Random(args.seed)
+    started: set[int] = set()
+    per_stream: list[float] = []
+    append_ms: list[float] = []
+    t0 = time.time() - args.ticks / 10
+    for tick in range(args.ticks):
+        now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t0 + tick / 10)) + ".000Z"
+        events: list[dict[str, Any]] = official_tick(rng, args.rooms, tick, now, started)[0]
+        new_events = parse_body({"events": events}, now_micros())
+        began = time.perf_counter()
+        recorder.append(new_events)
+        append_ms.append((time.perf_counter() - began) * 1000)
+        moved = sorted({e.stream_id for e in new_events})
+        for stream_id in moved:
+            pending.claim(stream_id)
+        began = time.perf_counter()
+        left = set(moved)
+        while left:
+            first = left.pop()
+            pending.release(first)
+            projector.project(first, publish=False)
+            left &= set(pending._pending)  # what no run took along yet
+        elapsed = time.perf_counter() - began
+        if tick >= 5:  # the first ticks open the sessions
+            per_stream.append(elapsed / len(moved) * 1e6)
+    per_stream.sort()
+    print(
+        f"{args.rooms} rooms, {len(per_stream)} ticks: fold and write per stream that moved "
+        f"p50 {median(per_stream):.0f} µs, p90 {per_stream[int(0.9 * len(per_stream))]:.0f} µs; "
+        f"append of a tick p50 {median(append_ms):.1f} ms"
+    )
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
