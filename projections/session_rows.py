@@ -51,10 +51,9 @@ def mask(identifier: str | None) -> str | None:
 
 
 # The ticker's lines are re-rendered on every run while they stay the same for many runs (a
-# room with a comment every few seconds keeps its last 20 for a minute): their times and masked
-# ids are remembered. A full ticker (20 comments, 20 orders) went from 74 to 15 µs a run; it was
-# 13% of a busy embedded process's interpreter at 300 rooms (py-spy --gil).
-_ticker_time = lru_cache(maxsize=65_536)(format_timestamp)
+# room with a comment every few seconds keeps its last 20 for a minute): their masked ids are
+# remembered (format_timestamp remembers its own). A full ticker (20 comments, 20 orders) went
+# from 74 to 15 µs a run; it was 13% of a busy embedded process's interpreter at 300 rooms.
 _ticker_id = lru_cache(maxsize=65_536)(mask)
 
 
@@ -62,30 +61,51 @@ def recent(state: SessionState) -> dict[str, list[dict[str, Any]]]:
     """The ticker: the latest paid orders (still paid, not cancelled) and comments with text,
     newest first, at most 20 of each."""
     orders = []
+    products = state.products
     for paid_at, order_id in reversed(state.orders.recent_paid):
         order = state.orders.orders[order_id]
         if not order.counts:
             continue
+        product = products.get(order.product_id) if order.product_id is not None else None
         orders.append(
-            {
-                "at": _ticker_time(paid_at),
-                "product_id": order.product_id,
-                "name": (
-                    state.products[order.product_id].name
-                    if order.product_id in state.products
-                    else None
-                ),
-                "amount": fen_to_yuan(order.gmv_fen),
-                "buyer": _ticker_id(order.buyer_id),
-            }
+            _order_line(
+                paid_at,
+                order.product_id,
+                None if product is None else product.name,
+                order.gmv_fen,
+                order.buyer_id,
+            )
         )
         if len(orders) == TICKER:
             break
-    comments = [
-        {"at": _ticker_time(at), "viewer": _ticker_id(viewer), "text": text}
-        for at, _version, viewer, text in reversed(state.comments[-TICKER:])
-    ]
-    return {"orders": orders, "comments": comments}
+    return {"orders": orders, "comments": _comment_lines(tuple(state.comments[-TICKER:]))}
+
+
+# Lines and whole comment lists are shared between the documents of consecutive runs (nothing
+# changes a document once built): a ticker that did not move costs a lookup, not 40 dicts.
+@lru_cache(maxsize=65_536)
+def _order_line(
+    paid_at: int, product_id: str | None, name: str | None, gmv_fen: int, buyer: str | None
+) -> dict[str, Any]:
+    return {
+        "at": format_timestamp(paid_at),
+        "product_id": product_id,
+        "name": name,
+        "amount": fen_to_yuan(gmv_fen),
+        "buyer": _ticker_id(buyer),
+    }
+
+
+@lru_cache(maxsize=4_096)
+def _comment_lines(
+    latest: tuple[tuple[int, int, str | None, str], ...],
+) -> list[dict[str, Any]]:
+    return [_comment_line(at, viewer, text) for at, _version, viewer, text in reversed(latest)]
+
+
+@lru_cache(maxsize=65_536)
+def _comment_line(at: int, viewer: str | None, text: str) -> dict[str, Any]:
+    return {"at": format_timestamp(at), "viewer": _ticker_id(viewer), "text": text}
 
 
 TAIL_MINUTES = 3
@@ -179,6 +199,7 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
                 for source, figures in sources.items()
             ],
             ("session_id", "source"),
+            changed_only=True,  # most runs move none of the nine
         ),
         RowSet(
             session_review,

@@ -14,11 +14,16 @@ import sqlalchemy as sa
 
 @dataclass(frozen=True)
 class RowSet:
-    """Insert these rows, or overwrite the other columns of the rows with the same keys."""
+    """Insert these rows, or overwrite the other columns of the rows with the same keys.
+
+    `changed_only`: the worker may leave out a row equal to the one it last wrote for the same
+    keys from the same stream (rows that seldom change, several per stream: a session's traffic
+    sources). Only for rows nothing else writes."""
 
     table: sa.Table
     rows: list[dict[str, Any]]
     keys: tuple[str, ...]
+    changed_only: bool = False
 
 
 @dataclass(frozen=True)

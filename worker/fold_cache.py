@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -13,6 +13,9 @@ class Cached:
     version: int  # the checkpoint the state is folded up to
     state: Any
     snapshot_version: int
+    # The `changed_only` rows written at `version`, by (table, keys): a run leaves out those
+    # equal to them. Empty after a restore, so the first run after it writes every row.
+    written: dict[tuple[str, tuple[Any, ...]], dict[str, Any]] = field(default_factory=dict)
 
 
 class FoldCache:

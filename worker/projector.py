@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,12 +23,12 @@ from sqlalchemy.engine import Connection, Engine
 from events.clock import now_micros
 from events.database import is_postgres
 from events.recorder import Recorder, StoredEvent
-from events.upsert import current_row, upsert
+from events.upsert import current_rows, upsert
 from projections.registry import Projection, projection_for
 from projections.writes import Writes
 from worker import run_postgres, run_sqlite
 from worker.actors import UnknownStream
-from worker.apply_writes import apply_writes
+from worker.apply_writes import apply_writes, combine
 from worker.claims import Claims
 from worker.errors import CheckpointMoved, StreamBusy
 from worker.fold_cache import Cached, FoldCache
@@ -36,6 +36,7 @@ from worker.pacing import Pacer
 from worker.parking import ParkingLot
 from worker.pending import PendingStreams
 from worker.publish import Publisher
+from worker.run_sqlite import checkpoints_of
 from worker.tables import checkpoints, snapshots
 
 log = logging.getLogger(__name__)
@@ -195,53 +196,79 @@ class Projector:
             self._finish(item, item_writes, publish)
         return {item.stream[0]: len(item.events) for item, _ in written}, moved
 
-    def _fold(self, conn: Connection, stream: Stream) -> _Folded | None:
-        stream_id, projection, key = stream
-        checkpoint = run_sqlite.checkpoint_of(conn, stream_id)
-        new_events = self.recorder.read_stream(stream_id, checkpoint, BATCH, conn)
-        if not new_events:
-            return None
-        # Taken out of the cache: a fold that is not written must not be found there again.
-        cached = self.cache.take(stream_id, checkpoint)
-        if cached is None:
-            cached = self._restore(conn, projection, key, stream_id, checkpoint)
-        state = cached.state
-        fold = projection.fold
-        for event in new_events:
-            state = fold(state, event)
-        return _Folded(stream, checkpoint, cached, state, new_events)
+    def _fold(self, conn: Connection, streams: list[Stream]) -> list[_Folded]:
+        """Fold each stream's events after its checkpoint (streams with none are left out)."""
+        at = checkpoints_of(conn, [stream[0] for stream in streams])
+        folded = []
+        for stream in streams:
+            stream_id, projection, key = stream
+            checkpoint = at.get(stream_id, 0)
+            new_events = self.recorder.read_stream(stream_id, checkpoint, BATCH, conn)
+            if not new_events:
+                continue
+            # Taken out of the cache: a fold that is not written must not be found there again.
+            cached = self.cache.take(stream_id, checkpoint)
+            if cached is None:
+                cached = self._restore(conn, projection, key, stream_id, checkpoint)
+            state = cached.state
+            fold = projection.fold
+            for event in new_events:
+                state = fold(state, event)
+            folded.append(_Folded(stream, checkpoint, cached, state, new_events))
+        return folded
 
-    def _write(self, conn: Connection, item: _Folded) -> Writes:
-        stream_id, projection, key = item.stream
-        view = projection.view
-        before = None if view is None else current_row(conn, view, key)
-        writes = projection.writes(item.state, before)
-        apply_writes(conn, writes)
-        version = item.events[-1].version
+    def _write(self, conn: Connection, items: list[_Folded]) -> list[Writes]:
+        """Write the folded streams' rows, checkpoints and due snapshots: one statement per
+        table for the whole group. Returns each stream's writes, in the items' order."""
+        before: dict[str, dict[str, dict[str, Any]]] = {}  # view table -> key -> its row
+        for item in items:
+            view = item.stream[1].view
+            if view is not None and view.name not in before:
+                keys = [i.stream[2] for i in items if i.stream[1].view is view]
+                before[view.name] = current_rows(conn, view, keys)
+        all_writes = []
+        for item in items:
+            _, projection, key = item.stream
+            view = projection.view
+            writes = projection.writes(
+                item.state, None if view is None else before[view.name].get(key)
+            )
+            all_writes.append(changed_rows(writes, item.cached.written))
+        apply_writes(conn, combine(all_writes))
+        now = now_micros()
         upsert(
             conn,
             checkpoints,
-            [{"stream_id": stream_id, "version": version, "updated_at": now_micros()}],
+            [
+                {"stream_id": item.stream[0], "version": item.events[-1].version, "updated_at": now}
+                for item in items
+            ],
             ["stream_id"],
         )
-        if (
-            version - item.cached.snapshot_version >= snapshot_spacing(stream_id)
+        due = [
+            item
+            for item in items
+            if item.events[-1].version - item.cached.snapshot_version
+            >= snapshot_spacing(item.stream[0])
             or len(item.events) >= BATCH
-        ):
+        ]
+        if due:
             upsert(
                 conn,
                 snapshots,
                 [
                     {
-                        "stream_id": stream_id,
-                        "version": version,
-                        "state": projection.dump(item.state),
+                        "stream_id": item.stream[0],
+                        "version": item.events[-1].version,
+                        "state": item.stream[1].dump(item.state),
                     }
+                    for item in due
                 ],
                 ["stream_id"],
             )
-            item.cached.snapshot_version = version
-        return writes
+            for item in due:
+                item.cached.snapshot_version = item.events[-1].version
+        return all_writes
 
     def _finish(self, item: _Folded, writes: Writes, publish: bool) -> None:
         """After commit: keep the state for the next run and publish what the projection says
@@ -299,6 +326,28 @@ def restore_state(
         since = page[-1].version
     projection.take_alerts(state)
     return state, snapshot_version
+
+
+def changed_rows(writes: Writes, written: dict[tuple[str, tuple[Any, ...]], Any]) -> Writes:
+    """`writes` without the `changed_only` rows equal to those in `written` (the stream's rows
+    as last written), which is brought up to date. A run that then fails drops `written` with
+    the rest of its cached fold, so nothing is left out that was not committed."""
+    if not any(row_set.changed_only for row_set in writes.row_sets):
+        return writes
+    row_sets = []
+    for row_set in writes.row_sets:
+        if not row_set.changed_only:
+            row_sets.append(row_set)
+            continue
+        changed = []
+        for row in row_set.rows:
+            key = (row_set.table.name, tuple(row[name] for name in row_set.keys))
+            if written.get(key) != row:
+                changed.append(row)
+                written[key] = row
+        if changed:
+            row_sets.append(replace(row_set, rows=changed))
+    return replace(writes, row_sets=row_sets)
 
 
 def snapshot_spacing(stream_id: str) -> int:

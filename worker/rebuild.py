@@ -27,8 +27,7 @@ from events.opening import open_recorder
 from events.upsert import upsert
 from projections.registry import Projection, projection_for
 from projections.tables import PROJECTION_TABLES
-from projections.writes import Writes
-from worker.apply_writes import apply_writes
+from worker.apply_writes import apply_writes, combine
 from worker.errors import WorkersRunning
 from worker.heartbeat import STALE_SECONDS
 from worker.shadow_tables import ShadowTables
@@ -169,17 +168,10 @@ def _rebuild_streams(engine: Engine, stream_ids: list[str], tables: ShadowTables
                 version = page[-1].version
                 count += len(page)
             folded.append((stream_id, projection, state, version))
-    combined = Writes()
     for _, projection, state, _ in folded:
         projection.take_alerts(state)  # raised long ago: not news now
-        # The tables were emptied: every view row is new (host_day moves by the whole row).
-        writes = projection.writes(state, None)
-        combined.row_sets += writes.row_sets
-        combined.deltas += writes.deltas
-        combined.drops += writes.drops
-    # Shared rows (host_day) are added to in one order by every process: two transactions
-    # never wait on each other's rows (no deadlock on PostgreSQL).
-    combined.deltas.sort(key=lambda d: (d.table.name, tuple(str(d.row[k]) for k in d.keys)))
+    # The tables were emptied: every view row is new (host_day moves by the whole row).
+    combined = combine(projection.writes(state, None) for _, projection, state, _ in folded)
     if tables is not None:
         combined = tables.retarget(combined)
     with write_transaction(engine) as conn:

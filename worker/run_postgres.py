@@ -14,8 +14,8 @@ from events.database import write_transaction
 from worker.errors import StreamBusy
 from worker.rebuild_lock import take_swap_shared
 
-Fold = Callable[[Connection, Any], Any]
-Write = Callable[[Connection, Any], Any]
+Fold = Callable[[Connection, list[Any]], list[Any]]
+Write = Callable[[Connection, list[Any]], list[Any]]
 
 
 def run_pass(
@@ -33,12 +33,9 @@ def run_pass(
         if group[0][0] in busy:
             raise StreamBusy(group[0][0])
         # Other busy streams are left to their holder (and the sweep, if it is frozen).
-        for stream in group:
-            if stream[0] in busy:
-                continue
-            item = fold(conn, stream)
-            if item is not None:
-                written.append((item, write(conn, item)))
+        work = fold(conn, [stream for stream in group if stream[0] not in busy])
+        if work:
+            written = list(zip(work, write(conn, work), strict=True))
     return written, set()
 
 

@@ -13,30 +13,33 @@ from sqlalchemy.engine import Connection, Engine
 
 from events.database import fetch_rows, write_transaction
 
-Fold = Callable[[Connection, Any], Any]
-Write = Callable[[Connection, Any], Any]
+Fold = Callable[[Connection, list[Any]], list[Any]]
+Write = Callable[[Connection, list[Any]], list[Any]]
 
 
 def run_pass(
     engine: Engine, group: list[Any], fold: Fold, write: Write
 ) -> tuple[list[tuple[Any, Any]], set[str]]:
     with engine.connect() as conn:
-        work = [f for f in (fold(conn, s) for s in group) if f is not None]
+        work = fold(conn, group)
     if not work:
         return [], set()
-    written: list[tuple[Any, Any]] = []
-    moved: set[str] = set()
     with write_transaction(engine) as conn:
-        for item in work:
-            if checkpoint_of(conn, item.stream[0]) != item.checkpoint:
-                moved.add(item.stream[0])
-                continue
-            written.append((item, write(conn, item)))
+        now = checkpoints_of(conn, [item.stream[0] for item in work])
+        moved = {item.stream[0] for item in work if now.get(item.stream[0], 0) != item.checkpoint}
+        still = [item for item in work if item.stream[0] not in moved]
+        written = list(zip(still, write(conn, still), strict=True)) if still else []
     return written, moved
 
 
-def checkpoint_of(conn: Connection, stream_id: str) -> int:
+def checkpoints_of(conn: Connection, stream_ids: list[str]) -> dict[str, int]:
+    """The streams' checkpoints, by stream (a stream never folded is not in it: 0)."""
+    if not stream_ids:
+        return {}
+    marks = ", ".join(["{p}"] * len(stream_ids))
     rows = fetch_rows(
-        conn, "SELECT version FROM projection_checkpoints WHERE stream_id = {p}", (stream_id,)
+        conn,
+        f"SELECT stream_id, version FROM projection_checkpoints WHERE stream_id IN ({marks})",
+        tuple(stream_ids),
     )
-    return int(rows[0][0]) if rows else 0
+    return {stream_id: int(version) for stream_id, version in rows}

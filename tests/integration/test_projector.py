@@ -16,13 +16,14 @@ from events import NewEvent, open_recorder
 from events.clock import now_micros
 from events.database import write_transaction
 from events.envelope import parse_event
-from projections.tables import PROJECTION_TABLES, session_document
+from projections.tables import PROJECTION_TABLES, session_document, session_source
 from tests.builders import FAR_FUTURE_NOW, Broadcast, event
 from tests.strategies import broadcasts
 from tests.waiting import wait_until
 from worker import projector as projector_module
 from worker.errors import WorkersRunning
 from worker.heartbeat import beat
+from worker.pending import LocalPending
 from worker.projector import Projector
 from worker.rebuild import rebuild
 from worker.runtime import build_worker_parts
@@ -334,4 +335,55 @@ def test_a_rebuild_refuses_while_a_worker_beats_and_leaves_the_rows_alone(engine
     with write_transaction(engine) as conn:  # its heartbeat goes stale: the worker stopped
         beat(conn, "host:123", now_micros() - 60_000_000)
     assert rebuild(engine).streams == 1
+    assert table_rows(engine) == before
+
+
+def test_group_runs_write_the_rows_a_rebuild_writes_leaving_out_only_unchanged_sources(
+    engine: Engine,
+) -> None:
+    # 12 sessions folded in groups (claims taken along), over three rounds: in the second,
+    # half of them get only a comment (their nine source rows unchanged, left out of the
+    # writes), the other half a join from another source and an order (two source rows
+    # change); the third round runs on a cold worker (nothing remembered: every row written).
+    recorder = open_recorder(engine)
+    pending = LocalPending()
+    warm = Projector(engine, recorder, pending=pending)
+    streams = [f"session-gr-{n}" for n in range(12)]
+
+    def fold_all(projector: Projector, casts: list[Broadcast]) -> None:
+        for cast in casts:
+            recorder.append(to_new(cast.events))
+        for stream_id in streams:
+            pending.claim(stream_id)
+        for stream_id in streams:
+            projector.project(stream_id)
+
+    fold_all(
+        warm, [Broadcast(f"gr-{n}").start(n).join(n + 1, "v-1", "recommend") for n in range(12)]
+    )
+    second = []
+    for n in range(12):
+        b = Broadcast(f"gr-{n}")
+        if n % 2:
+            b.interact(20, "comment", "v-1", text="好")
+        else:
+            b.join(20, "v-2", "follow").place(21, f"o-{n}", "v-2", 30).pay(22, f"o-{n}")
+        second.append(b)
+    fold_all(warm, second)
+    with engine.connect() as conn:
+        follow = conn.execute(
+            sa.select(
+                session_source.c.session_id, session_source.c.viewers, session_source.c.gmv_fen
+            )
+            .where(session_source.c.source == "follow")
+            .order_by(session_source.c.session_id)
+        ).all()
+    # by hand: the even sessions have one viewer from "follow", who paid ¥30
+    assert {row.session_id: (row.viewers, row.gmv_fen) for row in follow} == {
+        f"gr-{n}": (1, 3000) if n % 2 == 0 else (0, 0) for n in range(12)
+    }
+    cold = Projector(engine, recorder, pending=pending)
+    fold_all(cold, [Broadcast(f"gr-{n}").join(40, "v-3", "search") for n in range(12)])
+    before = table_rows(engine)
+    rebuild(engine)
     assert table_rows(engine) == before
