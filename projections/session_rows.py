@@ -96,15 +96,17 @@ def _order_line(
     }
 
 
+Comment = tuple[int, int, str | None, str]  # occurred_at, version, viewer, text
+
+
 @lru_cache(maxsize=4_096)
-def _comment_lines(
-    latest: tuple[tuple[int, int, str | None, str], ...],
-) -> list[dict[str, Any]]:
-    return [_comment_line(at, viewer, text) for at, _version, viewer, text in reversed(latest)]
+def _comment_lines(latest: tuple[Comment, ...]) -> list[dict[str, Any]]:
+    return list(map(_comment_line, reversed(latest)))
 
 
 @lru_cache(maxsize=65_536)
-def _comment_line(at: int, viewer: str | None, text: str) -> dict[str, Any]:
+def _comment_line(comment: Comment) -> dict[str, Any]:
+    at, _version, viewer, text = comment
     return {"at": format_timestamp(at), "viewer": _ticker_id(viewer), "text": text}
 
 
