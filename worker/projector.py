@@ -191,7 +191,7 @@ class Projector:
 
     def _run(self, group: list[Stream], publish: bool) -> tuple[dict[str, int], set[str]]:
         """One pass: fold each stream's next events, write them all in one transaction."""
-        written, moved = self._run_pass(self.engine, group, self._fold, self._write)
+        written, moved = self._run_pass(self.engine, group, self._fold, self._prepare, self._apply)
         for item, item_writes in written:
             self._finish(item, item_writes, publish)
         return {item.stream[0]: len(item.events) for item, _ in written}, moved
@@ -217,9 +217,12 @@ class Projector:
             folded.append(_Folded(stream, checkpoint, cached, state, new_events))
         return folded
 
-    def _write(self, conn: Connection, items: list[_Folded]) -> list[Writes]:
-        """Write the folded streams' rows, checkpoints and due snapshots: one statement per
-        table for the whole group. Returns each stream's writes, in the items' order."""
+    def _prepare(self, conn: Connection, items: list[_Folded]) -> list[Writes]:
+        """What each folded stream writes, in the items' order. Reads each stream's view row
+        as stored at its checkpoint: if the checkpoint has not moved when the writes are
+        applied, neither has the row (only runs of the stream write it), so on SQLite this
+        runs before the write transaction, and the appends waiting on it do not wait for the
+        projections' Python."""
         before: dict[str, dict[str, dict[str, Any]]] = {}  # view table -> key -> its row
         for item in items:
             view = item.stream[1].view
@@ -234,6 +237,11 @@ class Projector:
                 item.state, None if view is None else before[view.name].get(key)
             )
             all_writes.append(changed_rows(writes, item.cached.written))
+        return all_writes
+
+    def _apply(self, conn: Connection, items: list[_Folded], all_writes: list[Writes]) -> None:
+        """Write the streams' rows, checkpoints and due snapshots, in the run's transaction:
+        one statement per table for the whole group."""
         apply_writes(conn, combine(all_writes))
         now = now_micros()
         upsert(
@@ -268,7 +276,6 @@ class Projector:
             )
             for item in due:
                 item.cached.snapshot_version = item.events[-1].version
-        return all_writes
 
     def _finish(self, item: _Folded, writes: Writes, publish: bool) -> None:
         """After commit: keep the state for the next run and publish what the projection says

@@ -15,11 +15,12 @@ from worker.errors import StreamBusy
 from worker.rebuild_lock import take_swap_shared
 
 Fold = Callable[[Connection, list[Any]], list[Any]]
-Write = Callable[[Connection, list[Any]], list[Any]]
+Prepare = Callable[[Connection, list[Any]], list[Any]]
+Apply = Callable[[Connection, list[Any], list[Any]], None]
 
 
 def run_pass(
-    engine: Engine, group: list[Any], fold: Fold, write: Write
+    engine: Engine, group: list[Any], fold: Fold, prepare: Prepare, apply: Apply
 ) -> tuple[list[tuple[Any, Any]], set[str]]:
     """Fold and write the group's streams: ([(folded, writes)], streams moved elsewhere)."""
     written: list[tuple[Any, Any]] = []
@@ -35,7 +36,9 @@ def run_pass(
         # Other busy streams are left to their holder (and the sweep, if it is frozen).
         work = fold(conn, [stream for stream in group if stream[0] not in busy])
         if work:
-            written = list(zip(work, write(conn, work), strict=True))
+            prepared = prepare(conn, work)
+            apply(conn, work, prepared)
+            written = list(zip(work, prepared, strict=True))
     return written, set()
 
 
