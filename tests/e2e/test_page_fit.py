@@ -2,7 +2,10 @@
 characters, names of 20, ¥9,999,999,999.99, 99,999,999 viewers), in headless Chromium at
 1366x768, 1920x1080 and 3840x2160, in Chinese and English: nothing wraps, nothing is cut, the
 page never scrolls sideways, units stay with their numbers, and the review's chart legend and
-segment names never sit on each other. Every measure comes from the elements' boxes.
+segment names never sit on each other. On the wall screen the alerts, the product ranking and
+the ticker show every entry whole (wrapping where they must, those that fit shown), the trend's
+marker labels name each product whole and apart, and a product's and an incident's lines in the
+same minute are drawn apart. Every measure comes from the elements' boxes.
 """
 
 from __future__ import annotations
@@ -38,12 +41,19 @@ NAME_ZH = "主播名字最长可以有二十个字符这么长的名字"
 NAME_EN = "Alexandra Konstantin"
 PRODUCT_ZH = "修护精华液 30ml 限量礼盒装"
 PRODUCT_EN = "Repair serum 30 ml gift box"
+PRODUCT_LONG = "修护精华液三十毫升限量礼盒装加赠同款面霜"  # a name of 20, as wide as they come
+COMMENT_ZH = (
+    "请问这款精华液敏感肌可以用吗孕期能不能用一天用几次"
+    "早晚都要用吗有没有赠品小样什么时候发货呀主播回复下"
+)
+COMMENT_EN = "Is this serum safe for sensitive skin, ships when?"
 ROOM = "room-7312345678901234567"
 BIGGEST = "99999999.99"  # the largest order: a hundred of them and ¥0.99 are ¥9,999,999,999.99
 LANGS = ("zh", "en")
 
 assert len(TITLE_ZH) == 50 and len(TITLE_EN) == 50
-assert len(NAME_ZH) == 20 and len(NAME_EN) == 20
+assert len(NAME_ZH) == 20 and len(NAME_EN) == 20 and len(PRODUCT_LONG) == 20
+assert len(COMMENT_ZH) == 50 and len(COMMENT_EN) == 50
 
 
 def richest(b: Broadcast, t: float, tag: str) -> Broadcast:
@@ -95,8 +105,10 @@ def longest_data(base: datetime) -> list[dict[str, Any]]:
             0, host_id=host, ops_id="o-zh", room_id=ROOM, title=title, gmv_target="100000000"
         )
         # a product presented and an incident in the same minute (the base is a minute's
-        # start): their markers' labels on the screen's trend, one above the other
-        b.pin(5, "p-1", name=PRODUCT_ZH, price="9999.99")
+        # start): their markers' labels on the screen's trend, one above the other, their
+        # lines side by side; the product's name of 20 whole on the trend, the ranking and the
+        # ticker, with the largest sum
+        b.pin(5, "p-1", name=PRODUCT_LONG, price="9999.99")
         b.join(6, "v1", "recommend").click(7, "v1")
         b.sample(10, 99_999_999)
         richest(b, 20, session)
@@ -117,6 +129,9 @@ def longest_data(base: datetime) -> list[dict[str, Any]]:
         b.pin(65, "p-2", name=PRODUCT_EN, price="99.99").unpin(66, "p-1")
         for minute in (2, 3):
             b.sample(60 * minute + 10, 60_000_000)
+        # the newest on the ticker: two comments of 50 characters, whole
+        b.interact(190, "comment", "viewer-1234567890", text=COMMENT_EN)
+        b.interact(191, "comment", "viewer-0987654321", text=COMMENT_ZH)
         events += b.events
     # 20 minutes: two products presented 8 minutes each, wide enough on the chart for their
     # names at 1366 px
@@ -136,7 +151,25 @@ def longest_data(base: datetime) -> list[dict[str, Any]]:
         description="推流中断",
     )
     done.resolve(660, "i-done").sample(700, 50_000_000).end(1200)
-    return [*people, *events, *done.events]
+    return [*people, *events, *done.events, *shop(base).events]
+
+
+# Ten products on the ranking, each named in 20 characters, presented a minute apart.
+SHOP_NAMES = [PRODUCT_LONG[:-2] + "一二三四五六七八九十"[k] + "号" for k in range(10)]
+
+
+def shop(base: datetime) -> Broadcast:
+    b = Broadcast("long-shop", base).start(
+        0, host_id="h-en", ops_id="o-zh", room_id=ROOM, title=TITLE_EN
+    )
+    b.join(1, "v1", "recommend").sample(2, 99_999_999)
+    for k, name in enumerate(SHOP_NAMES):
+        product = f"p-{k + 1}"
+        b.pin(60 * k + 5, product, name=name, price="9999.99").click(60 * k + 6, "v1", product)
+        for n in range(10 - k):  # the first sells most
+            b.place(60 * k + 7, f"o-shop-{k}-{n}", f"buyer-{k}{n}", BIGGEST, product)
+            b.pay(60 * k + 8, f"o-shop-{k}-{n}")
+    return b
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +181,7 @@ def long_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     site = Site(embedded)
     base = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=30)
     site.post(longest_data(base))
-    for session in ("long-zh", "long-en", "long-done"):
+    for session in ("long-zh", "long-en", "long-done", "long-shop"):
         site.wait_version(session, 100)
     deadline = time.monotonic() + 10
     period = base.strftime("%Y-%m")
@@ -428,3 +461,174 @@ def test_the_wall_screen_shows_every_alert_whole_and_keeps_marker_labels_apart(
         chart_width = page.evaluate("document.getElementById('trend').clientWidth")
         assert all(t["x"] >= 0 and t["x"] + t["w"] <= chart_width for t in markers), markers
         close(page, f"fit-screen-{lang}-{width}x{height}")
+
+
+# The wall screen's ranking and ticker: each list and everything in it, with whether its content
+# is wider or taller than its box (cut), and each entry with its text and whether it lies
+# wholly inside the list's box.
+LIST_FIT = """(id) => {
+  const list = document.getElementById(id);
+  const box = list.getBoundingClientRect();
+  const cut = [list, ...list.querySelectorAll('*')]
+    .filter((el) => el.clientWidth && (el.scrollWidth > el.clientWidth
+                                       || el.scrollHeight > el.clientHeight))
+    .map((el) => `${el.tagName}.${el.className}: ${el.textContent.slice(0, 40)} ` +
+                 `(${el.scrollWidth}x${el.scrollHeight} > ${el.clientWidth}x${el.clientHeight})`);
+  const entries = [...list.children].map((li) => {
+    const r = li.getBoundingClientRect();
+    return { text: li.textContent, inside: r.top >= box.top - 0.5 && r.bottom <= box.bottom + 0.5
+             && r.left >= box.left - 0.5 && r.right <= box.right + 0.5 };
+  });
+  return { cut, entries, clamped: list.querySelectorAll('.clamped').length };
+}"""
+
+
+# The wall screens of the longest values: a Chinese and an English broadcast, each in its
+# language, and ten products of 20 characters in both.
+SCREENS = (("zh", "long-zh"), ("en", "long-en"), ("zh", "long-shop"), ("en", "long-shop"))
+
+
+def whole_entries(page: Page, list_id: str) -> list[str]:
+    """The list's entries, each asserted whole and inside the list; nothing in it cut."""
+    found = page.evaluate(LIST_FIT, list_id)
+    assert found["cut"] == [], found
+    assert found["clamped"] == 0, found
+    assert found["entries"], found
+    assert all(e["inside"] for e in found["entries"]), found
+    texts = [e["text"] for e in found["entries"]]
+    assert not [t for t in texts if "…" in t], texts
+    return texts
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_the_wall_screen_ranking_and_ticker_show_every_entry_whole(
+    long_site: Site, chromium: Browser, width: int, height: int
+) -> None:
+    """A product's name of 20, a comment of 50, an order of that product for ¥99,999,999.99:
+    each whole, wrapping onto the lines it needs; the entries that fit whole are shown (the best
+    sellers, the newest), none cut at the panel's edge."""
+    for lang, session in SCREENS:
+        page = open_page(chromium, long_site, f"/screen/{session}?lang={lang}", width, height)
+        expect(page.locator("#products li").first).to_be_visible()
+        expect(page.locator("#ticker li").first).to_be_visible()
+        page.wait_for_timeout(500)
+        products = whole_entries(page, "products")
+        ticker = whole_entries(page, "ticker")
+        if session == "long-shop":
+            # the best sellers in order, as many as fit whole (at least three at every size)
+            assert len(products) >= 3, products
+            for rank, text in enumerate(products):
+                assert text.startswith(str(rank + 1)) and SHOP_NAMES[rank] in text, products
+            assert all("¥99,999,999.99" in t for t in ticker), ticker
+            assert [n for n in SHOP_NAMES if n in ticker[0]] == [SHOP_NAMES[9]], ticker
+        else:
+            money = "¥100.00亿" if lang == "zh" else "¥9,999,999,999.99"
+            assert PRODUCT_LONG in products[0] and money in products[0], products
+            # the newest first: the two comments, then an order of the product, all whole
+            assert COMMENT_ZH in ticker[0] and COMMENT_EN in ticker[1], ticker
+            assert len(ticker) >= 3, ticker
+            assert PRODUCT_LONG in ticker[2] and "¥99,999,999.99" in ticker[2], ticker
+        # ranks, figures, times and amounts each on one line, never split
+        one_line(page, "#products .rank, #products .num, #ticker .time, #ticker .amount")
+        close(page, f"fit-screen-lists-{session}-{lang}-{width}x{height}")
+
+
+# The trend's marker labels as drawn: each label's lines (a label broken onto two lines is one
+# zrender text with a tspan per line), with their boxes.
+MARKER_LABELS = """(id) => {
+  const chart = echarts.getInstanceByDom(document.getElementById(id));
+  const labels = new Map();
+  for (const el of chart.getZr().storage.getDisplayList(true)) {
+    if (el.type !== 'tspan' || el.invisible || el.ignore || !el.style || !el.style.text) continue;
+    if (!['#9ff0c9', '#ff8a95'].includes(el.style.fill)) continue;
+    const r = el.getBoundingRect().clone();
+    r.applyTransform(el.getComputedTransform());
+    const key = el.parent ? el.parent.id : el.id;
+    if (!labels.has(key)) labels.set(key, []);
+    labels.get(key).push({ text: String(el.style.text), x: r.x, y: r.y, w: r.width, h: r.height });
+  }
+  return [...labels.values()].map((lines) => lines.sort((a, b) => a.y - b.y));
+}"""
+
+
+def squeeze(text: str) -> str:
+    """The text without its spaces (a label broken at a space loses it)."""
+    return "".join(text.split())
+
+
+def label_text(lines: list[dict[str, Any]]) -> str:
+    return squeeze("".join(line["text"] for line in lines))
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_the_trend_marker_labels_name_each_product_whole(
+    long_site: Site, chromium: Browser, width: int, height: int
+) -> None:
+    """The products' names of 20 and of 27 characters whole on the trend (on two lines when one
+    has no room), no label on another or on the axes' and legend's texts; of ten products a
+    minute apart, those shown are named whole."""
+    for lang, session in SCREENS:
+        page = open_page(chromium, long_site, f"/screen/{session}?lang={lang}", width, height)
+        expect(page.locator("#products li").first).to_be_visible()
+        page.wait_for_timeout(800)
+        labels = page.evaluate(MARKER_LABELS, "trend")
+        texts = page.evaluate(CHART_TEXTS, "trend")
+        named = [label_text(lines) for lines in labels]
+        assert not [t for t in named if "…" in t], named
+        if session == "long-shop":
+            assert len(named) >= 3, named
+            assert all(t.startswith("▶") and t[1:] in SHOP_NAMES for t in named), named
+        else:
+            for name in (PRODUCT_LONG, PRODUCT_EN):
+                assert "▶" + squeeze(name) in named, named
+            assert len(named) == 3 and sum(t.startswith("⚠") for t in named) == 1, named
+        boxes = [line for lines in labels for line in lines]
+        for a in boxes:
+            for b in texts:  # every other text the chart draws, marker labels included
+                same = (a["x"], a["y"], a["text"]) == (b["x"], b["y"], b["text"])
+                assert same or not overlap(a, b), (a, b)
+        chart_width = page.evaluate("document.getElementById('trend').clientWidth")
+        assert all(b["x"] >= 0 and b["x"] + b["w"] <= chart_width for b in boxes), boxes
+        close(page, f"fit-screen-markers-{session}-{lang}-{width}x{height}")
+
+
+# The trend's marker lines as drawn (product dashed green, incident solid red), and where the
+# first minute is: its middle and its band's width.
+MARKER_LINES = """(id) => {
+  const chart = echarts.getInstanceByDom(document.getElementById(id));
+  const lines = [];
+  for (const el of chart.getZr().storage.getDisplayList(true)) {
+    if (!el.shape || el.shape.x1 === undefined || el.shape.x1 !== el.shape.x2) continue;
+    if (!['#3ddc97', '#ff4d5e'].includes(el.style.stroke)) continue;
+    lines.push({ x: el.shape.x1, width: el.style.lineWidth,
+                 kind: el.style.stroke === '#ff4d5e' ? 'incident' : 'product' });
+  }
+  const axis = chart.getModel().getComponent('xAxis', 0).axis;
+  const first = chart.getOption().xAxis[0].data[0];
+  return { lines, middle: chart.convertToPixel({ xAxisIndex: 0 }, first),
+           band: axis.getBandWidth() };
+}"""
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_a_product_and_an_incident_in_the_same_minute_draw_their_lines_apart(
+    long_site: Site, chromium: Browser, width: int, height: int
+) -> None:
+    """The first product presented and the incident opened in the first minute: both lines
+    visible, a few pixels apart, each still within its minute."""
+    for lang, session in (("zh", "long-zh"), ("en", "long-en")):
+        page = open_page(chromium, long_site, f"/screen/{session}?lang={lang}", width, height)
+        expect(page.locator("#products li").first).to_be_visible()
+        page.wait_for_timeout(800)
+        found = page.evaluate(MARKER_LINES, "trend")
+        middle, band = found["middle"], found["band"]
+        first = [line for line in found["lines"] if abs(line["x"] - middle) < band / 2]
+        products = [line for line in first if line["kind"] == "product"]
+        incidents = [line for line in first if line["kind"] == "incident"]
+        assert len(products) == 1 and len(incidents) == 1, found
+        (product,), (incident,) = products, incidents
+        # apart by more than their widths, with a visible gap between them
+        assert abs(incident["x"] - product["x"]) >= (product["width"] + incident["width"]) / 2 + 3
+        # the second product, the next minute, on its own minute's middle
+        assert [line for line in found["lines"] if abs(line["x"] - middle - band) < 1], found
+        close(page, f"fit-screen-lines-{lang}-{width}x{height}")

@@ -20,10 +20,15 @@
   const u = () => parseFloat(getComputedStyle(document.documentElement).getPropertyValue("--u"));
   // Tile values, and the header's title and host line, shrink to fit their boxes: a title of
   // 50 characters and a name of 20 show whole, smaller, not cut.
-  // The alert list is laid out again too: how many alerts fit depends on the size.
+  // The alert list, the ranking and the ticker are laid out again too: how many entries fit
+  // depends on the size.
   function fitAll() {
     document.querySelectorAll(".tile .value, .bar .title, .bar .who").forEach(LT.fit);
     renderAlerts();
+    if (state.doc) {
+      renderProducts(state.doc.products || []);
+      renderTicker(state.doc.recent || { orders: [], comments: [] });
+    }
   }
 
   function setValue(id, text, sub) {
@@ -178,6 +183,23 @@
     }, true);
   }
 
+  // The ranking and the ticker show each entry whole, its name or text on as many lines as it
+  // takes (livetally.css); the entries that do not fit below the others give way, the lowest
+  // ranked or the oldest, as the alerts do. No part of an entry is cut off, and no "…" added,
+  // save one case: an entry taller than the whole list by itself (a comment of hundreds of
+  // characters, far over the longest real ones) ends in "…" at the list's last line.
+  function fitEntries(list) {
+    const over = () => list.scrollHeight > list.clientHeight;
+    const items = [...list.children];
+    while (over() && items.length > 1) items.pop().remove();
+    const text = items.length === 1 && over() && items[0].querySelector(".name, .text");
+    if (!text) return;
+    const style = getComputedStyle(text);
+    const line = parseFloat(style.lineHeight) || 1.45 * parseFloat(style.fontSize);
+    text.style.setProperty("--lines", String(Math.max(1, Math.floor(list.clientHeight / line))));
+    text.classList.add("clamped");
+  }
+
   function renderProducts(products) {
     const list = LT.clear($("products"));
     products.slice(0, 10).forEach((p, i) => {
@@ -186,20 +208,24 @@
         el("span", { class: "num" }, LT.money(p.gmv)),
         el("span", { class: "num dim" }, `${LT.count(p.orders_paid)} ${t("orders")}`)));
     });
+    fitEntries(list);
   }
 
+  // Orders and comments, the newest first; an order's amount never splits across lines.
   function renderTicker(recent) {
     const items = [
       ...recent.orders.map((o) => ({ at: o.at, kind: "order", text:
-        `${o.buyer || ""} ${t("order")} ${o.name || o.product_id || ""} ${LT.moneyExact(o.amount)}` })),
+        [`${o.buyer || ""} ${t("order")} ${o.name || o.product_id || ""} `,
+         el("span", { class: "amount" }, LT.moneyExact(o.amount))] })),
       ...recent.comments.map((c) => ({ at: c.at, kind: "comment",
-        text: `${c.viewer || ""}${LT.colon()}${c.text}` })),
+        text: [`${c.viewer || ""}${LT.colon()}${c.text}`] })),
     ].sort((a, b) => (a.at < b.at ? 1 : -1)).slice(0, 12);
     const list = LT.clear($("ticker"));
     for (const item of items) {
       list.append(el("li", { class: item.kind }, el("span", { class: "time" }, LT.time(item.at)),
-                     el("span", { class: "text" }, item.text)));
+                     el("span", { class: "text" }, ...item.text)));
     }
+    fitEntries(list);
   }
 
   // The silence alert while it is on (raised by the sweep, or in the snapshot of a screen
@@ -266,13 +292,13 @@
     renderTrend();
   }
 
-  const short = (text) => (text.length > 10 ? text.slice(0, 9) + "…" : text);
-
   // Marker labels sit above the plot in rows, clear of each other: each on the lowest row where
   // nothing is beside it, the newest first (the latest keep the row nearest the plot), so a
-  // product pinned and an incident in the same minute are one above the other. A label stays
-  // within the plot's width (one near an edge is set to the inner side of its line), and one
-  // that would need a fourth row is left off (its line stays).
+  // product pinned and an incident in the same minute are one above the other. A label is never
+  // shortened: it takes one line if a row has room for it whole, else two lines (or three) on
+  // as many rows, broken at a space or between Chinese characters. A label stays within the
+  // plot's width (one near an edge is set to the inner side of its line), and one that no row
+  // has room for is left off (its line stays).
   const MARKER_ROWS = 3;
   let measurer = null;
   function textWidth(text, size) {
@@ -280,30 +306,85 @@
     measurer.font = `${size}px ${LT.FONT}`;
     return measurer.measureText(text).width;
   }
+  // A label's name broken onto n lines as even as they can be (its mark before the first, a
+  // count after the last), or null if it has fewer than n pieces.
+  const WIDE = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef";
+  const PIECES = new RegExp(`[${WIDE}]|[^\\s${WIDE}]+\\s*|\\s+`, "g");
+  function breakLabel(mk, n, size) {
+    const pieces = mk.name.match(PIECES) || [];
+    if (pieces.length < n) return null;
+    const ends = [0];  // the width up to each piece's end
+    for (const piece of pieces) ends.push(ends[ends.length - 1] + textWidth(piece, size));
+    const width = (i, j) => ends[j] - ends[i];
+    let best = null;
+    const tryBreaks = (breaks) => {
+      const cuts = [0, ...breaks, pieces.length];
+      let widest = 0;
+      for (let k = 0; k < n; k += 1) widest = Math.max(widest, width(cuts[k], cuts[k + 1]));
+      if (!best || widest < best.widest) best = { widest, cuts };
+    };
+    for (let i = 1; i < pieces.length; i += 1) {
+      if (n === 2) tryBreaks([i]);
+      else for (let j = i + 1; j < pieces.length; j += 1) tryBreaks([i, j]);
+    }
+    const lines = [];
+    for (let k = 0; k < n; k += 1) {
+      lines.push(pieces.slice(best.cuts[k], best.cuts[k + 1]).join("").trim());
+    }
+    lines[0] = mk.mark + lines[0];
+    lines[n - 1] += mk.suffix;
+    return lines;
+  }
   function placeMarkers(chart, markers, size) {
     const grid = chart.getModel().getComponent("grid", 0);
     const rect = grid && grid.coordinateSystem && grid.coordinateSystem.getRect();
     if (!rect) return 0;
     const gap = 0.8 * u();
-    const rowLeft = [];  // per row, the left edge of the leftmost label placed so far
-    const placed = markers.map((mk) => ({ mk, x: chart.convertToPixel({ xAxisIndex: 0 }, mk.minute) }))
-      .filter((p) => Number.isFinite(p.x))
-      .sort((a, b) => b.x - a.x || (b.mk.incident ? 1 : 0) - (a.mk.incident ? 1 : 0));
+    const taken = [...Array(MARKER_ROWS)].map(() => []);  // per row, the spans of its labels
+    const free = (row, left, right) => taken[row].every(([l, r]) => right + gap <= l || r + gap <= left);
+    const placed = markers.filter((mk) => Number.isFinite(mk.x))
+      .sort((a, b) => b.x - a.x || (b.incident ? 1 : 0) - (a.incident ? 1 : 0));
     let rows = 0;
-    for (const p of placed) {
-      const w = textWidth(p.mk.text, size);
-      let left = p.x - w / 2, align = "center";
-      if (left < rect.x) { left = p.x; align = "left"; }
-      if (left + w > rect.x + rect.width) { left = p.x - w; align = "right"; }
-      let row = 0;
-      while (row < rowLeft.length && left + w + gap > rowLeft[row]) row += 1;
-      if (row >= MARKER_ROWS || left < rect.x - 1) { p.mk.row = null; continue; }
-      rowLeft[row] = left;
-      p.mk.row = row;
-      p.mk.align = align;
-      rows = Math.max(rows, row + 1);
+    for (const mk of placed) {
+      mk.row = null;
+      for (let n = 1; n <= MARKER_ROWS && mk.row === null; n += 1) {
+        const lines = n === 1 ? [mk.text] : breakLabel(mk, n, size);
+        if (!lines) break;
+        const w = Math.max(...lines.map((line) => textWidth(line, size)));
+        let left = mk.x - w / 2, align = "center";
+        if (left < rect.x) { left = mk.x; align = "left"; }
+        if (left + w > rect.x + rect.width) { left = mk.x - w; align = "right"; }
+        if (left < rect.x - 1) continue;  // wider than the plot allows on either side
+        for (let row = 0; row + n <= MARKER_ROWS; row += 1) {
+          const rowsOf = [...Array(n)].map((_, k) => row + k);
+          if (!rowsOf.every((r) => free(r, left, left + w))) continue;
+          for (const r of rowsOf) taken[r].push([left, left + w]);
+          Object.assign(mk, { row, lines, align });
+          rows = Math.max(rows, row + n);
+          break;
+        }
+      }
     }
     return rows;
+  }
+
+  // Where each marker's line is drawn: on its minute; a product presented and an incident in
+  // the same minute side by side within it (the product's just before the minute's middle, the
+  // incident's just after), so both lines show.
+  function markerLines(chart, markers, count) {
+    const grid = chart.getModel().getComponent("grid", 0);
+    const rect = grid.coordinateSystem.getRect();
+    const band = rect.width / Math.max(1, count);
+    const apart = Math.min(0.6 * u(), band / 4);
+    const kinds = new Map();
+    for (const mk of markers) {
+      kinds.set(mk.minute, (kinds.get(mk.minute) || 0) | (mk.incident ? 2 : 1));
+    }
+    for (const mk of markers) {
+      const middle = chart.convertToPixel({ xAxisIndex: 0 }, mk.minute);
+      mk.x = kinds.get(mk.minute) === 3 ? middle + (mk.incident ? apart : -apart) : middle;
+    }
+    return rect;
   }
 
   function renderTrend() {
@@ -311,37 +392,44 @@
     const minutes = [...state.minutes.values()].sort((a, b) => (a.minute < b.minute ? -1 : 1));
     const labels = minutes.map((m) => LT.hm(m.minute));
     const known = new Set(labels);
-    const size = 1.4 * u(), rowHeight = 1.4 * size, base = 0.3 * u();
+    const size = Math.max(12, 1.4 * u()), rowHeight = 1.4 * size, base = 0.3 * u();
     // one marker per minute and label: the same kind of incident twice in a minute is "×2"
     const byLabel = new Map();
     for (const mk of state.markers.values()) {
       if (mk.type === "product_unpin") continue;
       const incident = mk.type === "incident";
       const minute = LT.hm(mk.at);
-      const text = incident ? "⚠ " + label("incident_kinds", mk.kind)
-        : "▶ " + short(mk.name || mk.product_id);
+      const mark = incident ? "⚠ " : "▶ ";
+      const name = incident ? label("incident_kinds", mk.kind) : String(mk.name || mk.product_id);
       if (!known.has(minute)) continue;
-      const key = `${minute}|${text}`;
+      const key = `${minute}|${mark}${name}`;
       const seen = byLabel.get(key);
       if (seen) { seen.count += 1; continue; }
-      byLabel.set(key, { minute, incident, text, count: 1, row: null, align: "center" });
+      byLabel.set(key, { minute, incident, mark, name, suffix: "", count: 1, row: null,
+                         align: "center", x: NaN });
     }
     const markers = [...byLabel.values()];
-    for (const mk of markers) if (mk.count > 1) mk.text += ` ×${mk.count}`;
-    // lines as wide as the display is large; labels above the plot, clear of the bars, of the
-    // time axis and of each other
-    const lines = () => markers.map((mk) => ({
-      xAxis: mk.minute, lineStyle: { color: mk.incident ? "#ff4d5e" : "#3ddc97",
-        type: mk.incident ? "solid" : "dashed", width: Math.max(1, (mk.incident ? 0.2 : 0.12) * u()) },
-      label: { show: mk.row !== null, formatter: mk.text, color: mk.incident ? "#ff8a95" : "#9ff0c9",
-               fontSize: size, position: "end", align: mk.align,
-               distance: base + (mk.row || 0) * rowHeight } }));
+    for (const mk of markers) {
+      if (mk.count > 1) mk.suffix = ` ×${mk.count}`;
+      mk.text = mk.mark + mk.name + mk.suffix;
+      mk.lines = [mk.text];
+    }
+    // lines as wide as the display is large, from the plot's foot to its top; labels above the
+    // plot, clear of the bars, of the time axis and of each other
+    const lines = (rect) => markers.filter((mk) => Number.isFinite(mk.x)).map((mk) => [{
+      x: mk.x, y: rect.y + rect.height,
+      lineStyle: { color: mk.incident ? "#ff4d5e" : "#3ddc97", type: mk.incident ? "solid" : "dashed",
+                   width: mk.incident ? Math.max(2, 0.24 * u()) : Math.max(1.5, 0.16 * u()) },
+      label: { show: mk.row !== null, formatter: mk.lines.join("\n"),
+               color: mk.incident ? "#ff8a95" : "#9ff0c9", fontSize: size, lineHeight: rowHeight,
+               position: "end", align: mk.align, verticalAlign: "bottom",
+               distance: base + (mk.row || 0) * rowHeight } }, { x: mk.x, y: rect.y }]);
     // the legend's band, then as many rows of marker labels as there are
     const top = (rows) => Math.max(7 * u(), 3.3 * u() + base + rows * rowHeight);
     charts.trend.setOption({
       textStyle: textStyle(),
       legend: { top: 0, right: 0, textStyle: textStyle(), itemHeight: 1.2 * u(),
-                itemWidth: 2.5 * u() },
+                itemWidth: 2.5 * u(), itemGap: 1.6 * u() },
       grid: { left: "1%", right: "1%", top: top(1), bottom: 1 * u(), containLabel: true },
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: labels, axisLabel: { fontSize: 1.5 * u(), color: "#9aa6c8" } },
@@ -360,9 +448,20 @@
           data: minutes.map((m) => m.gmv) },
       ],
     }, true);
+    if (!markers.length || !charts.trend.getModel().getComponent("grid", 0)) return;
     // where each minute is drawn is known now: the labels are set in rows, the plot below them
-    const rows = placeMarkers(charts.trend, markers, size);
-    charts.trend.setOption({ grid: { top: top(rows) }, series: [{ markLine: { data: lines() } }] });
+    // (which may move the minutes a little, as the axes' labels change: set again until still)
+    let rows = 1, rect = null;
+    for (let pass = 0; pass < 3; pass += 1) {
+      markerLines(charts.trend, markers, labels.length);
+      const placedRows = placeMarkers(charts.trend, markers, size);
+      const moved = placedRows !== rows;
+      rows = placedRows;
+      if (moved) charts.trend.setOption({ grid: { top: top(rows) } });
+      rect = markerLines(charts.trend, markers, labels.length);
+      if (!moved) break;
+    }
+    charts.trend.setOption({ series: [{ markLine: { data: lines(rect) } }] });
   }
 
   // -- the feed -------------------------------------------------------------------------------
@@ -446,7 +545,10 @@
       funnel: echarts.init($("funnel")),
       sources: echarts.init($("sources")),
     };
-    for (const c of Object.values(charts)) new ResizeObserver(() => c.resize()).observe(c.getDom());
+    // the trend's marker lines and labels are placed in pixels: placed again at the new size
+    for (const c of Object.values(charts)) {
+      new ResizeObserver(() => { c.resize(); if (c === charts.trend) renderTrend(); }).observe(c.getDom());
+    }
     renderTrend();
     renderAlerts();
     LT.follow({ session: SESSION }, onMessage, onState);
