@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -250,21 +251,30 @@ def rss_mb() -> float:
 
 
 def trial(
-    rooms: int, per_room: int, seconds: float, mix: str = "viewers"
+    rooms: int,
+    per_room: int,
+    seconds: float,
+    mix: str = "viewers",
+    worker_threads: int | None = None,
 ) -> tuple[float, float, int, float, float]:
     """(p50 s, p99 s, never published, achieved events/s, resident MB after the trial)."""
     from service.auth.tokens import create_token
     from service.process.embedded import Embedded
+    from service.process.gc_tuning import tune_garbage_collector
     from service.process.settings import Settings
 
     folder = tempfile.mkdtemp(prefix="livetally-cap-")
-    server = Embedded(
-        Settings(database_url=f"sqlite:///{folder}/cap.db", api_port=free_port(), feed_port=0)
+    settings = Settings(
+        database_url=f"sqlite:///{folder}/cap.db", api_port=free_port(), feed_port=0
     )
+    if worker_threads is not None:
+        settings = replace(settings, worker_threads=worker_threads)
+    server = Embedded(settings)
     published = Published()
     assert server.runtime.worker.hub is not None
     server.runtime.worker.hub.subscribe(published.record)  # "cap-<room>", like "lat-<n>"
     server.start()
+    tune_garbage_collector()  # as `livetally up` does after starting (service/process/embedded.py)
     try:
         token = create_token(server.runtime.engine, ["ingest"])
         port = int(server.api_url.rsplit(":", 1)[1])
@@ -316,10 +326,15 @@ def main() -> None:
         help="viewers: every viewer event; official: what official sources give (a reading a "
         "minute, ~2 order events and 5 interaction pushes a second per room)",
     )
+    parser.add_argument(
+        "--worker-threads", type=int, default=None, help="the embedded worker's threads"
+    )
     args = parser.parse_args()
     carried = 0
     for rooms in (int(r) for r in args.rooms.split(",")):
-        p50, p99, missing, achieved, resident = trial(rooms, args.per_room, args.seconds, args.mix)
+        p50, p99, missing, achieved, resident = trial(
+            rooms, args.per_room, args.seconds, args.mix, args.worker_threads
+        )
         asked = rooms * (args.per_room if args.mix == "viewers" else 7)
         ok = p99 <= 0.250 and missing == 0 and achieved >= 0.95 * asked
         print(

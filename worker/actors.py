@@ -16,10 +16,13 @@ class UnknownStream(LivetallyError):
 
 
 def declare_project_stream(
-    broker: dramatiq.Broker, project: Callable[[str], object]
+    broker: dramatiq.Broker, project: Callable[[list[str]], object]
 ) -> dramatiq.Actor:
-    def project_stream(stream_id: str) -> None:
-        project(stream_id)
+    # One message names the streams one append moved (up to a run's group), so that a busy
+    # studio's appends cost a message each, not one per stream (worker/dispatch.py); a message
+    # naming one stream, as older versions sent, is the same message.
+    def project_stream(stream_id: str, *more: str) -> None:
+        project([stream_id, *more])
 
     return dramatiq.Actor(
         project_stream,

@@ -1,12 +1,14 @@
-"""Pending claims on the worker side, as dramatiq middleware.
+"""Pending claims on the worker side.
 
-The appender claims a stream before sending "stream X moved" (worker/pending.py). A run takes
-the claims of other queued streams along (one transaction for many streams); their own
-messages, when they come, must then fold nothing twice and skip. Before a message runs, the
-middleware either finds that a run here took its claim along (the message is skipped with
-dramatiq's SkipMessage) or releases the claim, so that an append landing after the run's read
-claims again and sends again. Both happen under the lock runs take claims under, so a claim is
-either taken along by a run or released by its message, never both.
+The appender claims a stream before naming it in a "streams moved" message (worker/pending.py).
+A run takes the claims of other queued streams along (one transaction for many streams); their
+own messages, when they come, must then fold nothing twice. A message's run settles its streams'
+claims a group at a time, just before it reads them (Projector.project_many): a stream a run
+here took along is left out, the others' claims are released, so that an append landing after
+the read claims again and sends again. Settling happens under the lock runs take claims under,
+so a claim is either taken along by a run or released by its message, never both. Settling per
+group, not when the message starts, keeps the claims of streams still waiting in a long
+message held: appends meanwhile send nothing for them.
 """
 
 from __future__ import annotations
@@ -14,10 +16,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from typing import Any
-
-import dramatiq
-from dramatiq.middleware import SkipMessage
 
 from worker.pending import PendingStreams
 
@@ -34,17 +32,25 @@ class Claims:
         self._taken: Counter[str] = Counter()  # claims runs took along: messages to skip
         self.skipped = 0  # messages skipped so far (their stream was folded along)
 
-    def skip_or_release(self, stream_id: str) -> bool:
-        """For a message about to run: True if a run here already folded for it (skip)."""
-        with self.lock:
+    def settle(self, stream_ids: list[str]) -> list[str]:
+        """Call under `lock`, for a message's streams about to be read by its run: those a run
+        here took along meanwhile are left out (that run folded for them); the others' claims
+        are released, and they are returned, to be folded now."""
+        kept = []
+        for stream_id in stream_ids:
             if self._taken[stream_id] > 0:
                 self._taken[stream_id] -= 1
                 if not self._taken[stream_id]:
                     del self._taken[stream_id]
                 self.skipped += 1
-                return True
-            self.release(stream_id)
-        return False
+            else:
+                kept.append(stream_id)
+        if kept and self.pending is not None:
+            try:
+                self.pending.release_many(kept)
+            except Exception as exc:  # a claim left behind expires; the sweep covers the rest
+                log.debug("could not release pending claims: %s", exc)
+        return kept
 
     def release(self, stream_id: str) -> None:
         if self.pending is not None:
@@ -83,18 +89,3 @@ def quiet_skip_warnings() -> None:
         # First: the quiet-logs filter on this logger rewrites the messages it lets through
         # ("... (and N more like it)"), which this one would no longer recognise.
         worker_log.filters.insert(0, QuietSkips())
-
-
-class ClaimsMiddleware(dramatiq.Middleware):
-    """Skips a stream-moved message whose stream a run here already folded for it."""
-
-    def __init__(self, claims: Claims) -> None:
-        self.claims = claims
-
-    def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
-        if (
-            message.actor_name == PROJECT_ACTOR
-            and message.args
-            and self.claims.skip_or_release(message.args[0])
-        ):
-            raise SkipMessage(f"{message.args[0]} was folded by a run that took its claim")

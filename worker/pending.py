@@ -1,10 +1,10 @@
 """Coalescing: at most one queued projection message per stream.
 
-The appender claims a stream before sending "stream X moved"; if the claim is already held, a
-message is queued and not yet started, and it will read the new events too, so nothing is sent.
-The worker releases the claim when it starts a run, before reading, so an append that lands after
-that read claims again and sends again. Claims expire, so a message lost with them is not waited
-for forever (and the sweep catches it sooner).
+The appender claims a stream before naming it in a "streams moved" message; if the claim is
+already held, a message naming it is queued and its run has not read it yet, and it will read the
+new events too, so nothing is sent. The worker releases the claim just before its run reads the
+stream, so an append that lands after that read claims again and sends again. Claims expire,
+so a message lost with them is not waited for forever (and the sweep catches it sooner).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ class PendingStreams(Protocol):
         ...
 
     def release(self, stream_id: str) -> None: ...
+
+    def release_many(self, stream_ids: list[str]) -> None: ...
 
     def take(self, limit: int) -> list[str]:
         """Release up to `limit` claims and return their streams, for a run to fold now."""
@@ -43,6 +45,10 @@ class LocalPending:
         with self._lock:
             self._pending.discard(stream_id)
 
+    def release_many(self, stream_ids: list[str]) -> None:
+        with self._lock:
+            self._pending.difference_update(stream_ids)
+
     def take(self, limit: int) -> list[str]:
         with self._lock:
             taken = [self._pending.pop() for _ in range(min(limit, len(self._pending)))]
@@ -63,6 +69,9 @@ class RedisPending:
 
     def release(self, stream_id: str) -> None:
         self.client.delete(self._key(stream_id))
+
+    def release_many(self, stream_ids: list[str]) -> None:
+        self.client.delete(*(self._key(stream_id) for stream_id in stream_ids))
 
     def take(self, limit: int) -> list[str]:
         # Finding claims would mean scanning keys on every run: with Redis, runs are spread

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 5_000  # events folded per stream and transaction
 GROUP = 64  # streams folded in one transaction at most
+DRAIN = 8  # groups of claimed streams a message's run folds after its own, at most
 SNAPSHOT_EVERY = 2_000  # events between stored snapshots of a stream's fold state
 ATTEMPTS = 5  # folds of one stream whose checkpoint keeps moving, before giving up
 
@@ -85,43 +86,78 @@ class Projector:
         self.events_folded = 0
 
     def project(self, stream_id: str, publish: bool = True, release: bool = True) -> int:
-        """Bring one stream's projection up to its head. Returns its events folded.
-
-        Streams that appends have claimed meanwhile (their messages are queued here, not yet
-        started) join the run: one transaction for many streams costs little more than one for
-        one, and on SQLite, where every transaction queues behind the single writer, the
-        transactions saved are what keeps ingest fast under load. Their own messages, when
-        they come, find nothing left to fold. A stream another thread here is folding is
-        waited for, not folded twice.
-        """
-        stream = _stream(stream_id)
+        """Bring one stream's projection up to its head (the sweep, tools). Returns its events
+        folded. `release`: give up the stream's pending claim first."""
+        _stream(stream_id)  # an unknown stream is an error here, not a stream to leave out
         if release:
             with self._lock:
                 self.claims.release(stream_id)
-        if self.parking.is_parked(stream_id):
-            return 0  # until `livetally projections retry`; other streams go on
+        return self.project_many([stream_id], publish, settle=False).get(stream_id, 0)
+
+    def project_many(
+        self, stream_ids: list[str], publish: bool = True, settle: bool = True
+    ) -> dict[str, int]:
+        """Bring the streams' projections up to their heads, GROUP at a time: what a
+        streams-moved message asks for. Returns the events folded per stream.
+
+        `settle`: the streams' pending claims are settled group by group, just before the
+        group is read (worker/claims.py): a stream a run here took along meanwhile is left out
+        (that run folded it), the others' claims are released, so that an append landing after
+        the read claims again and sends again, while one landing before finds the claim held
+        and sends nothing.
+
+        Streams that appends have claimed meanwhile (their messages are queued, not started)
+        join a group that has room: one transaction for many streams costs little more than
+        one for one, and on SQLite, where every transaction queues behind the single writer,
+        the transactions saved are what keeps ingest fast under load. Their own messages find
+        them settled. A stream another thread here is folding is waited for, not folded twice.
+        A stream that fails is kept, or parked; the others are written all the same, then the
+        failure is raised (the message is retried).
+        """
+        unique = list(dict.fromkeys(stream_ids))
+        totals: dict[str, int] = {}
+        failure: Exception | None = None
+        for start in range(0, len(unique), GROUP):
+            folded, failed = self._project_group(unique[start : start + GROUP], publish, settle)
+            totals.update(folded)
+            failure = failure or failed
+        if settle:
+            # Then what appends claimed meanwhile, a group at a time (at most DRAIN groups):
+            # their messages would otherwise wait behind this one and its pace.
+            for _ in range(DRAIN):
+                folded, _failed = self._project_group([], publish, False)
+                if not folded:
+                    break
+        if failure is not None:
+            raise failure
+        return totals
+
+    def _project_group(
+        self, stream_ids: list[str], publish: bool, settle: bool
+    ) -> tuple[dict[str, int], Exception | None]:
         while True:
             with self._lock:
-                running = self._running.get(stream_id)
+                running = next((self._running[i] for i in stream_ids if i in self._running), None)
                 if running is None:
-                    group = [stream, *self._claimed(stream_id)]
+                    if settle:
+                        stream_ids = self.claims.settle(stream_ids)
+                    asked = self._foldable(stream_ids)
+                    ids = {item[0] for item in asked}
+                    group = (
+                        [*asked, *self._claimed(ids, GROUP - len(asked))]
+                        if asked or not stream_ids
+                        else []
+                    )
                     finished = threading.Event()
                     self._running.update((item[0], finished) for item in group)
             if running is None:
                 break
             running.wait()  # then fold what that run did not see
+        if not group:
+            return {}, None
         began = time.monotonic()
         try:
-            folded = self._run_group(group, publish).get(stream_id, 0)
-        except (CheckpointMoved, StreamBusy):
-            raise  # contention, not poison
-        except Exception as exc:
-            if self.parking.failed(stream_id, exc):
-                return 0  # parked: the message is done, the error is kept
-            raise
-        else:
-            self.parking.succeeded(stream_id)
-            return folded
+            totals, failures = self._run_group(group, publish, len(asked))
         finally:
             with self._lock:
                 for item in group:
@@ -129,15 +165,36 @@ class Projector:
             if self.pacer is not None:
                 self.pacer.run_ended(time.monotonic() - began)
             finished.set()
+        raised = None
+        for stream_id in ids:
+            exc = failures.get(stream_id)
+            if exc is None:
+                self.parking.succeeded(stream_id)
+            elif not self.parking.failed(stream_id, exc):  # parked: the error is kept
+                raised = raised or exc
+        return {i: totals.get(i, 0) for i in ids or totals}, raised
 
-    def _claimed(self, asked_for: str) -> list[Stream]:
+    def _foldable(self, stream_ids: list[str]) -> list[Stream]:
+        """The streams with a projection that are not parked (until `projections retry`)."""
+        found = []
+        for stream_id in stream_ids:
+            projection = projection_for(stream_id)
+            if projection is None:
+                log.warning("no projection for stream %s: left out", stream_id)
+            elif not self.parking.is_parked(stream_id):
+                found.append((stream_id, projection[0], projection[1]))
+        return found
+
+    def _claimed(self, asked: set[str], room: int) -> list[Stream]:
         """Streams with queued messages that no thread here is folding (claims released)."""
-        taken = self.claims.take_along(GROUP - 1)
+        if room <= 0:
+            return []
+        taken = self.claims.take_along(room)
         # A taken stream that is running here, or unknown, keeps its queued message for later.
         joining = [
             _stream(s)
             for s in sorted(set(taken))
-            if s != asked_for
+            if s not in asked
             and s not in self._running
             and projection_for(s) is not None
             and not self.parking.is_parked(s)
@@ -145,53 +202,81 @@ class Projector:
         self.claims.taken([item[0] for item in joining])
         return joining
 
-    def _run_group(self, group: list[Stream], publish: bool) -> dict[str, int]:
-        """Fold every stream of the group up to its head; a failing stream fails alone."""
+    def _run_group(
+        self, group: list[Stream], publish: bool, asked: int
+    ) -> tuple[dict[str, int], dict[str, Exception]]:
+        """Fold every stream of the group up to its head: (events folded, the failures of the
+        first `asked` streams). A failing stream fails alone; contention is raised."""
         totals = dict.fromkeys((item[0] for item in group), 0)
+        asked_ids = {item[0] for item in group[:asked]}
+        failures: dict[str, Exception] = {}
         todo, attempts = list(group), 0
         while todo:
             attempts += 1
             try:
-                folded, moved = self._run(todo, publish)
-            except Exception:
-                if len(todo) == 1:
-                    raise
-                folded, moved = self._run_each(todo, group[0], publish)
+                folded, moved = self._run(todo, publish, asked if attempts == 1 else 0)
+            except (CheckpointMoved, StreamBusy):
+                raise  # contention, not poison
+            except Exception as exc:
+                if len(todo) > 1:
+                    folded, moved, failed = self._run_each(todo, asked_ids, publish)
+                    failures.update(failed)
+                elif todo[0][0] in asked_ids:
+                    failures[todo[0][0]] = exc
+                    break
+                else:
+                    self._failed_along(todo[0][0], exc)
+                    break
             for stream_id, count in folded.items():
                 totals[stream_id] += count
             if moved and attempts >= ATTEMPTS:
                 raise CheckpointMoved(", ".join(sorted(moved)))
-            todo = [item for item in todo if item[0] in moved or folded.get(item[0], 0) >= BATCH]
-        return totals
+            todo = [
+                item
+                for item in todo
+                if (item[0] in moved or folded.get(item[0], 0) >= BATCH) and item[0] not in failures
+            ]
+        return totals, failures
 
     def _run_each(
-        self, todo: list[Stream], asked_for: Stream, publish: bool
-    ) -> tuple[dict[str, int], set[str]]:
+        self, todo: list[Stream], asked: set[str], publish: bool
+    ) -> tuple[dict[str, int], set[str], dict[str, Exception]]:
         # One stream took the group's transaction down with it: run each alone, so that only
         # the failing one fails (and the message that asked for it is retried).
         folded: dict[str, int] = {}
         moved: set[str] = set()
+        failures: dict[str, Exception] = {}
         for item in todo:
             try:
-                one, one_moved = self._run([item], publish)
+                one, one_moved = self._run([item], publish, 1 if item[0] in asked else 0)
             except StreamBusy:
-                if item is asked_for:
+                if item[0] in asked:
                     raise
                 continue  # its holder folds it
             except Exception as exc:
-                if item is asked_for:
-                    raise
-                # Its claim is released: a later append, or the sweep, comes back to it.
-                log.warning("projection of %s failed: %s", item[0], exc)
-                self.parking.failed(item[0], exc)
+                if item[0] in asked:
+                    failures[item[0]] = exc
+                else:
+                    self._failed_along(item[0], exc)
                 continue
             folded.update(one)
             moved |= one_moved
-        return folded, moved
+        return folded, moved, failures
 
-    def _run(self, group: list[Stream], publish: bool) -> tuple[dict[str, int], set[str]]:
-        """One pass: fold each stream's next events, write them all in one transaction."""
-        written, moved = self._run_pass(self.engine, group, self._fold, self._prepare, self._apply)
+    def _failed_along(self, stream_id: str, exc: Exception) -> None:
+        # A stream taken along failed: its claim is released, so a later append, or the sweep,
+        # comes back to it.
+        log.warning("projection of %s failed: %s", stream_id, exc)
+        self.parking.failed(stream_id, exc)
+
+    def _run(
+        self, group: list[Stream], publish: bool, asked: int
+    ) -> tuple[dict[str, int], set[str]]:
+        """One pass: fold each stream's next events, write them all in one transaction. On
+        PostgreSQL, one of the first `asked` streams locked elsewhere raises StreamBusy."""
+        written, moved = self._run_pass(
+            self.engine, group, asked, self._fold, self._prepare, self._apply
+        )
         for item, item_writes in written:
             self._finish(item, item_writes, publish)
         return {item.stream[0]: len(item.events) for item, _ in written}, moved

@@ -20,9 +20,11 @@ Apply = Callable[[Connection, list[Any], list[Any]], None]
 
 
 def run_pass(
-    engine: Engine, group: list[Any], fold: Fold, prepare: Prepare, apply: Apply
+    engine: Engine, group: list[Any], asked: int, fold: Fold, prepare: Prepare, apply: Apply
 ) -> tuple[list[tuple[Any, Any]], set[str]]:
-    """Fold and write the group's streams: ([(folded, writes)], streams moved elsewhere)."""
+    """Fold and write the group's streams: ([(folded, writes)], streams moved elsewhere).
+    One of the first `asked` streams (those a message asked for) locked by another worker
+    raises StreamBusy: the message is retried. Other busy streams are left to their holder."""
     written: list[tuple[Any, Any]] = []
     with write_transaction(engine) as conn:
         take_swap_shared(conn)  # an online rebuild's swap waits for this run, or it for the swap
@@ -31,8 +33,9 @@ def run_pass(
             for stream_id in sorted(item[0] for item in group)
             if not try_lock_stream(conn, stream_id)
         }
-        if group[0][0] in busy:
-            raise StreamBusy(group[0][0])
+        for stream in group[:asked]:
+            if stream[0] in busy:
+                raise StreamBusy(stream[0])
         # Other busy streams are left to their holder (and the sweep, if it is frozen).
         work = fold(conn, [stream for stream in group if stream[0] not in busy])
         if work:

@@ -19,7 +19,7 @@ Apply = Callable[[Connection, list[Any], list[Any]], None]
 
 
 def run_pass(
-    engine: Engine, group: list[Any], fold: Fold, prepare: Prepare, apply: Apply
+    engine: Engine, group: list[Any], asked: int, fold: Fold, prepare: Prepare, apply: Apply
 ) -> tuple[list[tuple[Any, Any]], set[str]]:
     """Fold the group's streams and prepare their writes, then write those whose checkpoint
     has not moved meanwhile: ([(folded, writes)], streams moved elsewhere)."""

@@ -13,7 +13,7 @@ from events.recent import RecentEvents
 from events.recorder import Recorder
 from worker.actors import PROJECTIONS_QUEUE, declare_project_stream
 from worker.broker import create_broker
-from worker.claims import ClaimsMiddleware, quiet_skip_warnings
+from worker.claims import quiet_skip_warnings
 from worker.dispatch import StreamDispatcher
 from worker.heartbeat import Heartbeat, worker_identity
 from worker.pacing import FACTOR as PACE_FACTOR
@@ -78,15 +78,12 @@ def build_worker_parts(
     pacer = Pacer(embedded_pace, pace_factor, load=api_load) if api_load is not None else None
     recorder = open_recorder(engine, recent)
     projector = Projector(engine, recorder, publisher, pending, pacer=pacer)
-    # Middleware in dramatiq's own hook style, in this order: the pace waits first (the claim
-    # still held), then the claim is released or the message skipped.
+    # The pace is middleware in dramatiq's own hook style: it waits with the message's claims
+    # still held (the run settles them as it reads, worker/claims.py).
     if pacer is not None:
         broker.add_middleware(PacingMiddleware(pacer))
-    broker.add_middleware(ClaimsMiddleware(projector.claims))
     quiet_skip_warnings()
-    actor = declare_project_stream(
-        broker, lambda stream_id: projector.project(stream_id, release=False)
-    )
+    actor = declare_project_stream(broker, projector.project_many)
     return WorkerParts(
         broker,
         actor,

@@ -222,18 +222,19 @@ def test_a_run_takes_claimed_streams_along_and_their_messages_fold_nothing_twice
         assert pending.claim(f"session-{cast.session_id}")  # as the append's dispatcher does
     delivery.send("session-g-1", "session-g-2")
     delivery.join()
-    # g-1's run took g-2 and g-3 along (3 events); g-2's message was skipped by the middleware
+    # g-1's run took g-2 and g-3 along (3 events); g-2's message found it settled (skipped)
     assert (delivery.projector.events_folded, delivery.projector.runs) == (3, 3)
     assert delivery.projector.claims.skipped == 1
 
-    # A later append claims g-3 again while g-3's first message is still queued: one of the
-    # two messages is skipped, the other folds the new event.
+    # A later append claims g-3 again while g-3's first message is still queued: that message
+    # finds g-3 settled (taken along by g-1's run), then folds what appends claimed meanwhile,
+    # g-3's new event; the second message finds g-3 settled too. The event is folded once.
     later = Broadcast("g-3").join(5, "v-1")
     recorder.append(to_new(later.events))
     assert pending.claim("session-g-3")
     delivery.send("session-g-3", "session-g-3")
     delivery.join()
-    assert (delivery.projector.events_folded, delivery.projector.claims.skipped) == (4, 2)
+    assert (delivery.projector.events_folded, delivery.projector.claims.skipped) == (4, 3)
     # by hand: g-3 has one viewer (v-1, one join), the others none
     assert [stored_body(engine, sid)["version"] for sid in casts] == [1, 1, 2]
     assert [stored_body(engine, sid)["metrics"]["unique_viewers"] for sid in casts] == [0, 0, 1]
@@ -387,3 +388,64 @@ def test_group_runs_write_the_rows_a_rebuild_writes_leaving_out_only_unchanged_s
     before = table_rows(engine)
     rebuild(engine)
     assert table_rows(engine) == before
+
+
+def test_an_append_over_many_streams_sends_a_message_a_group_and_folds_each_once(
+    engine: Engine, delivery: Delivery
+) -> None:
+    # 150 sessions moved by one append: the dispatcher claims all 150 and names them in three
+    # messages (64 + 64 + 22); the worker folds each session's one event exactly once.
+    recorder = open_recorder(engine)
+    casts = [Broadcast(f"m-{n}").start(n) for n in range(150)]
+    for cast in casts:
+        recorder.append(to_new(cast.events))
+    sent: list[tuple[str, ...]] = []
+    actor = delivery.parts.actor
+    original_send = actor.send
+
+    def counted_send(*args: str) -> Any:
+        sent.append(args)
+        return original_send(*args)
+
+    actor.send = counted_send  # type: ignore[method-assign]
+    dispatcher = delivery.parts.dispatcher
+    assert dispatcher.streams_moved([f"session-m-{n}" for n in range(150)])
+    delivery.join()
+    assert [len(args) for args in sent] == [150]
+    assert sorted(s for args in sent for s in args) == sorted(f"session-m-{n}" for n in range(150))
+    assert delivery.projector.events_folded == 150
+    # a second append moving every stream again: nothing left claimed, each folds its event once
+    for n in range(150):
+        recorder.append(to_new(Broadcast(f"m-{n}").join(200, "v-1").events))
+    assert dispatcher.streams_moved([f"session-m-{n}" for n in range(150)])
+    delivery.join()
+    assert delivery.projector.events_folded == 300
+    assert [stored_body(engine, f"m-{n}")["version"] for n in (0, 77, 149)] == [2, 2, 2]
+    pending = delivery.parts.pending
+    assert isinstance(pending, LocalPending)
+    assert pending.take(1_000) == []  # every claim released or taken along
+
+
+def test_a_message_whose_streams_were_all_folded_along_is_skipped_and_one_with_some_left_runs(
+    engine: Engine, delivery: Delivery
+) -> None:
+    recorder = open_recorder(engine)
+    pending = delivery.parts.pending
+    for sid in ("k-1", "k-2", "k-3"):
+        recorder.append(to_new(Broadcast(sid).start(0).events))
+        assert pending.claim(f"session-{sid}")
+    # A run for k-1 (a tool, as the sweep does) takes k-2 and k-3 along: their claims are gone.
+    delivery.projector.project("session-k-1")
+    assert delivery.projector.events_folded == 3
+    # The message naming k-2 and k-3 finds both folded along: skipped, nothing folded twice.
+    delivery.parts.actor.send("session-k-2", "session-k-3")
+    delivery.join()
+    assert delivery.projector.claims.skipped == 2
+    # k-3 moves again and is claimed again; a message naming k-2 (folded along by nobody now:
+    # its claim was settled) and k-3 runs and folds k-3's new event.
+    recorder.append(to_new(Broadcast("k-3").join(5, "v-1").events))
+    assert pending.claim("session-k-3")
+    delivery.parts.actor.send("session-k-2", "session-k-3")
+    delivery.join()
+    assert delivery.projector.events_folded == 4
+    assert stored_body(engine, "k-3")["metrics"]["unique_viewers"] == 1
