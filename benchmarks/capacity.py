@@ -29,6 +29,17 @@ from benchmarks.latency import Published, percentile
 from tests.servers import free_port
 
 
+def wire(type_: str, session_id: str, now: str, data: dict[str, Any]) -> dict[str, Any]:
+    """One event as a client posts it."""
+    return {
+        "event_id": str(uuid.uuid4()),
+        "type": type_,
+        "occurred_at": now,
+        "session_id": session_id,
+        "data": data,
+    }
+
+
 def room_events(
     rng: random.Random, room: int, n: int, count: int, now: str
 ) -> list[dict[str, Any]]:
@@ -53,30 +64,21 @@ def room_events(
         else:
             order = f"o{n}-{k}"
             out.append(
-                {
-                    "event_id": str(uuid.uuid4()),
-                    "type": "order.placed",
-                    "occurred_at": now,
-                    "session_id": sid,
-                    "data": {
+                wire(
+                    "order.placed",
+                    sid,
+                    now,
+                    {
                         "order_id": order,
                         "buyer_id": viewer,
                         "product_id": "p-1",
                         "quantity": 1,
                         "amount": "99.00",
                     },
-                }
+                )
             )
             type_, data = "order.paid", {"order_id": order}
-        out.append(
-            {
-                "event_id": str(uuid.uuid4()),
-                "type": type_,
-                "occurred_at": now,
-                "session_id": sid,
-                "data": data,
-            }
-        )
+        out.append(wire(type_, sid, now, data))
     return out
 
 
@@ -125,13 +127,12 @@ def official_tick(
         if room not in started:
             started.add(room)
             mine.append(
-                {
-                    "event_id": str(uuid.uuid4()),
-                    "type": "session.started",
-                    "occurred_at": now,
-                    "session_id": sid,
-                    "data": {"host_id": "h", "room_id": f"r{room}", "platform": "douyin"},
-                }
+                wire(
+                    "session.started",
+                    sid,
+                    now,
+                    {"host_id": "h", "room_id": f"r{room}", "platform": "douyin"},
+                )
             )
         # a reading a minute per room, spread over the minute
         if (tick + room * 600 // max(rooms, 1)) % 600 == 0:
@@ -139,43 +140,33 @@ def official_tick(
         if rng.random() < 0.1:  # 2 order events a second: a placement and its payment
             order = f"o{room}-{tick}"
             mine.append(
-                {
-                    "event_id": str(uuid.uuid4()),
-                    "type": "order.placed",
-                    "occurred_at": now,
-                    "session_id": sid,
-                    "data": {
+                wire(
+                    "order.placed",
+                    sid,
+                    now,
+                    {
                         "order_id": order,
                         "buyer_id": f"b{tick}",
                         "product_id": "p-1",
                         "quantity": 1,
                         "amount": "99.00",
                     },
-                }
+                )
             )
-            mine.append(
-                {
-                    "event_id": str(uuid.uuid4()),
-                    "type": "order.paid",
-                    "occurred_at": now,
-                    "session_id": sid,
-                    "data": {"order_id": order},
-                }
-            )
+            mine.append(wire("order.paid", sid, now, {"order_id": order}))
         if rng.random() < 0.5:  # 5 interaction pushes a second
             mine.append(
-                {
-                    "event_id": str(uuid.uuid4()),
-                    "type": "interaction.recorded",
-                    "occurred_at": now,
-                    "session_id": sid,
-                    "data": {
+                wire(
+                    "interaction.recorded",
+                    sid,
+                    now,
+                    {
                         "kind": "comment",
                         "viewer_id": f"v{rng.randrange(10_000)}",
                         "text": "好",
                         "count": 1,
                     },
-                }
+                )
             )
         if mine:
             events += mine
