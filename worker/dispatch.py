@@ -15,9 +15,11 @@ log = logging.getLogger(__name__)
 
 
 BREAKER_SECONDS = 5.0  # after a failed enqueue, appends skip the broker this long
-# Streams one message names at most: a run folds them a group at a time, back to back. Several
-# messages let several worker processes share a very large append.
-MESSAGE_STREAMS = 512
+# Streams one message names at most. In-process (`livetally up`), one message per append: its
+# run folds them a group at a time, back to back, and one worker thread at a time can write to
+# SQLite anyway. With Redis, a group's worth (worker/projector.py GROUP), so that the worker
+# processes share a large append between them.
+IN_PROCESS_MESSAGE_STREAMS = 512
 
 
 class StreamDispatcher:
@@ -30,10 +32,12 @@ class StreamDispatcher:
         actor: dramatiq.Actor,
         pending: PendingStreams,
         clock: Callable[[], float] = time.monotonic,
+        streams_per_message: int = IN_PROCESS_MESSAGE_STREAMS,
     ) -> None:
         self.actor = actor
         self.pending = pending
         self.clock = clock
+        self.streams_per_message = streams_per_message
         self.open_until = 0.0
 
     @property
@@ -49,7 +53,7 @@ class StreamDispatcher:
         if self.broken:
             return False
         # A stream already claimed has a message queued, whose run will read the new events.
-        # The others go out in one message (up to MESSAGE_STREAMS): at 500 rooms an append
+        # The others go out a message per `streams_per_message`: at 500 rooms an append
         # moves about 300 streams ten times a second, and a message per stream, each paced and
         # passed through the broker, held the embedded worker back (docs/deploy.md).
         claimed: list[str] = []
@@ -57,8 +61,9 @@ class StreamDispatcher:
             for stream_id in stream_ids:
                 if self.pending.claim(stream_id):
                     claimed.append(stream_id)
-            for start in range(0, len(claimed), MESSAGE_STREAMS):
-                self.actor.send(*claimed[start : start + MESSAGE_STREAMS])
+            size = self.streams_per_message
+            for start in range(0, len(claimed), size):
+                self.actor.send(*claimed[start : start + size])
         except Exception as exc:
             # One failure means the broker is down: skip the rest, the sweep has them.
             # Claims left behind expire by themselves; releasing them now would wait on the

@@ -14,12 +14,12 @@ from events.recorder import Recorder
 from worker.actors import PROJECTIONS_QUEUE, declare_project_stream
 from worker.broker import create_broker
 from worker.claims import quiet_skip_warnings
-from worker.dispatch import StreamDispatcher
+from worker.dispatch import IN_PROCESS_MESSAGE_STREAMS, StreamDispatcher
 from worker.heartbeat import Heartbeat, worker_identity
 from worker.pacing import FACTOR as PACE_FACTOR
 from worker.pacing import ApiLoad, Pacer, PacingMiddleware
 from worker.pending import LocalPending, PendingStreams, RedisPending
-from worker.projector import Projector
+from worker.projector import GROUP, Projector
 from worker.publish import LocalHub, Publisher, RedisPublisher
 from worker.quiet_logs import quiet_outage_logs
 from worker.requested_rebuilds import RequestedRebuilds
@@ -88,7 +88,11 @@ def build_worker_parts(
         broker,
         actor,
         pending,
-        StreamDispatcher(actor, pending),
+        StreamDispatcher(
+            actor,
+            pending,
+            streams_per_message=IN_PROCESS_MESSAGE_STREAMS if client is None else GROUP,
+        ),
         projector,
         publisher,
         hub,
