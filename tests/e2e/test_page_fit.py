@@ -5,7 +5,9 @@ page never scrolls sideways, units stay with their numbers, and the review's cha
 segment names never sit on each other. On the wall screen the alerts, the product ranking and
 the ticker show every entry whole (wrapping where they must, those that fit shown), the trend's
 marker labels name each product whole and apart, and a product's and an incident's lines in the
-same minute are drawn apart. Every measure comes from the elements' boxes.
+same minute are drawn apart; the traffic sources' figures stand apart from their bars, the
+funnel's labels never lie on its pieces, and the strip takes no space without a banner. Every
+measure comes from the elements' boxes.
 """
 
 from __future__ import annotations
@@ -415,6 +417,52 @@ def alert_count(site: Site, session: str) -> int:
     return len(site.api(f"/api/v1/sessions/{session}")["alerts"])
 
 
+# A chart's shapes of a kind and colours as drawn (the sources' bars, the funnel's pieces), each
+# with its bounding box.
+CHART_SHAPES = """([id, type, fills]) => {
+  const chart = echarts.getInstanceByDom(document.getElementById(id));
+  const out = [];
+  for (const el of chart.getZr().storage.getDisplayList(true)) {
+    if (el.type !== type || !el.style || !fills.includes(el.style.fill)) continue;
+    const r = el.getBoundingRect().clone();
+    r.applyTransform(el.getComputedTransform());
+    out.push({ x: r.x, y: r.y, w: r.width, h: r.height });
+  }
+  return out;
+}"""
+
+# The wall screen's strip as screen.js sets it with a banner (an incident's) and with none, each
+# measured with the stage's boxes, then put back as it was (in one go: nothing redraws between).
+STRIP_STATES = """() => {
+  const strip = document.getElementById('strip'), banner = document.getElementById('banner');
+  const stage = document.getElementById('stage');
+  const measure = () => {
+    const box = stage.getBoundingClientRect();
+    const de = document.documentElement;
+    return {
+      strip: strip.getBoundingClientRect().height,
+      inside: [...stage.children].every((el) => {
+        const r = el.getBoundingClientRect();
+        return r.top >= box.top - 0.5 && r.bottom <= box.bottom + 0.5;
+      }),
+      page: [de.scrollWidth, de.scrollHeight, window.innerWidth, window.innerHeight],
+      trend: document.querySelector('.panel.trend').getBoundingClientRect().top,
+    };
+  };
+  const was = [strip.className, banner.textContent];
+  strip.className = 'strip incident';
+  banner.textContent = '⚠ incident';
+  const shown = measure();
+  strip.className = 'strip';
+  banner.textContent = '';
+  const none = measure();
+  [strip.className, banner.textContent] = was;
+  return { shown, none };
+}"""
+
+U = "parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--u'))"
+
+
 @pytest.mark.parametrize(("width", "height"), SIZES)
 def test_the_wall_screen_shows_every_alert_whole_and_keeps_marker_labels_apart(
     long_site: Site, chromium: Browser, width: int, height: int
@@ -460,6 +508,35 @@ def test_the_wall_screen_shows_every_alert_whole_and_keeps_marker_labels_apart(
         assert incident["x"] < first_pin["x"] + first_pin["w"]  # the same minute: stacked
         chart_width = page.evaluate("document.getElementById('trend').clientWidth")
         assert all(t["x"] >= 0 and t["x"] + t["w"] <= chart_width for t in markers), markers
+        # the traffic sources: each bar's figures apart from the bar's end, by a gap that grows
+        # with the display (1 u; at least 0.8 u and 2 px)
+        u = page.evaluate(U)
+        bars = page.evaluate(CHART_SHAPES, ["sources", "rect", ["#3ddc97"]])
+        source_figures = [t for t in page.evaluate(CHART_TEXTS, "sources") if "·" in t["text"]]
+        assert len(source_figures) == 2 and len(bars) == 2, (source_figures, bars)
+        for figure in source_figures:
+            middle = figure["y"] + figure["h"] / 2
+            (bar,) = [b for b in bars if b["y"] <= middle <= b["y"] + b["h"]]
+            assert figure["x"] - (bar["x"] + bar["w"]) >= max(2, 0.8 * u), (figure, bar, u)
+        # the funnel (1 viewer, 1 clicking, 101 buyers): no label on any piece, each whole
+        pieces = page.evaluate(
+            CHART_SHAPES, ["funnel", "polygon", ["#4f7cff", "#8a5cff", "#ff5c8a"]]
+        )
+        stages = page.evaluate(CHART_TEXTS, "funnel")
+        assert len(pieces) == 3 and len(stages) == 5, (pieces, stages)
+        for a in stages:
+            for piece in pieces:
+                assert not overlap(a, piece), (a, piece)
+        funnel_width = page.evaluate("document.getElementById('funnel').clientWidth")
+        assert all(t["x"] >= 0 and t["x"] + t["w"] <= funnel_width for t in stages), stages
+        # the strip: as tall as its text with a banner, no height without one (the panels below
+        # move up into its place); the stage fits the window either way, nothing scrolls
+        strip = page.evaluate(STRIP_STATES)
+        assert strip["none"]["strip"] == 0 and strip["shown"]["strip"] > 2 * u, strip
+        assert strip["none"]["trend"] < strip["shown"]["trend"] - 4 * u, strip
+        for state in (strip["shown"], strip["none"]):
+            assert state["inside"], strip
+            assert state["page"][:2] == [width, height] == state["page"][2:], strip
         close(page, f"fit-screen-{lang}-{width}x{height}")
 
 

@@ -139,6 +139,10 @@
   }
   function redrawAll() { if (state.doc) renderNumbers(); renderTrend(); }
 
+  // The funnel's shapes keep to the left and its labels to a column of their own at the right,
+  // past the widest shape: the shapes are as wide as the column leaves room for (at most 62% of
+  // the chart), each label's line drawn out from its shape to the column. With lopsided figures
+  // (1 viewer, 101 buyers) a label never lies on a shape.
   function renderFunnel(m) {
     const stages = [
       { name: t("uv"), value: m.unique_viewers, rate: null },
@@ -146,21 +150,42 @@
       { name: t("buyers"), value: m.buyers, rate: m.click_to_order_rate },
     ];
     const top = Math.max(1, ...stages.map((s) => s.value));
+    const size = 1.7 * u();
+    const text = (s) => `${s.name} ${LT.count(s.value)}` +
+      (s.rate === null ? "" : `\n${t("stage_rate")} ${LT.pct(s.rate)}`);
+    const widest = Math.max(...stages.flatMap((s) => text(s).split("\n"))
+      .map((line) => textWidth(line, size)));
+    const chartWidth = charts.funnel.getWidth();
+    const left = 0.04 * chartWidth, reach = 1.5 * u();  // the shortest label line
+    // the label's text starts 5 px past its line's end (echarts); 0.5 u spare at the right
+    const room = chartWidth - left - reach - 5 - widest - 0.5 * u();
+    const width = Math.max(0.2 * chartWidth, Math.min(0.62 * chartWidth, room));
+    const data = (lengths) => stages.map((s, i) => ({ name: s.name, value: s.value, rate: s.rate,
+      label: { formatter: text(s) }, labelLine: { length: lengths ? lengths[i] : reach },
+      itemStyle: { color: ["#4f7cff", "#8a5cff", "#ff5c8a"][i] } }));
     charts.funnel.setOption({
       textStyle: textStyle(),
       series: [{
-        type: "funnel", sort: "none", left: "4%", width: "62%", top: "6%", bottom: "6%",
+        type: "funnel", sort: "none", left, width, top: "6%", bottom: "6%",
         // widths proportional to the values (47 is drawn 3.6 times as wide as 13)
         minSize: "0%", maxSize: "100%", gap: 0.8 * u(), max: top, min: 0,
-        label: { show: true, position: "right", color: "#e8ecf8", fontSize: 1.7 * u(),
-                 lineHeight: 2.3 * u(),
-                 formatter: (p) => `${p.name} ${LT.count(p.data.value)}` +
-                   (p.data.rate === null ? "" : `\n${t("stage_rate")} ${LT.pct(p.data.rate)}`) },
+        label: { show: true, position: "right", color: "#e8ecf8", fontSize: size,
+                 lineHeight: 2.3 * u() },
         labelLine: { show: true }, itemStyle: { borderWidth: 0 },
-        data: stages.map((s, i) => ({ name: s.name, value: s.value, rate: s.rate,
-          itemStyle: { color: ["#4f7cff", "#8a5cff", "#ff5c8a"][i] } })),
+        data: data(null),
       }],
     }, true);
+    // each label's line from the middle of its shape's right side out to the column
+    const series = charts.funnel.getModel().getSeriesByIndex(0);
+    if (!series) return;
+    const shapes = series.getData();
+    const ends = stages.map((s, i) => {
+      const points = shapes.getItemLayout(i).points;
+      return (points[1][0] + points[2][0]) / 2;
+    });
+    const column = Math.max(...stages.map((s, i) =>
+      Math.max(...shapes.getItemLayout(i).points.map((p) => p[0])))) + reach;
+    charts.funnel.setOption({ series: [{ data: data(ends.map((x) => column - x)) }] });
   }
 
   function renderSources(sources) {
@@ -178,7 +203,9 @@
                             overflow: "truncate" }, axisTick: { show: false } },
       series: [{ type: "bar", barMaxWidth: 3 * u(), itemStyle: { color: "#3ddc97" },
         data: rows.map(([, s]) => ({ value: s.viewers, gmv: s.gmv })),
-        label: { show: true, position: "right", fontSize: 1.5 * u(), color: "#e8ecf8",
+        // apart from the bar's end by 1 u, as the page's other gaps scale with the display
+        label: { show: true, position: "right", distance: 1 * u(), fontSize: 1.5 * u(),
+                 color: "#e8ecf8",
                  formatter: (p) => `${LT.count(p.value)} · ${LT.money(p.data.gmv)}` } }],
     }, true);
   }
