@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -103,6 +103,33 @@ class Recorder(Protocol):
         """Every stream's head version; with `moved_since` (µs), only streams appended to at
         or after that time (the sweep's look at recent streams)."""
         ...
+
+
+def numbered_as_stored(
+    new_events: Iterable[NewEvent], recorded_at: int | None = None
+) -> list[StoredEvent]:
+    """New events as a fresh store would hold them after one append: positions from 1 and
+    versions per stream, recorded at `recorded_at` (None: each at its own occurred_at). For
+    fixtures and documentation examples that fold events without a store."""
+    versions: dict[str, int] = {}
+    stored = []
+    for position, new in enumerate(new_events, start=1):
+        version = versions[new.stream_id] = versions.get(new.stream_id, 0) + 1
+        stored.append(
+            StoredEvent(
+                position,
+                new.event_id,
+                new.stream_id,
+                version,
+                new.type,
+                new.schema_version,
+                new.data,
+                new.metadata,
+                new.occurred_at,
+                new.occurred_at if recorded_at is None else recorded_at,
+            )
+        )
+    return stored
 
 
 def content_of(event: NewEvent | StoredEvent) -> tuple[Any, ...]:

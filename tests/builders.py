@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from events.envelope import parse_event
-from events.recorder import StoredEvent
+from events.recorder import StoredEvent, numbered_as_stored
 
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 FAR_FUTURE_NOW = 10**18  # "now" for parse_event in fold tests: nothing is in the future
@@ -157,23 +157,4 @@ class Broadcast:
 
 def stored(wire_events: list[dict[str, Any]]) -> list[StoredEvent]:
     """Validate wire events and number them as the store would, per stream."""
-    versions: dict[str, int] = {}
-    result = []
-    for position, raw in enumerate(wire_events, start=1):
-        new = parse_event(raw, FAR_FUTURE_NOW)
-        versions[new.stream_id] = versions.get(new.stream_id, 0) + 1
-        result.append(
-            StoredEvent(
-                position,
-                new.event_id,
-                new.stream_id,
-                versions[new.stream_id],
-                new.type,
-                new.schema_version,
-                new.data,
-                new.metadata,
-                new.occurred_at,
-                new.occurred_at,
-            )
-        )
-    return result
+    return numbered_as_stored(parse_event(raw, FAR_FUTURE_NOW) for raw in wire_events)

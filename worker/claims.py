@@ -76,8 +76,10 @@ class Claims:
 
 
 class QuietSkips(logging.Filter):
-    """dramatiq logs every skipped message as a warning; a skip here is coalescing working as
-    meant (most messages under load), so those records are dropped."""
+    """dramatiq logs every skipped message as a warning. Since runs settle claims themselves,
+    the only skips left are dramatiq's AgeLimit dropping a message older than the actor's
+    max_age (worker/actors.py): stale by design, a later run or the sweep did its work, so
+    those records are dropped too."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.msg != "Message %s was skipped."

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from events.envelope import parse_event
-from events.recorder import StoredEvent
+from events.recorder import StoredEvent, numbered_as_stored
 from projections.clock import US_PER_SECOND
 from projections.registry import PersonProjection, SessionProjection
 from projections.scoring.figures import Range, Sums, local_day, sums_from
@@ -141,26 +141,7 @@ def wire_events() -> list[dict[str, Any]]:
 def stored_events() -> list[StoredEvent]:
     """The events as a fresh store holds them after one POST /events of wire_events():
     positions 1, 2, … and versions per stream, all recorded at POSTED_US."""
-    versions: dict[str, int] = defaultdict(int)
-    stored = []
-    for position, raw in enumerate(wire_events(), start=1):
-        new = parse_event(raw, NOW_US)
-        versions[new.stream_id] += 1
-        stored.append(
-            StoredEvent(
-                position,
-                new.event_id,
-                new.stream_id,
-                versions[new.stream_id],
-                new.type,
-                new.schema_version,
-                new.data,
-                new.metadata,
-                new.occurred_at,
-                POSTED_US,
-            )
-        )
-    return stored
+    return numbered_as_stored((parse_event(raw, NOW_US) for raw in wire_events()), POSTED_US)
 
 
 @dataclass(frozen=True)
