@@ -58,7 +58,12 @@ class SessionChannel:
     def __init__(self, session_id: str, min_interval: float = 0.0) -> None:
         self.session_id = session_id
         self.latest: Document | None = None
-        self.history: OrderedDict[int, Document] = OrderedDict()
+        # version -> its metrics, encoded, for the versions sent to a client (only those can be
+        # resumed from): all a resuming client's first update is worked out from. Every version
+        # published, as documents, were 64 per busy session whether watched or not: at 500
+        # rooms about 500,000 objects, whose passes of the garbage collector stalled the
+        # embedded process for a third of a second (docs/deploy.md).
+        self.history: OrderedDict[int, bytes] = OrderedDict()
         self.alerts: deque[tuple[int, dict[str, Any]]] = deque(maxlen=ALERTS)
         self.alert_seq = 0
         self.changed = asyncio.Event()
@@ -76,13 +81,28 @@ class SessionChannel:
     def update(self, document: Document, alerts: list[dict[str, Any]]) -> None:
         if self.latest is None or document["version"] >= self.latest["version"]:
             self.latest = document
-            self.history[document["version"]] = document
-            while len(self.history) > HISTORY:
-                self.history.popitem(last=False)
             self._encoded.clear()
         for alert in alerts:
             self.add_alert(alert)
         self._wake()
+
+    def sent_out(self, document: Document | None) -> None:
+        """`document` went to a client: a client may come back from its version."""
+        if document is None or document["version"] in self.history:
+            return
+        self.history[document["version"]] = orjson.dumps(document["metrics"])
+        while len(self.history) > HISTORY:
+            self.history.popitem(last=False)
+
+    def resumed_from(self, version: int | None) -> Document | None:
+        """What a client that last saw `version` holds, as far as its next update needs (the
+        version and its metrics), if that version is in the history."""
+        if version is None:
+            return None
+        metrics = self.history.get(version)
+        if metrics is None:
+            return None
+        return {"version": version, "metrics": orjson.loads(metrics)}
 
     def add_alert(self, alert: dict[str, Any]) -> None:
         self.alert_seq += 1
@@ -121,6 +141,7 @@ class SessionChannel:
                 continue
             if newer:
                 frames = [*frames, self.update_frame(sent, updates)]
+                self.sent_out(latest)
             if subscriber.write(frames):
                 subscriber.seen_alerts = self.alert_seq
                 if newer:

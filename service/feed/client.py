@@ -164,10 +164,9 @@ class FeedClient:
         since: int | None,
         load_document: LoadDocument,
     ) -> None:
-        sent: Document | None = None
-        if since is not None and since in channel.history:
-            sent = channel.history[since]  # resume: the next update carries what it missed
-        else:
+        # resume: the next update carries what it missed
+        sent: Document | None = channel.resumed_from(since)
+        if sent is None:
             stored = await load_document(session_id)
             latest = channel.latest
             sent = (
@@ -182,6 +181,7 @@ class FeedClient:
                 body = {**sent, "host_name": stored.get("host_name")}
                 if sent["version"] == stored["version"]:
                     body["alerts"] = stored.get("alerts", [])
+            channel.sent_out(sent)
             await self.send(
                 {
                     "type": "snapshot",
@@ -196,6 +196,7 @@ class FeedClient:
             seen_alerts = await self._send_alerts(channel, seen_alerts)
             latest = channel.latest
             if latest is not None and (sent is None or latest["version"] > sent["version"]):
+                channel.sent_out(latest)
                 await self.send(channel.update_message(sent))
                 sent = latest
                 if self.min_interval:
