@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from events.database import dbapi_cursor, fetch_rows
+from events.errors import LivetallyError
 
 # (sql, how to turn a row into its parameters), per backend, table, column set, keys and kind
 _statements: dict[tuple[Any, ...], tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]]]] = {}
@@ -100,6 +101,46 @@ def add_to_each(
     """`add_to` for many rows sharing their columns, in their order, in one statement."""
     if rows:
         _execute(conn, table, rows, keys, adding=True)
+
+
+class RowsMissing(LivetallyError):
+    """Raised when an update of rows its caller knew to exist found fewer of them: the rows
+    moved under the caller (a rebuild swapped the tables), whose transaction is rolled back."""
+
+
+_updates: dict[tuple[Any, ...], tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]]]] = {}
+
+
+def update_each(
+    conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]
+) -> None:
+    """Set the other columns of existing rows (all rows share their columns), in one statement.
+    Unlike an upsert, an UPDATE leaves alone the indexes on columns it does not set: a session's
+    view row takes its counts on every run, while its six indexed columns seldom move."""
+    if not rows:
+        return
+    postgres = conn.dialect.name == "postgresql"
+    columns = tuple(rows[0])
+    cache_key = (postgres, table.name, columns, tuple(keys))
+    found = _updates.get(cache_key)
+    if found is None:
+        assert not any(isinstance(table.c[name].type, sa.JSON) for name in columns)
+        mark = "%s" if postgres else "?"
+        values = [name for name in columns if name not in keys]
+        sql = (
+            f"UPDATE {table.name} SET {', '.join(f'{name} = {mark}' for name in values)} "
+            f"WHERE {' AND '.join(f'{name} = {mark}' for name in keys)}"
+        )
+        found = _updates[cache_key] = (sql, itemgetter(*values, *keys))
+    sql, parameters = found
+    cursor = dbapi_cursor(conn)
+    try:
+        cursor.executemany(sql, [parameters(row) for row in rows])
+        updated = cursor.rowcount
+    finally:
+        cursor.close()
+    if updated != len(rows):
+        raise RowsMissing(f"{table.name}: {updated} of {len(rows)} rows found")
 
 
 def upsert(

@@ -162,6 +162,8 @@ class Orders:
         self.recent_paid: list[tuple[int, str]] = []
         # order ids by placed_seq
         self.placed_ids: list[str] = []
+        # moves with every order event: a key for what is derived from the orders (not dumped)
+        self.revision = 0
 
     def _index_placed(self, order_id: str, order: Order, old: tuple[str, int] | None) -> None:
         if old is not None:  # an earlier order.placed arrived late: move the entry
@@ -196,6 +198,7 @@ class Orders:
         return [self.orders[order_id] for _, order_id in index[low:high]]
 
     def apply(self, event_type: str, data: dict[str, Any], occurred_at: int) -> None:
+        self.revision += 1
         order_id = data["order_id"]
         order = self.orders.get(order_id)
         if order is None:

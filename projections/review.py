@@ -11,7 +11,7 @@ from events.fields import format_timestamp
 from projections.alerts import alert_now
 from projections.clock import US_PER_MINUTE, US_PER_SECOND
 from projections.session import SessionState
-from projections.session_metrics import session_header
+from projections.session_metrics import HEADER_FIELDS, session_header
 
 BENCHMARKED = (
     "gmv",
@@ -149,17 +149,18 @@ def incidents_with_downtime(state: SessionState) -> list[dict[str, Any]]:
     return found
 
 
-def session_review(
-    state: SessionState,
-    metrics: dict[str, Any],
-    products: list[dict[str, Any]],
-    segments: list[dict[str, Any]],
+# What the session_review row holds: the parts of the review the session document lacks. They
+# move only on orders, pins, alerts and incidents, so most runs leave the row as it is
+# (`changed_only`); the header and metrics come from the document, written in the same run.
+OWN_PARTS = ("products", "segments", "peak_online", "alerts", "incidents")
+
+
+def review_own(
+    state: SessionState, products: list[dict[str, Any]], segments: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """Everything of the review that this session's own events decide (benchmarks apart)."""
+    """The session_review row's body: every product and segment, the peak, every alert with
+    where it stands, and the incidents."""
     return {
-        **session_header(state),
-        "metrics": metrics,
-        "funnel": funnel(metrics),
         "products": products,
         "segments": segments,
         "peak_online": {
@@ -178,5 +179,30 @@ def session_review(
             if alert["kind"] not in ("incident_opened", "platform_gap_cleared")
         ],
         "incidents": incidents_with_downtime(state),
+    }
+
+
+def review_of(document: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """Everything of the review that this session's own events decide (benchmarks apart):
+    the header and metrics of the session's document, and its session_review row's parts
+    (`own`), written together in one run."""
+    metrics = document["metrics"]
+    return {
+        **{name: document[name] for name in HEADER_FIELDS},
+        "metrics": metrics,
+        "funnel": funnel(metrics),
+        **{name: own[name] for name in OWN_PARTS},
         "traffic_sources": metrics["traffic_sources"],
     }
+
+
+def session_review(
+    state: SessionState,
+    metrics: dict[str, Any],
+    products: list[dict[str, Any]],
+    segments: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The review of a folded session straight from its state (tests and tools)."""
+    return review_of(
+        {**session_header(state), "metrics": metrics}, review_own(state, products, segments)
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import insort
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from events.catalogue import INTERACTION_KINDS, TEXT_KINDS, TRAFFIC_SOURCES
 from events.recorder import StoredEvent
@@ -35,15 +35,22 @@ DROP_RECOVERY = 0.85
 DROP_MIN_BASELINE = 10  # below this many viewers a "drop" is noise, not an alert
 
 
+T = TypeVar("T")
+UNKNOWN_SOURCE = "unknown"  # the traffic source of buyers who never joined
+NOT_DUMPED = frozenset({"derived", "buyers_by_source"})
+
+
 class SessionState:
     __slots__ = (
         "ad_spend_fen",
         "alert_log",
         "alerts",
         "buckets",
+        "buyers_by_source",
         "clickers",
         "clock",
         "comments",
+        "derived",
         "drop_active",
         "ended_at",
         "gmv_target_fen",
@@ -127,11 +134,18 @@ class SessionState:
         self.alerts: list[dict[str, Any]] = []  # raised since the worker last took them
         self.alert_log: list[dict[str, Any]] = []  # every alert raised, for the review
         self.reported = Reported()  # the platforms' own counts (room.stats_reported)
+        # Values derived from the state, each with the key it was derived at (see remembered);
+        # never dumped: a restored state derives them anew.
+        self.derived: dict[str, tuple[Any, Any]] = {}
+        # source -> [buyers, their GMV fen], each buyer under the source of their first join
+        # (UNKNOWN_SOURCE if they never joined): kept in step by the order and join handlers,
+        # so a run need not walk every buyer of a long broadcast. Worked out anew on load.
+        self.buyers_by_source: dict[str, list[int]] = {}
 
     # -- snapshots (the worker stores these so a run does not refold from version 1) --------
 
     def dump(self) -> dict[str, Any]:
-        raw = {name: getattr(self, name) for name in self.__slots__}
+        raw = {name: getattr(self, name) for name in self.__slots__ if name not in NOT_DUMPED}
         raw["viewers"] = {k: v.dump() for k, v in self.viewers.items()}
         raw["presence"] = [
             self.presence.closed_total,
@@ -183,9 +197,23 @@ class SessionState:
         state.products = {k: Product.load(v) for k, v in raw["products"].items()}
         state.recent_online = [tuple(p) for p in raw["recent_online"]]
         state.reported = Reported.load(raw["reported"])
+        for buyer in state.orders.totals.buyer_orders:
+            _shift_buyer(state, _buyer_share(state, buyer), 1)
         return state
 
     # -- derived values ----------------------------------------------------------------------
+
+    def remembered(self, name: str, key: Any, derive: Callable[[SessionState], T]) -> T:
+        """`derive(self)`, or what it gave when last asked with an equal `key`: a key that
+        changes whenever anything `derive` reads does. A busy session's run derives the same
+        ticker and tables from a state most of which did not move since the last run."""
+        found = self.derived.get(name)
+        if found is not None and found[0] == key:
+            value: T = found[1]
+            return value
+        value = derive(self)
+        self.derived[name] = (key, value)
+        return value
 
     @property
     def status(self) -> str:
@@ -272,6 +300,7 @@ def _viewer_joined(state: SessionState, event: StoredEvent) -> None:
     viewer = state.viewers.get(viewer_id)
     if viewer is None:
         viewer = state.viewers[viewer_id] = Viewer()
+    share = _buyer_share(state, viewer_id)  # a buyer's GMV follows their first join's source
     first = (event.occurred_at, event.version, source)
     if viewer.first is None:
         viewer.first = first
@@ -280,6 +309,8 @@ def _viewer_joined(state: SessionState, event: StoredEvent) -> None:
         state.viewers_by_source[viewer.first[2]] -= 1
         state.viewers_by_source[source] += 1
         viewer.first = first
+    if share is not None:
+        _moved_buyer(state, share, _buyer_share(state, viewer_id))
     state.presence.mark(viewer, event.occurred_at, event.version, JOIN)
 
 
@@ -380,10 +411,41 @@ def _product_clicked(state: SessionState, event: StoredEvent) -> None:
 
 
 def _order_event(state: SessionState, event: StoredEvent) -> None:
-    state.orders.apply(event.type, event.data, event.occurred_at)
+    data = event.data
+    order = state.orders.orders.get(data["order_id"])
+    buyers = {None if order is None else order.buyer_id, data.get("buyer_id")}
+    before = {b: _buyer_share(state, b) for b in buyers if b is not None}
+    state.orders.apply(event.type, data, event.occurred_at)
+    for buyer, share in before.items():
+        _moved_buyer(state, share, _buyer_share(state, buyer))
     product_id = event.data.get("product_id")
     if product_id is not None:
         _product(state, product_id)
+
+
+def _buyer_share(state: SessionState, buyer_id: str) -> tuple[str, int] | None:
+    """A buyer's source and GMV fen, or None while they have no paid order."""
+    totals = state.orders.totals
+    if buyer_id not in totals.buyer_orders:
+        return None
+    viewer = state.viewers.get(buyer_id)
+    first = None if viewer is None else viewer.first
+    return (UNKNOWN_SOURCE if first is None else first[2], totals.buyer_gmv_fen[buyer_id])
+
+
+def _shift_buyer(state: SessionState, share: tuple[str, int] | None, sign: int) -> None:
+    if share is not None:
+        sums = state.buyers_by_source.setdefault(share[0], [0, 0])
+        sums[0] += sign
+        sums[1] += sign * share[1]
+
+
+def _moved_buyer(
+    state: SessionState, before: tuple[str, int] | None, after: tuple[str, int] | None
+) -> None:
+    if before != after:
+        _shift_buyer(state, before, -1)
+        _shift_buyer(state, after, 1)
 
 
 def _raise(state: SessionState, alert: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@ derived from the fold's state (projections/session.py) without touching it."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from events.catalogue import INCIDENT_KINDS, TRAFFIC_SOURCES
@@ -10,7 +11,7 @@ from events.fields import format_timestamp
 from events.money import fen_to_yuan
 from projections.clock import US_PER_SECOND, minute_of, ratio
 from projections.reported import INTERACTION_FIGURES, PLATFORM_SALES, figure_source
-from projections.session import SessionState
+from projections.session import UNKNOWN_SOURCE, SessionState
 
 
 def session_metrics(
@@ -100,16 +101,33 @@ class Winners:
     event-derived value), and notes where each figure came from."""
 
     def __init__(self, state: SessionState) -> None:
-        self.reported = state.reported
+        self.latest = state.reported.latest
         self.sources: dict[str, dict[str, Any]] = {}
 
     def pick(self, figure: str, derived: Any, name: str = "") -> Any:
-        stamp = self.reported.stamp(figure)
-        key = name or figure.removesuffix("_fen")
-        self.sources[key] = figure_source(stamp, _iso(stamp[0]) if stamp else None)
+        stamp = self.latest.get(figure)
+        key = name or _shown_name(figure)
         if stamp is None:
+            self.sources[key] = FROM_EVENTS
             return derived
+        self.sources[key] = _reported_source(stamp[3], stamp[0])
         return stamp[2]
+
+
+# A document's figure_sources has seventeen entries, built on every run, and nearly all are
+# the same few: one shared "from events", and one per reading (nothing changes a document
+# once built, so sharing is safe).
+FROM_EVENTS = figure_source(None, None)
+
+
+@lru_cache(maxsize=4_096)
+def _reported_source(source: str, occurred_at: int) -> dict[str, Any]:
+    return figure_source((occurred_at, 0, None, source), _iso(occurred_at))
+
+
+@lru_cache(maxsize=64)
+def _shown_name(figure: str) -> str:
+    return figure.removesuffix("_fen")
 
 
 def ad_spend_fen(state: SessionState) -> int:
@@ -209,29 +227,23 @@ def incident_summary(state: SessionState) -> dict[str, Any]:
     }
 
 
-UNKNOWN_SOURCE = "unknown"  # buyers who never joined
-
-
 def source_figures(state: SessionState) -> dict[str, dict[str, int]]:
     """Per source, in integers: views (joins from it); viewers, buyers and GMV fen by each
     viewer's first join; a buyer who never joined counts under `unknown`."""
-    rows = {
-        source: {
+    buyers = state.buyers_by_source
+    rows = {}
+    for source in (*TRAFFIC_SOURCES, UNKNOWN_SOURCE):
+        bought = buyers.get(source, NONE_BOUGHT)
+        rows[source] = {
             "views": state.views_by_source.get(source, 0),
             "viewers": state.viewers_by_source.get(source, 0),
-            "buyers": 0,
-            "gmv_fen": 0,
+            "buyers": bought[0],
+            "gmv_fen": bought[1],
         }
-        for source in (*TRAFFIC_SOURCES, UNKNOWN_SOURCE)
-    }
-    for buyer, spent in state.orders.totals.buyer_gmv_fen.items():
-        viewer = state.viewers.get(buyer)
-        source = (
-            viewer.first[2] if viewer is not None and viewer.first is not None else UNKNOWN_SOURCE
-        )
-        rows[source]["buyers"] += 1
-        rows[source]["gmv_fen"] += spent
     return rows
+
+
+NONE_BOUGHT = (0, 0)
 
 
 def traffic_sources(figures: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:
@@ -265,6 +277,25 @@ def _iso(micros: int | None) -> str | None:
     return None if micros is None else format_timestamp(micros)
 
 
+HEADER_FIELDS = (
+    "session_id",
+    "status",
+    "host_id",
+    "ops_id",
+    "room_id",
+    "platform",
+    "title",
+    "planned_minutes",
+    "shop_id",
+    "gmv_target",
+    "started_at",
+    "ended_at",
+    "duration_seconds",
+    "last_event_at",
+    "version",
+)
+
+
 def session_header(state: SessionState) -> dict[str, Any]:
     """Who, where and when: the head of the session document and of its review."""
     duration = None
@@ -287,4 +318,4 @@ def session_header(state: SessionState) -> dict[str, Any]:
         "duration_seconds": duration,
         "last_event_at": _iso(state.clock),
         "version": state.version,
-    }
+    }  # the keys of HEADER_FIELDS, in its order

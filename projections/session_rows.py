@@ -10,7 +10,7 @@ from events.fields import format_timestamp
 from events.money import fen_to_yuan
 from projections.alerts import alert_now
 from projections.host_days import contribution, host_day_deltas
-from projections.review import session_review as session_review_body
+from projections.review import review_own
 from projections.segments import products_and_segments
 from projections.session import SessionState
 from projections.session_metrics import (
@@ -60,6 +60,23 @@ _ticker_id = lru_cache(maxsize=65_536)(mask)
 def recent(state: SessionState) -> dict[str, list[dict[str, Any]]]:
     """The ticker: the latest paid orders (still paid, not cancelled) and comments with text,
     newest first, at most 20 of each."""
+    comments = state.comments
+    return {
+        # Order lines name their product as its pins last named it.
+        "orders": state.remembered(
+            "ticker_orders", (state.orders.revision, len(state.pin_marks)), _ticker_orders
+        ),
+        # The comments only ever take a newer one in, dropping the oldest when full, and each
+        # has its own (occurred_at, version): the count, the oldest and the newest tell them.
+        "comments": state.remembered(
+            "ticker_comments",
+            (len(comments), comments[0], comments[-1]) if comments else None,
+            _ticker_comments,
+        ),
+    }
+
+
+def _ticker_orders(state: SessionState) -> list[dict[str, Any]]:
     orders = []
     products = state.products
     for paid_at, order_id in reversed(state.orders.recent_paid):
@@ -78,11 +95,15 @@ def recent(state: SessionState) -> dict[str, list[dict[str, Any]]]:
         )
         if len(orders) == TICKER:
             break
-    return {"orders": orders, "comments": _comment_lines(tuple(state.comments[-TICKER:]))}
+    return orders
 
 
-# Lines and whole comment lists are shared between the documents of consecutive runs (nothing
-# changes a document once built): a ticker that did not move costs a lookup, not 40 dicts.
+def _ticker_comments(state: SessionState) -> list[dict[str, Any]]:
+    return list(map(_comment_line, reversed(state.comments[-TICKER:])))
+
+
+# Lines are shared between the documents of consecutive runs (nothing changes a document once
+# built): a line that did not move costs a lookup, not a dict.
 @lru_cache(maxsize=65_536)
 def _order_line(
     paid_at: int, product_id: str | None, name: str | None, gmv_fen: int, buyer: str | None
@@ -97,11 +118,6 @@ def _order_line(
 
 
 Comment = tuple[int, int, str | None, str]  # occurred_at, version, viewer, text
-
-
-@lru_cache(maxsize=4_096)
-def _comment_lines(latest: tuple[Comment, ...]) -> list[dict[str, Any]]:
-    return list(map(_comment_line, reversed(latest)))
 
 
 @lru_cache(maxsize=65_536)
@@ -150,6 +166,29 @@ def session_document_of(state: SessionState) -> dict[str, Any]:
     return session_body(state, session_metrics(state), products, build_timeline(state, segments))
 
 
+# The session_view columns that seldom move (all six indexed ones among them): while they stay
+# as stored, a run sets only the others, and the indexes are left alone.
+SETTLED = (
+    "status",
+    "host_id",
+    "ops_id",
+    "room_id",
+    "platform",
+    "shop_id",
+    "started_at",
+    "ended_at",
+)
+
+
+def view_row_set(row: dict[str, Any], before: dict[str, Any] | None) -> RowSet:
+    """The session's view row: the whole row, or, while the settled columns are as stored,
+    the moving ones of the stored row."""
+    if before is None or any(row[name] != before[name] for name in SETTLED):
+        return RowSet(session_view, [row], ("session_id",))
+    moving = {name: value for name, value in row.items() if name not in SETTLED}
+    return RowSet(session_view, [moving], ("session_id",), existing=True)
+
+
 def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes:
     """Everything one run writes for a session. `before`: its session_view row as stored now
     (None for a new session), whose host_day contribution is moved out."""
@@ -190,7 +229,7 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
     }
     deltas, drops = host_day_deltas(contribution(before), contribution(row))
     row_sets = [
-        RowSet(session_view, [row], ("session_id",)),
+        view_row_set(row, before),
         RowSet(
             session_document, [{"session_id": state.session_id, "body": document}], ("session_id",)
         ),
@@ -205,13 +244,9 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
         ),
         RowSet(
             session_review,
-            [
-                {
-                    "session_id": state.session_id,
-                    "body": session_review_body(state, metrics, products, segments),
-                }
-            ],
+            [{"session_id": state.session_id, "body": review_own(state, products, segments)}],
             ("session_id",),
+            changed_only=True,  # moves on orders, pins, alerts and incidents, not interactions
         ),
         RowSet(
             session_timeline,

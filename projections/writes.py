@@ -18,12 +18,17 @@ class RowSet:
 
     `changed_only`: the worker may leave out a row equal to the one it last wrote for the same
     keys from the same stream (rows that seldom change, several per stream: a session's traffic
-    sources). Only for rows nothing else writes."""
+    sources). Only for rows nothing else writes.
+
+    `existing`: the rows are known to exist (the projection was given them as stored) and carry
+    only the columns to set; the worker updates them, leaving the other columns and their
+    indexes alone, and fails the run if one is missing."""
 
     table: sa.Table
     rows: list[dict[str, Any]]
     keys: tuple[str, ...]
     changed_only: bool = False
+    existing: bool = False
 
 
 @dataclass(frozen=True)

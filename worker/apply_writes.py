@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from events.upsert import add_to_each, upsert
+from events.upsert import add_to_each, update_each, upsert
 from projections.writes import Writes
 
 
@@ -30,27 +30,27 @@ def apply_writes(conn: Connection, writes: Writes) -> None:
     """Apply what projections returned, in the caller's transaction: the row sets, then the
     deltas, then the drops, each kind in its order (rows of different streams never share
     keys; only deltas add to shared rows, and adding does not depend on the order)."""
-    batches: dict[tuple[Any, ...], tuple[Any, tuple[str, ...], list[dict[str, Any]]]] = {}
+    batches: dict[tuple[Any, ...], tuple[Any, tuple[str, ...], bool, list[dict[str, Any]]]] = {}
     for row_set in writes.row_sets:
         for row in row_set.rows:
-            key = (row_set.table.name, row_set.keys, tuple(row))
+            key = (row_set.table.name, row_set.keys, row_set.existing, tuple(row))
             batch = batches.get(key)
             if batch is None:
-                batches[key] = (row_set.table, row_set.keys, [row])
+                batches[key] = (row_set.table, row_set.keys, row_set.existing, [row])
             else:
-                batch[2].append(row)
-    for table, keys, rows in batches.values():
-        upsert(conn, table, rows, keys)
+                batch[3].append(row)
+    for table, keys, existing, rows in batches.values():
+        (update_each if existing else upsert)(conn, table, rows, keys)
     sums: dict[tuple[Any, ...], tuple[Any, tuple[str, ...], list[dict[str, Any]]]] = {}
     # Shared rows (host_day) are added to in one order by every process: two transactions
     # never wait on each other's rows (no deadlock on PostgreSQL).
     for delta in sorted(
         writes.deltas, key=lambda d: (d.table.name, tuple(str(d.row[k]) for k in d.keys))
     ):
-        key = (delta.table.name, delta.keys, tuple(delta.row))
-        found = sums.get(key)
+        sum_key = (delta.table.name, delta.keys, tuple(delta.row))
+        found = sums.get(sum_key)
         if found is None:
-            sums[key] = (delta.table, delta.keys, [delta.row])
+            sums[sum_key] = (delta.table, delta.keys, [delta.row])
         else:
             found[2].append(delta.row)
     for table, keys, rows in sums.values():

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import zlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ from events.database import is_postgres
 from events.recorder import Recorder, StoredEvent
 from events.upsert import current_rows, upsert
 from projections.registry import Projection, projection_for
-from projections.writes import Writes
+from projections.writes import RowSet, Writes
 from worker import run_postgres, run_sqlite
 from worker.actors import UnknownStream
 from worker.apply_writes import apply_writes, combine
@@ -424,22 +424,28 @@ def changed_rows(writes: Writes, written: dict[tuple[str, tuple[Any, ...]], Any]
     """`writes` without the `changed_only` rows equal to those in `written` (the stream's rows
     as last written), which is brought up to date. A run that then fails drops `written` with
     the rest of its cached fold, so nothing is left out that was not committed."""
-    if not any(row_set.changed_only for row_set in writes.row_sets):
-        return writes
     row_sets = []
+    left_out = False
     for row_set in writes.row_sets:
         if not row_set.changed_only:
             row_sets.append(row_set)
             continue
         changed = []
+        name, keys = row_set.table.name, row_set.keys
         for row in row_set.rows:
-            key = (row_set.table.name, tuple(row[name] for name in row_set.keys))
+            key = (name, tuple([row[k] for k in keys]))
             if written.get(key) != row:
                 changed.append(row)
                 written[key] = row
-        if changed:
-            row_sets.append(replace(row_set, rows=changed))
-    return replace(writes, row_sets=row_sets)
+        if len(changed) < len(row_set.rows):
+            left_out = True
+            if changed:
+                row_sets.append(RowSet(row_set.table, changed, keys, True, row_set.existing))
+        else:
+            row_sets.append(row_set)
+    if not left_out:
+        return writes
+    return Writes(row_sets, writes.deltas, writes.drops, writes.document)
 
 
 def snapshot_spacing(stream_id: str) -> int:

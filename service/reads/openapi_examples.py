@@ -18,7 +18,7 @@ import orjson
 from apispec import BasePlugin
 
 from projections.clock import US_PER_SECOND
-from projections.review import benchmarks
+from projections.review import benchmarks, review_of
 from projections.scoring.figures import month_range
 from projections.scoring.period import score_period
 from service.reads import example_broadcast as broadcast
@@ -59,7 +59,7 @@ def _reads(folded: broadcast.Folded) -> dict[str, Any]:
         **folded.body("session_document"),
         "host_name": names.get(broadcast.HOST_ID),
     }
-    review = folded.body("session_review")
+    review = review_of(folded.body("session_document"), folded.body("session_review"))
     rng = month_range(broadcast.PERIOD, broadcast.ZONE)
     scorecards = load_scorecards()
     live = score_period(broadcast.FoldedReads(folded), scorecards, rng)

@@ -14,7 +14,7 @@ from events.recorder import Recorder
 from projections.alerts import open_silence
 from projections.clock import US_PER_SECOND
 from projections.registry import PeriodProjection, fold_period
-from projections.review import HISTORY, benchmarks
+from projections.review import HISTORY, benchmarks, review_of
 from projections.scoring.figures import Range, Sums, local_day, sums_from
 from projections.tables import (
     SCORED_SUMS,
@@ -410,11 +410,15 @@ def review_body(engine: Engine, session_id: str) -> dict[str, Any] | None:
     """The review of a live or ended session: its own part as projected, with benchmarks
     against the host's and the room's earlier sessions."""
     with engine.connect() as conn:
-        body: dict[str, Any] | None = conn.execute(
-            sa.select(session_review.c.body).where(session_review.c.session_id == session_id)
-        ).scalar()
-        if body is None:
+        # One statement, so both bodies are those of one run (written in one transaction)
+        parts = conn.execute(
+            sa.select(session_document.c.body, session_review.c.body.label("own"))
+            .join(session_review, session_review.c.session_id == session_document.c.session_id)
+            .where(session_document.c.session_id == session_id)
+        ).first()
+        if parts is None:
             return None
+        body = review_of(parts.body, parts.own)
         row = conn.execute(
             sa.select(
                 session_view.c.host_id, session_view.c.room_id, session_view.c.started_at

@@ -16,8 +16,16 @@ from events import NewEvent, open_recorder
 from events.clock import now_micros
 from events.database import write_transaction
 from events.envelope import parse_event
-from projections.tables import PROJECTION_TABLES, session_document, session_source
-from tests.builders import FAR_FUTURE_NOW, Broadcast, event
+from events.upsert import RowsMissing, update_each
+from projections.tables import (
+    PROJECTION_TABLES,
+    session_document,
+    session_review,
+    session_source,
+    session_view,
+)
+from service.reads.views import review_body
+from tests.builders import FAR_FUTURE_NOW, T0, Broadcast, event
 from tests.strategies import broadcasts
 from tests.waiting import wait_until
 from worker import projector as projector_module
@@ -388,6 +396,52 @@ def test_group_runs_write_the_rows_a_rebuild_writes_leaving_out_only_unchanged_s
     before = table_rows(engine)
     rebuild(engine)
     assert table_rows(engine) == before
+
+
+T0_US = int(T0.timestamp()) * 1_000_000
+
+
+def test_a_run_sets_only_the_moving_view_columns_and_leaves_the_review_row_on_a_comment(
+    engine: Engine,
+) -> None:
+    # A second run that only adds a comment: the view row keeps its settled columns (and the
+    # sweep's silent_since, which the run never writes), the review row is not rewritten, and
+    # the review as served still shows the comment (its metrics come from the document).
+    recorder = open_recorder(engine)
+    projector = Projector(engine, recorder)
+    recorder.append(to_new(Broadcast("vc-1").start(0).join(1, "v-1", "ad").events))
+    projector.project("session-vc-1")
+    with write_transaction(engine) as conn:
+        conn.execute(
+            session_view.update()
+            .where(session_view.c.session_id == "vc-1")
+            .values(silent_since=123)
+        )
+        review_before = conn.execute(sa.select(session_review.c.body)).scalar_one()
+        # marks the stored review body: a rewrite would drop the mark
+        conn.execute(session_review.update().values(body={**review_before, "mark": 1}))
+    recorder.append(to_new(Broadcast("vc-1").interact(5, "comment", "v-1", text="好").events))
+    projector.project("session-vc-1")
+    with engine.connect() as conn:
+        view = conn.execute(sa.select(session_view)).one()
+        review_after = conn.execute(sa.select(session_review.c.body)).scalar_one()
+    assert (view.version, view.interacting_viewers, view.silent_since) == (3, 1, 123)
+    assert (view.status, view.room_id, view.started_at) == ("live", "room-1", T0_US)
+    assert review_after == {**review_before, "mark": 1}
+    review = review_body(engine, "vc-1")
+    assert review is not None and review["metrics"]["interactions"]["comment"] == 1
+    assert review["version"] == 3 and review["funnel"]["stages"][0]["value"] == 1
+
+
+def test_an_update_of_rows_known_to_exist_fails_when_one_is_missing(engine: Engine) -> None:
+    # A run's view row vanished under it (a rebuild swapped the tables): the update is refused,
+    # rolling the run back, instead of writing nothing and moving the checkpoint on.
+    moving = {"session_id": "gone", "version": 2, "clock": 1}
+    with (
+        pytest.raises(RowsMissing, match="session_view: 0 of 1"),
+        write_transaction(engine) as conn,
+    ):
+        update_each(conn, session_view, [moving], ("session_id",))
 
 
 def test_an_append_over_many_streams_sends_a_message_a_group_and_folds_each_once(
