@@ -162,8 +162,10 @@ class Orders:
         self.recent_paid: list[tuple[int, str]] = []
         # order ids by placed_seq
         self.placed_ids: list[str] = []
-        # moves with every order event: a key for what is derived from the orders (not dumped)
+        # keys for what is derived from the orders (not dumped): `revision` moves with every
+        # order event, `paid_revision` with those that can change a paid order's ticker line
         self.revision = 0
+        self.paid_revision = 0
 
     def _index_placed(self, order_id: str, order: Order, old: tuple[str, int] | None) -> None:
         if old is not None:  # an earlier order.placed arrived late: move the entry
@@ -205,6 +207,8 @@ class Orders:
             order = self.orders[order_id] = Order()
         else:
             self.totals.add(order, -1)
+        if order.paid_at is not None or event_type in ("order.paid", "order.cancelled"):
+            self.paid_revision += 1
         if event_type == "order.placed":
             if order.placed_seq is None:
                 order.placed_seq = len(self.placed_ids)

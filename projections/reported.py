@@ -48,7 +48,7 @@ GAP_SHARE = 0.02
 
 
 class Reported:
-    __slots__ = ("gap", "latest", "products", "readings", "sources")
+    __slots__ = ("gap", "latest", "products", "readings", "revision", "sources")
 
     def __init__(self) -> None:
         # figure -> the latest report carrying it
@@ -62,8 +62,10 @@ class Reported:
         self.products: dict[str, dict[str, Latest]] = {}
         # platform_gap: [streak of reports over the threshold, active, key of the last judged]
         self.gap: list[Any] = [0, False, None]
+        self.revision = 0  # moves with every report: a key for what is derived (not dumped)
 
     def add(self, occurred_at: int, version: int, data: dict[str, Any]) -> None:
+        self.revision += 1
         source = data["source"]
         key = (occurred_at, version)
         figures: dict[str, int] = {}

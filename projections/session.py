@@ -37,7 +37,7 @@ DROP_MIN_BASELINE = 10  # below this many viewers a "drop" is noise, not an aler
 
 T = TypeVar("T")
 UNKNOWN_SOURCE = "unknown"  # the traffic source of buyers who never joined
-NOT_DUMPED = frozenset({"derived", "buyers_by_source"})
+NOT_DUMPED = frozenset({"derived", "buyers_by_source", "comments_taken", "alerts_changed"})
 
 
 class SessionState:
@@ -45,11 +45,13 @@ class SessionState:
         "ad_spend_fen",
         "alert_log",
         "alerts",
+        "alerts_changed",
         "buckets",
         "buyers_by_source",
         "clickers",
         "clock",
         "comments",
+        "comments_taken",
         "derived",
         "drop_active",
         "ended_at",
@@ -126,6 +128,7 @@ class SessionState:
         self.products: dict[str, Product] = {}
         # the latest comments and questions with text: (occurred_at, version, viewer, text)
         self.comments: list[tuple[int, int, str | None, str]] = []
+        self.comments_taken = 0  # comments taken into `comments` since loaded (not dumped)
         # minute -> its bucket; orders and incidents are bucketed when the timeline is drawn,
         # from their own state.
         self.buckets: dict[int, MinuteBucket] = {}
@@ -133,6 +136,8 @@ class SessionState:
         self.drop_active = False  # a drop is on: raised, online not back (see _watch_for_drop)
         self.alerts: list[dict[str, Any]] = []  # raised since the worker last took them
         self.alert_log: list[dict[str, Any]] = []  # every alert raised, for the review
+        # moves when a logged alert or an incident does: a key for the review (not dumped)
+        self.alerts_changed = 0
         self.reported = Reported()  # the platforms' own counts (room.stats_reported)
         # Values derived from the state, each with the key it was derived at (see remembered);
         # never dumped: a restored state derives them anew.
@@ -379,6 +384,7 @@ def _interaction_recorded(state: SessionState, event: StoredEvent) -> None:
             insort(comments, entry, key=lambda c: c[:2])
             if len(comments) > RECENT_COMMENTS:
                 del comments[0]
+            state.comments_taken += 1
 
 
 def _product(state: SessionState, product_id: str) -> Product:
@@ -454,6 +460,7 @@ def _raise(state: SessionState, alert: dict[str, Any]) -> None:
 
 
 def _log(state: SessionState, alert: dict[str, Any]) -> None:
+    state.alerts_changed += 1
     state.alert_log.append(alert)
     if len(state.alert_log) > ALERT_LOG:
         del state.alert_log[0]
@@ -465,10 +472,12 @@ def _clear(state: SessionState, kind: str, at: int | None) -> None:
         if alert["kind"] == kind:
             if alert.get("cleared_at") is None:  # (one logged before alerts said so: open)
                 alert["cleared_at"] = at
+                state.alerts_changed += 1
             return
 
 
 def _incident_opened(state: SessionState, event: StoredEvent) -> None:
+    state.alerts_changed += 1
     data = event.data
     incident = state.incidents.get(data["incident_id"])
     if incident is None:
@@ -492,6 +501,7 @@ def _incident_opened(state: SessionState, event: StoredEvent) -> None:
 
 
 def _incident_resolved(state: SessionState, event: StoredEvent) -> None:
+    state.alerts_changed += 1
     incident_id = event.data["incident_id"]
     incident = state.incidents.get(incident_id)
     if incident is None:  # resolved arrived before opened: keep the time for when it does

@@ -60,19 +60,12 @@ _ticker_id = lru_cache(maxsize=65_536)(mask)
 def recent(state: SessionState) -> dict[str, list[dict[str, Any]]]:
     """The ticker: the latest paid orders (still paid, not cancelled) and comments with text,
     newest first, at most 20 of each."""
-    comments = state.comments
     return {
         # Order lines name their product as its pins last named it.
         "orders": state.remembered(
-            "ticker_orders", (state.orders.revision, len(state.pin_marks)), _ticker_orders
+            "ticker_orders", (state.orders.paid_revision, len(state.pin_marks)), _ticker_orders
         ),
-        # The comments only ever take a newer one in, dropping the oldest when full, and each
-        # has its own (occurred_at, version): the count, the oldest and the newest tell them.
-        "comments": state.remembered(
-            "ticker_comments",
-            (len(comments), comments[0], comments[-1]) if comments else None,
-            _ticker_comments,
-        ),
+        "comments": _ticker_comments(state),
     }
 
 
@@ -99,7 +92,22 @@ def _ticker_orders(state: SessionState) -> list[dict[str, Any]]:
 
 
 def _ticker_comments(state: SessionState) -> list[dict[str, Any]]:
-    return list(map(_comment_line, reversed(state.comments[-TICKER:])))
+    comments = state.comments
+    taken = state.comments_taken
+    found = state.derived.get("ticker_comments")
+    if found is not None:
+        (was_taken, newest), lines = found
+        if was_taken == taken:
+            return lines
+        # The usual change: one comment taken in, newer than all (the oldest dropped if the
+        # list was full). Its line goes first and the others move down, as they were.
+        if was_taken == taken - 1 and len(comments) >= 2 and comments[-2] is newest:
+            lines = [_comment_line(comments[-1]), *lines[: len(comments) - 1]]
+            state.derived["ticker_comments"] = ((taken, comments[-1]), lines)
+            return lines
+    lines = list(map(_comment_line, reversed(comments[-TICKER:])))
+    state.derived["ticker_comments"] = ((taken, comments[-1] if comments else None), lines)
+    return lines
 
 
 # Lines are shared between the documents of consecutive runs (nothing changes a document once
@@ -189,12 +197,45 @@ def view_row_set(row: dict[str, Any], before: dict[str, Any] | None) -> RowSet:
     return RowSet(session_view, [moving], ("session_id",), existing=True)
 
 
+def _products_key(state: SessionState) -> tuple[Any, ...]:
+    """Moves whenever anything the products and segments are derived from does: orders, pins
+    (names, prices, segments), clicks, joins (a segment's views), the platform's reports, and
+    the clock while a segment may be open (its seconds)."""
+    return (
+        state.orders.revision,
+        len(state.pin_marks),
+        state.product_clicks,
+        state.views,
+        state.reported.revision,
+        state.ended_at,
+        state.clock if state.pin_marks else None,
+    )
+
+
+def _review_own(state: SessionState, products_key: tuple[Any, ...]) -> dict[str, Any]:
+    """review_own, remembered: an incident's downtime runs with the clock while open."""
+    key = (
+        products_key,
+        state.peak_online,
+        state.peak_minute,
+        state.alerts_changed,
+        state.session_clock if state.incidents else None,
+    )
+
+    def derive(state: SessionState) -> dict[str, Any]:
+        products, segments = state.remembered("products", products_key, products_and_segments)
+        return review_own(state, products, segments)
+
+    return state.remembered("review", key, derive)
+
+
 def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes:
     """Everything one run writes for a session. `before`: its session_view row as stored now
     (None for a new session), whose host_day contribution is moved out."""
     sources = source_figures(state)
     metrics = session_metrics(state, sources)
-    products, segments = products_and_segments(state)
+    products_key = _products_key(state)
+    products, segments = state.remembered("products", products_key, products_and_segments)
     timeline = build_timeline(state, segments)
     document = session_body(state, metrics, products, timeline)
     totals = state.orders.totals
@@ -244,7 +285,7 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
         ),
         RowSet(
             session_review,
-            [{"session_id": state.session_id, "body": review_own(state, products, segments)}],
+            [{"session_id": state.session_id, "body": _review_own(state, products_key)}],
             ("session_id",),
             changed_only=True,  # moves on orders, pins, alerts and incidents, not interactions
         ),

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from projections.session import SessionState, fold_session
 from projections.session_metrics import session_metrics, source_figures
+from projections.session_rows import recent, session_writes
 from projections.timeline import session_timeline
 from tests.builders import Broadcast
 from tests.strategies import ORDERS, SOURCES, VIEWERS, broadcasts, build, money, seconds
@@ -104,3 +105,48 @@ def test_buyers_by_source_kept_in_step_match_them_counted_anew_after_every_event
         assert kept == {s: v for s, v in buyers_by_source_counted_anew(state).items() if any(v)}
     loaded = SessionState.load(orjson.loads(orjson.dumps(state.dump())))
     assert loaded is not None and source_figures(loaded) == source_figures(state)
+
+
+a_comment = st.tuples(
+    st.just("comment"), seconds, st.sampled_from(VIEWERS), st.sampled_from(["好", "价"])
+)
+# Comments are most of it, so that the ticker's 20 fill and roll over.
+comments_and_orders = st.lists(
+    st.one_of(
+        a_comment,
+        a_comment,
+        a_comment,
+        st.tuples(
+            st.just("place"),
+            seconds,
+            st.sampled_from(ORDERS),
+            st.sampled_from(VIEWERS),
+            money,
+            st.sampled_from(["p-1", "p-2"]),
+        ),
+        st.tuples(st.just("pay"), seconds, st.sampled_from(ORDERS), st.sampled_from([None, "5"])),
+        st.tuples(st.just("cancel"), seconds, st.sampled_from(ORDERS)),
+        st.tuples(st.just("pin"), seconds, st.sampled_from(["p-1", "p-2"]), st.just("面霜")),
+    ),
+    min_size=25,
+    max_size=120,
+).map(build)
+
+
+@settings(max_examples=200, deadline=None)
+@given(b=st.one_of(broadcasts, comments_and_orders), cut=st.integers(0, 120))
+def test_what_a_run_remembers_from_the_last_gives_the_rows_built_anew_after_every_event(
+    b: Broadcast, cut: int
+) -> None:
+    state = SessionState("s-1")
+    for n, event in enumerate(b.stored()):
+        state = fold_session(state, event)
+        if n == cut:  # a restart between runs: nothing remembered
+            loaded = SessionState.load(orjson.loads(orjson.dumps(state.dump())))
+            assert loaded is not None
+            state = loaded
+        fresh = SessionState.load(orjson.loads(orjson.dumps(state.dump())))
+        assert fresh is not None
+        assert recent(state) == recent(fresh)
+        kept, anew = session_writes(state, None), session_writes(fresh, None)
+        assert [r.rows for r in kept.row_sets] == [r.rows for r in anew.row_sets]
