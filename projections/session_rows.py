@@ -99,10 +99,12 @@ def _ticker_comments(state: SessionState) -> list[dict[str, Any]]:
         (was_taken, newest), lines = found
         if was_taken == taken:
             return lines
-        # The usual change: one comment taken in, newer than all (the oldest dropped if the
-        # list was full). Its line goes first and the others move down, as they were.
-        if was_taken == taken - 1 and len(comments) >= 2 and comments[-2] is newest:
-            lines = [_comment_line(comments[-1]), *lines[: len(comments) - 1]]
+        # The usual change: the comments taken in since are newer than all before (the oldest
+        # dropped if the list was full). Their lines go first and the others move down.
+        added = taken - was_taken
+        if 0 < added < len(comments) and comments[-added - 1] is newest:
+            kept = len(comments) - added
+            lines = [*map(_comment_line, reversed(comments[-added:])), *lines[:kept]]
             state.derived["ticker_comments"] = ((taken, comments[-1]), lines)
             return lines
     lines = list(map(_comment_line, reversed(comments[-TICKER:])))
@@ -315,4 +317,4 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
                 ("order_id",),
             )
         )
-    return Writes(row_sets=row_sets, deltas=deltas, drops=drops, document=document)
+    return Writes(row_sets=row_sets, deltas=deltas, drops=drops, document=document, view_row=row)

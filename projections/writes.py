@@ -56,3 +56,5 @@ class Writes:
     drops: list[DropIfEmpty] = field(default_factory=list)
     # What the run publishes after commit (the session document), if anything.
     document: dict[str, Any] | None = None
+    # The projection's view row whole, as it stands after these writes (None: no view row).
+    view_row: dict[str, Any] | None = None

@@ -16,6 +16,9 @@ class Cached:
     # The `changed_only` rows written at `version`, by (table, keys): a run leaves out those
     # equal to them. Empty after a restore, so the first run after it writes every row.
     written: dict[tuple[str, tuple[Any, ...]], dict[str, Any]] = field(default_factory=dict)
+    # The stream's view row as written at `version` (None until a run here wrote it): the next
+    # run's `before`, read from the database only after a restore.
+    view_row: dict[str, Any] | None = None
 
 
 class FoldCache:

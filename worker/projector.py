@@ -312,14 +312,22 @@ class Projector:
         for item in items:
             view = item.stream[1].view
             if view is not None and view.name not in before:
-                keys = [i.stream[2] for i in items if i.stream[1].view is view]
+                # A stream whose fold came from the cache wrote the row last (the checkpoint is
+                # the one it wrote with): its row is the one it kept.
+                keys = [
+                    i.stream[2]
+                    for i in items
+                    if i.stream[1].view is view and i.cached.view_row is None
+                ]
                 before[view.name] = current_rows(conn, view, keys)
         all_writes = []
         for item in items:
             _, projection, key = item.stream
             view = projection.view
+            kept = item.cached.view_row
             writes = projection.writes(
-                item.state, None if view is None else before[view.name].get(key)
+                item.state,
+                None if view is None else kept if kept is not None else before[view.name].get(key),
             )
             all_writes.append(changed_rows(writes, item.cached.written))
         return all_writes
@@ -369,6 +377,7 @@ class Projector:
         cached = item.cached
         alerts = projection.take_alerts(item.state)
         cached.state, cached.version = item.state, item.events[-1].version
+        cached.view_row = writes.view_row
         self.cache.keep(stream_id, cached)
         self.runs += 1
         self.events_folded += len(item.events)
@@ -430,8 +439,12 @@ def changed_rows(writes: Writes, written: dict[tuple[str, tuple[Any, ...]], Any]
         if not row_set.changed_only:
             row_sets.append(row_set)
             continue
-        changed = []
         name, keys = row_set.table.name, row_set.keys
+        if written.get((name, ())) == row_set.rows:  # the usual case: none of them moved
+            left_out = True
+            continue
+        written[(name, ())] = row_set.rows
+        changed = []
         for row in row_set.rows:
             key = (name, tuple([row[k] for k in keys]))
             if written.get(key) != row:
@@ -445,7 +458,7 @@ def changed_rows(writes: Writes, written: dict[tuple[str, tuple[Any, ...]], Any]
             row_sets.append(row_set)
     if not left_out:
         return writes
-    return Writes(row_sets, writes.deltas, writes.drops, writes.document)
+    return Writes(row_sets, writes.deltas, writes.drops, writes.document, writes.view_row)
 
 
 def snapshot_spacing(stream_id: str) -> int:

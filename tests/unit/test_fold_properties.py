@@ -134,17 +134,25 @@ comments_and_orders = st.lists(
 
 
 @settings(max_examples=200, deadline=None)
-@given(b=st.one_of(broadcasts, comments_and_orders), cut=st.integers(0, 120))
-def test_what_a_run_remembers_from_the_last_gives_the_rows_built_anew_after_every_event(
-    b: Broadcast, cut: int
+@given(
+    b=st.one_of(broadcasts, comments_and_orders),
+    cut=st.integers(0, 120),
+    every=st.integers(1, 4),
+)
+def test_what_a_run_remembers_from_the_last_gives_the_rows_built_anew_after_every_run(
+    b: Broadcast, cut: int, every: int
 ) -> None:
+    # a run every `every` events (one run folds several), a restart after event `cut`
     state = SessionState("s-1")
-    for n, event in enumerate(b.stored()):
+    events = b.stored()
+    for n, event in enumerate(events):
         state = fold_session(state, event)
         if n == cut:  # a restart between runs: nothing remembered
             loaded = SessionState.load(orjson.loads(orjson.dumps(state.dump())))
             assert loaded is not None
             state = loaded
+        if n % every and n != len(events) - 1:
+            continue
         fresh = SessionState.load(orjson.loads(orjson.dumps(state.dump())))
         assert fresh is not None
         assert recent(state) == recent(fresh)
