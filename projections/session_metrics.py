@@ -49,7 +49,9 @@ def session_metrics(
         _iso(online_reading[0]) if online_reading is not None else None,
     )
     platform = platform_sales(state)
-    source_rows = reported_traffic_sources(state)
+    source_rows = state.remembered(
+        "reported_traffic_sources", state.reported.revision, reported_traffic_sources
+    )
     won.sources["traffic_sources"] = figure_source(
         reported.sources, _iso(reported.sources[0]) if reported.sources else None
     )
@@ -80,10 +82,19 @@ def session_metrics(
         "aov": ratio(gmv / 100, buyers),
         "ad_spend": fen_to_yuan(ad_spend_fen),
         "roi": ratio(gmv, ad_spend_fen),
-        "incidents": incident_summary(state),
+        # an open interruption's downtime runs with the clock
+        "incidents": state.remembered(
+            "incidents",
+            (state.alerts_changed, state.session_clock if state.incidents else None),
+            incident_summary,
+        ),
         "traffic_sources": source_rows
         if source_rows is not None
-        else traffic_sources(sources or source_figures(state)),
+        else state.remembered(
+            "traffic_sources",
+            sources_key(state),
+            lambda _: traffic_sources(sources or source_figures(state)),
+        ),
         "impressions": impressions,
         "impression_view_rate": ratio(views, impressions or 0),
         "interactions_last_minute": interactions_last_minute(state),
@@ -227,9 +238,19 @@ def incident_summary(state: SessionState) -> dict[str, Any]:
     }
 
 
+def sources_key(state: SessionState) -> tuple[int, int]:
+    """Moves whenever the sources' figures can: joins (views and each viewer's first source)
+    and order events (buyers and their GMV)."""
+    return state.views, state.orders.revision
+
+
 def source_figures(state: SessionState) -> dict[str, dict[str, int]]:
     """Per source, in integers: views (joins from it); viewers, buyers and GMV fen by each
     viewer's first join; a buyer who never joined counts under `unknown`."""
+    return state.remembered("source_figures", sources_key(state), _source_figures)
+
+
+def _source_figures(state: SessionState) -> dict[str, dict[str, int]]:
     buyers = state.buyers_by_source
     rows = {}
     for source in (*TRAFFIC_SOURCES, UNKNOWN_SOURCE):

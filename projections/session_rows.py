@@ -147,6 +147,10 @@ def timeline_tail(timeline: dict[str, Any]) -> dict[str, Any]:
     return {"minutes": minutes, "markers": [m for m in timeline["markers"] if m["at"] >= since]}
 
 
+def _alerts_shown(state: SessionState) -> list[dict[str, Any]]:
+    return [alert_now(alert, state.incidents) for alert in state.alert_log[-ALERTS_SHOWN:]]
+
+
 def session_body(
     state: SessionState,
     metrics: dict[str, Any],
@@ -165,7 +169,7 @@ def session_body(
         "recent": recent(state),
         # the latest alerts raised, so a screen opened late still lists them, each with
         # where it stands now (`state`: on, cleared, resolved; see projections/alerts.py)
-        "alerts": [alert_now(alert, state.incidents) for alert in state.alert_log[-ALERTS_SHOWN:]],
+        "alerts": state.remembered("alerts_shown", state.alerts_changed, _alerts_shown),
         "timeline_tail": timeline_tail(timeline or build_timeline(state)),
     }
 
@@ -278,10 +282,14 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
         ),
         RowSet(
             session_source,
-            [
-                {"session_id": state.session_id, "source": source, **figures}
-                for source, figures in sources.items()
-            ],
+            state.remembered(
+                "source_rows",
+                sources,  # the same object while they do not move
+                lambda _: [
+                    {"session_id": state.session_id, "source": source, **figures}
+                    for source, figures in sources.items()
+                ],
+            ),
             ("session_id", "source"),
             changed_only=True,  # most runs move none of the nine
         ),

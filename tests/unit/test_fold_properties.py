@@ -11,7 +11,16 @@ from projections.session_metrics import session_metrics, source_figures
 from projections.session_rows import recent, session_writes
 from projections.timeline import session_timeline
 from tests.builders import Broadcast
-from tests.strategies import ORDERS, SOURCES, VIEWERS, broadcasts, build, money, seconds
+from tests.strategies import (
+    INCIDENTS,
+    ORDERS,
+    SOURCES,
+    VIEWERS,
+    broadcasts,
+    build,
+    money,
+    seconds,
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -133,9 +142,28 @@ comments_and_orders = st.lists(
 ).map(build)
 
 
-@settings(max_examples=200, deadline=None)
+# Incidents open while time moves on (in time order, so the clock moves with every event):
+# downtime and the alerts that run with the clock.
+incidents_over_time = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("incident"),
+            seconds,
+            st.sampled_from(INCIDENTS),
+            st.sampled_from(["stream_interruption", "other"]),
+        ),
+        st.tuples(st.just("resolve"), seconds, st.sampled_from(INCIDENTS)),
+        st.tuples(st.just("join"), seconds, st.sampled_from(VIEWERS), st.sampled_from(SOURCES)),
+        a_comment,
+    ),
+    min_size=4,
+    max_size=30,
+).map(lambda steps: build(sorted(steps, key=lambda step: step[1])))
+
+
+@settings(max_examples=300, deadline=None)
 @given(
-    b=st.one_of(broadcasts, comments_and_orders),
+    b=st.one_of(broadcasts, comments_and_orders, incidents_over_time),
     cut=st.integers(0, 120),
     every=st.integers(1, 4),
 )
