@@ -4,6 +4,7 @@ session_timeline, and the session's share of host_day, returned as data for the 
 from __future__ import annotations
 
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from events.fields import format_timestamp
@@ -197,10 +198,18 @@ SETTLED = (
 def view_row_set(row: dict[str, Any], before: dict[str, Any] | None) -> RowSet:
     """The session's view row: the whole row, or, while the settled columns are as stored,
     the moving ones of the stored row."""
-    if before is None or any(row[name] != before[name] for name in SETTLED):
+    if before is None or _settled(row) != _settled(before):
         return RowSet(session_view, [row], ("session_id",))
-    moving = {name: value for name, value in row.items() if name not in SETTLED}
-    return RowSet(session_view, [moving], ("session_id",), existing=True)
+    return RowSet(
+        session_view, [dict(zip(MOVING, _moving(row), strict=True))], ("session_id",), existing=True
+    )
+
+
+MOVING = tuple(
+    c.name for c in session_view.columns if c.name not in SETTLED and c.name != "silent_since"
+)
+_settled = itemgetter(*SETTLED)
+_moving = itemgetter(*MOVING)
 
 
 def _products_key(state: SessionState) -> tuple[Any, ...]:
@@ -274,7 +283,14 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
         "incidents": metrics["incidents"]["total"],
         "incidents_open": metrics["incidents"]["open"],
     }
-    deltas, drops = host_day_deltas(contribution(before), contribution(row))
+    # `before` is most often the row the last run wrote (the worker's cached one): its
+    # contribution was worked out then
+    last = state.derived.get("contribution")
+    now = contribution(row)
+    state.derived["contribution"] = (row, now)
+    deltas, drops = host_day_deltas(
+        last[1] if last is not None and last[0] is before else contribution(before), now
+    )
     row_sets = [
         view_row_set(row, before),
         RowSet(

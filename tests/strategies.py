@@ -17,8 +17,18 @@ PRODUCTS = ["p-1", "p-2", "p-3"]
 seconds = st.integers(min_value=0, max_value=900)
 money = st.sampled_from(["0.01", "9.90", "19.9", 25, "100.00", 3])
 
+# Steps that other strategies mix in their own proportions.
+a_join = st.tuples(st.just("join"), seconds, st.sampled_from(VIEWERS), st.sampled_from(SOURCES))
+an_incident = st.tuples(
+    st.just("incident"),
+    seconds,
+    st.sampled_from(INCIDENTS),
+    st.sampled_from(["stream_interruption", "other"]),
+)
+a_resolve = st.tuples(st.just("resolve"), seconds, st.sampled_from(INCIDENTS))
+
 step = st.one_of(
-    st.tuples(st.just("join"), seconds, st.sampled_from(VIEWERS), st.sampled_from(SOURCES)),
+    a_join,
     st.tuples(st.just("leave"), seconds, st.sampled_from(VIEWERS)),
     st.tuples(
         st.just("interact"),
@@ -54,13 +64,8 @@ step = st.one_of(
     st.tuples(st.just("pay"), seconds, st.sampled_from(ORDERS), st.sampled_from([None, "5.00"])),
     st.tuples(st.just("cancel"), seconds, st.sampled_from(ORDERS)),
     st.tuples(st.just("refund"), seconds, st.sampled_from(ORDERS), money),
-    st.tuples(
-        st.just("incident"),
-        seconds,
-        st.sampled_from(INCIDENTS),
-        st.sampled_from(["stream_interruption", "other"]),
-    ),
-    st.tuples(st.just("resolve"), seconds, st.sampled_from(INCIDENTS)),
+    an_incident,
+    a_resolve,
     st.tuples(st.just("sample"), seconds, st.integers(0, 50), st.sampled_from([None, 100, 5000])),
     st.tuples(st.just("end"), seconds),
 )

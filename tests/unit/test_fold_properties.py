@@ -12,10 +12,12 @@ from projections.session_rows import recent, session_writes
 from projections.timeline import session_timeline
 from tests.builders import Broadcast
 from tests.strategies import (
-    INCIDENTS,
     ORDERS,
     SOURCES,
     VIEWERS,
+    a_join,
+    a_resolve,
+    an_incident,
     broadcasts,
     build,
     money,
@@ -145,17 +147,7 @@ comments_and_orders = st.lists(
 # Incidents open while time moves on (in time order, so the clock moves with every event):
 # downtime and the alerts that run with the clock.
 incidents_over_time = st.lists(
-    st.one_of(
-        st.tuples(
-            st.just("incident"),
-            seconds,
-            st.sampled_from(INCIDENTS),
-            st.sampled_from(["stream_interruption", "other"]),
-        ),
-        st.tuples(st.just("resolve"), seconds, st.sampled_from(INCIDENTS)),
-        st.tuples(st.just("join"), seconds, st.sampled_from(VIEWERS), st.sampled_from(SOURCES)),
-        a_comment,
-    ),
+    st.one_of(an_incident, a_resolve, a_join, a_comment),
     min_size=4,
     max_size=30,
 ).map(lambda steps: build(sorted(steps, key=lambda step: step[1])))
