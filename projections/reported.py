@@ -48,7 +48,7 @@ GAP_SHARE = 0.02
 
 
 class Reported:
-    __slots__ = ("gap", "latest", "products", "readings", "revision", "sources")
+    __slots__ = ("changes", "gap", "latest", "products", "readings", "revision", "sources")
 
     def __init__(self) -> None:
         # figure -> the latest report carrying it
@@ -63,9 +63,11 @@ class Reported:
         # platform_gap: [streak of reports over the threshold, active, key of the last judged]
         self.gap: list[Any] = [0, False, None]
         self.revision = 0  # moves with every report: a key for what is derived (not dumped)
+        self.changes: dict[str, dict[int, int]] = {}  # minute_values, until the next report
 
     def add(self, occurred_at: int, version: int, data: dict[str, Any]) -> None:
         self.revision += 1
+        self.changes = {}
         source = data["source"]
         key = (occurred_at, version)
         figures: dict[str, int] = {}
@@ -95,7 +97,14 @@ class Reported:
 
     def minute_values(self, figure: str) -> dict[int, int]:
         """Per minute, the cumulative figure's change: the last reading in the minute less the
-        last reading before it (a first reading counts whole; a correction may be negative)."""
+        last reading before it (a first reading counts whole; a correction may be negative).
+        Remembered until the next report: every run asks, and readings come once a minute."""
+        found = self.changes.get(figure)
+        if found is None:
+            found = self.changes[figure] = self._minute_values(figure)
+        return found
+
+    def _minute_values(self, figure: str) -> dict[int, int]:
         last_in: dict[int, int] = {}
         for occurred_at, _version, figures in self.readings:
             if figure in figures:

@@ -206,10 +206,16 @@ def interactions_last_minute(state: SessionState) -> int:
     if clock is None:
         return 0
     minute = minute_of(clock) - 1
-    if not any(state.reported.stamp(f) for f in INTERACTION_FIGURES):
-        bucket = state.buckets.get(minute)
-        return 0 if bucket is None else bucket.interactions
-    return minute_interactions(state).get(minute, 0)
+    reported = state.reported
+    bucket = state.buckets.get(minute)
+    total = 0 if bucket is None else bucket.interactions
+    # as minute_interactions counts it, for this minute alone
+    for figure, kind in INTERACTION_FIGURES.items():
+        if reported.stamp(figure) is not None:
+            if bucket is not None:
+                total -= bucket.kinds.get(kind, 0)
+            total += reported.minute_values(figure).get(minute, 0)
+    return total
 
 
 def incident_summary(state: SessionState) -> dict[str, Any]:

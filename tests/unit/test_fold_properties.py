@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from projections.clock import minute_of
+from projections.reported import Reported
 from projections.session import SessionState, fold_session
-from projections.session_metrics import session_metrics, source_figures
+from projections.session_metrics import minute_interactions, session_metrics, source_figures
 from projections.session_rows import recent, session_writes
 from projections.timeline import session_timeline
 from tests.builders import Broadcast
@@ -178,3 +182,42 @@ def test_what_a_run_remembers_from_the_last_gives_the_rows_built_anew_after_ever
         assert recent(state) == recent(fresh)
         kept, anew = session_writes(state, None), session_writes(fresh, None)
         assert [r.rows for r in kept.row_sets] == [r.rows for r in anew.row_sets]
+
+
+# Comments and likes pushed, and readings of the same counts, at any times.
+pushes_and_readings = st.lists(
+    st.one_of(
+        a_comment,
+        st.tuples(st.just("like"), seconds, st.sampled_from(VIEWERS), st.integers(1, 5)),
+        st.tuples(st.just("reading"), seconds, st.integers(0, 400), st.integers(0, 900)),
+    ),
+    min_size=3,
+    max_size=40,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=pushes_and_readings)
+def test_the_last_minute_s_interactions_are_the_timeline_s_count_for_that_minute(
+    steps: list[tuple[Any, ...]],
+) -> None:
+    # interactions_last_minute works one minute out; minute_interactions every minute
+    b = Broadcast("s-1").start(0)
+    for kind, t, *args in steps:
+        if kind == "comment":
+            b.interact(t, "comment", args[0], text=args[1])
+        elif kind == "like":
+            b.interact(t, "like", args[0], args[1])
+        else:
+            b.report(t, comments=args[0], likes=args[1])
+    state = SessionState("s-1")
+    for event in b.stored():
+        state = fold_session(state, event)
+        clock = state.session_clock
+        assert clock is not None
+        expected = minute_interactions(state).get(minute_of(clock) - 1, 0)
+        assert session_metrics(state)["interactions_last_minute"] == expected
+        # what the readings say per minute, asked after every event, as worked out anew
+        anew = Reported.load(state.reported.dump())
+        for figure in ("comments", "likes"):
+            assert state.reported.minute_values(figure) == anew.minute_values(figure)
