@@ -140,6 +140,19 @@ def _comment_line(comment: Comment) -> dict[str, Any]:
 TAIL_MINUTES = 3
 
 
+def timeline_body(timeline: dict[str, Any]) -> dict[str, Any]:
+    """The session_timeline row's body: the timeline without the session's version, which
+    moves on every run (the read takes it from session_view; see timeline_as_of)."""
+    return {name: value for name, value in timeline.items() if name != "version"}
+
+
+def timeline_as_of(body: dict[str, Any], version: int) -> dict[str, Any]:
+    """The timeline as served: its row's body with the session's version, in its place (a body
+    written before 0017 carries its own, the same, which this one replaces)."""
+    rest = {name: value for name, value in body.items() if name != "version"}
+    return {"session_id": body["session_id"], "version": version, **rest}
+
+
 def timeline_tail(timeline: dict[str, Any]) -> dict[str, Any]:
     """The last minutes of the timeline, and the markers in them: what a screen merges into its
     trend on each update (the feed carries it; nothing polls for the timeline)."""
@@ -317,14 +330,11 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
         ),
         RowSet(
             session_timeline,
-            [
-                {
-                    "session_id": state.session_id,
-                    "version": state.version,
-                    "body": timeline,
-                }
-            ],
+            [{"session_id": state.session_id, "body": timeline_body(timeline)}],
             ("session_id",),
+            # moves with joins, leaves, clicks, orders, incidents, pins and readings, and with
+            # interactions the platform does not count itself
+            changed_only=True,
         ),
     ]
     # Orders placed since the stored row was written (all of them for a new or rebuilt row).

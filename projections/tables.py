@@ -114,11 +114,12 @@ session_review = sa.Table(
     sa.Column("session_id", sa.String(128), primary_key=True),
     sa.Column("body", Json, nullable=False),
 )
+# The timeline without the session's version (the read adds it from session_view): most runs of
+# a session whose platform counts its interactions leave it as it is.
 session_timeline = sa.Table(
     "session_timeline",
     metadata,
     sa.Column("session_id", sa.String(128), primary_key=True),
-    sa.Column("version", sa.Integer, nullable=False),
     sa.Column("body", Json, nullable=False),
 )
 

@@ -21,6 +21,7 @@ from projections.clock import US_PER_SECOND
 from projections.review import benchmarks, review_of
 from projections.scoring.figures import month_range
 from projections.scoring.period import score_period
+from projections.session_rows import timeline_as_of
 from service.reads import example_broadcast as broadcast
 from service.reads.scores import closed_body, person_score, scores_body
 from service.reads.views import headline
@@ -67,7 +68,7 @@ def _reads(folded: broadcast.Folded) -> dict[str, Any]:
     return {
         "sessions": {"sessions": [headline(document)], "count": 1},
         "session": document,
-        "timeline": folded.body("session_timeline"),
+        "timeline": timeline_as_of(folded.body("session_timeline"), document["version"]),
         # the host's and the room's first session: no earlier ones to benchmark against
         "review": {
             **review,

@@ -16,6 +16,7 @@ from projections.clock import US_PER_SECOND
 from projections.registry import PeriodProjection, fold_period
 from projections.review import HISTORY, benchmarks, review_of
 from projections.scoring.figures import Range, Sums, local_day, sums_from
+from projections.session_rows import timeline_as_of
 from projections.tables import (
     SCORED_SUMS,
     host_day,
@@ -102,15 +103,14 @@ def with_silence(body: dict[str, Any], row: Any) -> None:
 
 
 def session_timeline_body(engine: Engine, session_id: str) -> dict[str, Any] | None:
-    return _body(engine, session_timeline, session_id)
-
-
-def _body(engine: Engine, table: sa.Table, session_id: str) -> dict[str, Any] | None:
+    """The timeline with the session's version as of the same commit (one statement)."""
     with engine.connect() as conn:
-        body: dict[str, Any] | None = conn.execute(
-            sa.select(table.c.body).where(table.c.session_id == session_id)
-        ).scalar()
-    return body
+        found = conn.execute(
+            sa.select(session_timeline.c.body, session_view.c.version)
+            .join(session_view, session_view.c.session_id == session_timeline.c.session_id)
+            .where(session_timeline.c.session_id == session_id)
+        ).first()
+    return None if found is None else timeline_as_of(found.body, found.version)
 
 
 def list_session_bodies(

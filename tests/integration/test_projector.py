@@ -22,9 +22,10 @@ from projections.tables import (
     session_document,
     session_review,
     session_source,
+    session_timeline,
     session_view,
 )
-from service.reads.views import review_body
+from service.reads.views import review_body, session_timeline_body
 from tests.builders import FAR_FUTURE_NOW, T0, Broadcast, event
 from tests.strategies import broadcasts
 from tests.waiting import wait_until
@@ -431,6 +432,29 @@ def test_a_run_sets_only_the_moving_view_columns_and_leaves_the_review_row_on_a_
     review = review_body(engine, "vc-1")
     assert review is not None and review["metrics"]["interactions"]["comment"] == 1
     assert review["version"] == 3 and review["funnel"]["stages"][0]["value"] == 1
+
+
+def test_a_comment_the_platform_counts_leaves_the_timeline_row_and_the_served_one_moves_on(
+    engine: Engine,
+) -> None:
+    # Once readings carry comments, a pushed comment moves nothing on the timeline: its row is
+    # not rewritten (a mark in it stays), and the timeline served carries the new version.
+    recorder = open_recorder(engine)
+    projector = Projector(engine, recorder)
+    recorder.append(to_new(Broadcast("tl-1").start(0).report(30, comments=5).events))
+    projector.project("session-tl-1")
+    with write_transaction(engine) as conn:
+        body = conn.execute(sa.select(session_timeline.c.body)).scalar_one()
+        assert "version" not in body
+        conn.execute(session_timeline.update().values(body={**body, "mark": 1}))
+    recorder.append(to_new(Broadcast("tl-1").interact(40, "comment", "v-1", text="好").events))
+    projector.project("session-tl-1")
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(session_timeline.c.body)).scalar_one()["mark"] == 1
+    served = session_timeline_body(engine, "tl-1")
+    assert served is not None and served["version"] == 3
+    # by hand: the reading's 5 comments in minute 0, the pushed one already among them
+    assert [m["interactions"] for m in served["minutes"]] == [5]
 
 
 def test_an_update_of_rows_known_to_exist_fails_when_one_is_missing(engine: Engine) -> None:
