@@ -184,19 +184,11 @@ def reported_traffic_sources(state: SessionState) -> dict[str, dict[str, Any]] |
 def minute_interactions(state: SessionState) -> dict[int, int]:
     """Interactions per minute, every kind: a kind the platform reports counts by the
     differences between its readings, the other kinds by their events."""
-    reported_kinds = {
-        kind: figure
-        for figure, kind in INTERACTION_FIGURES.items()
-        if state.reported.stamp(figure) is not None
-    }
-    totals = {
-        minute: bucket.interactions - sum(bucket.kinds.get(k, 0) for k in reported_kinds)
-        for minute, bucket in state.buckets.items()
-    }
-    for figure in reported_kinds.values():
-        for minute, change in state.reported.minute_values(figure).items():
-            totals[minute] = totals.get(minute, 0) + change
-    return totals
+    reported = _reported_interactions(state)
+    minutes = set(state.buckets)
+    for figure in reported:
+        minutes.update(state.reported.minute_values(figure))
+    return {minute: _interactions_in(state, minute, reported) for minute in minutes}
 
 
 def interactions_last_minute(state: SessionState) -> int:
@@ -205,16 +197,25 @@ def interactions_last_minute(state: SessionState) -> int:
     clock = state.session_clock
     if clock is None:
         return 0
-    minute = minute_of(clock) - 1
-    reported = state.reported
+    return _interactions_in(state, minute_of(clock) - 1, _reported_interactions(state))
+
+
+def _reported_interactions(state: SessionState) -> dict[str, str]:
+    """Reported figure -> the interaction kind it replaces, for the figures reported."""
+    return {
+        figure: kind
+        for figure, kind in INTERACTION_FIGURES.items()
+        if state.reported.stamp(figure) is not None
+    }
+
+
+def _interactions_in(state: SessionState, minute: int, reported: dict[str, str]) -> int:
     bucket = state.buckets.get(minute)
     total = 0 if bucket is None else bucket.interactions
-    # as minute_interactions counts it, for this minute alone
-    for figure, kind in INTERACTION_FIGURES.items():
-        if reported.stamp(figure) is not None:
-            if bucket is not None:
-                total -= bucket.kinds.get(kind, 0)
-            total += reported.minute_values(figure).get(minute, 0)
+    for figure, kind in reported.items():
+        if bucket is not None:
+            total -= bucket.kinds.get(kind, 0)
+        total += state.reported.minute_values(figure).get(minute, 0)
     return total
 
 

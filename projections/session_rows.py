@@ -240,7 +240,12 @@ def _products_key(state: SessionState) -> tuple[Any, ...]:
     )
 
 
-def _review_own(state: SessionState, products_key: tuple[Any, ...]) -> dict[str, Any]:
+def _review_own(
+    state: SessionState,
+    products_key: tuple[Any, ...],
+    products: list[dict[str, Any]],
+    segments: list[dict[str, Any]],
+) -> dict[str, Any]:
     """review_own, remembered: an incident's downtime runs with the clock while open."""
     key = (
         products_key,
@@ -249,12 +254,7 @@ def _review_own(state: SessionState, products_key: tuple[Any, ...]) -> dict[str,
         state.alerts_changed,
         state.session_clock if state.incidents else None,
     )
-
-    def derive(state: SessionState) -> dict[str, Any]:
-        products, segments = state.remembered("products", products_key, products_and_segments)
-        return review_own(state, products, segments)
-
-    return state.remembered("review", key, derive)
+    return state.remembered("review", key, lambda _: review_own(state, products, segments))
 
 
 def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes:
@@ -304,6 +304,7 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
     deltas, drops = host_day_deltas(
         last[1] if last is not None and last[0] is before else contribution(before), now
     )
+    review = _review_own(state, products_key, products, segments)
     row_sets = [
         view_row_set(row, before),
         RowSet(
@@ -324,7 +325,7 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
         ),
         RowSet(
             session_review,
-            [{"session_id": state.session_id, "body": _review_own(state, products_key)}],
+            [{"session_id": state.session_id, "body": review}],
             ("session_id",),
             changed_only=True,  # moves on orders, pins, alerts and incidents, not interactions
         ),
