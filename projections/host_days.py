@@ -12,6 +12,7 @@ from projections.tables import SCORED_SUMS, host_day
 from projections.writes import DropIfEmpty, RowDelta
 
 DAY_US = 86_400 * 1_000_000
+KEYS = ("host_id", "day")
 Contribution = tuple[tuple[str, int], dict[str, int]]  # ((host_id, day), values)
 
 
@@ -34,6 +35,14 @@ def contribution(row: dict[str, Any] | None) -> Contribution | None:
 def host_day_deltas(
     old: Contribution | None, new: Contribution | None
 ) -> tuple[list[RowDelta], list[DropIfEmpty]]:
+    if old is not None and new is not None and old[0] == new[0]:
+        # The usual run: the same host and day, whose sums move by the difference.
+        before = old[1]
+        moved = {k: v - before[k] for k, v in new[1].items()}
+        if not any(moved.values()):
+            return [], []
+        (host_id, day) = new[0]
+        return [RowDelta(host_day, {"host_id": host_id, "day": day, **moved}, KEYS)], []
     changes: dict[tuple[str, int], dict[str, int]] = {}
     if old is not None:
         changes[old[0]] = {k: -v for k, v in old[1].items()}
@@ -46,9 +55,7 @@ def host_day_deltas(
     for (host_id, day), delta in changes.items():
         if not any(delta.values()):
             continue
-        deltas.append(
-            RowDelta(host_day, {"host_id": host_id, "day": day, **delta}, ("host_id", "day"))
-        )
+        deltas.append(RowDelta(host_day, {"host_id": host_id, "day": day, **delta}, KEYS))
         if delta["sessions"] < 0:  # a session left this day: drop the row if it is now empty
             drops.append(DropIfEmpty(host_day, {"host_id": host_id, "day": day}, "sessions"))
     return deltas, drops

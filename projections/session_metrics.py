@@ -21,26 +21,37 @@ def session_metrics(
     platform reports wins over the one derived from events (projections/reported.py); every
     ratio uses the figures that won."""
     reported = state.reported
-    won = Winners(state)
-    views = won.pick("views", state.views)
-    unique = won.pick("unique_viewers", sum(state.viewers_by_source.values()))
+    won = state.remembered("reported_figures", reported.revision, ReportedFigures)
+    picked = won.values
+    # A figure derived from events is worked out only when no report carries it.
+    views = picked.get("views", state.views)
+    unique = (
+        picked["unique_viewers"]
+        if "unique_viewers" in picked
+        else sum(state.viewers_by_source.values())
+    )
     orders = state.orders.totals
     buyers = orders.buyers
     gmv = orders.gmv_fen
-    clicking = won.pick("clicking_viewers", len(state.clickers))
-    interacting = won.pick("interacting_viewers", len(state.interacting))
-    watch_seconds = won.pick("watch_seconds", state.watch_us() / US_PER_SECOND)
-    product_clicks = won.pick("product_clicks", state.product_clicks)
-    ad_spend_fen = won.pick("ad_spend_fen", state.ad_spend_fen)
-    sampled = None if state.impressions is None else state.impressions[2]
-    impressions = won.pick("impressions", sampled)
+    clicking = picked["clicking_viewers"] if "clicking_viewers" in picked else len(state.clickers)
+    interacting = (
+        picked["interacting_viewers"] if "interacting_viewers" in picked else len(state.interacting)
+    )
+    watch_seconds = (
+        picked["watch_seconds"] if "watch_seconds" in picked else state.watch_us() / US_PER_SECOND
+    )
+    product_clicks = picked.get("product_clicks", state.product_clicks)
+    ad_spend_fen = picked.get("ad_spend_fen", state.ad_spend_fen)
+    if "impressions" in picked:
+        impressions = picked["impressions"]
+    else:
+        impressions = None if state.impressions is None else state.impressions[2]
     interactions = dict(state.interactions)
-    for figure, kind in INTERACTION_FIGURES.items():
-        interactions[kind] = won.pick(figure, interactions[kind], name=f"interactions.{kind}")
-    won.sources["new_followers"] = won.sources["interactions.follow"]
+    interactions.update(won.interactions)
+    figure_sources = dict(won.sources)  # the shared one, with this run's online
     online_reading = state.latest_online_reading()
-    online_stamp = reported.stamp("online")
-    won.sources["online"] = figure_source(
+    online_stamp = won.online_stamp
+    figure_sources["online"] = figure_source(
         online_stamp
         if online_reading is not None
         and online_stamp is not None
@@ -48,13 +59,8 @@ def session_metrics(
         else None,
         _iso(online_reading[0]) if online_reading is not None else None,
     )
-    platform = platform_sales(state)
-    source_rows = state.remembered(
-        "reported_traffic_sources", state.reported.revision, reported_traffic_sources
-    )
-    won.sources["traffic_sources"] = figure_source(
-        reported.sources, _iso(reported.sources[0]) if reported.sources else None
-    )
+    platform = won.platform
+    source_rows = won.traffic_sources
     return {
         "views": views,
         "unique_viewers": unique,
@@ -103,42 +109,66 @@ def session_metrics(
         if platform is None or platform["gmv"] is None
         else fen_to_yuan(gmv - reported.value("gmv_fen")),
         "platform_gap_alert": bool(reported.gap[1]),
-        "figure_sources": won.sources,
+        "figure_sources": figure_sources,
     }
 
 
-class Winners:
-    """Picks, per figure, the platform's latest report when there is one (else the
-    event-derived value), and notes where each figure came from."""
+# The figures that may be reported, in figure_sources' order, with the name they are shown by.
+PICKED = (
+    ("views", "views"),
+    ("unique_viewers", "unique_viewers"),
+    ("clicking_viewers", "clicking_viewers"),
+    ("interacting_viewers", "interacting_viewers"),
+    ("watch_seconds", "watch_seconds"),
+    ("product_clicks", "product_clicks"),
+    ("ad_spend_fen", "ad_spend"),
+    ("impressions", "impressions"),
+    *((figure, f"interactions.{kind}") for figure, kind in INTERACTION_FIGURES.items()),
+)
+
+
+class ReportedFigures:
+    """What the platform's latest reports say, worked out once per report folded (the session's
+    runs between two readings share it): the value of each figure a report carries (it wins
+    over the one derived from events), where every figure comes from, the platform's sales and
+    sources. Only `online` is left to each run: an audience sample may be newer."""
 
     def __init__(self, state: SessionState) -> None:
-        self.latest = state.reported.latest
+        reported = state.reported
+        latest = reported.latest
+        self.values: dict[str, Any] = {}
         self.sources: dict[str, dict[str, Any]] = {}
+        for figure, shown in PICKED:
+            stamp = latest.get(figure)
+            if stamp is None:
+                self.sources[shown] = FROM_EVENTS
+            else:
+                self.values[figure] = stamp[2]
+                self.sources[shown] = _reported_source(stamp[3], stamp[0])
+        self.interactions = {
+            kind: self.values[figure]
+            for figure, kind in INTERACTION_FIGURES.items()
+            if figure in self.values
+        }
+        self.sources["new_followers"] = self.sources["interactions.follow"]
+        self.sources["online"] = FROM_EVENTS  # set by each run
+        self.sources["traffic_sources"] = figure_source(
+            reported.sources, _iso(reported.sources[0]) if reported.sources else None
+        )
+        self.online_stamp = reported.stamp("online")
+        self.platform = platform_sales(state)
+        self.traffic_sources = reported_traffic_sources(state)
 
-    def pick(self, figure: str, derived: Any, name: str = "") -> Any:
-        stamp = self.latest.get(figure)
-        key = name or _shown_name(figure)
-        if stamp is None:
-            self.sources[key] = FROM_EVENTS
-            return derived
-        self.sources[key] = _reported_source(stamp[3], stamp[0])
-        return stamp[2]
 
-
-# A document's figure_sources has seventeen entries, built on every run, and nearly all are
-# the same few: one shared "from events", and one per reading (nothing changes a document
-# once built, so sharing is safe).
+# A document's figure_sources has seventeen entries, and nearly all are the same few: one
+# shared "from events", and one per reading (nothing changes a document once built, so
+# sharing is safe).
 FROM_EVENTS = figure_source(None, None)
 
 
 @lru_cache(maxsize=4_096)
 def _reported_source(source: str, occurred_at: int) -> dict[str, Any]:
     return figure_source((occurred_at, 0, None, source), _iso(occurred_at))
-
-
-@lru_cache(maxsize=64)
-def _shown_name(figure: str) -> str:
-    return figure.removesuffix("_fen")
 
 
 def ad_spend_fen(state: SessionState) -> int:
