@@ -10,6 +10,7 @@ so a message lost with them is not waited for forever (and the sweep catches it 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from typing import Protocol
 
 import redis
@@ -30,28 +31,34 @@ class PendingStreams(Protocol):
 
 
 class LocalPending:
+    """Claims in the order they were made: a run takes the oldest along first, so a stream
+    whose claim is held waits for the claims made before it, never behind newer ones (a set's
+    order left some streams waiting several turns while others were taken every time)."""
+
     def __init__(self) -> None:
-        self._pending: set[str] = set()
+        self._pending: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
 
     def claim(self, stream_id: str) -> bool:
         with self._lock:
             if stream_id in self._pending:
                 return False
-            self._pending.add(stream_id)
+            self._pending[stream_id] = None
             return True
 
     def release(self, stream_id: str) -> None:
         with self._lock:
-            self._pending.discard(stream_id)
+            self._pending.pop(stream_id, None)
 
     def release_many(self, stream_ids: list[str]) -> None:
         with self._lock:
-            self._pending.difference_update(stream_ids)
+            for stream_id in stream_ids:
+                self._pending.pop(stream_id, None)
 
     def take(self, limit: int) -> list[str]:
         with self._lock:
-            taken = [self._pending.pop() for _ in range(min(limit, len(self._pending)))]
+            pending = self._pending
+            taken = [pending.popitem(last=False)[0] for _ in range(min(limit, len(pending)))]
         return taken
 
 
