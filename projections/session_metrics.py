@@ -145,11 +145,11 @@ class ReportedFigures:
             else:
                 self.values[figure] = stamp[2]
                 self.sources[shown] = _reported_source(stamp[3], stamp[0])
-        self.interactions = {
-            kind: self.values[figure]
-            for figure, kind in INTERACTION_FIGURES.items()
-            if figure in self.values
+        # reported figure -> the interaction kind it replaces
+        self.kinds = {
+            figure: kind for figure, kind in INTERACTION_FIGURES.items() if figure in self.values
         }
+        self.interactions = {kind: self.values[figure] for figure, kind in self.kinds.items()}
         self.sources["new_followers"] = self.sources["interactions.follow"]
         self.sources["online"] = FROM_EVENTS  # set by each run
         self.sources["traffic_sources"] = figure_source(
@@ -214,7 +214,7 @@ def reported_traffic_sources(state: SessionState) -> dict[str, dict[str, Any]] |
 def minute_interactions(state: SessionState) -> dict[int, int]:
     """Interactions per minute, every kind: a kind the platform reports counts by the
     differences between its readings, the other kinds by their events."""
-    reported = _reported_interactions(state)
+    reported = reported_interaction_kinds(state)
     minutes = set(state.buckets)
     for figure in reported:
         minutes.update(state.reported.minute_values(figure))
@@ -227,16 +227,12 @@ def interactions_last_minute(state: SessionState) -> int:
     clock = state.session_clock
     if clock is None:
         return 0
-    return _interactions_in(state, minute_of(clock) - 1, _reported_interactions(state))
+    return _interactions_in(state, minute_of(clock) - 1, reported_interaction_kinds(state))
 
 
-def _reported_interactions(state: SessionState) -> dict[str, str]:
+def reported_interaction_kinds(state: SessionState) -> dict[str, str]:
     """Reported figure -> the interaction kind it replaces, for the figures reported."""
-    return {
-        figure: kind
-        for figure, kind in INTERACTION_FIGURES.items()
-        if state.reported.stamp(figure) is not None
-    }
+    return state.remembered("reported_figures", state.reported.revision, ReportedFigures).kinds
 
 
 def _interactions_in(state: SessionState, minute: int, reported: dict[str, str]) -> int:

@@ -8,9 +8,8 @@ from typing import Any
 from events.fields import format_timestamp
 from events.money import fen_to_yuan
 from projections.clock import US_PER_MINUTE, minute_of
-from projections.reported import INTERACTION_FIGURES
 from projections.session import PIN, SessionState
-from projections.session_metrics import minute_interactions
+from projections.session_metrics import minute_interactions, reported_interaction_kinds
 from projections.shapes import MinuteBucket
 
 EMPTY = MinuteBucket()  # a minute with nothing in it (never changed)
@@ -32,9 +31,7 @@ def session_timeline(
     # A cumulative figure the platform reports draws its minutes from the readings.
     views = reported.minute_values("views") if reported.stamp("views") else None
     clicks = reported.minute_values("product_clicks") if reported.stamp("product_clicks") else None
-    interactions = (
-        minute_interactions(state) if any(reported.stamp(f) for f in INTERACTION_FIGURES) else None
-    )
+    interactions = minute_interactions(state) if reported_interaction_kinds(state) else None
     minutes = set(state.buckets) | {m for m, v in paid.items() if v[0]} | set(incidents)
     for drawn in (views, clicks, interactions):
         if drawn:
