@@ -444,6 +444,11 @@ def changed_rows(writes: Writes, written: dict[tuple[str, tuple[Any, ...]], Any]
             left_out = True
             continue
         written[(name, ())] = row_set.rows
+        if len(row_set.rows) == 1:  # a one-row set that moved: its row did (no second compare)
+            row = row_set.rows[0]
+            written[(name, tuple([row[k] for k in keys]))] = row
+            row_sets.append(row_set)
+            continue
         changed = []
         for row in row_set.rows:
             key = (name, tuple([row[k] for k in keys]))
