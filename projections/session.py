@@ -37,7 +37,9 @@ DROP_MIN_BASELINE = 10  # below this many viewers a "drop" is noise, not an aler
 
 T = TypeVar("T")
 UNKNOWN_SOURCE = "unknown"  # the traffic source of buyers who never joined
-NOT_DUMPED = frozenset({"derived", "buyers_by_source", "comments_taken", "alerts_changed"})
+NOT_DUMPED = frozenset(
+    {"derived", "buyers_by_source", "comments_taken", "alerts_changed", "moved_from"}
+)
 
 
 class SessionState:
@@ -63,6 +65,7 @@ class SessionState:
         "interactions",
         "join_times",
         "last_recorded_at",
+        "moved_from",
         "ops_id",
         "orders",
         "peak_minute",
@@ -132,6 +135,9 @@ class SessionState:
         # minute -> its bucket; orders and incidents are bucketed when the timeline is drawn,
         # from their own state.
         self.buckets: dict[int, MinuteBucket] = {}
+        # the earliest minute an event folded since the timeline was last drawn falls in: no
+        # minute before it moved (projections/timeline.py; not dumped)
+        self.moved_from: int | None = None
         self.recent_online: list[tuple[int, int]] = []  # (second, online), values decreasing
         self.drop_active = False  # a drop is on: raised, online not back (see _watch_for_drop)
         self.alerts: list[dict[str, Any]] = []  # raised since the worker last took them
@@ -542,6 +548,9 @@ def fold_session(state: SessionState, event: StoredEvent) -> SessionState:
         handler(state, event)
     if state.clock is None or event.occurred_at > state.clock:
         state.clock = event.occurred_at
+    minute = minute_of(event.occurred_at)
+    if state.moved_from is None or minute < state.moved_from:
+        state.moved_from = minute
     last = state.last_recorded_at
     if live and last is not None and event.recorded_at - last > SILENCE_US:
         # The room was silent for over 60 s (as the sweep judges it: by our recorded_at) and
@@ -553,7 +562,7 @@ def fold_session(state: SessionState, event: StoredEvent) -> SessionState:
     online = state.online
     if online > state.peak_online:
         state.peak_online = online
-        state.peak_minute = minute_of(event.occurred_at)
+        state.peak_minute = minute
     if event.type in READING_TYPES:
         _minute_reading(state, event)
     _watch_for_drop(state, event.occurred_at, online)

@@ -218,7 +218,7 @@ def minute_interactions(state: SessionState) -> dict[int, int]:
     minutes = set(state.buckets)
     for figure in reported:
         minutes.update(state.reported.minute_values(figure))
-    return {minute: _interactions_in(state, minute, reported) for minute in minutes}
+    return {minute: interactions_in(state, minute, reported) for minute in minutes}
 
 
 def interactions_last_minute(state: SessionState) -> int:
@@ -227,7 +227,7 @@ def interactions_last_minute(state: SessionState) -> int:
     clock = state.session_clock
     if clock is None:
         return 0
-    return _interactions_in(state, minute_of(clock) - 1, reported_interaction_kinds(state))
+    return interactions_in(state, minute_of(clock) - 1, reported_interaction_kinds(state))
 
 
 def reported_interaction_kinds(state: SessionState) -> dict[str, str]:
@@ -235,7 +235,7 @@ def reported_interaction_kinds(state: SessionState) -> dict[str, str]:
     return state.remembered("reported_figures", state.reported.revision, ReportedFigures).kinds
 
 
-def _interactions_in(state: SessionState, minute: int, reported: dict[str, str]) -> int:
+def interactions_in(state: SessionState, minute: int, reported: dict[str, str]) -> int:
     bucket = state.buckets.get(minute)
     total = 0 if bucket is None else bucket.interactions
     for figure, kind in reported.items():

@@ -23,14 +23,16 @@ from projections.session_metrics import (
 )
 from projections.tables import (
     session_document,
+    session_minute,
     session_order,
     session_review,
     session_source,
     session_timeline,
     session_view,
 )
+from projections.timeline import redrawn_minutes
 from projections.timeline import session_timeline as build_timeline
-from projections.writes import RowSet, Writes
+from projections.writes import ClearRows, RowSet, Writes
 
 
 def _iso(micros: int | None) -> str | None:
@@ -142,15 +144,20 @@ TAIL_MINUTES = 3
 
 def timeline_body(timeline: dict[str, Any]) -> dict[str, Any]:
     """The session_timeline row's body: the timeline without the session's version, which
-    moves on every run (the read takes it from session_view; see timeline_as_of)."""
-    return {name: value for name, value in timeline.items() if name != "version"}
+    moves on every run (the read takes it from session_view; see timeline_as_of), and without
+    its minutes (session_minute holds them, a row each)."""
+    return {name: value for name, value in timeline.items() if name not in ("version", "minutes")}
 
 
-def timeline_as_of(body: dict[str, Any], version: int) -> dict[str, Any]:
-    """The timeline as served: its row's body with the session's version, in its place (a body
-    written before 0017 carries its own, the same, which this one replaces)."""
-    rest = {name: value for name, value in body.items() if name != "version"}
-    return {"session_id": body["session_id"], "version": version, **rest}
+def timeline_as_of(
+    body: dict[str, Any], version: int, minutes: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The timeline as served: its row's body with the session's version and its minutes, in
+    their places. A body written before 0017 carries its own version, the same, which this one
+    replaces; one written before 0018 carries its own minutes, served when `minutes` is None."""
+    rest = {name: value for name, value in body.items() if name not in ("version", "minutes")}
+    served = body.get("minutes", []) if minutes is None else minutes
+    return {"session_id": body["session_id"], "version": version, "minutes": served, **rest}
 
 
 def timeline_tail(timeline: dict[str, Any]) -> dict[str, Any]:
@@ -333,11 +340,22 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
             session_timeline,
             [{"session_id": state.session_id, "body": timeline_body(timeline)}],
             ("session_id",),
-            # moves with joins, leaves, clicks, orders, incidents, pins and readings, and with
-            # interactions the platform does not count itself
-            changed_only=True,
+            changed_only=True,  # the markers and segments: they move with incidents and pins
         ),
     ]
+    # The minutes this run redrew (projections/timeline.py): most often the last one or two.
+    cleared, minutes = redrawn_minutes(state)
+    if minutes:
+        row_sets.append(
+            RowSet(
+                session_minute,
+                [
+                    {"session_id": state.session_id, "minute": minute, "body": row}
+                    for minute, row in minutes
+                ],
+                ("session_id", "minute"),
+            )
+        )
     # Orders placed since the stored row was written (all of them for a new or rebuilt row).
     known = (before or {}).get("orders_placed") or 0
     placed_ids = state.orders.placed_ids
@@ -352,4 +370,11 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
                 ("order_id",),
             )
         )
-    return Writes(row_sets=row_sets, deltas=deltas, drops=drops, document=document, view_row=row)
+    return Writes(
+        row_sets=row_sets,
+        deltas=deltas,
+        drops=drops,
+        document=document,
+        view_row=row,
+        clears=[ClearRows(session_minute, {"session_id": state.session_id})] if cleared else [],
+    )

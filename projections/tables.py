@@ -123,6 +123,18 @@ session_timeline = sa.Table(
     sa.Column("body", Json, nullable=False),
 )
 
+# One row per minute of a session's timeline (`body`: the minute as served; `minute`: minutes
+# since the epoch, UTC, for the order). A run writes the minutes it redrew, most often the last
+# one, instead of every minute of a long broadcast; session_timeline keeps the markers and
+# segments.
+session_minute = sa.Table(
+    "session_minute",
+    metadata,
+    sa.Column("session_id", sa.String(128), primary_key=True),
+    sa.Column("minute", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("body", Json, nullable=False),
+)
+
 person_view = sa.Table(
     "person_view",
     metadata,
@@ -157,6 +169,7 @@ PROJECTION_TABLES = (
     session_document,
     session_source,
     session_timeline,
+    session_minute,
     session_review,
     host_day,
     person_view,

@@ -1,7 +1,8 @@
 """What a projection asks the worker to write, as plain data.
 
 A projection never touches the database: it returns a `Writes` (row sets to upsert, deltas to
-add, rows to drop once empty) and the worker applies it inside the run's transaction.
+add, rows to drop once empty, rows to clear before writing anew) and the worker applies it
+inside the run's transaction.
 """
 
 from __future__ import annotations
@@ -41,6 +42,15 @@ class RowDelta:
 
 
 @dataclass(frozen=True)
+class ClearRows:
+    """Delete every row matching `where`, before the row sets are written (a projection that
+    writes a stream's rows anew, dropping those it no longer has)."""
+
+    table: sa.Table
+    where: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class DropIfEmpty:
     """Delete the row matching `where` when its `column` has come down to zero."""
 
@@ -58,3 +68,4 @@ class Writes:
     document: dict[str, Any] | None = None
     # The projection's view row whole, as it stands after these writes (None: no view row).
     view_row: dict[str, Any] | None = None
+    clears: list[ClearRows] = field(default_factory=list)  # applied before the row sets

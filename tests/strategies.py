@@ -104,7 +104,25 @@ def build(steps: list[tuple[Any, ...]], session_id: str = "s-1") -> Broadcast:
             b.sample(t, args[0], args[1])
         elif kind == "end":
             b.end(t)
+        elif kind == "report":
+            b.report(t, **args[0])
     return b
 
 
 broadcasts = st.lists(step, min_size=0, max_size=60).map(build)
+
+# A platform reading (room.stats_reported) carrying some of the figures a poller maps.
+a_report = st.tuples(
+    st.just("report"),
+    seconds,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "views": st.integers(0, 900),
+            "product_clicks": st.integers(0, 300),
+            "online": st.integers(0, 400),
+            "comments": st.integers(0, 400),
+            "likes": st.integers(0, 900),
+        },
+    ).filter(bool),
+)

@@ -23,13 +23,20 @@ def combine(all_writes: Iterable[Writes]) -> Writes:
         combined.row_sets += writes.row_sets
         combined.deltas += writes.deltas
         combined.drops += writes.drops
+        combined.clears += writes.clears
     return combined
 
 
 def apply_writes(conn: Connection, writes: Writes) -> None:
     """Apply what projections returned, in the caller's transaction: the row sets, then the
     deltas, then the drops, each kind in its order (rows of different streams never share
-    keys; only deltas add to shared rows, and adding does not depend on the order)."""
+    keys; only deltas add to shared rows, and adding does not depend on the order). Clears
+    come first: they make room for the rows written anew."""
+    for clear in writes.clears:
+        table = clear.table
+        conn.execute(
+            table.delete().where(*(table.c[name] == value for name, value in clear.where.items()))
+        )
     batches: dict[tuple[Any, ...], tuple[Any, tuple[str, ...], bool, list[dict[str, Any]]]] = {}
     for row_set in writes.row_sets:
         for row in row_set.rows:

@@ -44,6 +44,7 @@ class ShadowTables:
             deltas=[replace(d, table=self[d.table]) for d in writes.deltas],
             drops=[replace(d, table=self[d.table]) for d in writes.drops],
             document=writes.document,
+            clears=[replace(c, table=self[c.table]) for c in writes.clears],
         )
 
     def create(self, conn: Connection) -> None:

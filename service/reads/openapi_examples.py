@@ -68,7 +68,11 @@ def _reads(folded: broadcast.Folded) -> dict[str, Any]:
     return {
         "sessions": {"sessions": [headline(document)], "count": 1},
         "session": document,
-        "timeline": timeline_as_of(folded.body("session_timeline"), document["version"]),
+        "timeline": timeline_as_of(
+            folded.body("session_timeline"),
+            document["version"],
+            [r["body"] for r in sorted(folded.rows["session_minute"], key=lambda r: r["minute"])],
+        ),
         # the host's and the room's first session: no earlier ones to benchmark against
         "review": {
             **review,

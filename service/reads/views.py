@@ -22,6 +22,7 @@ from projections.tables import (
     host_day,
     person_view,
     session_document,
+    session_minute,
     session_order,
     session_review,
     session_source,
@@ -103,14 +104,25 @@ def with_silence(body: dict[str, Any], row: Any) -> None:
 
 
 def session_timeline_body(engine: Engine, session_id: str) -> dict[str, Any] | None:
-    """The timeline with the session's version as of the same commit (one statement)."""
+    """The timeline with its minutes and the session's version as of the same commit (one
+    statement: a row per minute)."""
     with engine.connect() as conn:
         found = conn.execute(
-            sa.select(session_timeline.c.body, session_view.c.version)
+            sa.select(
+                session_timeline.c.body,
+                session_view.c.version,
+                session_minute.c.body.label("minute"),
+            )
             .join(session_view, session_view.c.session_id == session_timeline.c.session_id)
+            .outerjoin(session_minute, session_minute.c.session_id == session_timeline.c.session_id)
             .where(session_timeline.c.session_id == session_id)
-        ).first()
-    return None if found is None else timeline_as_of(found.body, found.version)
+            .order_by(session_minute.c.minute)
+        ).all()
+    if not found:
+        return None
+    minutes = [row.minute for row in found if row.minute is not None]
+    # a body written before migration 0018 carries its minutes, until the session's next run
+    return timeline_as_of(found[0].body, found[0].version, minutes or None)
 
 
 def list_session_bodies(
