@@ -20,6 +20,7 @@ from events.upsert import RowsMissing, update_each
 from projections.tables import (
     PROJECTION_TABLES,
     session_document,
+    session_minute,
     session_review,
     session_source,
     session_timeline,
@@ -455,6 +456,71 @@ def test_a_comment_the_platform_counts_leaves_the_timeline_row_and_the_served_on
     assert served is not None and served["version"] == 3
     # by hand: the reading's 5 comments in minute 0, the pushed one already among them
     assert [m["interactions"] for m in served["minutes"]] == [5]
+
+
+def minute_rows(engine: Engine, session_id: str) -> dict[int, dict[str, Any]]:
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.select(session_minute.c.minute, session_minute.c.body).where(
+                session_minute.c.session_id == session_id
+            )
+        ).all()
+    return {row.minute - found[0].minute if found else 0: row.body for row in found}
+
+
+def mark_minute(engine: Engine, session_id: str, label: str) -> None:
+    with write_transaction(engine) as conn:
+        where = (session_minute.c.session_id == session_id) & (
+            session_minute.c.minute
+            == sa.select(sa.func.min(session_minute.c.minute)).scalar_subquery()
+        )
+        body = conn.execute(sa.select(session_minute.c.body).where(where)).scalar_one()
+        conn.execute(session_minute.update().where(where).values(body={**body, "mark": label}))
+
+
+def test_a_run_writes_the_minutes_it_redrew_and_the_read_serves_every_one_in_order(
+    engine: Engine,
+) -> None:
+    recorder = open_recorder(engine)
+    projector = Projector(engine, recorder)
+    recorder.append(to_new(Broadcast("mi-1").start(0).join(10, "v-1").join(130, "v-2").events))
+    projector.project("session-mi-1")
+    assert sorted(minute_rows(engine, "mi-1")) == [0, 1, 2]
+    mark_minute(engine, "mi-1", "kept")
+    # minute 3: the minutes before it are not written again
+    recorder.append(to_new(Broadcast("mi-1").interact(190, "like", "v-1", 2).events))
+    projector.project("session-mi-1")
+    rows = minute_rows(engine, "mi-1")
+    assert sorted(rows) == [0, 1, 2, 3] and rows[0]["mark"] == "kept"
+    served = session_timeline_body(engine, "mi-1")
+    assert served is not None and served["version"] == 4
+    # by hand: joins in minutes 0 and 2, the likes in minute 3
+    assert [m["online"] for m in served["minutes"]] == [1, 1, 2, 2]
+    assert [m["interactions"] for m in served["minutes"]] == [0, 0, 0, 2]
+    assert served["minutes"][0]["mark"] == "kept"
+    # a late leave in minute 0 moves minute 0 and every one after it: all are written again
+    recorder.append(to_new(Broadcast("mi-1").leave(50, "v-1").events))
+    projector.project("session-mi-1")
+    rows = minute_rows(engine, "mi-1")
+    assert "mark" not in rows[0]
+    assert [rows[m]["online"] for m in range(4)] == [0, 0, 1, 1]
+
+
+def test_a_timeline_row_written_before_0018_serves_the_minutes_it_carries(engine: Engine) -> None:
+    recorder = open_recorder(engine)
+    recorder.append(to_new(Broadcast("old-1").start(0).join(10, "v-1").events))
+    Projector(engine, recorder).project("session-old-1")
+    minutes = [{"minute": "2026-11-02T12:00:00.000Z", "joins": 7}]
+    with write_transaction(engine) as conn:  # as 0017 left it: the minutes in the row
+        conn.execute(session_minute.delete().where(session_minute.c.session_id == "old-1"))
+        where = session_timeline.c.session_id == "old-1"
+        body = conn.execute(sa.select(session_timeline.c.body).where(where)).scalar_one()
+        conn.execute(
+            session_timeline.update().where(where).values(body={**body, "minutes": minutes})
+        )
+    served = session_timeline_body(engine, "old-1")
+    assert served is not None
+    assert served["minutes"] == minutes and served["version"] == 2
 
 
 def test_an_update_of_rows_known_to_exist_fails_when_one_is_missing(engine: Engine) -> None:
