@@ -344,16 +344,19 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
         ),
     ]
     # The minutes this run redrew (projections/timeline.py): most often the last one or two.
-    cleared, minutes = redrawn_minutes(state)
+    cleared, minutes, minute_rows = redrawn_minutes(state)
     if minutes:
         row_sets.append(
             RowSet(
                 session_minute,
                 [
                     {"session_id": state.session_id, "minute": minute, "body": row}
-                    for minute, row in minutes
+                    for minute, row in zip(minutes, minute_rows, strict=True)
                 ],
                 ("session_id", "minute"),
+                # a minute redrawn as it was (a comment the platform already counts) is left
+                # out, unless every stored minute is being replaced
+                changed_only=not cleared,
             )
         )
     # Orders placed since the stored row was written (all of them for a new or rebuilt row).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -44,6 +45,7 @@ class _Drawn:
         "order_revision",
         "paid",
         "redrawn_from",
+        "reported",
         "rows",
     )
 
@@ -59,6 +61,7 @@ class _Drawn:
         self.order_revision = -1
         self.paid: dict[int, tuple[int, int]] = {}  # minute -> (paid orders, gmv fen)
         self.incidents: dict[int, int] = {}  # minute -> incidents opened in it
+        self.reported: tuple[Any, ...] = ()  # _reported_figures when drawn
 
 
 def timeline_minutes(state: SessionState) -> list[dict[str, Any]]:
@@ -70,17 +73,21 @@ def timeline_minutes(state: SessionState) -> list[dict[str, Any]]:
     figures the platform reports) redraws them all when it changes."""
     reported = state.reported
     kinds = reported_interaction_kinds(state)
-    key = (
-        state.started_at,
-        state.ended_at,
-        tuple(kinds),
-        reported.stamp("views") is not None,
-        reported.stamp("product_clicks") is not None,
-    )
+    key = (state.started_at, state.ended_at, reported.revision)
     found = state.derived.get("timeline_minutes")
     since, state.moved_from = state.moved_from, None
-    everything = found is None or found[0] != key
-    drawn: _Drawn = _Drawn() if found is None or everything else found[1]
+    drawn: _Drawn
+    if found is None:
+        everything, drawn = True, _Drawn()
+    elif found[0] == key:
+        everything, drawn = False, found[1]
+    else:
+        # A report moved what minutes are drawn from only if it changed which figures the
+        # platform reports (its readings' minutes are among those the fold noted).
+        drawn = found[1]
+        everything = drawn.reported != _reported_figures(state, kinds) or found[0][:2] != key[:2]
+        if everything:
+            drawn = _Drawn()
     incidents: dict[int, int] = {}
     for incident in state.incidents.values():
         if incident.opened and incident.opened_at is not None:
@@ -90,17 +97,34 @@ def timeline_minutes(state: SessionState) -> list[dict[str, Any]]:
     if drawn.order_revision != state.orders.revision:
         paid = {m: (v[0], v[1]) for m, v in state.orders.totals.by_minute.items()}
     if not everything:
-        for before, now in ((drawn.paid, paid), (drawn.incidents, incidents)):
-            if before is not now and before != now:
-                moved = min(m for m in before.keys() | now.keys() if before.get(m) != now.get(m))
-                since = moved if since is None else min(since, moved)
+        if paid is not drawn.paid and paid != drawn.paid:
+            since = _earliest_moved(drawn.paid, paid, since)
+        if incidents != drawn.incidents:
+            since = _earliest_moved(drawn.incidents, incidents, since)
         if since is None:  # nothing any minute is drawn from moved
             drawn.order_revision, drawn.paid = state.orders.revision, paid
             drawn.redrawn_from, drawn.cleared = len(drawn.minutes), False
-            return drawn.rows
+            state.derived["timeline_minutes"] = (key, drawn)
+            return list(drawn.rows)
     redrawn = _redraw(state, drawn, None if everything else since, paid, incidents, kinds)
+    redrawn.reported = _reported_figures(state, kinds)
     state.derived["timeline_minutes"] = (key, redrawn)
-    return redrawn.rows
+    return list(redrawn.rows)  # a copy: the next run redraws the drawn list in place
+
+
+def _reported_figures(state: SessionState, kinds: dict[str, str]) -> tuple[Any, ...]:
+    """Which figures the platform reports, of those a minute is drawn from."""
+    reported = state.reported
+    return (
+        tuple(kinds),
+        reported.stamp("views") is not None,
+        reported.stamp("product_clicks") is not None,
+    )
+
+
+def _earliest_moved(before: dict[int, Any], now: dict[int, Any], since: int | None) -> int:
+    moved = min(m for m in before.keys() | now.keys() if before.get(m) != now.get(m))
+    return moved if since is None else min(since, moved)
 
 
 def _redraw(
@@ -111,52 +135,57 @@ def _redraw(
     incidents: dict[int, int],
     kinds: dict[str, str],
 ) -> _Drawn:
-    """The minutes before `since` as drawn, and those from it drawn anew (None: all)."""
+    """The minutes before `since` as drawn, and those from it drawn anew (None: all), in
+    `drawn` itself: only the minutes redrawn are touched, not every one before them."""
     kept = 0 if since is None else bisect_left(drawn.minutes, since)
-    redrawn = _Drawn()
+    redrawn = drawn
+    gone = drawn.minutes[kept:]  # drawn before, from `since` on
+    del redrawn.minutes[kept:], redrawn.rows[kept:], redrawn.after[kept:]
     redrawn.order_revision = state.orders.revision
     redrawn.paid, redrawn.incidents = paid, incidents
-    redrawn.minutes, redrawn.rows = drawn.minutes[:kept], drawn.rows[:kept]
-    redrawn.after = drawn.after[:kept]
     last_kept = redrawn.minutes[-1] if kept else None
     # every minute after the last one kept is drawn: those the clock filled in since included
     start = None if last_kept is None else last_kept + 1
-
-    def tail(keys: Any) -> set[int]:
-        if start is None:
-            return set(keys)
-        return {m for m in keys if m >= start}
+    if start is None and since is not None and state.started_at is not None:
+        first = minute_of(state.started_at)
+        if since >= first and (not gone or gone[0] >= first):
+            start = first  # no minute before the start, drawn or moved: all from the start
 
     reported = state.reported
     # A cumulative figure the platform reports draws its minutes from the readings.
     views = reported.minute_values("views") if reported.stamp("views") else None
     clicks = reported.minute_values("product_clicks") if reported.stamp("product_clicks") else None
-    minutes = tail(state.buckets) | tail(m for m, v in paid.items() if v[0]) | tail(incidents)
-    for drawn_values in (views, clicks):
-        if drawn_values:
-            minutes |= tail(drawn_values)
-    for figure in kinds:
-        minutes |= tail(reported.minute_values(figure))
-    if state.started_at is not None:
+    ordered: Sequence[int]
+    if start is not None and state.started_at is not None and state.ended_at is None:
         first = minute_of(state.started_at)
-        last_time = state.session_clock or state.started_at
-        last = min(minute_of(last_time), first + MAX_FILLED_MINUTES - 1)
-        minutes.update(range(first if start is None else max(first, start), last + 1))
-    # A minute drawn before and no longer there (an order paid before the start, cancelled):
-    # every stored minute is replaced.
-    if not minutes.issuperset(drawn.minutes[kept:]):
-        return _redraw(state, _Drawn(), None, paid, incidents, kinds)
+        last = minute_of(state.session_clock or state.started_at)
+        if first <= start and last < first + MAX_FILLED_MINUTES - 1:
+            # The usual run of a live broadcast: every event, payment, incident and reading
+            # falls in a minute up to the clock's, all of them filled in from the start, so the
+            # minutes from `start` are the clock's last ones.
+            ordered = range(start, last + 1)
+        else:
+            ordered = _minutes_from(state, start, paid, incidents, views, clicks, kinds)
+    else:
+        ordered = _minutes_from(state, start, paid, incidents, views, clicks, kinds)
+        # A minute drawn before and no longer there (an order paid before the start,
+        # cancelled): every stored minute is replaced.
+        if not set(ordered).issuperset(gone):
+            return _redraw(state, _Drawn(), None, paid, incidents, kinds)
     redrawn.redrawn_from, redrawn.cleared = kept, since is None
     ended = None if state.ended_at is None else minute_of(state.ended_at)
     # A minute's online: its last reading (samples, reports); after a reading, carried forward
     # through minutes without one; before any, the presences open at the minute's end by
     # event time, whatever order the joins and leaves came in.
     online, read, present = redrawn.after[-1] if kept else (0, False, 0)
-    changes = sorted(
-        (m, d) for m, d in state.presence.deltas.items() if last_kept is None or m > last_kept
+    deltas = state.presence.deltas
+    changes = (
+        sorted((m, d) for m, d in deltas.items() if last_kept is None or m > last_kept)
+        if deltas
+        else []
     )
     index = 0
-    for minute in sorted(minutes):
+    for minute in ordered:
         while index < len(changes) and changes[index][0] <= minute:
             present += changes[index][1]
             index += 1
@@ -187,15 +216,47 @@ def _redraw(
     return redrawn
 
 
-def redrawn_minutes(state: SessionState) -> tuple[bool, list[tuple[int, dict[str, Any]]]]:
+def _minutes_from(
+    state: SessionState,
+    start: int | None,
+    paid: dict[int, tuple[int, int]],
+    incidents: dict[int, int],
+    views: dict[int, int] | None,
+    clicks: dict[int, int] | None,
+    kinds: dict[str, str],
+) -> list[int]:
+    """Every minute of the timeline from `start` (None: all), in order: those with events,
+    payments, incidents or readings in them, and those from the start to the clock's (a day of
+    them at most), filled in."""
+
+    def tail(keys: Any) -> set[int]:
+        if start is None:
+            return set(keys)
+        return {m for m in keys if m >= start}
+
+    minutes = tail(state.buckets) | tail(m for m, v in paid.items() if v[0]) | tail(incidents)
+    for drawn_values in (views, clicks):
+        if drawn_values:
+            minutes |= tail(drawn_values)
+    for figure in kinds:
+        minutes |= tail(state.reported.minute_values(figure))
+    if state.started_at is not None:
+        first = minute_of(state.started_at)
+        last_time = state.session_clock or state.started_at
+        last = min(minute_of(last_time), first + MAX_FILLED_MINUTES - 1)
+        minutes.update(range(first if start is None else max(first, start), last + 1))
+    return sorted(minutes)
+
+
+def redrawn_minutes(state: SessionState) -> tuple[bool, list[int], list[dict[str, Any]]]:
     """What the last draw of the timeline's minutes (timeline_minutes) redrew: (every stored
-    minute is to be replaced, [(minute, its row)])."""
+    minute is to be replaced, the minutes, their rows)."""
     found = state.derived.get("timeline_minutes")
     if found is None:
-        return True, []
+        return True, [], []
     drawn: _Drawn = found[1]
     start = drawn.redrawn_from
-    return drawn.cleared, list(zip(drawn.minutes[start:], drawn.rows[start:], strict=True))
+    return drawn.cleared, drawn.minutes[start:], drawn.rows[start:]
 
 
 @lru_cache(maxsize=8192)

@@ -438,6 +438,16 @@ def changed_rows(writes: Writes, written: dict[tuple[str, tuple[Any, ...]], Any]
     for row_set in writes.row_sets:
         if not row_set.changed_only:
             row_sets.append(row_set)
+            name = row_set.table.name
+            if (name, ()) in written:
+                # Rows of a table whose rows are left out when unchanged, written whole this
+                # time (every stored one replaced): what was written before is forgotten, and
+                # these are remembered instead.
+                for key in [key for key in written if key[0] == name]:
+                    del written[key]
+                written[(name, ())] = row_set.rows
+                for row in row_set.rows:
+                    written[(name, tuple([row[k] for k in row_set.keys]))] = row
             continue
         name, keys = row_set.table.name, row_set.keys
         if written.get((name, ())) == row_set.rows:  # the usual case: none of them moved

@@ -51,3 +51,18 @@ def test_rows_not_marked_changed_only_are_always_written() -> None:
     written: dict[tuple[str, tuple[Any, ...]], Any] = {}
     for _ in range(2):
         assert rows_of(changed_rows(Writes([row_set]), written)) == [row_set.rows]
+
+
+def test_rows_written_whole_replace_what_was_remembered_as_written() -> None:
+    # A table's rows left out when unchanged, then written whole (every stored one replaced,
+    # the timeline's minutes when the platform starts reporting a figure): a later row equal
+    # to one written before the replacement is written again, since the stored one moved.
+    written: dict[tuple[str, tuple[Any, ...]], Any] = {}
+    changed_rows(sources({"recommend": 1}), written)
+    whole = sources({"recommend": 2})
+    whole = Writes([RowSet(session_source, whole.row_sets[0].rows, ("session_id", "source"))])
+    assert rows_of(changed_rows(whole, written)) == rows_of(whole)
+    assert rows_of(changed_rows(sources({"recommend": 1}), written)) == [
+        [{"session_id": "s", "source": "recommend", "views": 1}]
+    ]
+    assert rows_of(changed_rows(sources({"recommend": 1}), written)) == []
