@@ -115,10 +115,17 @@ def reading(room: int, rng: random.Random, minute: int, now: str) -> dict[str, A
 
 
 def official_tick(
-    rng: random.Random, rooms: int, tick: int, now: str, started: set[int]
+    rng: random.Random,
+    rooms: int,
+    tick: int,
+    now: str,
+    started: set[int],
+    started_at: str | None = None,
 ) -> tuple[list[dict[str, Any]], dict[int, int]]:
     """One 100 ms tick of the official-sources mix for every room: (the events, how many of
-    them each room got). `started`: the rooms whose session.started was sent (updated here)."""
+    them each room got). `started`: the rooms whose session.started was sent (updated here).
+    `started_at`: when the sessions started (default `now`): an earlier time measures rooms
+    hours into their broadcasts, with that many minutes on their timelines."""
     events: list[dict[str, Any]] = []
     counts: dict[int, int] = {}
     for room in range(rooms):
@@ -130,7 +137,7 @@ def official_tick(
                 wire(
                     "session.started",
                     sid,
-                    now,
+                    started_at or now,
                     {"host_id": "h", "room_id": f"r{room}", "platform": "douyin"},
                 )
             )
@@ -174,19 +181,26 @@ def official_tick(
     return events, counts
 
 
-def official_client(port: int, token: str, rooms: int, seconds: float) -> None:
+def iso_minutes_ago(minutes: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - minutes * 60)) + ".000Z"
+
+
+def official_client(
+    port: int, token: str, rooms: int, seconds: float, age_minutes: float = 0.0
+) -> None:
     """The official-sources mix: each room about 2 order events and 5 interaction pushes a
     second and a reading a minute, all rooms in one post every 100 ms (as a connector or
-    poller process would batch them)."""
+    poller process would batch them). `age_minutes`: the sessions started that long ago."""
     instance = Instance(port, token, "")
     conn = instance.connection()
     rng = random.Random(7)
     heads = dict.fromkeys(range(rooms), 0)
     started: set[int] = set()
+    session_start = iso_minutes_ago(age_minutes) if age_minutes else None
     records, tick, started_at = [], 0, time.monotonic()
     while time.monotonic() - started_at < seconds:
         now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000Z"
-        events, counts = official_tick(rng, rooms, tick, now, started)
+        events, counts = official_tick(rng, rooms, tick, now, started, session_start)
         if events:
             instance.post(conn, orjson.dumps({"events": events}))
             at = time.monotonic()
@@ -247,8 +261,10 @@ def trial(
     seconds: float,
     mix: str = "viewers",
     worker_threads: int | None = None,
+    age_minutes: float = 0.0,
 ) -> tuple[float, float, int, float, float]:
-    """(p50 s, p99 s, never published, achieved events/s, resident MB after the trial)."""
+    """(p50 s, p99 s, never published, achieved events/s, resident MB after the trial).
+    `age_minutes` (the official mix): the sessions started that long before the trial."""
     from service.auth.tokens import create_token
     from service.process.embedded import Embedded
     from service.process.gc_tuning import tune_garbage_collector
@@ -280,6 +296,7 @@ def trial(
                 str(rooms),
                 str(per_room),
                 str(seconds),
+                str(age_minutes),
             ],
             cwd=ROOT,
             capture_output=True,
@@ -303,8 +320,8 @@ def main() -> None:
         client(int(port), token, int(rooms), int(per_room), float(seconds))
         return
     if len(sys.argv) > 1 and sys.argv[1] == "official":
-        port, token, rooms, _per_room, seconds = sys.argv[2:7]
-        official_client(int(port), token, int(rooms), float(seconds))
+        port, token, rooms, _per_room, seconds, age = sys.argv[2:8]
+        official_client(int(port), token, int(rooms), float(seconds), float(age))
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("--rooms", default="5,10,20,30,40,50")
@@ -320,11 +337,18 @@ def main() -> None:
     parser.add_argument(
         "--worker-threads", type=int, default=None, help="the embedded worker's threads"
     )
+    parser.add_argument(
+        "--age-minutes",
+        type=float,
+        default=0.0,
+        help="official mix: the sessions started this many minutes before the trial (a room "
+        "three hours into its broadcast has 180 minutes on its timeline)",
+    )
     args = parser.parse_args()
     carried = 0
     for rooms in (int(r) for r in args.rooms.split(",")):
         p50, p99, missing, achieved, resident = trial(
-            rooms, args.per_room, args.seconds, args.mix, args.worker_threads
+            rooms, args.per_room, args.seconds, args.mix, args.worker_threads, args.age_minutes
         )
         asked = rooms * (args.per_room if args.mix == "viewers" else 7)
         ok = p99 <= 0.250 and missing == 0 and achieved >= 0.95 * asked

@@ -1,7 +1,7 @@
 """What a projection run costs per stream for rooms connected through official sources: the
 work that decides how many such rooms one `livetally up` carries (benchmarks/capacity.py).
 
-    python -m benchmarks.group_runs [--rooms 500] [--ticks 100] [--seed 7]
+    python -m benchmarks.group_runs [--rooms 500] [--ticks 100] [--seed 7] [--age-minutes 0]
 
 N sessions on a SQLite file, fed as benchmarks/capacity.py's official mix feeds them (each room
 about 2 order events and 5 interaction pushes a second, a platform reading a minute). Each tick
@@ -9,7 +9,8 @@ appends 100 ms of every room's events through the recorder, then folds every str
 through `Projector.project` exactly as the worker does (claims taken along, groups of up to 64
 streams in one transaction). Prints the median and p90 over the ticks of the fold-and-write
 time per stream that moved, in µs (wall, and this thread's CPU time, which a busy machine
-disturbs less), and the appends' p50 (not part of the figure).
+disturbs less), and the appends' p50 (not part of the figure). `--age-minutes 180`: the
+sessions started three hours before the first tick, each with 180 minutes on its timeline.
 One thread, nothing else running: the figure is the run's own cost, without contention.
 """
 
@@ -37,6 +38,7 @@ def main() -> None:
     parser.add_argument("--rooms", type=int, default=500)
     parser.add_argument("--ticks", type=int, default=100)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--age-minutes", type=float, default=0.0)
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="livetally-group-runs-")
     engine = create_engine(f"sqlite:///{folder}/runs.db")
@@ -52,7 +54,12 @@ def main() -> None:
     t0 = time.time() - args.ticks / 10
     for tick in range(args.ticks):
         now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t0 + tick / 10)) + ".000Z"
-        events: list[dict[str, Any]] = official_tick(rng, args.rooms, tick, now, started)[0]
+        session_start = (
+            time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t0 - args.age_minutes * 60)) + ".000Z"
+        )
+        events: list[dict[str, Any]] = official_tick(
+            rng, args.rooms, tick, now, started, session_start
+        )[0]
         new_events = parse_body({"events": events}, now_micros())
         began = time.perf_counter()
         recorder.append(new_events)
