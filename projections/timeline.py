@@ -156,6 +156,7 @@ def _redraw(
     views = reported.minute_values("views") if reported.stamp("views") else None
     clicks = reported.minute_values("product_clicks") if reported.stamp("product_clicks") else None
     ordered: Sequence[int]
+    contiguous = False  # every minute from `start` on is drawn, none skipped
     if start is not None and state.started_at is not None and state.ended_at is None:
         first = minute_of(state.started_at)
         last = minute_of(state.session_clock or state.started_at)
@@ -163,7 +164,7 @@ def _redraw(
             # The usual run of a live broadcast: every event, payment, incident and reading
             # falls in a minute up to the clock's, all of them filled in from the start, so the
             # minutes from `start` are the clock's last ones.
-            ordered = range(start, last + 1)
+            ordered, contiguous = range(start, last + 1), True
         else:
             ordered = _minutes_from(state, start, paid, incidents, views, clicks, kinds)
     else:
@@ -179,10 +180,13 @@ def _redraw(
     # event time, whatever order the joins and leaves came in.
     online, read, present = redrawn.after[-1] if kept else (0, False, 0)
     deltas = state.presence.deltas
+    # The presences' changes after the last minute kept, in order. Drawing every minute from
+    # the one after it, each minute's own change is all there is to add (no scan of every
+    # minute with joins in it).
     changes = (
         sorted((m, d) for m, d in deltas.items() if last_kept is None or m > last_kept)
-        if deltas
-        else []
+        if deltas and not contiguous
+        else [(m, deltas[m]) for m in ordered if m in deltas]
     )
     index = 0
     for minute in ordered:
