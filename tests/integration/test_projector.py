@@ -506,6 +506,29 @@ def test_a_run_writes_the_minutes_it_redrew_and_the_read_serves_every_one_in_ord
     assert [rows[m]["online"] for m in range(4)] == [0, 0, 1, 1]
 
 
+def test_minutes_replaced_in_one_run_for_many_sessions_are_replaced_for_each(
+    engine: Engine,
+) -> None:
+    # Two sessions drawn to minute 2 end, in the same append, at 0:30: minute 1, filled in while
+    # live, is gone (minute 2 keeps its event). One run replaces both sessions' stored minutes,
+    # one statement clearing them.
+    recorder = open_recorder(engine)
+    projector = Projector(engine, recorder)
+    for n in (1, 2):
+        recorder.append(to_new(Broadcast(f"cl-{n}").start(0).interact(150, "like", "v-1").events))
+    projector.project_many(["session-cl-1", "session-cl-2"])
+    for n in (1, 2):
+        served = session_timeline_body(engine, f"cl-{n}")
+        assert served is not None and len(served["minutes"]) == 3
+    recorder.append(to_new([*Broadcast("cl-1").end(30).events, *Broadcast("cl-2").end(30).events]))
+    projector.project_many(["session-cl-1", "session-cl-2"])
+    for n in (1, 2):
+        served = session_timeline_body(engine, f"cl-{n}")
+        assert served is not None
+        assert [m["minute"][11:16] for m in served["minutes"]] == ["12:00", "12:02"]
+        assert minute_rows(engine, f"cl-{n}").keys() == {0, 2}
+
+
 def test_a_timeline_row_written_before_0018_serves_the_minutes_it_carries(engine: Engine) -> None:
     recorder = open_recorder(engine)
     recorder.append(to_new(Broadcast("old-1").start(0).join(10, "v-1").events))
