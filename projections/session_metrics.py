@@ -211,16 +211,6 @@ def reported_traffic_sources(state: SessionState) -> dict[str, dict[str, Any]] |
     }
 
 
-def minute_interactions(state: SessionState) -> dict[int, int]:
-    """Interactions per minute, every kind: a kind the platform reports counts by the
-    differences between its readings, the other kinds by their events."""
-    reported = reported_interaction_kinds(state)
-    minutes = set(state.buckets)
-    for figure in reported:
-        minutes.update(state.reported.minute_values(figure))
-    return {minute: interactions_in(state, minute, reported) for minute in minutes}
-
-
 def interactions_last_minute(state: SessionState) -> int:
     """Interactions (sum of count, every kind) in the last complete minute before the session
     clock: the minute that ended at or before it, never the one still running."""

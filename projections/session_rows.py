@@ -379,5 +379,5 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
         drops=drops,
         document=document,
         view_row=row,
-        clears=[ClearRows(session_minute, {"session_id": state.session_id})] if cleared else [],
+        clears=[ClearRows(session_minute, "session_id", state.session_id)] if cleared else [],
     )

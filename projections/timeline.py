@@ -157,9 +157,9 @@ def _redraw(
     clicks = reported.minute_values("product_clicks") if reported.stamp("product_clicks") else None
     ordered: Sequence[int]
     contiguous = False  # every minute from `start` on is drawn, none skipped
-    if start is not None and state.started_at is not None and state.ended_at is None:
-        first = minute_of(state.started_at)
-        last = minute_of(state.session_clock or state.started_at)
+    filled = _filled(state)
+    if start is not None and filled is not None and state.ended_at is None:
+        first, last = filled
         if first <= start and last < first + MAX_FILLED_MINUTES - 1:
             # The usual run of a live broadcast: every event, payment, incident and reading
             # falls in a minute up to the clock's, all of them filled in from the start, so the
@@ -244,12 +244,21 @@ def _minutes_from(
             minutes |= tail(drawn_values)
     for figure in kinds:
         minutes |= tail(state.reported.minute_values(figure))
-    if state.started_at is not None:
-        first = minute_of(state.started_at)
-        last_time = state.session_clock or state.started_at
-        last = min(minute_of(last_time), first + MAX_FILLED_MINUTES - 1)
+    filled = _filled(state)
+    if filled is not None:
+        first, last = filled
         minutes.update(range(first if start is None else max(first, start), last + 1))
     return sorted(minutes)
+
+
+def _filled(state: SessionState) -> tuple[int, int] | None:
+    """The minutes filled in whether anything happened in them or not: from the start's to the
+    clock's (the end's, once ended), a day of them at most. None before the start."""
+    if state.started_at is None:
+        return None
+    first = minute_of(state.started_at)
+    last = minute_of(state.session_clock or state.started_at)
+    return first, min(last, first + MAX_FILLED_MINUTES - 1)
 
 
 def redrawn_minutes(state: SessionState) -> tuple[bool, list[int], list[dict[str, Any]]]:

@@ -43,11 +43,12 @@ class RowDelta:
 
 @dataclass(frozen=True)
 class ClearRows:
-    """Delete every row matching `where`, before the row sets are written (a projection that
-    writes a stream's rows anew, dropping those it no longer has)."""
+    """Delete every row whose `column` is `value`, before the row sets are written (a
+    projection that writes a stream's rows anew, dropping those it no longer has)."""
 
     table: sa.Table
-    where: dict[str, Any]
+    column: str
+    value: Any
 
 
 @dataclass(frozen=True)

@@ -36,12 +36,9 @@ def apply_writes(conn: Connection, writes: Writes) -> None:
     # after a start replaces its stored minutes: 64 of them at once, not 64 statements).
     by_column: dict[tuple[str, str], tuple[Any, list[Any]]] = {}
     for clear in writes.clears:
-        table = clear.table
-        if len(clear.where) == 1:
-            ((name, value),) = clear.where.items()
-            by_column.setdefault((table.name, name), (table, []))[1].append(value)
-        else:
-            conn.execute(table.delete().where(*(table.c[n] == v for n, v in clear.where.items())))
+        by_column.setdefault((clear.table.name, clear.column), (clear.table, []))[1].append(
+            clear.value
+        )
     for (_, name), (table, values) in by_column.items():
         conn.execute(table.delete().where(table.c[name].in_(values)))
     batches: dict[tuple[Any, ...], tuple[Any, tuple[str, ...], bool, list[dict[str, Any]]]] = {}

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from projections.clock import minute_of
-from projections.reported import Reported
+from projections.reported import INTERACTION_FIGURES, Reported
 from projections.session import SessionState, fold_session
-from projections.session_metrics import minute_interactions, session_metrics, source_figures
+from projections.session_metrics import session_metrics, source_figures
 from projections.session_rows import recent, session_writes
 from projections.timeline import session_timeline
 from projections.writes import Writes
@@ -176,7 +176,7 @@ def stored_after(writes: Writes, stored: Stored) -> Stored:
     a row set of existing rows sets their columns)."""
     for clear in writes.clears:
         table = stored.setdefault(clear.table.name, {})
-        for key in [k for k, row in table.items() if clear.where.items() <= row.items()]:
+        for key in [k for k, row in table.items() if row.get(clear.column) == clear.value]:
             del table[key]
     for row_set in writes.row_sets:
         table = stored.setdefault(row_set.table.name, {})
@@ -217,6 +217,25 @@ def test_what_a_run_remembers_from_the_last_gives_the_rows_built_anew_after_ever
         anew = session_writes(fresh, None)
         assert kept.document == anew.document
         assert stored_after(kept, stored) == stored_after(anew, {})
+
+
+def minute_interactions(state: SessionState) -> dict[int, int]:
+    """Interactions per minute, every kind, counted apart from the projection's own
+    `interactions_in`: a kind the platform reports counts by the differences between its
+    readings, the other kinds by their events."""
+    reported_kinds = {
+        kind: figure
+        for figure, kind in INTERACTION_FIGURES.items()
+        if state.reported.stamp(figure) is not None
+    }
+    totals = {
+        minute: bucket.interactions - sum(bucket.kinds.get(k, 0) for k in reported_kinds)
+        for minute, bucket in state.buckets.items()
+    }
+    for figure in reported_kinds.values():
+        for minute, change in state.reported.minute_values(figure).items():
+            totals[minute] = totals.get(minute, 0) + change
+    return totals
 
 
 # Comments and likes pushed, and readings of the same counts, at any times.
