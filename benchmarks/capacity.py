@@ -12,6 +12,7 @@ from one client process. "Falls behind": the client could not post at the asked 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import subprocess
@@ -247,6 +248,32 @@ def client(port: int, token: str, rooms: int, per_room: int, seconds: float) -> 
     print(json.dumps(records))
 
 
+def screens(port: int, token: str, count: int, seconds: float) -> None:
+    """`count` wall screens: all-sessions feed clients (as the control room's wall follows every
+    live session), reading every frame for `seconds`. Prints what they received."""
+    import asyncio
+
+    from websockets.asyncio.client import connect
+
+    totals = {"frames": 0, "bytes": 0}
+
+    async def one() -> None:
+        async with connect(
+            f"ws://127.0.0.1:{port}/feed?token={token}", compression=None, max_queue=None
+        ) as ws:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(seconds):
+                    async for raw in ws:
+                        totals["frames"] += 1
+                        totals["bytes"] += len(raw)
+
+    async def main() -> None:
+        await asyncio.gather(*(one() for _ in range(count)))
+
+    asyncio.run(main())
+    print(json.dumps(totals))
+
+
 def rss_mb() -> float:
     with open("/proc/self/status") as status:
         for line in status:
@@ -263,10 +290,12 @@ def trial(
     worker_threads: int | None = None,
     age_minutes: float = 0.0,
     settle: float = 2.0,
-) -> tuple[float, float, int, float, float, float]:
+    screen_count: int = 0,
+) -> tuple[float, float, int, float, float, float, float]:
     """(p50 s, p99 s, never published, achieved events/s, resident MB after the trial, p99 s
-    of the posts from `settle` seconds on). `age_minutes` (the official mix): the sessions
-    started that long before the trial."""
+    of the posts from `settle` seconds on, the process's CPU seconds per second of trial).
+    `age_minutes` (the official mix): the sessions started that long before the trial.
+    `screen_count`: wall screens following every live session on the feed meanwhile."""
     from service.auth.tokens import create_token
     from service.process.embedded import Embedded
     from service.process.gc_tuning import tune_garbage_collector
@@ -287,6 +316,25 @@ def trial(
     try:
         token = create_token(server.runtime.engine, ["ingest"])
         port = int(server.api_url.rsplit(":", 1)[1])
+        watching = None
+        if screen_count:
+            watching = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.capacity",
+                    "screens",
+                    str(server.feed.bound_port),
+                    create_token(server.runtime.engine, ["read"]),
+                    str(screen_count),
+                    str(seconds + 2),
+                ],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            time.sleep(1.0)  # connected, and holding their first snapshot
+        cpu_before = time.process_time()
         out = subprocess.run(
             [
                 sys.executable,
@@ -307,7 +355,15 @@ def trial(
         ).stdout
         records = json.loads(out)
         time.sleep(1.0)
+        cpu = (time.process_time() - cpu_before) / seconds  # of the trial's seconds
         resident = rss_mb()
+        if watching is not None:
+            received = json.loads(watching.communicate(timeout=30)[0])
+            print(
+                f"  {screen_count} screen(s): {received['frames']:,} frames, "
+                f"{received['bytes'] / 2**20:,.1f} MiB received",
+                flush=True,
+            )
     finally:
         server.stop()
     latencies = published.latencies([(r, v, t) for r, v, t, _ in records])
@@ -327,6 +383,7 @@ def trial(
         achieved,
         resident,
         percentile(settled, 0.99) if settled else float("nan"),
+        cpu,
     )
 
 
@@ -334,6 +391,10 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "client":
         port, token, rooms, per_room, seconds = sys.argv[2:7]
         client(int(port), token, int(rooms), int(per_room), float(seconds))
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "screens":
+        port, token, count, seconds = sys.argv[2:6]
+        screens(int(port), token, int(count), float(seconds))
         return
     if len(sys.argv) > 1 and sys.argv[1] == "official":
         port, token, rooms, _per_room, seconds, age = sys.argv[2:8]
@@ -354,6 +415,12 @@ def main() -> None:
         "--worker-threads", type=int, default=None, help="the embedded worker's threads"
     )
     parser.add_argument(
+        "--screens",
+        type=int,
+        default=0,
+        help="wall screens following every live session on the feed during the trial",
+    )
+    parser.add_argument(
         "--settle",
         type=float,
         default=2.0,
@@ -371,7 +438,7 @@ def main() -> None:
     args = parser.parse_args()
     carried = 0
     for rooms in (int(r) for r in args.rooms.split(",")):
-        p50, p99, missing, achieved, resident, settled = trial(
+        p50, p99, missing, achieved, resident, settled, cpu = trial(
             rooms,
             args.per_room,
             args.seconds,
@@ -379,6 +446,7 @@ def main() -> None:
             args.worker_threads,
             args.age_minutes,
             args.settle,
+            args.screens,
         )
         asked = rooms * (args.per_room if args.mix == "viewers" else 7)
         ok = p99 <= 0.250 and missing == 0 and achieved >= 0.95 * asked
@@ -386,7 +454,8 @@ def main() -> None:
             f"{rooms} rooms: asked {asked:,} events/s, achieved {achieved:,.0f}; append -> "
             f"published p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms (from {args.settle:g} s "
             f"on {settled * 1000:.0f} ms), never published "
-            f"{missing}, resident {resident:,.0f} MB: {'carried' if ok else 'falls behind'}",
+            f"{missing}, resident {resident:,.0f} MB, CPU {cpu:.2f} s/s: "
+            f"{'carried' if ok else 'falls behind'}",
             flush=True,
         )
         if not ok:

@@ -72,8 +72,9 @@ class FeedClient:
             or transport.get_write_buffer_size() > PUMP_BUFFER_BYTES
         ):
             return False
-        for frame in frames:
-            transport.write(frame)
+        # One write for the lot: a send per frame was one system call, and one handover of
+        # the interpreter lock, per session moved (hundreds a pump for the all-sessions view).
+        transport.writelines(frames)
         self.last_sent = time.monotonic()
         return True
 
@@ -214,20 +215,23 @@ class FeedClient:
     async def follow_live(self, load_live: LoadLive) -> None:
         """Every live session's headline numbers, then their updates."""
         stored = await load_live()
-        sent: dict[str, Document] = {}
+        sent: dict[str, Document] = {}  # the headline of each session, as this client holds it
         alerts: dict[str, list[dict[str, Any]]] = {}
         for document in stored:
             session_id = document["session_id"]
             channel = self.hub.channel(session_id)
             latest = channel.latest
-            newer = latest is not None and latest["version"] > document["version"]
-            sent[session_id] = latest if latest is not None and newer else document
-            # the latest alerts as they stand (with a silence still on: views.with_silence)
-            alerts[session_id] = sent[session_id].get("alerts", [])
+            if latest is not None and latest["version"] > document["version"]:
+                sent[session_id] = channel.live_headline()
+                alerts[session_id] = latest.get("alerts", [])
+            else:
+                sent[session_id] = headline(document)
+                # the latest alerts as they stand (with a silence still on: views.with_silence)
+                alerts[session_id] = document.get("alerts", [])
         await self.send(
             {
                 "type": "snapshot",
-                "sessions": [{**headline(d), "alerts": alerts[sid]} for sid, d in sent.items()],
+                "sessions": [{**h, "alerts": alerts[sid]} for sid, h in sent.items()],
             }
         )
         seen_alerts = {sid: c.alert_seq for sid, c in self.hub.channels.items()}
@@ -246,8 +250,8 @@ class FeedClient:
                     continue
                 if before is None and latest["status"] != "live":
                     continue
-                await self.send(channel.update_message(before))
-                sent[session_id] = latest
+                await self.send(channel.live_update_message(before))
+                sent[session_id] = channel.live_headline()
                 moved = True
             if moved:
                 if self.min_interval:

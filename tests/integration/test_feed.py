@@ -18,6 +18,7 @@ from service.auth.tokens import create_token
 from service.feed import client as feed_client
 from service.process.embedded import Embedded
 from service.process.settings import Settings
+from service.reads.views import headline
 from tests.builders import Broadcast
 from tests.conftest import fresh_sqlite_url
 from tests.waiting import wait_until
@@ -161,6 +162,59 @@ def test_the_live_feed_lists_live_sessions_and_pings(running: Running) -> None:
             assert [s["session_id"] for s in snapshot["sessions"]] == ["live-a"]
             ping = await receive(ws, "ping", timeout=3)
             assert "at" in ping
+
+    asyncio.run(check())
+
+
+def test_the_live_feed_sends_headline_numbers_that_end_equal_to_the_api_s(
+    running: Running,
+) -> None:
+    running.post(Broadcast("h-1").start(0, title="早场").events)
+    running.wait_projected("h-1", 1)
+    b = Broadcast("h-1")
+    for i in range(20):
+        b.join(1 + i, f"v{i}", "follow").interact(1 + i, "comment", f"v{i}", text="好")
+    b.place(30, "o1", "v1", "9.90").pay(31, "o1")
+    later = Broadcast("h-2").start(40, title="晚场", host_id="h-9", room_id="room-9")
+
+    async def check() -> None:
+        async with connect(running.url(f"token={running.read}")) as ws:
+            (row,) = (await receive(ws, "snapshot"))["sessions"]
+            rows = {"h-1": row}
+            for start in range(0, len(b.events), 7):
+                await asyncio.to_thread(running.post, b.events[start : start + 7])
+            await asyncio.to_thread(running.post, later.events)
+            while rows["h-1"]["version"] < 43 or "h-2" not in rows:
+                update = await receive(ws, "update")
+                # the console's numbers, not a session screen's products, ticker and trend
+                assert not {"products", "recent", "timeline_tail"} & update.keys()
+                known = rows.setdefault(update["session_id"], {"metrics": {}})
+                known["metrics"] = {**known["metrics"], **update["metrics"]}
+                known.update({k: v for k, v in update.items() if k != "metrics"})
+            for session_id in ("h-1", "h-2"):
+                api = headline(running.session(session_id))
+                assert rows[session_id]["metrics"] == api["metrics"]
+            assert rows["h-1"]["metrics"]["gmv"] == 9.9
+            assert rows["h-1"]["metrics"]["unique_viewers"] == 20
+            # a session started after the snapshot arrives with what the console lists
+            assert (rows["h-2"]["title"], rows["h-2"]["host_id"]) == ("晚场", "h-9")
+            assert rows["h-2"]["room_id"] == "room-9"
+
+    asyncio.run(check())
+
+
+def test_the_live_feed_tells_a_session_s_end(running: Running) -> None:
+    running.post(Broadcast("e-1").start(0).join(1, "v1").events)
+    running.wait_projected("e-1", 2)
+
+    async def check() -> None:
+        async with connect(running.url(f"token={running.read}")) as ws:
+            (row,) = (await receive(ws, "snapshot"))["sessions"]
+            assert row["status"] == "live"
+            await asyncio.to_thread(running.post, Broadcast("e-1").end(60).events)
+            update = await receive(ws, "update")
+            assert (update["session_id"], update["status"]) == ("e-1", "ended")
+            assert update["ended_at"] is not None
 
     asyncio.run(check())
 

@@ -82,6 +82,7 @@
     endBox.append(recent.length ? table(recent, false) : el("div", { class: "empty" }, "–"));
   }
 
+  let drawing = 0;  // the animation frame a render waits for, if any
   function onMessage(message) {
     if (message.type === "snapshot" && message.sessions) {
       // each with its latest alerts as they stand (a silence still on included)
@@ -89,8 +90,10 @@
     } else if (message.type === "update") {
       const row = live.get(message.session_id) || { session_id: message.session_id, metrics: {}, alerts: [] };
       row.metrics = Object.assign({}, row.metrics, message.metrics);
-      for (const key of ["status", "open_incidents", "duration_seconds", "last_event_at", "ended_at"]) {
-        if (message[key] !== undefined) row[key] = message[key];
+      // status, times and open incidents; a session started since the snapshot comes with
+      // its whole headline (title, host, room, start)
+      for (const [key, value] of Object.entries(message)) {
+        if (key !== "type" && key !== "metrics" && key !== "alerts") row[key] = value;
       }
       row.alerts = LT.mergeAlerts(row.alerts, message.alerts);
       live.set(message.session_id, row);
@@ -101,7 +104,9 @@
     } else {
       return;
     }
-    render();
+    // Drawn once per animation frame, not once per message: with many rooms live the feed
+    // sends an update per session that moved, hundreds a second at a few hundred rooms.
+    if (!drawing) drawing = requestAnimationFrame(() => { drawing = 0; render(); });
   }
 
   // Once a second: the time on air of a live session counts on from its start (not only when
