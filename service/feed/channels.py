@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import orjson
@@ -170,18 +171,10 @@ class SessionChannel:
         return frames
 
     def update_frame(self, sent: Document | None, cache: dict[int, bytes]) -> bytes:
-        key = sent["version"] if sent is not None else -1
-        frame = cache.get(key)
-        if frame is None:
-            frame = cache[key] = text_frame(self.update_message(sent))
-        return frame
+        return _framed(sent, cache, self.update_message)
 
     def live_update_frame(self, sent: Document | None, cache: dict[int, bytes]) -> bytes:
-        key = sent["version"] if sent is not None else -1
-        frame = cache.get(key)
-        if frame is None:
-            frame = cache[key] = text_frame(self.live_update_message(sent))
-        return frame
+        return _framed(sent, cache, self.live_update_message)
 
     def live_headline(self) -> Document:
         """The latest document's headline (views.headline), worked out once per version."""
@@ -260,6 +253,17 @@ def alert_message(session_id: str, alert: dict[str, Any]) -> bytes:
     return orjson.dumps({"type": "alert", "session_id": session_id, "alert": alert})
 
 
+def _framed(
+    sent: Document | None, cache: dict[int, bytes], message: Callable[[Document | None], bytes]
+) -> bytes:
+    """The update from `sent` as a frame, framed once per from-version for one pump."""
+    key = sent["version"] if sent is not None else -1
+    frame = cache.get(key)
+    if frame is None:
+        frame = cache[key] = text_frame(message(sent))
+    return frame
+
+
 def text_frame(payload: bytes) -> bytes:
     """A whole unmasked text frame, as a server sends it (no extensions are negotiated)."""
     return Frame(Opcode.TEXT, payload).serialize(mask=False)
@@ -274,9 +278,11 @@ class FeedHub:
         # The sessions changed since the last pump of the all-sessions view (kept while it has
         # subscribers): only those can hold anything new for a client in step with every one.
         self._live_moved: set[str] = set()
-        # Ended sessions nobody watches, by the loop time they ended or lost their last
-        # watcher: kept ENDED_KEPT_SECONDS, so the all-sessions view tells their end.
+        # Ended sessions nobody watches, by the loop time of their last message or of losing
+        # their last watcher: kept ENDED_KEPT_SECONDS after it, so the all-sessions view tells
+        # their end, then dropped by a timer.
         self._ended: OrderedDict[str, float] = OrderedDict()
+        self._forgetting: asyncio.TimerHandle | None = None
         self._pump_at = 0.0
         self._pump: asyncio.TimerHandle | None = None
         self.any_changed = asyncio.Event()
@@ -297,23 +303,32 @@ class FeedHub:
 
     def _drop_if_idle(self, channel: SessionChannel) -> None:
         """A channel nobody watches whose session is not on air is dropped: at once if it
-        holds no document, else after ENDED_KEPT_SECONDS (the all-sessions view, pumped or
-        catching up, is told the session ended; dropped at once, it never was)."""
+        holds no document, else ENDED_KEPT_SECONDS after its last message (the all-sessions
+        view, pumped or catching up, is told the session ended; dropped at once, it never
+        was)."""
         if channel.watchers > 0:
             return
         latest = channel.latest
         if latest is None:
             self.channels.pop(channel.session_id, None)
         elif latest.get("status") != "live":
-            self._ended[channel.session_id] = asyncio.get_running_loop().time()
+            loop = asyncio.get_running_loop()
+            self._ended[channel.session_id] = loop.time()
             self._ended.move_to_end(channel.session_id)
-        self._forget_ended()
+            if self._forgetting is None:
+                self._forgetting = loop.call_later(ENDED_KEPT_SECONDS, self._forget_ended)
 
     def _forget_ended(self) -> None:
-        now = asyncio.get_running_loop().time()
+        """Drop the kept channels whose time is up; come back when the next one's is."""
+        self._forgetting = None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         while self._ended:
             session_id, at = next(iter(self._ended.items()))
             if now - at < ENDED_KEPT_SECONDS:
+                self._forgetting = loop.call_later(
+                    at + ENDED_KEPT_SECONDS - now, self._forget_ended
+                )
                 return
             del self._ended[session_id]
             channel = self.channels.get(session_id)

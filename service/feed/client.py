@@ -167,6 +167,10 @@ class FeedClient:
     ) -> None:
         # resume: the next update carries what it missed
         sent: Document | None = channel.resumed_from(since)
+        # Alerts after this one are sent, those the snapshot lists as they stand included (the
+        # pages know an alert told twice): counted after the snapshot's send, one arriving
+        # during it was counted as seen and never sent.
+        seen_alerts = channel.alert_seq
         if sent is None:
             stored = await load_document(session_id)
             latest = channel.latest
@@ -191,7 +195,6 @@ class FeedClient:
                     "data": body,
                 }
             )
-        seen_alerts = channel.alert_seq
         while True:
             changed = channel.changed
             seen_alerts = await self._send_alerts(channel, seen_alerts)
@@ -212,8 +215,28 @@ class FeedClient:
                 continue
             await self._wait(changed)
 
+    def _live_in_step(self, sent: dict[str, Document], seen_alerts: dict[str, int]) -> bool:
+        """Holding every session's latest version and alerts, checked with nothing awaited
+        before joining the pump (which looks only at sessions moved since its last pass): a
+        session that moved while this pass awaited a send is caught here, not left behind."""
+        for session_id, channel in self.hub.channels.items():
+            if seen_alerts.get(session_id, 0) != channel.alert_seq:
+                return False
+            latest = channel.latest
+            if latest is None:
+                continue
+            held = sent.get(session_id)
+            if held is None:
+                if latest["status"] == "live":
+                    return False
+            elif latest["version"] > held["version"]:
+                return False
+        return True
+
     async def follow_live(self, load_live: LoadLive) -> None:
         """Every live session's headline numbers, then their updates."""
+        # as in follow_session: alerts from here on are sent, even those the snapshot lists
+        seen_alerts = {sid: c.alert_seq for sid, c in self.hub.channels.items()}
         stored = await load_live()
         sent: dict[str, Document] = {}  # the headline of each session, as this client holds it
         alerts: dict[str, list[dict[str, Any]]] = {}
@@ -234,7 +257,6 @@ class FeedClient:
                 "sessions": [{**h, "alerts": alerts[sid]} for sid, h in sent.items()],
             }
         )
-        seen_alerts = {sid: c.alert_seq for sid, c in self.hub.channels.items()}
         while True:
             changed = self.hub.any_changed
             moved = False
@@ -257,7 +279,7 @@ class FeedClient:
                 if self.min_interval:
                     await asyncio.sleep(self.min_interval)
                 continue
-            if all(seen_alerts.get(sid, 0) == c.alert_seq for sid, c in self.hub.channels.items()):
+            if self._live_in_step(sent, seen_alerts):
                 # In step with every session: the hub's pump takes over until this falls behind.
                 self.live_sent, self.live_seen = sent, seen_alerts
                 if not await self._pumped(None):

@@ -8,14 +8,16 @@ from typing import Any
 
 import orjson
 import pytest
+from websockets.protocol import State
 
 from service.feed import channels
 from service.feed.channels import FeedHub
+from service.feed.client import FeedClient
 from service.reads.views import HEADLINE
 
 
 def document(session_id: str, version: int, status: str = "live", gmv: float = 0.0) -> Any:
-    metrics = {key: 0 for key in HEADLINE}
+    metrics: dict[str, Any] = {key: 0 for key in HEADLINE}
     metrics["gmv"] = gmv
     metrics["incidents"] = {"total": 0, "open": 0}
     return {
@@ -42,15 +44,18 @@ class Console:
         self.messages: list[dict[str, Any]] = []
 
     def write(self, frames: list[bytes]) -> bool:
-        for frame in frames:
-            # a whole unmasked text frame: its header is 2, 4 or 10 bytes (RFC 6455 5.2)
-            length = frame[1] & 0x7F
-            header = 2 if length < 126 else 4 if length == 126 else 10
-            self.messages.append(orjson.loads(frame[header:]))
+        self.messages += [parse_frame(frame) for frame in frames]
         return True
 
     def dropped(self) -> None:
         raise AssertionError("an in-step console is never dropped here")
+
+
+def parse_frame(frame: bytes) -> Any:
+    # a whole unmasked text frame: its header is 2, 4 or 10 bytes (RFC 6455 5.2)
+    length = frame[1] & 0x7F
+    header = 2 if length < 126 else 4 if length == 126 else 10
+    return orjson.loads(frame[header:])
 
 
 def update(hub: FeedHub, doc: Any) -> None:
@@ -107,8 +112,102 @@ def test_an_ended_session_nobody_watches_is_kept_a_while_for_the_console_then_dr
         hub.pump_live()
         (message,) = console.messages
         assert (message["status"], message["ended_at"]) == ("ended", "2026-12-07T12:00:00.000Z")
-        await asyncio.sleep(0.06)
-        update(hub, document("b", 1))  # any later message drops what was kept long enough
-        assert "a" not in hub.channels and "b" in hub.channels
+        await asyncio.sleep(0.1)  # no other message needed: a timer drops it
+        assert "a" not in hub.channels
+
+    asyncio.run(scenario())
+
+
+class Transport:
+    def __init__(self, got: list[dict[str, Any]]) -> None:
+        self.got = got
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def writelines(self, frames: list[bytes]) -> None:
+        self.got += [parse_frame(frame) for frame in frames]
+
+
+class FakeSocket:
+    """A websocket that keeps what it is sent, and lets the test act while a send waits."""
+
+    def __init__(self, on_send: Any) -> None:
+        self.got: list[dict[str, Any]] = []
+        self.transport = Transport(self.got)
+        self.protocol = type("Open", (), {"state": State.OPEN})()
+        self.send_in_progress = None
+        self.on_send = on_send
+
+    async def send(self, data: bytes | str, text: bool = True) -> None:
+        message = orjson.loads(data)
+        self.got.append(message)
+        await asyncio.sleep(0)  # the send waits on the socket: the hub moves on meanwhile
+        self.on_send(message)
+
+
+def test_a_console_joining_the_pump_after_a_session_moved_during_its_last_pass_is_told() -> None:
+    async def scenario() -> None:
+        hub = FeedHub()
+        for sid in ("a", "b"):
+            update(hub, document(sid, 1))
+
+        def meanwhile(message: dict[str, Any]) -> None:
+            if message["type"] == "snapshot":
+                update(hub, document("a", 2, gmv=1.0))
+            elif message["type"] == "update" and message["version"] == 2:
+                # an alert for b comes while the client waits out its interval...
+                asyncio.get_running_loop().call_later(
+                    0.02,
+                    lambda: hub.receive(
+                        {"type": "alert", "session_id": "b", "alert": {"kind": "online_drop"}}
+                    ),
+                )
+            elif message["type"] == "alert":
+                # ...and while it is sent, a, already passed over in that pass, ends
+                update(hub, document("a", 3, status="ended"))
+
+        socket = FakeSocket(meanwhile)
+        client = FeedClient(socket, hub, max_rate=10)  # type: ignore[arg-type]
+
+        async def load_live() -> list[Any]:
+            return [document("a", 1), document("b", 1)]
+
+        following = asyncio.create_task(client.follow_live(load_live))
+        await asyncio.sleep(0.4)
+        following.cancel()
+        told = [(m.get("session_id"), m.get("version")) for m in socket.got]
+        assert ("a", 3) in told  # with the pump looking only at sessions moved since, it was not
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("view", ["one session", "all sessions"])
+def test_an_alert_raised_while_the_snapshot_is_sent_is_sent_after_it(view: str) -> None:
+    async def scenario() -> None:
+        hub = FeedHub()
+        update(hub, document("a", 1))
+
+        def meanwhile(message: dict[str, Any]) -> None:
+            if message["type"] == "snapshot":
+                hub.receive({"type": "alert", "session_id": "a", "alert": {"kind": "online_drop"}})
+
+        socket = FakeSocket(meanwhile)
+        client = FeedClient(socket, hub, max_rate=0)  # type: ignore[arg-type]
+
+        async def load_live() -> list[Any]:
+            return [document("a", 1)]
+
+        async def load_document(session_id: str) -> Any:
+            return document(session_id, 1)
+
+        following = asyncio.create_task(
+            client.follow_session("a", None, load_document)
+            if view == "one session"
+            else client.follow_live(load_live)
+        )
+        await asyncio.sleep(0.1)
+        following.cancel()
+        assert [m["type"] for m in socket.got] == ["snapshot", "alert"]
 
     asyncio.run(scenario())

@@ -89,6 +89,7 @@
       for (const s of message.sessions) live.set(s.session_id, { ...s, alerts: LT.mergeAlerts([], s.alerts) });
     } else if (message.type === "update") {
       const row = live.get(message.session_id) || { session_id: message.session_id, metrics: {}, alerts: [] };
+      const was = row.status;
       row.metrics = Object.assign({}, row.metrics, message.metrics);
       // status, times and open incidents; a session started since the snapshot comes with
       // its whole headline (title, host, room, start)
@@ -97,7 +98,8 @@
       }
       row.alerts = LT.mergeAlerts(row.alerts, message.alerts);
       live.set(message.session_id, row);
-      if (row.status === "ended") loadEnded();
+      // the ended list once per session ending (a late event's update is not another end)
+      if (row.status === "ended" && was !== "ended") loadEndedSoon();
     } else if (message.type === "alert") {
       const row = live.get(message.session_id);
       if (row) row.alerts = LT.mergeAlerts(row.alerts, [message.alert]);
@@ -122,6 +124,18 @@
       const a = row && row.alerts.find((x) => LT.alertKey(x) === node.dataset.key);
       if (a) node.querySelector(".state").textContent = LT.alertStatus(a);
     }
+  }
+
+  // Sessions ending together reload the list once: one request at a time, and one more after
+  // it if another session ended meanwhile (an older answer never lands after a newer one).
+  let loading = null;
+  let again = false;
+  function loadEndedSoon() {
+    if (loading) { again = true; return; }
+    loading = loadEnded().catch(() => {}).finally(() => {
+      loading = null;
+      if (again) { again = false; loadEndedSoon(); }
+    });
   }
 
   async function loadEnded() {
