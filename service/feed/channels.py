@@ -12,8 +12,9 @@ coalesced to the latest state (see client.py). A published change also replaces 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 import orjson
@@ -59,7 +60,9 @@ class LiveSubscriber(Protocol):
 
 
 class SessionChannel:
-    def __init__(self, session_id: str, min_interval: float = 0.0) -> None:
+    def __init__(
+        self, session_id: str, min_interval: float = 0.0, seqs: Iterator[int] | None = None
+    ) -> None:
         self.session_id = session_id
         self.latest: Document | None = None
         # version -> its metrics, encoded, for the versions sent to a client (only those can be
@@ -70,6 +73,10 @@ class SessionChannel:
         self.history: OrderedDict[int, bytes] = OrderedDict()
         self.alerts: deque[tuple[int, dict[str, Any]]] = deque(maxlen=ALERTS)
         self.alert_seq = 0
+        # Alert numbers come from the hub, shared by its channels: a channel dropped and made
+        # anew (a late event of an ended session) numbers on from every one before, so a
+        # client that saw the old channel's alerts does not skip the new one's.
+        self._seqs = seqs if seqs is not None else itertools.count(1)
         self.changed = asyncio.Event()
         self._encoded: dict[int, bytes] = {}  # from_version -> update to latest, shared
         # the same for the all-sessions view's headline updates, and the latest's headline
@@ -114,7 +121,7 @@ class SessionChannel:
         return {"version": version, "metrics": orjson.loads(metrics)}
 
     def add_alert(self, alert: dict[str, Any]) -> None:
-        self.alert_seq += 1
+        self.alert_seq = next(self._seqs)
         self.alerts.append((self.alert_seq, alert))
         self._wake()
 
@@ -273,6 +280,7 @@ class FeedHub:
     def __init__(self, min_interval: float = 0.0) -> None:
         self.min_interval = min_interval  # between two pumps of one channel
         self.channels: dict[str, SessionChannel] = {}
+        self._alert_seqs = itertools.count(1)
         # Clients of the all-sessions view in step with every channel, pumped together.
         self.live_subscribers: set[LiveSubscriber] = set()
         # The sessions changed since the last pump of the all-sessions view (kept while it has
@@ -290,7 +298,9 @@ class FeedHub:
     def channel(self, session_id: str) -> SessionChannel:
         found = self.channels.get(session_id)
         if found is None:
-            found = self.channels[session_id] = SessionChannel(session_id, self.min_interval)
+            found = self.channels[session_id] = SessionChannel(
+                session_id, self.min_interval, self._alert_seqs
+            )
         return found
 
     def release(self, channel: SessionChannel) -> None:
@@ -336,6 +346,11 @@ class FeedHub:
                 latest = channel.latest
                 if latest is None or latest.get("status") != "live":
                     del self.channels[session_id]
+                    # what the consoles in step held of it goes with it (one open for weeks
+                    # would otherwise hold every session it ever saw)
+                    for subscriber in self.live_subscribers:
+                        subscriber.live_sent.pop(session_id, None)
+                        subscriber.live_seen.pop(session_id, None)
 
     def receive(self, message: dict[str, Any]) -> None:
         """A message from the workers: an update (with alerts) or a lone alert."""

@@ -220,7 +220,7 @@ class FeedClient:
         before joining the pump (which looks only at sessions moved since its last pass): a
         session that moved while this pass awaited a send is caught here, not left behind."""
         for session_id, channel in self.hub.channels.items():
-            if seen_alerts.get(session_id, 0) != channel.alert_seq:
+            if channel.alert_seq > seen_alerts.get(session_id, 0):
                 return False
             latest = channel.latest
             if latest is None:
@@ -260,6 +260,10 @@ class FeedClient:
         while True:
             changed = self.hub.any_changed
             moved = False
+            # sessions the hub forgot (ended a while ago) are forgotten here too
+            for session_id in [sid for sid in sent if sid not in self.hub.channels]:
+                del sent[session_id]
+                seen_alerts.pop(session_id, None)
             for session_id, channel in list(self.hub.channels.items()):
                 seen_alerts[session_id] = await self._send_alerts(
                     channel, seen_alerts.get(session_id, 0)

@@ -211,3 +211,39 @@ def test_an_alert_raised_while_the_snapshot_is_sent_is_sent_after_it(view: str) 
         assert [m["type"] for m in socket.got] == ["snapshot", "alert"]
 
     asyncio.run(scenario())
+
+
+def test_a_console_forgets_a_dropped_session_and_hears_the_alerts_of_its_channel_made_anew(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(channels, "ENDED_KEPT_SECONDS", 0.05)
+
+    async def scenario() -> None:
+        hub = FeedHub()
+        update(hub, document("a", 1))
+        for _ in range(3):  # the old channel's alerts: 1, 2, 3
+            hub.receive({"type": "alert", "session_id": "a", "alert": {"kind": "online_drop"}})
+        console = Console(hub)
+        hub.live_subscribers.add(console)
+        update(hub, document("a", 2, status="ended"))
+        hub.pump_live()
+        await asyncio.sleep(0.1)
+        assert "a" not in hub.channels
+        assert "a" not in console.live_sent and "a" not in console.live_seen
+        console.messages.clear()
+        # a late event of the ended session makes its channel anew, with an alert
+        hub.receive(
+            {
+                "type": "update",
+                "session_id": "a",
+                "document": document("a", 3, status="ended"),
+                "alerts": [{"kind": "no_events"}],
+            }
+        )
+        assert hub.channels["a"].alert_seq > 3  # numbered on from the dropped channel's
+        hub.pump_live()
+        assert [(m["type"], m["alert"]["kind"]) for m in console.messages] == [
+            ("alert", "no_events")
+        ]
+
+    asyncio.run(scenario())
