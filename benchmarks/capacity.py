@@ -21,7 +21,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -282,6 +282,16 @@ def rss_mb() -> float:
     return float("nan")
 
 
+class Trial(NamedTuple):
+    p50: float  # s, append -> published
+    p99: float
+    missing: int  # posts whose change was never published
+    achieved: float  # events/s posted
+    resident_mb: float  # after the trial
+    settled_p99: float  # s, of the posts from `settle` seconds on
+    cpu: float  # the process's CPU seconds per second of trial
+
+
 def trial(
     rooms: int,
     per_room: int,
@@ -291,11 +301,10 @@ def trial(
     age_minutes: float = 0.0,
     settle: float = 2.0,
     screen_count: int = 0,
-) -> tuple[float, float, int, float, float, float, float]:
-    """(p50 s, p99 s, never published, achieved events/s, resident MB after the trial, p99 s
-    of the posts from `settle` seconds on, the process's CPU seconds per second of trial).
-    `age_minutes` (the official mix): the sessions started that long before the trial.
-    `screen_count`: wall screens following every live session on the feed meanwhile."""
+) -> Trial:
+    """One trial of `rooms` rooms. `age_minutes` (the official mix): the sessions started
+    that long before the trial. `screen_count`: wall screens following every live session on
+    the feed meanwhile."""
     from service.auth.tokens import create_token
     from service.process.embedded import Embedded
     from service.process.gc_tuning import tune_garbage_collector
@@ -376,14 +385,14 @@ def trial(
         for x, (_, _, at, _) in zip(latencies, records, strict=True)
         if at - first >= settle and x != float("inf")
     ]
-    return (
-        median(done),
-        percentile(done, 0.99),
-        len(latencies) - len(done),
-        achieved,
-        resident,
-        percentile(settled, 0.99) if settled else float("nan"),
-        cpu,
+    return Trial(
+        p50=median(done),
+        p99=percentile(done, 0.99),
+        missing=len(latencies) - len(done),
+        achieved=achieved,
+        resident_mb=resident,
+        settled_p99=percentile(settled, 0.99) if settled else float("nan"),
+        cpu=cpu,
     )
 
 

@@ -34,7 +34,7 @@ from events.recorder import StoredEvent
 from projections.registry import SessionProjection
 from projections.session import SessionState
 from service.process.gc_tuning import tune_garbage_collector
-from tests.builders import FAR_FUTURE_NOW
+from tests.builders import stored
 from worker.projector import changed_rows
 
 ROOM = 0
@@ -88,26 +88,11 @@ class Room:
         self.view_row: dict[str, Any] | None = None
 
     def stored(self, events: list[dict[str, Any]]) -> list[StoredEvent]:
-        from events.envelope import parse_event
-
-        out = []
-        for raw in events:
-            new = parse_event(raw, FAR_FUTURE_NOW)
+        """The events validated and numbered as the store would, after those before."""
+        out = stored(events)  # numbered from 1: moved on past the room's earlier events
+        for event in out:
             self.version += 1
-            out.append(
-                StoredEvent(
-                    self.version,
-                    new.event_id,
-                    new.stream_id,
-                    self.version,
-                    new.type,
-                    new.schema_version,
-                    new.data,
-                    new.metadata,
-                    new.occurred_at,
-                    new.occurred_at,
-                )
-            )
+            event.position = event.version = self.version
         return out
 
     def run(self, events: list[StoredEvent]) -> None:

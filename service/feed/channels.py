@@ -183,6 +183,21 @@ class SessionChannel:
     def live_update_frame(self, sent: Document | None, cache: dict[int, bytes]) -> bytes:
         return _framed(sent, cache, self.live_update_message)
 
+    @property
+    def off_air(self) -> bool:
+        """Nothing published yet, or the session is not live."""
+        return self.latest is None or self.latest.get("status") != "live"
+
+    def live_ahead_of(self, held: Document | None) -> bool:
+        """Whether an all-sessions client holding `held` (the headline it has, None: none)
+        lacks this session's latest: a newer version, or a live session it has nothing of."""
+        latest = self.latest
+        if latest is None:
+            return False
+        if held is None:
+            return latest["status"] == "live"
+        return bool(latest["version"] > held["version"])
+
     def live_headline(self) -> Document:
         """The latest document's headline (views.headline), worked out once per version."""
         assert self.latest is not None
@@ -316,12 +331,11 @@ class FeedHub:
         holds no document, else ENDED_KEPT_SECONDS after its last message (the all-sessions
         view, pumped or catching up, is told the session ended; dropped at once, it never
         was)."""
-        if channel.watchers > 0:
+        if channel.watchers > 0 or not channel.off_air:
             return
-        latest = channel.latest
-        if latest is None:
+        if channel.latest is None:
             self.channels.pop(channel.session_id, None)
-        elif latest.get("status") != "live":
+        else:
             loop = asyncio.get_running_loop()
             self._ended[channel.session_id] = loop.time()
             self._ended.move_to_end(channel.session_id)
@@ -342,15 +356,13 @@ class FeedHub:
                 return
             del self._ended[session_id]
             channel = self.channels.get(session_id)
-            if channel is not None and not channel.watchers:
-                latest = channel.latest
-                if latest is None or latest.get("status") != "live":
-                    del self.channels[session_id]
-                    # what the consoles in step held of it goes with it (one open for weeks
-                    # would otherwise hold every session it ever saw)
-                    for subscriber in self.live_subscribers:
-                        subscriber.live_sent.pop(session_id, None)
-                        subscriber.live_seen.pop(session_id, None)
+            if channel is not None and not channel.watchers and channel.off_air:
+                del self.channels[session_id]
+                # what the consoles in step held of it goes with it (one open for weeks would
+                # otherwise hold every session it ever saw)
+                for subscriber in self.live_subscribers:
+                    subscriber.live_sent.pop(session_id, None)
+                    subscriber.live_seen.pop(session_id, None)
 
     def receive(self, message: dict[str, Any]) -> None:
         """A message from the workers: an update (with alerts) or a lone alert."""
@@ -393,13 +405,8 @@ class FeedHub:
                 seen = subscriber.live_seen.get(session_id, 0)
                 if channel.alert_seq > seen:
                     frames += channel.alert_frames(seen, alerts.setdefault(session_id, {}))
-                latest = channel.latest
                 before = subscriber.live_sent.get(session_id)
-                if latest is None or (
-                    before is not None and latest["version"] <= before["version"]
-                ):
-                    continue
-                if before is None and latest["status"] != "live":
+                if not channel.live_ahead_of(before):
                     continue
                 frames.append(channel.live_update_frame(before, updates.setdefault(session_id, {})))
                 moved.append((session_id, channel.live_headline()))

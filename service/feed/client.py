@@ -222,14 +222,7 @@ class FeedClient:
         for session_id, channel in self.hub.channels.items():
             if channel.alert_seq > seen_alerts.get(session_id, 0):
                 return False
-            latest = channel.latest
-            if latest is None:
-                continue
-            held = sent.get(session_id)
-            if held is None:
-                if latest["status"] == "live":
-                    return False
-            elif latest["version"] > held["version"]:
+            if channel.live_ahead_of(sent.get(session_id)):
                 return False
         return True
 
@@ -268,13 +261,8 @@ class FeedClient:
                 seen_alerts[session_id] = await self._send_alerts(
                     channel, seen_alerts.get(session_id, 0)
                 )
-                latest = channel.latest
                 before = sent.get(session_id)
-                if latest is None or (
-                    before is not None and latest["version"] <= before["version"]
-                ):
-                    continue
-                if before is None and latest["status"] != "live":
+                if not channel.live_ahead_of(before):
                     continue
                 await self.send(channel.live_update_message(before))
                 sent[session_id] = channel.live_headline()

@@ -43,6 +43,13 @@ class Console:
         self.live_seen = {sid: c.alert_seq for sid, c in hub.channels.items()}
         self.messages: list[dict[str, Any]] = []
 
+    @classmethod
+    def joining(cls, hub: FeedHub) -> Console:
+        """A console in step with every channel, joined to the hub's pump."""
+        console = cls(hub)
+        hub.live_subscribers.add(console)
+        return console
+
     def write(self, frames: list[bytes]) -> bool:
         self.messages += [parse_frame(frame) for frame in frames]
         return True
@@ -62,13 +69,18 @@ def update(hub: FeedHub, doc: Any) -> None:
     hub.receive({"type": "update", "session_id": doc["session_id"], "document": doc})
 
 
+def hub_with(*session_ids: str) -> FeedHub:
+    """A hub holding these live sessions at version 1 (call on a running loop)."""
+    hub = FeedHub()
+    for session_id in session_ids:
+        update(hub, document(session_id, 1))
+    return hub
+
+
 def test_the_pump_writes_the_moved_session_s_changed_headline_numbers_only() -> None:
     async def scenario() -> None:
-        hub = FeedHub()
-        for sid in ("a", "b", "c"):
-            update(hub, document(sid, 1))
-        console = Console(hub)
-        hub.live_subscribers.add(console)
+        hub = hub_with("a", "b", "c")
+        console = Console.joining(hub)
         update(hub, document("b", 2, gmv=9.9))
         hub.pump_live()
         (message,) = console.messages
@@ -84,10 +96,8 @@ def test_the_pump_writes_the_moved_session_s_changed_headline_numbers_only() -> 
 
 def test_a_session_started_since_comes_whole_to_the_console() -> None:
     async def scenario() -> None:
-        hub = FeedHub()
-        update(hub, document("a", 1))
-        console = Console(hub)
-        hub.live_subscribers.add(console)
+        hub = hub_with("a")
+        console = Console.joining(hub)
         update(hub, document("new", 1))
         hub.pump_live()
         (message,) = console.messages
@@ -103,10 +113,8 @@ def test_an_ended_session_nobody_watches_is_kept_a_while_for_the_console_then_dr
     monkeypatch.setattr(channels, "ENDED_KEPT_SECONDS", 0.05)
 
     async def scenario() -> None:
-        hub = FeedHub()
-        update(hub, document("a", 1))
-        console = Console(hub)
-        hub.live_subscribers.add(console)
+        hub = hub_with("a")
+        console = Console.joining(hub)
         update(hub, document("a", 2, status="ended"))
         assert "a" in hub.channels  # not dropped before the console is told
         hub.pump_live()
@@ -148,9 +156,7 @@ class FakeSocket:
 
 def test_a_console_joining_the_pump_after_a_session_moved_during_its_last_pass_is_told() -> None:
     async def scenario() -> None:
-        hub = FeedHub()
-        for sid in ("a", "b"):
-            update(hub, document(sid, 1))
+        hub = hub_with("a", "b")
 
         def meanwhile(message: dict[str, Any]) -> None:
             if message["type"] == "snapshot":
@@ -185,8 +191,7 @@ def test_a_console_joining_the_pump_after_a_session_moved_during_its_last_pass_i
 @pytest.mark.parametrize("view", ["one session", "all sessions"])
 def test_an_alert_raised_while_the_snapshot_is_sent_is_sent_after_it(view: str) -> None:
     async def scenario() -> None:
-        hub = FeedHub()
-        update(hub, document("a", 1))
+        hub = hub_with("a")
 
         def meanwhile(message: dict[str, Any]) -> None:
             if message["type"] == "snapshot":
@@ -219,12 +224,10 @@ def test_a_console_forgets_a_dropped_session_and_hears_the_alerts_of_its_channel
     monkeypatch.setattr(channels, "ENDED_KEPT_SECONDS", 0.05)
 
     async def scenario() -> None:
-        hub = FeedHub()
-        update(hub, document("a", 1))
+        hub = hub_with("a")
         for _ in range(3):  # the old channel's alerts: 1, 2, 3
             hub.receive({"type": "alert", "session_id": "a", "alert": {"kind": "online_drop"}})
-        console = Console(hub)
-        hub.live_subscribers.add(console)
+        console = Console.joining(hub)
         update(hub, document("a", 2, status="ended"))
         hub.pump_live()
         await asyncio.sleep(0.1)
