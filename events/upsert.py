@@ -20,25 +20,21 @@ from sqlalchemy.engine import Connection
 from events.database import dbapi_cursor, fetch_rows
 from events.errors import LivetallyError
 
-# (sql, how to turn a row into its parameters), per backend, table, column set, keys and kind
+# (sql, how to turn a row into its parameters), per backend, table, column set and keys
 _statements: dict[tuple[Any, ...], tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]]]] = {}
 
 
 def _statement(
-    postgres: bool, table: sa.Table, columns: tuple[str, ...], keys: tuple[str, ...], adding: bool
+    postgres: bool, table: sa.Table, columns: tuple[str, ...], keys: tuple[str, ...]
 ) -> tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]]]:
-    cache_key = (postgres, table.name, columns, keys, adding)
+    cache_key = (postgres, table.name, columns, keys)
     found = _statements.get(cache_key)
     if found is not None:
         return found
     is_json = tuple(isinstance(table.c[name].type, sa.JSON) for name in columns)
     mark = "%s" if postgres else "?"
     marks = ", ".join(f"{mark}::jsonb" if postgres and j else mark for j in is_json)
-    updates = ", ".join(
-        f"{name} = {table.name}.{name} + excluded.{name}" if adding else f"{name} = excluded.{name}"
-        for name in columns
-        if name not in keys
-    )
+    updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in keys)
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks}) "
         f"ON CONFLICT ({', '.join(keys)}) DO " + (f"UPDATE SET {updates}" if updates else "NOTHING")
@@ -70,16 +66,10 @@ def _parameters(
 
 
 def _execute(
-    conn: Connection,
-    table: sa.Table,
-    rows: Sequence[dict[str, Any]],
-    keys: Sequence[str],
-    adding: bool,
+    conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]
 ) -> None:
     columns = tuple(rows[0])
-    sql, parameters = _statement(
-        conn.dialect.name == "postgresql", table, columns, tuple(keys), adding
-    )
+    sql, parameters = _statement(conn.dialect.name == "postgresql", table, columns, tuple(keys))
     cursor = dbapi_cursor(conn)
     try:
         if len(rows) == 1:
@@ -88,19 +78,6 @@ def _execute(
             cursor.executemany(sql, [parameters(row) for row in rows])
     finally:
         cursor.close()
-
-
-def add_to(conn: Connection, table: sa.Table, row: dict[str, Any], keys: Sequence[str]) -> None:
-    """Insert the row, or add its values to the existing row's (negative values subtract)."""
-    _execute(conn, table, [row], keys, adding=True)
-
-
-def add_to_each(
-    conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]
-) -> None:
-    """`add_to` for many rows sharing their columns, in their order, in one statement."""
-    if rows:
-        _execute(conn, table, rows, keys, adding=True)
 
 
 class RowsMissing(LivetallyError):
@@ -149,7 +126,7 @@ def upsert(
     """Insert the rows, or overwrite the existing rows' other columns. All rows share their
     columns (the first row's, in its order)."""
     if rows:
-        _execute(conn, table, rows, keys, adding=False)
+        _execute(conn, table, rows, keys)
 
 
 _selects: dict[str, tuple[str, tuple[str, ...]]] = {}

@@ -1,5 +1,6 @@
 """The session projection's rows: session_view, session_document, session_source,
-session_timeline, and the session's share of host_day, returned as data for the worker."""
+session_timeline, session_minute, session_review and session_order, returned as data for the
+worker."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from typing import Any
 from events.fields import format_timestamp
 from events.money import fen_to_yuan
 from projections.alerts import alert_now
-from projections.host_days import contribution, host_day_deltas
 from projections.review import review_own
 from projections.segments import products_and_segments
 from projections.session import SessionState
@@ -266,7 +266,8 @@ def _review_own(
 
 def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes:
     """Everything one run writes for a session. `before`: its session_view row as stored now
-    (None for a new session), whose host_day contribution is moved out."""
+    (None for a new session): whose settled columns need not be set again, and which orders
+    are stored already."""
     sources = source_figures(state)
     metrics = session_metrics(state, sources)
     products_key = _products_key(state)
@@ -303,14 +304,6 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
         "incidents": metrics["incidents"]["total"],
         "incidents_open": metrics["incidents"]["open"],
     }
-    # `before` is most often the row the last run wrote (the worker's cached one): its
-    # contribution was worked out then
-    last = state.derived.get("contribution")
-    now = contribution(row)
-    state.derived["contribution"] = (row, now)
-    deltas, drops = host_day_deltas(
-        last[1] if last is not None and last[0] is before else contribution(before), now
-    )
     review = _review_own(state, products_key, products, segments)
     row_sets = [
         view_row_set(row, before),
@@ -375,8 +368,6 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
         )
     return Writes(
         row_sets=row_sets,
-        deltas=deltas,
-        drops=drops,
         document=document,
         view_row=row,
         clears=[ClearRows(session_minute, "session_id", state.session_id)] if cleared else [],

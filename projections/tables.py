@@ -70,7 +70,7 @@ session_document = sa.Table(
     sa.Column("body", Json, nullable=False),
 )
 
-# The per-session integers the scorer adds up over a period (session_view and host_day columns).
+# The per-session integers the scorer adds up over a period (session_view columns).
 SCORED_SUMS = (
     "views",
     "unique_viewers",
@@ -82,19 +82,6 @@ SCORED_SUMS = (
     "ad_spend_fen",
     "incidents",
 )
-# Per host and UTC day (of each session's start): SCORED_SUMS for hosts, kept current by the
-# session projection with exact deltas, so a month is ~30 rows per host, not every session.
-host_day = sa.Table(
-    "host_day",
-    metadata,
-    sa.Column("host_id", sa.String(128), primary_key=True),
-    sa.Column("day", sa.Integer, primary_key=True),  # days since 1970-01-01
-    sa.Column("sessions", sa.Integer, nullable=False),
-    sa.Column("on_air_us", sa.BigInteger, nullable=False),
-    *(sa.Column(name, sa.BigInteger, nullable=False) for name in SCORED_SUMS),
-    sa.Index("ix_host_day_day", "day"),
-)
-
 session_source = sa.Table(
     "session_source",
     metadata,
@@ -171,7 +158,6 @@ PROJECTION_TABLES = (
     session_timeline,
     session_minute,
     session_review,
-    host_day,
     person_view,
     period_view,
 )

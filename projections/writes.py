@@ -1,8 +1,7 @@
 """What a projection asks the worker to write, as plain data.
 
-A projection never touches the database: it returns a `Writes` (row sets to upsert, deltas to
-add, rows to drop once empty, rows to clear before writing anew) and the worker applies it
-inside the run's transaction.
+A projection never touches the database: it returns a `Writes` (row sets to upsert, rows to
+clear before writing anew) and the worker applies it inside the run's transaction.
 """
 
 from __future__ import annotations
@@ -33,15 +32,6 @@ class RowSet:
 
 
 @dataclass(frozen=True)
-class RowDelta:
-    """Add these values to the row with the same keys (inserting it if missing)."""
-
-    table: sa.Table
-    row: dict[str, Any]
-    keys: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class ClearRows:
     """Delete every row whose `column` is `value`, before the row sets are written (a
     projection that writes a stream's rows anew, dropping those it no longer has)."""
@@ -51,20 +41,9 @@ class ClearRows:
     value: Any
 
 
-@dataclass(frozen=True)
-class DropIfEmpty:
-    """Delete the row matching `where` when its `column` has come down to zero."""
-
-    table: sa.Table
-    where: dict[str, Any]
-    column: str
-
-
 @dataclass
 class Writes:
     row_sets: list[RowSet] = field(default_factory=list)
-    deltas: list[RowDelta] = field(default_factory=list)
-    drops: list[DropIfEmpty] = field(default_factory=list)
     # What the run publishes after commit (the session document), if anything.
     document: dict[str, Any] | None = None
     # The projection's view row whole, as it stands after these writes (None: no view row).

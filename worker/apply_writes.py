@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from events.upsert import add_to_each, update_each, upsert
+from events.upsert import update_each, upsert
 from projections.writes import Writes
 
 
@@ -21,16 +21,13 @@ def combine(all_writes: Iterable[Writes]) -> Writes:
     combined = Writes()
     for writes in all_writes:
         combined.row_sets += writes.row_sets
-        combined.deltas += writes.deltas
-        combined.drops += writes.drops
         combined.clears += writes.clears
     return combined
 
 
 def apply_writes(conn: Connection, writes: Writes) -> None:
-    """Apply what projections returned, in the caller's transaction: the row sets, then the
-    deltas, then the drops, each kind in its order (rows of different streams never share
-    keys; only deltas add to shared rows, and adding does not depend on the order). Clears
+    """Apply what projections returned, in the caller's transaction: the clears, then the row
+    sets (rows of different streams never share keys, so their order does not matter). Clears
     come first: they make room for the rows written anew."""
     # One statement per table for the group's clears on one column (every session's first run
     # after a start replaces its stored minutes: 64 of them at once, not 64 statements).
@@ -52,25 +49,3 @@ def apply_writes(conn: Connection, writes: Writes) -> None:
                 batch[3].append(row)
     for table, keys, existing, rows in batches.values():
         (update_each if existing else upsert)(conn, table, rows, keys)
-    sums: dict[tuple[Any, ...], tuple[Any, tuple[str, ...], list[dict[str, Any]]]] = {}
-    # Shared rows (host_day) are added to in one order by every process: two transactions
-    # never wait on each other's rows (no deadlock on PostgreSQL).
-    for delta in sorted(
-        writes.deltas, key=lambda d: (d.table.name, tuple(str(d.row[k]) for k in d.keys))
-    ):
-        sum_key = (delta.table.name, delta.keys, tuple(delta.row))
-        found = sums.get(sum_key)
-        if found is None:
-            sums[sum_key] = (delta.table, delta.keys, [delta.row])
-        else:
-            found[2].append(delta.row)
-    for table, keys, rows in sums.values():
-        add_to_each(conn, table, rows, keys)
-    for drop in writes.drops:
-        table = drop.table
-        conn.execute(
-            table.delete().where(
-                *(table.c[name] == value for name, value in drop.where.items()),
-                table.c[drop.column] == 0,
-            )
-        )

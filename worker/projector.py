@@ -473,9 +473,7 @@ def changed_rows(writes: Writes, written: dict[tuple[str, tuple[Any, ...]], Any]
             row_sets.append(row_set)
     if not left_out:
         return writes
-    return Writes(
-        row_sets, writes.deltas, writes.drops, writes.document, writes.view_row, writes.clears
-    )
+    return Writes(row_sets, writes.document, writes.view_row, writes.clears)
 
 
 def snapshot_spacing(stream_id: str) -> int:

@@ -170,7 +170,7 @@ def _rebuild_streams(engine: Engine, stream_ids: list[str], tables: ShadowTables
             folded.append((stream_id, projection, state, version))
     for _, projection, state, _ in folded:
         projection.take_alerts(state)  # raised long ago: not news now
-    # The tables were emptied: every view row is new (host_day moves by the whole row).
+    # The tables were emptied: every view row is new.
     combined = combine(projection.writes(state, None) for _, projection, state, _ in folded)
     if tables is not None:
         combined = tables.retarget(combined)

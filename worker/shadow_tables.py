@@ -41,8 +41,6 @@ class ShadowTables:
         """The same writes, aimed at the shadows."""
         return Writes(
             row_sets=[replace(r, table=self[r.table]) for r in writes.row_sets],
-            deltas=[replace(d, table=self[d.table]) for d in writes.deltas],
-            drops=[replace(d, table=self[d.table]) for d in writes.drops],
             document=writes.document,
             clears=[replace(c, table=self[c.table]) for c in writes.clears],
         )

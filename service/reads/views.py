@@ -4,7 +4,6 @@ through here, so no blueprint, page or feed handler writes SQL of its own."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +18,6 @@ from projections.scoring.figures import Range, Sums, local_day, sums_from
 from projections.session_rows import timeline_as_of
 from projections.tables import (
     SCORED_SUMS,
-    host_day,
     person_view,
     session_document,
     session_minute,
@@ -339,35 +337,6 @@ class SqlPeriodReads:
         return sums
 
     def host_figures(self, rng: Range) -> tuple[dict[str, Sums], dict[str, dict[str, float]]]:
-        if rng.zone != "UTC":
-            return self._host_figures_by_session(rng)
-        # UTC days: host_day holds them already summed (about 30 rows a host a month).
-        epoch = date(1970, 1, 1)
-        first, last = (rng.start - epoch).days, (rng.end - epoch).days
-        query = sa.select(
-            host_day.c.host_id,
-            host_day.c.day,
-            host_day.c.on_air_us,
-            host_day.c.sessions,
-            *(host_day.c[n] for n in SCORED_SUMS),
-        ).where(host_day.c.day >= first, host_day.c.day < last)
-        totals: dict[str, list[int]] = {}
-        days: dict[str, dict[str, float]] = defaultdict(dict)
-        width = len(SCORED_SUMS) + 1
-        for host, day_number, micros, *values in self.conn.execute(query):
-            days[host][(epoch + timedelta(days=int(day_number))).isoformat()] = (
-                int(micros) / US_PER_SECOND
-            )
-            total = totals.get(host)
-            if total is None:
-                total = totals[host] = [0] * width
-            for i, value in enumerate(values):
-                total[i] += int(value)
-        return {host: sums_from(t[0], t[1:]) for host, t in totals.items()}, days
-
-    def _host_figures_by_session(
-        self, rng: Range
-    ) -> tuple[dict[str, Sums], dict[str, dict[str, float]]]:
         """The studio's days: each session of the range counted on the studio date of its
         start (a month's sessions are hundreds of rows, summed here)."""
         t = session_view

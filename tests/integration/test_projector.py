@@ -316,7 +316,7 @@ def test_a_paced_message_waits_and_one_run_folds_the_appends_meanwhile(
 
 
 def test_a_rebuild_spread_over_processes_writes_the_rows_runs_wrote(engine: Engine) -> None:
-    # 40 sessions of 4 hosts on 2 days: host_day rows are shared between the processes' chunks.
+    # 40 sessions of 4 hosts on 2 days, folded by two processes a chunk each.
     recorder = open_recorder(engine)
     projector = Projector(engine, open_recorder(engine))
     for n in range(40):
