@@ -14,7 +14,9 @@ import logging
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -429,6 +431,18 @@ def restore_state(
     return state, snapshot_version
 
 
+_key_getters: dict[tuple[str, ...], Callable[[dict[str, Any]], tuple[Any, ...]]] = {}
+
+
+def _key_of(keys: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A row's key values as a tuple: one getter per key set (a run looks up several keys)."""
+    getter = _key_getters.get(keys)
+    if getter is None:
+        pick = itemgetter(*keys)
+        getter = _key_getters[keys] = pick if len(keys) > 1 else (lambda row: (pick(row),))
+    return getter
+
+
 def changed_rows(writes: Writes, written: dict[tuple[str, tuple[Any, ...]], Any]) -> Writes:
     """`writes` without the `changed_only` rows equal to those in `written` (the stream's rows
     as last written), which is brought up to date. A run that then fails drops `written` with
@@ -447,7 +461,7 @@ def changed_rows(writes: Writes, written: dict[tuple[str, tuple[Any, ...]], Any]
                     del written[key]
                 written[(name, ())] = row_set.rows
                 for row in row_set.rows:
-                    written[(name, tuple([row[k] for k in row_set.keys]))] = row
+                    written[(name, _key_of(row_set.keys)(row))] = row
             continue
         name, keys = row_set.table.name, row_set.keys
         if written.get((name, ())) == row_set.rows:  # the usual case: none of them moved
@@ -456,12 +470,13 @@ def changed_rows(writes: Writes, written: dict[tuple[str, tuple[Any, ...]], Any]
         written[(name, ())] = row_set.rows
         if len(row_set.rows) == 1:  # a one-row set that moved: its row did (no second compare)
             row = row_set.rows[0]
-            written[(name, tuple([row[k] for k in keys]))] = row
+            written[(name, _key_of(keys)(row))] = row
             row_sets.append(row_set)
             continue
         changed = []
+        key_of = _key_of(keys)
         for row in row_set.rows:
-            key = (name, tuple([row[k] for k in keys]))
+            key = (name, key_of(row))
             if written.get(key) != row:
                 changed.append(row)
                 written[key] = row
