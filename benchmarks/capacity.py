@@ -2,6 +2,7 @@
 largest N at which append -> published p99 stays at or under 250 ms and nothing falls behind.
 
     python -m benchmarks.capacity [--rooms 5,10,20,30,40,50] [--per-room 300] [--seconds 15]
+                                  [--mix official] [--squeeze NICE]
 
 Each room sends about 300 events/s (a 10,000-viewer room): joins 30%, leaves 20%, likes 30%,
 comments 10%, clicks 7%, orders placed and paid 3%, in batches of a tenth of a second per room
@@ -14,12 +15,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import random
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any, NamedTuple
 
@@ -444,7 +447,49 @@ def main() -> None:
         help="official mix: the sessions started this many minutes before the trial (a room "
         "three hours into its broadcast has 180 minutes on its timeline)",
     )
+    parser.add_argument(
+        "--squeeze",
+        type=int,
+        default=None,
+        metavar="NICE",
+        help="a slower machine, reproducibly: the trial (and its clients) on one core, beside "
+        "a busy loop at this niceness on the same core (0-19; the higher, the less it takes)",
+    )
     args = parser.parse_args()
+    with squeezed(args.squeeze):
+        run_trials(args)
+
+
+# The kernel's weight of each niceness from 0 to 19 (kernel/sched/core.c, sched_prio_to_weight):
+# two processes that both want a core share it in proportion to their weights.
+NICE_WEIGHTS = (
+    1024, 820, 655, 526, 423, 335, 272, 215, 172, 137, 110, 87, 70, 56, 45, 36, 29, 23, 18, 15
+)  # fmt: skip
+
+
+@contextlib.contextmanager
+def squeezed(nice: int | None) -> Iterator[None]:
+    """With `nice`, this process and what it starts run on one core beside a busy loop at that
+    niceness: about 1024 / (1024 + weight) of the core is left while the trial wants it all."""
+    if nice is None:
+        yield
+        return
+    if not 0 <= nice < len(NICE_WEIGHTS):
+        raise SystemExit("--squeeze: a niceness from 0 to 19")
+    os.sched_setaffinity(0, {0})  # inherited by the clients and the busy loop
+    busy = subprocess.Popen(
+        [sys.executable, "-c", "while True: pass"], preexec_fn=lambda: os.nice(nice)
+    )
+    share = 1024 / (1024 + NICE_WEIGHTS[nice])
+    print(f"squeezed: one core, beside a busy loop at nice {nice} (about {share:.0%} of it left)")
+    try:
+        yield
+    finally:
+        busy.kill()
+        busy.wait()
+
+
+def run_trials(args: argparse.Namespace) -> None:
     carried = 0
     for rooms in (int(r) for r in args.rooms.split(",")):
         p50, p99, missing, achieved, resident, settled, cpu = trial(

@@ -1,11 +1,12 @@
 """What one room connected through official sources costs as its broadcast grows long: the
 memory its fold state holds, its snapshot, and a run's Python at the start and at the end.
 
-    python -m benchmarks.long_official [--hours 3] [--runs 200]
+    python -m benchmarks.long_official [--hours 3] [--runs 200] [--pins-every 0]
 
 The room is fed as benchmarks/capacity.py's official mix feeds each of its rooms: a platform
 reading a minute, an order placed and paid about once a second, about 5 comments a second,
-all spread over `--hours` of broadcast. Prints:
+all spread over `--hours` of broadcast. `--pins-every 3`: the host also explains a product every
+3 minutes (a product.pinned, each of 20 products in turn), as a selling room does. Prints:
 - the bytes the fold state holds at the end (tracemalloc: what the worker's fold cache keeps
   per live room; times the rooms, what `livetally up` holds for their states);
 - the stored snapshot's size and the time to encode it, median of 5 (a snapshot is written
@@ -50,8 +51,12 @@ def _iso(seconds: float) -> str:
     )
 
 
-def ticks(hours: float, seed: int = 7) -> Iterator[list[dict[str, Any]]]:
-    """The room's events, 100 ms of broadcast at a time."""
+PRODUCTS = 20  # the products a pinned room explains in turn
+
+
+def ticks(hours: float, seed: int = 7, pins_every: float = 0) -> Iterator[list[dict[str, Any]]]:
+    """The room's events, 100 ms of broadcast at a time; a product pinned every `pins_every`
+    minutes (0: none)."""
     rng = random.Random(seed)
     yield [
         wire(
@@ -64,6 +69,10 @@ def ticks(hours: float, seed: int = 7) -> Iterator[list[dict[str, Any]]]:
     for tick in range(int(hours * 36_000)):
         now = _iso(T0 + tick / 10)
         events = []
+        if pins_every and tick % int(pins_every * 600) == 0:
+            n = tick // int(pins_every * 600) % PRODUCTS
+            pin = {"product_id": f"p-{n}", "name": f"商品{n}", "price": "99.00"}
+            events.append(wire("product.pinned", SESSION, now, pin))
         if tick % 600 == 599:  # a reading a minute
             events.append(reading(ROOM, rng, tick // 600 + 1, now))
         if rng.random() < 0.1:
@@ -111,6 +120,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--hours", type=float, default=3.0)
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--pins-every", type=float, default=0, help="minutes; 0: no pins")
     args = parser.parse_args()
     tune_garbage_collector()  # as `livetally up` does
     total = int(args.hours * 36_000) + 1  # ticks, the start's included
@@ -119,7 +129,7 @@ def main() -> None:
     room = Room()
     early: list[float] = []
     late: list[float] = []
-    for index, events in enumerate(ticks(args.hours)):
+    for index, events in enumerate(ticks(args.hours, pins_every=args.pins_every)):
         stored = room.stored(events)
         began = time.perf_counter()
         room.run(stored)
@@ -140,7 +150,7 @@ def main() -> None:
     gc.collect()
     tracemalloc.start()
     room = Room()
-    for events in ticks(args.hours):
+    for events in ticks(args.hours, pins_every=args.pins_every):
         room.run(room.stored(events))
     gc.collect()
     held, _ = tracemalloc.get_traced_memory()

@@ -12,7 +12,7 @@ from events.fields import format_timestamp
 from events.money import fen_to_yuan
 from projections.alerts import alert_now
 from projections.review import review_own
-from projections.segments import products_and_segments
+from projections.segments import explained, products_and_segments, products_at_clock
 from projections.session import SessionState
 from projections.session_metrics import (
     ad_spend_fen,
@@ -233,9 +233,9 @@ _moving = itemgetter(*MOVING)
 
 
 def _products_key(state: SessionState) -> tuple[Any, ...]:
-    """Moves whenever anything the products and segments are derived from does: orders, pins
-    (names, prices, segments), clicks, joins (a segment's views), the platform's reports, and
-    the clock while a segment may be open (its seconds)."""
+    """Moves whenever anything the products and segments are derived from does, but the clock:
+    orders, pins (names, prices, segments), clicks, joins (a segment's views), the platform's
+    reports and the end. The clock moves only the open explanation's seconds (products_now)."""
     return (
         state.orders.revision,
         len(state.pin_marks),
@@ -243,8 +243,23 @@ def _products_key(state: SessionState) -> tuple[Any, ...]:
         state.views,
         state.reported.revision,
         state.ended_at,
-        state.clock if state.pin_marks else None,
     )
+
+
+def products_now(
+    state: SessionState, products_key: tuple[Any, ...]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
+    """products_and_segments(state), and whether an explanation is open (its seconds run with
+    the clock). Every segment and product is worked out when `products_key` moves; a run that
+    moved only the clock sets the open explanation's seconds in what was worked out then (with
+    60 explanations, a run of a pinned room took 4x as long working them all out)."""
+    found = state.remembered("products", products_key, explained)
+    products, segments = state.remembered(
+        "products_now",
+        (products_key, state.session_clock),
+        lambda _: products_at_clock(state, found),
+    )
+    return products, segments, found[2] is not None
 
 
 def _review_own(
@@ -252,10 +267,13 @@ def _review_own(
     products_key: tuple[Any, ...],
     products: list[dict[str, Any]],
     segments: list[dict[str, Any]],
+    explaining: bool,
 ) -> dict[str, Any]:
-    """review_own, remembered: an incident's downtime runs with the clock while open."""
+    """review_own, remembered: an open explanation's seconds and an incident's downtime run
+    with the clock."""
     key = (
         products_key,
+        state.session_clock if explaining else None,
         state.peak_online,
         state.peak_minute,
         state.alerts_changed,
@@ -271,7 +289,7 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
     sources = source_figures(state)
     metrics = session_metrics(state, sources)
     products_key = _products_key(state)
-    products, segments = state.remembered("products", products_key, products_and_segments)
+    products, segments, explaining = products_now(state, products_key)
     timeline = build_timeline(state, segments)
     document = session_body(state, metrics, products, timeline)
     totals = state.orders.totals
@@ -304,7 +322,7 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
         "incidents": metrics["incidents"]["total"],
         "incidents_open": metrics["incidents"]["open"],
     }
-    review = _review_own(state, products_key, products, segments)
+    review = _review_own(state, products_key, products, segments, explaining)
     row_sets = [
         view_row_set(row, before),
         RowSet(

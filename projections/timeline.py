@@ -27,7 +27,11 @@ def session_timeline(
         "session_id": state.session_id,
         "version": state.version,
         "minutes": timeline_minutes(state),
-        "markers": markers(state),
+        # Incidents move with alerts_changed, pins (and the names and prices they carry) with
+        # pin_marks: a pinned room's every run built a marker per pin and sorted them.
+        "markers": state.remembered(
+            "markers", (len(state.pin_marks), state.alerts_changed), markers
+        ),
         "segments": segments or [],
     }
 

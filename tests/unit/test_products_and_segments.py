@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from projections.segments import products_and_segments
-from projections.session import SessionState, fold_all
+from projections.session import SessionState, fold_all, fold_session
 from projections.session_metrics import session_metrics
-from projections.session_rows import mask, recent
+from projections.session_rows import _products_key, mask, products_now, recent
 from tests.builders import Broadcast
 
 
@@ -253,3 +253,45 @@ def test_the_ticker_shows_paid_orders_and_comments_newest_first_masked() -> None
 
 def test_mask_keeps_only_first_and_last_character() -> None:
     assert [mask("buyer-9"), mask("ab"), mask("a"), mask(None)] == ["b***9", "a*", "a*", None]
+
+
+def test_a_run_that_moved_only_the_clock_sets_the_open_explanation_s_seconds_as_worked_out_anew() -> (
+    None
+):
+    # Folded an event at a time, as runs fold them: after each, what the run shows (worked out
+    # once per move of orders, pins, clicks, joins or reports, and the open explanation's
+    # seconds set from the clock) equals products and segments worked out from scratch.
+    b = (
+        Broadcast()
+        .start(0)
+        .pin(10, "p-A", name="口红", price="99")
+        .interact(15, "like", "v1")  # only the clock moves: A open 5 s
+        .interact(22, "like", "v2")
+        .place(25, "o1", "v1", 99, "p-A")
+        .pay(26, "o1")
+        .interact(31, "like", "v3")
+        .pin(40, "p-B", name="面霜")  # A closes at 40 (30 s), B opens
+        .interact(47, "like", "v1")
+        .pin(60, "p-A")  # B 20 s; A again: its seconds are 30 + the open ones
+        .interact(61, "like", "v2")
+        .interact(75, "like", "v3")
+        .pin(50, "p-C")  # late: B 10 s, C 10 s, A from 60 still open
+        .interact(90, "like", "v1")
+        .unpin(95, "p-A")  # nothing open
+        .interact(99, "like", "v2")
+        .pin(100, "p-B")
+        .interact(130, "like", "v2")
+        .end(140)
+    )
+    state = SessionState(b.session_id)
+    seen_open = 0
+    for event in b.stored():
+        state = fold_session(state, event)
+        products, segments, explaining = products_now(state, _products_key(state))
+        assert (products, segments) == products_and_segments(state), event.type
+        seen_open += explaining
+    assert seen_open >= 8
+    products, segments = products_and_segments(state)
+    assert [s["seconds"] for s in segments] == [30, 10, 10, 35, 40]
+    by_id = {p["product_id"]: p["explanation_seconds"] for p in products}
+    assert by_id == {"p-A": 65, "p-B": 50, "p-C": 10}
