@@ -255,7 +255,7 @@ def test_mask_keeps_only_first_and_last_character() -> None:
     assert [mask("buyer-9"), mask("ab"), mask("a"), mask(None)] == ["b***9", "a*", "a*", None]
 
 
-def test_a_run_that_moved_only_the_clock_sets_the_open_explanation_s_seconds_as_worked_out_anew() -> (
+def test_a_run_moving_only_the_clock_sets_the_open_explanation_s_seconds_as_worked_out_anew() -> (
     None
 ):
     # Folded an event at a time, as runs fold them: after each, what the run shows (worked out
