@@ -10,6 +10,7 @@ from typing import Any
 from events.fields import format_timestamp
 from projections.alerts import alert_now
 from projections.clock import US_PER_MINUTE, US_PER_SECOND
+from projections.segments import at_clock
 from projections.session import SessionState
 from projections.session_metrics import HEADER_FIELDS, session_header
 
@@ -152,17 +153,24 @@ def incidents_with_downtime(state: SessionState) -> list[dict[str, Any]]:
 # What the session_review row holds: the parts of the review the session document lacks. They
 # move only on orders, pins, alerts and incidents, so most runs leave the row as it is
 # (`changed_only`); the header and metrics come from the document, written in the same run.
+# An open explanation's seconds are not in it: the read counts them to the session clock.
 OWN_PARTS = ("products", "segments", "peak_online", "alerts", "incidents")
 
 
 def review_own(
-    state: SessionState, products: list[dict[str, Any]], segments: list[dict[str, Any]]
+    state: SessionState,
+    products: list[dict[str, Any]],
+    segments: list[dict[str, Any]],
+    explaining_since: int | None = None,
 ) -> dict[str, Any]:
     """The session_review row's body: every product and segment, the peak, every alert with
-    where it stands, and the incidents."""
+    where it stands, and the incidents. `explaining_since`: when the explanation still open
+    started, whose seconds (and its product's) `products` and `segments` leave out (segments.
+    explained); None when they are all counted."""
     return {
         "products": products,
         "segments": segments,
+        "explaining_since": explaining_since,
         "peak_online": {
             "value": state.peak_online,
             "minute": (
@@ -182,16 +190,24 @@ def review_own(
     }
 
 
-def review_of(document: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+def review_of(
+    document: dict[str, Any], own: dict[str, Any], clock: int | None = None
+) -> dict[str, Any]:
     """Everything of the review that this session's own events decide (benchmarks apart):
     the header and metrics of the session's document, and its session_review row's parts
-    (`own`), written together in one run."""
+    (`own`), written together in one run. `clock`: the session's clock as that run left it
+    (session_view.clock), to which an open explanation's seconds are counted."""
     metrics = document["metrics"]
+    products, segments = at_clock(
+        own["products"], own["segments"], own.get("explaining_since"), clock
+    )
     return {
         **{name: document[name] for name in HEADER_FIELDS},
         "metrics": metrics,
         "funnel": funnel(metrics),
         **{name: own[name] for name in OWN_PARTS},
+        "products": products,
+        "segments": segments,
         "traffic_sources": metrics["traffic_sources"],
     }
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from events.fields import format_timestamp
 from events.money import fen_to_yuan
@@ -50,13 +50,15 @@ def _count_between(times: list[int], start: int, end: int | None) -> int:
     return max(0, high - bisect_left(times, start))
 
 
-def _seconds(state: SessionState, started_at: int, ended_at: int | None) -> float:
-    until = ended_at if ended_at is not None else state.session_clock
+def explanation_seconds(started_at: int, until: int | None) -> float:
+    """An explanation's seconds, from its start to `until`: its end, or the session clock while
+    it is open."""
     return max(0, (until or started_at) - started_at) / US_PER_SECOND
 
 
 def segment_figures(state: SessionState, segment: Segment) -> dict[str, Any]:
-    seconds = _seconds(state, segment.started_at, segment.ended_at)
+    until = segment.ended_at if segment.ended_at is not None else state.session_clock
+    seconds = explanation_seconds(segment.started_at, until)
     views = _count_between(state.join_times, segment.started_at, segment.ended_at)
     product = state.products.get(segment.product_id)
     clicks = (
@@ -141,53 +143,51 @@ def products_and_segments(state: SessionState) -> tuple[list[dict[str, Any]], li
     return product_figures(state, segments), segments
 
 
-class OpenExplanation(NamedTuple):
-    """The explanation still open (the last segment, while live): all that moves with the
-    clock, its seconds and its product's, is worked out from these."""
-
-    started_at: int
-    product_row: int | None  # its product's place in the products (None: not among them)
-    seconds_before: float  # its product's seconds in the explanations before it
-
-
-Explained = tuple[list[dict[str, Any]], list[dict[str, Any]], OpenExplanation | None]
+Explained = tuple[list[dict[str, Any]], list[dict[str, Any]], int | None]
 
 
 def explained(state: SessionState) -> Explained:
-    """products_and_segments, and the open explanation if there is one. Nothing in them but
-    that explanation's seconds and its product's moves with the clock: a run whose orders,
-    pins, clicks, joins and reports did not move takes them as they were and sets those two
-    (products_at_clock), instead of working out every segment again."""
+    """products_and_segments without the clock: the open explanation's seconds (the last
+    segment's, while live) left out (None), its product's counting only its explanations before
+    it; and when the open one started (None: none open). Nothing else in them moves with the
+    clock, so a run whose orders, pins, clicks, joins and reports did not move takes them as
+    they were and sets those seconds (at_clock), instead of working out every segment again;
+    and the review row, written without them, moves only when the rest does."""
     products, segments = products_and_segments(state)
     if not segments or segments[-1]["ended_at"] is not None:
         return products, segments, None
-    product_id = segments[-1]["product_id"]
-    # Its product's seconds are summed over the segments in order (product_figures): the
-    # same sum, stopped before the open one, gives the same float once it is added.
+    open_ = segments[-1]
+    product_id = open_["product_id"]
+    # Its product's seconds are summed over the segments in order (product_figures): the same
+    # sum stopped before the open one gives the same float once at_clock adds that one.
     before: float = 0
     for segment in segments[:-1]:
         if segment["product_id"] == product_id:
             before = before + segment["seconds"]
-    row = next((i for i, p in enumerate(products) if p["product_id"] == product_id), None)
-    started_at = explanation_segments(state)[-1].started_at
-    return products, segments, OpenExplanation(started_at, row, before)
+    products = [
+        {**p, "explanation_seconds": before} if p["product_id"] == product_id else p
+        for p in products
+    ]
+    since = explanation_segments(state)[-1].started_at
+    return products, [*segments[:-1], {**open_, "seconds": None}], since
 
 
-def products_at_clock(
-    state: SessionState, found: Explained
+def at_clock(
+    products: list[dict[str, Any]],
+    segments: list[dict[str, Any]],
+    since: int | None,
+    until: int | None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """`explained`'s products and segments with the open explanation's seconds (and its
-    product's) as the session clock stands now: equal to products_and_segments(state) when
-    only the clock moved since `found` was worked out."""
-    products, segments, open_ = found
-    if open_ is None:
+    """`explained`'s products and segments (or the review row's) with the explanation open
+    since `since` (None: none) counted up to `until`, the session clock: equal to
+    products_and_segments of the state at that clock."""
+    if since is None:
         return products, segments
-    seconds = _seconds(state, open_.started_at, None)
-    if seconds == segments[-1]["seconds"]:
-        return products, segments
-    segments = [*segments[:-1], {**segments[-1], "seconds": seconds}]
-    if open_.product_row is not None:
-        products = list(products)
-        row = products[open_.product_row]
-        products[open_.product_row] = {**row, "explanation_seconds": open_.seconds_before + seconds}
-    return products, segments
+    seconds = explanation_seconds(since, until)
+    product_id = segments[-1]["product_id"]
+    return [
+        {**p, "explanation_seconds": p["explanation_seconds"] + seconds}
+        if p["product_id"] == product_id
+        else p
+        for p in products
+    ], [*segments[:-1], {**segments[-1], "seconds": seconds}]

@@ -12,7 +12,7 @@ from events.fields import format_timestamp
 from events.money import fen_to_yuan
 from projections.alerts import alert_now
 from projections.review import review_own
-from projections.segments import explained, products_and_segments, products_at_clock
+from projections.segments import Explained, at_clock, explained, products_and_segments
 from projections.session import SessionState
 from projections.session_metrics import (
     ad_spend_fen,
@@ -248,38 +248,35 @@ def _products_key(state: SessionState) -> tuple[Any, ...]:
 
 def products_now(
     state: SessionState, products_key: tuple[Any, ...]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
-    """products_and_segments(state), and whether an explanation is open (its seconds run with
-    the clock). Every segment and product is worked out when `products_key` moves; a run that
-    moved only the clock sets the open explanation's seconds in what was worked out then (with
-    60 explanations, a run of a pinned room took 4x as long working them all out)."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Explained]:
+    """products_and_segments(state), and what they were set from (`explained`: without the
+    open explanation's seconds). Every segment and product is worked out when `products_key`
+    moves; a run that moved only the clock sets the open explanation's seconds in them (with
+    20 explanations, a pinned room's run took 2.4x as long working them all out)."""
     found = state.remembered("products", products_key, explained)
     products, segments = state.remembered(
         "products_now",
         (products_key, state.session_clock),
-        lambda _: products_at_clock(state, found),
+        lambda _: at_clock(found[0], found[1], found[2], state.session_clock),
     )
-    return products, segments, found[2] is not None
+    return products, segments, found
 
 
 def _review_own(
-    state: SessionState,
-    products_key: tuple[Any, ...],
-    products: list[dict[str, Any]],
-    segments: list[dict[str, Any]],
-    explaining: bool,
+    state: SessionState, products_key: tuple[Any, ...], found: Explained
 ) -> dict[str, Any]:
-    """review_own, remembered: an open explanation's seconds and an incident's downtime run
-    with the clock."""
+    """review_own, remembered, of the products and segments without the open explanation's
+    seconds (the read sets them from the session clock, review_of): an incident's downtime
+    runs with the clock."""
     key = (
         products_key,
-        state.session_clock if explaining else None,
         state.peak_online,
         state.peak_minute,
         state.alerts_changed,
         state.session_clock if state.incidents else None,
     )
-    return state.remembered("review", key, lambda _: review_own(state, products, segments))
+    products, segments, since = found
+    return state.remembered("review", key, lambda _: review_own(state, products, segments, since))
 
 
 def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes:
@@ -289,7 +286,7 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
     sources = source_figures(state)
     metrics = session_metrics(state, sources)
     products_key = _products_key(state)
-    products, segments, explaining = products_now(state, products_key)
+    products, segments, found = products_now(state, products_key)
     timeline = build_timeline(state, segments)
     document = session_body(state, metrics, products, timeline)
     totals = state.orders.totals
@@ -322,7 +319,7 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
         "incidents": metrics["incidents"]["total"],
         "incidents_open": metrics["incidents"]["open"],
     }
-    review = _review_own(state, products_key, products, segments, explaining)
+    review = _review_own(state, products_key, found)
     row_sets = [
         view_row_set(row, before),
         RowSet(

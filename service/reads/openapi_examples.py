@@ -60,7 +60,10 @@ def _reads(folded: broadcast.Folded) -> dict[str, Any]:
         **folded.body("session_document"),
         "host_name": names.get(broadcast.HOST_ID),
     }
-    review = review_of(folded.body("session_document"), folded.body("session_review"))
+    (view,) = folded.rows["session_view"]
+    review = review_of(
+        folded.body("session_document"), folded.body("session_review"), view["clock"]
+    )
     rng = month_range(broadcast.PERIOD, broadcast.ZONE)
     scorecards = load_scorecards()
     live = score_period(broadcast.FoldedReads(folded), scorecards, rng)

@@ -391,15 +391,19 @@ def review_body(engine: Engine, session_id: str) -> dict[str, Any] | None:
     """The review of a live or ended session: its own part as projected, with benchmarks
     against the host's and the room's earlier sessions."""
     with engine.connect() as conn:
-        # One statement, so both bodies are those of one run (written in one transaction)
+        # One statement, so both bodies and the clock are those of one run (written in one
+        # transaction)
         parts = conn.execute(
-            sa.select(session_document.c.body, session_review.c.body.label("own"))
+            sa.select(
+                session_document.c.body, session_review.c.body.label("own"), session_view.c.clock
+            )
             .join(session_review, session_review.c.session_id == session_document.c.session_id)
+            .join(session_view, session_view.c.session_id == session_document.c.session_id)
             .where(session_document.c.session_id == session_id)
         ).first()
         if parts is None:
             return None
-        body = review_of(parts.body, parts.own)
+        body = review_of(parts.body, parts.own, parts.clock)
         row = conn.execute(
             sa.select(
                 session_view.c.host_id, session_view.c.room_id, session_view.c.started_at

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from projections.tables import session_review
 from service.cli import main
 from tests.builders import Broadcast
 from tests.integration.conftest import Api
@@ -111,3 +113,33 @@ def test_the_review_command_prints_tables_and_writes_the_workbook(api: Api, tmp_
     assert result.exit_code == 0, result.output
     assert "口红" in result.output and "[bold]面霜[/bold]" in result.output  # text, not markup
     assert load_workbook(out).sheetnames == SHEETS["zh"]
+
+
+def test_a_live_review_counts_the_open_explanation_to_the_clock_its_row_left_alone(
+    api_any: Api,
+) -> None:
+    # p-A explained 5 -> 20 s (15 s), p-B from 20 s, still open; then likes only move the
+    # clock: at 30 s B has 10 s, at 50 s 30 s. The run of the 50 s like leaves the stored
+    # review row as the 30 s run wrote it (nothing in it moves with the clock).
+    b = Broadcast("exp", DAY1).start(0).pin(5, "p-A").pin(20, "p-B").interact(30, "like", "v1")
+    assert api_any.post({"events": b.events}).status_code == 201
+    api_any.project_all()
+    review = api_any.get("/api/v1/sessions/exp/review").json
+    assert [s["seconds"] for s in review["segments"]] == [15, 10]
+    row = select(session_review.c.body)
+    with api_any.runtime.engine.connect() as conn:
+        before = conn.execute(row).scalar_one()
+    later = Broadcast("exp", DAY1).interact(50, "like", "v2")
+    assert api_any.post({"events": later.events}).status_code == 201
+    api_any.project_all()
+    review = api_any.get("/api/v1/sessions/exp/review").json
+    assert [(s["product_id"], s["seconds"]) for s in review["segments"]] == [
+        ("p-A", 15),
+        ("p-B", 30),
+    ]
+    seconds = {p["product_id"]: p["explanation_seconds"] for p in review["products"]}
+    assert seconds == {"p-A": 15, "p-B": 30}
+    document = api_any.get("/api/v1/sessions/exp").json
+    assert {p["product_id"]: p["explanation_seconds"] for p in document["products"]} == seconds
+    with api_any.runtime.engine.connect() as conn:
+        assert conn.execute(row).scalar_one() == before

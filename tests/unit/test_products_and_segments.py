@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from projections.segments import products_and_segments
+from projections.segments import at_clock, products_and_segments
 from projections.session import SessionState, fold_all, fold_session
 from projections.session_metrics import session_metrics
-from projections.session_rows import _products_key, mask, products_now, recent
+from projections.session_rows import _products_key, _review_own, mask, products_now, recent
 from tests.builders import Broadcast
 
 
@@ -287,9 +287,14 @@ def test_a_run_moving_only_the_clock_sets_the_open_explanation_s_seconds_as_work
     seen_open = 0
     for event in b.stored():
         state = fold_session(state, event)
-        products, segments, explaining = products_now(state, _products_key(state))
+        products, segments, found = products_now(state, _products_key(state))
         assert (products, segments) == products_and_segments(state), event.type
-        seen_open += explaining
+        # the review row's parts, set at the clock as the read sets them, are the same
+        own = _review_own(state, _products_key(state), found)
+        assert (own["products"], own["segments"]) == (found[0], found[1])
+        counted = at_clock(found[0], found[1], own["explaining_since"], state.clock)
+        assert counted == (products, segments), event.type
+        seen_open += own["explaining_since"] is not None
     assert seen_open >= 8
     products, segments = products_and_segments(state)
     assert [s["seconds"] for s in segments] == [30, 10, 10, 35, 40]
