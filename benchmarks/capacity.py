@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any, NamedTuple
 
@@ -30,6 +30,7 @@ import orjson
 
 from benchmarks.common import ROOT, Instance, median
 from benchmarks.latency import Published, percentile
+from events.envelope import MAX_BATCH
 from tests.servers import free_port
 
 
@@ -125,13 +126,19 @@ def official_tick(
     now: str,
     started: set[int],
     started_at: str | None = None,
+    pins_every: float = 0.0,
+    pinned_before: Sequence[str] = (),
 ) -> tuple[list[dict[str, Any]], dict[int, int]]:
     """One 100 ms tick of the official-sources mix for every room: (the events, how many of
     them each room got). `started`: the rooms whose session.started was sent (updated here).
     `started_at`: when the sessions started (default `now`): an earlier time measures rooms
-    hours into their broadcasts, with that many minutes on their timelines."""
+    hours into their broadcasts, with that many minutes on their timelines. `pins_every`: each
+    room also explains a product every that many minutes (PRODUCTS of them in turn), as a
+    selling room does; `pinned_before`: the times of its explanations before the trial, sent
+    with its start."""
     events: list[dict[str, Any]] = []
     counts: dict[int, int] = {}
+    every = int(pins_every * 600)  # ticks
     for room in range(rooms):
         sid = f"cap-{room}"
         mine: list[dict[str, Any]] = []
@@ -145,6 +152,9 @@ def official_tick(
                     {"host_id": "h", "room_id": f"r{room}", "platform": "douyin"},
                 )
             )
+            mine += [pin(sid, n, at) for n, at in enumerate(pinned_before)]
+        if every and (tick + room * 7) % every == 0:  # spread over the rooms
+            mine.append(pin(sid, len(pinned_before) + (tick + room * 7) // every, now))
         # a reading a minute per room, spread over the minute
         if (tick + room * 600 // max(rooms, 1)) % 600 == 0:
             mine.append(reading(room, rng, tick // 600 + 1, now))
@@ -185,28 +195,60 @@ def official_tick(
     return events, counts
 
 
+PRODUCTS = 20  # the products a room explains in turn
+
+
+def pin(session_id: str, n: int, at: str) -> dict[str, Any]:
+    """The room's n-th explanation: a product pinned, each of PRODUCTS in turn."""
+    product = n % PRODUCTS
+    data = {"product_id": f"p-{product}", "name": f"商品{product}", "price": "99.00"}
+    return wire("product.pinned", session_id, at, data)
+
+
+def pins_before(age_minutes: float, pins_every: float) -> list[str]:
+    """The times of a room's explanations in the `age_minutes` before now, one every
+    `pins_every` minutes from its start."""
+    if not pins_every or not age_minutes:
+        return []
+    count = int(age_minutes / pins_every)
+    return [iso_minutes_ago(age_minutes - k * pins_every) for k in range(count)]
+
+
 def iso_minutes_ago(minutes: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - minutes * 60)) + ".000Z"
 
 
 def official_client(
-    port: int, token: str, rooms: int, seconds: float, age_minutes: float = 0.0
+    port: int,
+    token: str,
+    rooms: int,
+    seconds: float,
+    age_minutes: float = 0.0,
+    pins_every: float = 0.0,
 ) -> None:
     """The official-sources mix: each room about 2 order events and 5 interaction pushes a
     second and a reading a minute, all rooms in one post every 100 ms (as a connector or
-    poller process would batch them). `age_minutes`: the sessions started that long ago."""
+    poller process would batch them). `age_minutes`: the sessions started that long ago.
+    `pins_every`: each room explains a product every that many minutes (those of the
+    `age_minutes` before sent with its start)."""
     instance = Instance(port, token, "")
     conn = instance.connection()
     rng = random.Random(7)
     heads = dict.fromkeys(range(rooms), 0)
     started: set[int] = set()
     session_start = iso_minutes_ago(age_minutes) if age_minutes else None
+    history = pins_before(age_minutes, pins_every)
     records, tick, started_at = [], 0, time.monotonic()
     while time.monotonic() - started_at < seconds:
         now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000Z"
-        events, counts = official_tick(rng, rooms, tick, now, started, session_start)
+        events, counts = official_tick(
+            rng, rooms, tick, now, started, session_start, pins_every, history
+        )
         if events:
-            instance.post(conn, orjson.dumps({"events": events}))
+            # at most MAX_BATCH a post (a start with hours of explanations holds more)
+            for first in range(0, len(events), MAX_BATCH):
+                batch = events[first : first + MAX_BATCH]
+                instance.post(conn, orjson.dumps({"events": batch}))
             at = time.monotonic()
             for room, n in counts.items():
                 heads[room] += n
@@ -304,6 +346,7 @@ def trial(
     age_minutes: float = 0.0,
     settle: float = 2.0,
     screen_count: int = 0,
+    pins_every: float = 0.0,
 ) -> Trial:
     """One trial of `rooms` rooms. `age_minutes` (the official mix): the sessions started
     that long before the trial. `screen_count`: wall screens following every live session on
@@ -359,6 +402,7 @@ def trial(
                 str(per_room),
                 str(seconds),
                 str(age_minutes),
+                str(pins_every),
             ],
             cwd=ROOT,
             capture_output=True,
@@ -409,8 +453,8 @@ def main() -> None:
         screens(int(port), token, int(count), float(seconds))
         return
     if len(sys.argv) > 1 and sys.argv[1] == "official":
-        port, token, rooms, _per_room, seconds, age = sys.argv[2:8]
-        official_client(int(port), token, int(rooms), float(seconds), float(age))
+        port, token, rooms, _per_room, seconds, age, pins_every = sys.argv[2:9]
+        official_client(int(port), token, int(rooms), float(seconds), float(age), float(pins_every))
         return
     parser = argparse.ArgumentParser()
     parser.add_argument("--rooms", default="5,10,20,30,40,50")
@@ -446,6 +490,14 @@ def main() -> None:
         default=0.0,
         help="official mix: the sessions started this many minutes before the trial (a room "
         "three hours into its broadcast has 180 minutes on its timeline)",
+    )
+    parser.add_argument(
+        "--pins-every",
+        type=float,
+        default=0.0,
+        metavar="MINUTES",
+        help="official mix: each room also explains a product every that many minutes (a "
+        "selling room's pins; with --age-minutes, those before the trial sent with its start)",
     )
     parser.add_argument(
         "--squeeze",
@@ -501,6 +553,7 @@ def run_trials(args: argparse.Namespace) -> None:
             args.age_minutes,
             args.settle,
             args.screens,
+            args.pins_every,
         )
         asked = rooms * (args.per_room if args.mix == "viewers" else 7)
         ok = p99 <= 0.250 and missing == 0 and achieved >= 0.95 * asked

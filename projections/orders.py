@@ -163,9 +163,14 @@ class Orders:
         # order ids by placed_seq
         self.placed_ids: list[str] = []
         # keys for what is derived from the orders (not dumped): `revision` moves with every
-        # order event, `paid_revision` with those that can change a paid order's ticker line
+        # order event, `paid_revision` with those that can change a paid order's ticker line,
+        # `product_revisions[p]` with those of product p's orders, `placed_revisions[(p, m)]`
+        # with those of its orders placed in minute m (an explanation's figures count the
+        # orders of its product placed in its window)
         self.revision = 0
         self.paid_revision = 0
+        self.product_revisions: dict[str, int] = {}
+        self.placed_revisions: dict[tuple[str, int], int] = {}
 
     def _index_placed(self, order_id: str, order: Order, old: tuple[str, int] | None) -> None:
         if old is not None:  # an earlier order.placed arrived late: move the entry
@@ -207,6 +212,7 @@ class Orders:
             order = self.orders[order_id] = Order()
         else:
             self.totals.add(order, -1)
+        placed_before = (order.product_id, order.placed_at)
         if order.paid_at is not None or event_type in ("order.paid", "order.cancelled"):
             self.paid_revision += 1
         if event_type == "order.placed":
@@ -237,6 +243,13 @@ class Orders:
         elif event_type == "order.refunded":
             order.refunded_fen += data["amount_fen"]
         self.totals.add(order, +1)
+        products, placed = self.product_revisions, self.placed_revisions
+        for product_id, placed_at in {placed_before, (order.product_id, order.placed_at)}:
+            if product_id is not None:
+                products[product_id] = products.get(product_id, 0) + 1
+                if placed_at is not None:
+                    key = (product_id, minute_of(placed_at))
+                    placed[key] = placed.get(key, 0) + 1
 
     def dump(self) -> dict[str, Any]:
         return {key: order.dump() for key, order in self.orders.items()}

@@ -10,17 +10,15 @@ event from its start on. Window figures count events with start <= occurred_at <
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from events.fields import format_timestamp
 from events.money import fen_to_yuan
-from projections.clock import US_PER_SECOND, ratio
+from projections.clock import US_PER_SECOND, minute_of, ratio
 from projections.session import PIN, SessionState
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):  # a tuple: built for every pin on every change, and a memo key
     product_id: str
     started_at: int
     ended_at: int | None  # None: open while the session is live
@@ -143,6 +141,64 @@ def products_and_segments(state: SessionState) -> tuple[list[dict[str, Any]], li
     return product_figures(state, segments), segments
 
 
+def _segments_remembered(state: SessionState) -> list[dict[str, Any]]:
+    """[segment_figures(state, s) for s in explanation_segments(state)], each closed segment's
+    taken from the last time it was worked out while what it counts stands as it did: the
+    joins and clicks in its window, its product's name and price, and its product's orders
+    placed in the minutes of its window. With 60 explanations, every order event of a pinned
+    room worked out all 60, each summing the orders in its window; an order now moves only
+    the segments of its product around it, and a product none of whose inputs moved has its
+    segments taken as they were without a look at their windows."""
+    segments = state.remembered(
+        "explanations", (len(state.pin_marks), state.ended_at), explanation_segments
+    )
+    memo: dict[Segment, tuple[Any, Any, dict[str, Any]]]
+    memo = state.derived.get("segment_figures", (None, {}))[1]
+    kept: dict[Segment, tuple[Any, Any, dict[str, Any]]] = {}
+    orders = state.orders
+    joins = len(state.join_times)
+    products: dict[str, Any] = {}  # product_id -> what its segments count, as a whole
+    found = []
+    for segment in segments:
+        if segment.ended_at is None:  # open: its seconds run with the clock
+            found.append(segment_figures(state, segment))
+            continue
+        product_id = segment.product_id
+        product = state.products.get(product_id)
+        whole = products.get(product_id)
+        if whole is None:
+            whole = products[product_id] = (
+                joins,
+                orders.product_revisions.get(product_id, 0),
+                None if product is None else (product.name, len(product.click_times)),
+            )
+        entry = memo.get(segment)
+        if entry is not None and entry[0] == whole:
+            kept[segment] = entry
+            found.append(entry[2])
+            continue
+        window = (
+            _count_between(state.join_times, segment.started_at, segment.ended_at),
+            None
+            if product is None
+            else _count_between(product.click_times, segment.started_at, segment.ended_at),
+            tuple(
+                orders.placed_revisions.get((product_id, minute), 0)
+                for minute in range(
+                    minute_of(segment.started_at), minute_of(segment.ended_at - 1) + 1
+                )
+            ),
+            None if product is None else product.name,
+        )
+        figures = entry[2] if entry is not None and entry[1] == window else None
+        if figures is None:
+            figures = segment_figures(state, segment)
+        kept[segment] = (whole, window, figures)
+        found.append(figures)
+    state.derived["segment_figures"] = (None, kept)
+    return found
+
+
 Explained = tuple[list[dict[str, Any]], list[dict[str, Any]], int | None]
 
 
@@ -153,7 +209,8 @@ def explained(state: SessionState) -> Explained:
     clock, so a run whose orders, pins, clicks, joins and reports did not move takes them as
     they were and sets those seconds (at_clock), instead of working out every segment again;
     and the review row, written without them, moves only when the rest does."""
-    products, segments = products_and_segments(state)
+    segments = _segments_remembered(state)
+    products = product_figures(state, segments)
     if not segments or segments[-1]["ended_at"] is not None:
         return products, segments, None
     open_ = segments[-1]
@@ -168,7 +225,9 @@ def explained(state: SessionState) -> Explained:
         {**p, "explanation_seconds": before} if p["product_id"] == product_id else p
         for p in products
     ]
-    since = explanation_segments(state)[-1].started_at
+    since = state.remembered(
+        "explanations", (len(state.pin_marks), state.ended_at), explanation_segments
+    )[-1].started_at
     return products, [*segments[:-1], {**open_, "seconds": None}], since
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from projections.segments import at_clock, products_and_segments
 from projections.session import SessionState, fold_all, fold_session
@@ -272,6 +274,8 @@ def test_a_run_moving_only_the_clock_sets_the_open_explanation_s_seconds_as_work
         .interact(31, "like", "v3")
         .pin(40, "p-B", name="面霜")  # A closes at 40 (30 s), B opens
         .interact(47, "like", "v1")
+        .place(33, "o2", "v3", 50, "p-A")  # late, in A's closed explanation
+        .pay(48, "o2")  # moves it: 1 paid, 50 yuan
         .pin(60, "p-A")  # B 20 s; A again: its seconds are 30 + the open ones
         .interact(61, "like", "v2")
         .interact(75, "like", "v3")
@@ -298,5 +302,53 @@ def test_a_run_moving_only_the_clock_sets_the_open_explanation_s_seconds_as_work
     assert seen_open >= 8
     products, segments = products_and_segments(state)
     assert [s["seconds"] for s in segments] == [30, 10, 10, 35, 40]
+    # A's first explanation (10-40) holds o1 (99) and o2 (50, placed at 33, paid later)
+    assert [(s["orders_paid"], s["gmv"]) for s in segments[:1]] == [(2, 149.0)]
     by_id = {p["product_id"]: p["explanation_seconds"] for p in products}
     assert by_id == {"p-A": 65, "p-B": 50, "p-C": 10}
+
+
+_step = st.tuples(
+    st.sampled_from(["pin", "unpin", "place", "pay", "cancel", "click", "join", "like"]),
+    st.integers(0, 120),  # seconds into the broadcast: events arrive out of order
+    st.sampled_from(["p-A", "p-B", "p-C"]),
+    st.integers(0, 5),  # which order
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(steps=st.lists(_step, min_size=1, max_size=40), end=st.booleans())
+def test_products_and_segments_remembered_run_to_run_equal_those_worked_out_anew(
+    steps: list[tuple[str, int, str, int]], end: bool
+) -> None:
+    # Any pins, orders (late, paid, cancelled, placed again earlier), clicks and joins, folded
+    # one at a time as runs fold them: what each run shows and what its review row holds,
+    # counted to the clock, are what working them out from scratch gives.
+    b = Broadcast().start(0)
+    for kind, t, product, order in steps:
+        if kind == "pin":
+            b.pin(t, product, name=f"{product}-{t}")
+        elif kind == "unpin":
+            b.unpin(t, product)
+        elif kind == "place":
+            b.place(t, f"o{order}", "b1", 10 + order, product)
+        elif kind == "pay":
+            b.pay(t, f"o{order}")
+        elif kind == "cancel":
+            b.cancel(t, f"o{order}")
+        elif kind == "click":
+            b.click(t, "v1", product)
+        else:
+            b.join(t, f"v{t}") if kind == "join" else b.interact(t, "like", "v1")
+    if end:
+        b.end(121)
+    state = SessionState(b.session_id)
+    for event in b.stored():
+        state = fold_session(state, event)
+        products, segments, found = products_now(state, _products_key(state))
+        assert (products, segments) == products_and_segments(state)
+        own = _review_own(state, _products_key(state), found)
+        assert at_clock(own["products"], own["segments"], own["explaining_since"], state.clock) == (
+            products,
+            segments,
+        )
