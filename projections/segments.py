@@ -242,11 +242,20 @@ def at_clock(
     products_and_segments of the state at that clock."""
     if since is None:
         return products, segments
-    seconds = explanation_seconds(since, until)
-    product_id = segments[-1]["product_id"]
+    segments = segments_at_clock(segments, since, until)
+    seconds, product_id = segments[-1]["seconds"], segments[-1]["product_id"]
     return [
         {**p, "explanation_seconds": p["explanation_seconds"] + seconds}
         if p["product_id"] == product_id
         else p
         for p in products
-    ], [*segments[:-1], {**segments[-1], "seconds": seconds}]
+    ], segments
+
+
+def segments_at_clock(
+    segments: list[dict[str, Any]], since: int | None, until: int | None
+) -> list[dict[str, Any]]:
+    """at_clock's segments alone (the timeline's)."""
+    if since is None:
+        return segments
+    return [*segments[:-1], {**segments[-1], "seconds": explanation_seconds(since, until)}]

@@ -12,7 +12,13 @@ from events.fields import format_timestamp
 from events.money import fen_to_yuan
 from projections.alerts import alert_now
 from projections.review import review_own
-from projections.segments import Explained, at_clock, explained, products_and_segments
+from projections.segments import (
+    Explained,
+    at_clock,
+    explained,
+    products_and_segments,
+    segments_at_clock,
+)
 from projections.session import SessionState
 from projections.session_metrics import (
     ad_spend_fen,
@@ -142,21 +148,36 @@ def _comment_line(comment: Comment) -> dict[str, Any]:
 TAIL_MINUTES = 3
 
 
-def timeline_body(timeline: dict[str, Any]) -> dict[str, Any]:
+def timeline_body(timeline: dict[str, Any], found: Explained) -> dict[str, Any]:
     """The session_timeline row's body: the timeline without the session's version, which
-    moves on every run (the read takes it from session_view; see timeline_as_of), and without
-    its minutes (session_minute holds them, a row each)."""
-    return {name: value for name, value in timeline.items() if name not in ("version", "minutes")}
+    moves on every run (the read takes it from session_view; see timeline_as_of), without its
+    minutes (session_minute holds them, a row each), and with its segments as `explained`
+    leaves them: the open explanation's seconds out, with when it started (the read counts
+    them to the session clock). A pinned room's row, every segment in it, was written again on
+    every run the clock moved."""
+    return {
+        **{n: v for n, v in timeline.items() if n not in ("version", "minutes", "segments")},
+        "segments": found[1],
+        "explaining_since": found[2],
+    }
 
 
 def timeline_as_of(
-    body: dict[str, Any], version: int, minutes: list[dict[str, Any]] | None = None
+    body: dict[str, Any],
+    version: int,
+    minutes: list[dict[str, Any]] | None = None,
+    clock: int | None = None,
 ) -> dict[str, Any]:
     """The timeline as served: its row's body with the session's version and its minutes, in
-    their places. A body written before 0017 carries its own version, the same, which this one
-    replaces; one written before 0018 carries its own minutes, served when `minutes` is None."""
-    rest = {name: value for name, value in body.items() if name not in ("version", "minutes")}
+    their places, and the open explanation's seconds counted to `clock` (session_view's, as of
+    the same commit). A body written before 0017 carries its own version, the same, which this
+    one replaces; one written before 0018 carries its own minutes, served when `minutes` is
+    None."""
+    skipped = ("version", "minutes", "explaining_since")
+    rest = {name: value for name, value in body.items() if name not in skipped}
     served = body.get("minutes", []) if minutes is None else minutes
+    if "segments" in rest:
+        rest["segments"] = segments_at_clock(rest["segments"], body.get("explaining_since"), clock)
     return {"session_id": body["session_id"], "version": version, "minutes": served, **rest}
 
 
@@ -346,7 +367,7 @@ def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes
         ),
         RowSet(
             session_timeline,
-            [{"session_id": state.session_id, "body": timeline_body(timeline)}],
+            [{"session_id": state.session_id, "body": timeline_body(timeline, found)}],
             ("session_id",),
             changed_only=True,  # the markers and segments: they move with incidents and pins
         ),

@@ -75,6 +75,7 @@ def _reads(folded: broadcast.Folded) -> dict[str, Any]:
             folded.body("session_timeline"),
             document["version"],
             [r["body"] for r in sorted(folded.rows["session_minute"], key=lambda r: r["minute"])],
+            view["clock"],
         ),
         # the host's and the room's first session: no earlier ones to benchmark against
         "review": {

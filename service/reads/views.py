@@ -109,6 +109,7 @@ def session_timeline_body(engine: Engine, session_id: str) -> dict[str, Any] | N
             sa.select(
                 session_timeline.c.body,
                 session_view.c.version,
+                session_view.c.clock,
                 session_minute.c.body.label("minute"),
             )
             .join(session_view, session_view.c.session_id == session_timeline.c.session_id)
@@ -120,7 +121,7 @@ def session_timeline_body(engine: Engine, session_id: str) -> dict[str, Any] | N
         return None
     minutes = [row.minute for row in found if row.minute is not None]
     # a body written before migration 0018 carries its minutes, until the session's next run
-    return timeline_as_of(found[0].body, found[0].version, minutes or None)
+    return timeline_as_of(found[0].body, found[0].version, minutes or None, found[0].clock)
 
 
 def list_session_bodies(

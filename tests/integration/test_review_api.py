@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from projections.tables import session_review
+from projections.tables import session_review, session_timeline
 from service.cli import main
 from tests.builders import Broadcast
 from tests.integration.conftest import Api
@@ -115,20 +115,25 @@ def test_the_review_command_prints_tables_and_writes_the_workbook(api: Api, tmp_
     assert load_workbook(out).sheetnames == SHEETS["zh"]
 
 
-def test_a_live_review_counts_the_open_explanation_to_the_clock_its_row_left_alone(
+def test_a_live_review_counts_the_open_explanation_to_the_clock_its_rows_left_alone(
     api_any: Api,
 ) -> None:
     # p-A explained 5 -> 20 s (15 s), p-B from 20 s, still open; then likes only move the
     # clock: at 30 s B has 10 s, at 50 s 30 s. The run of the 50 s like leaves the stored
-    # review row as the 30 s run wrote it (nothing in it moves with the clock).
+    # review and timeline rows as the 30 s run wrote them (nothing in them moves with the
+    # clock); the review, the timeline and the session count B's seconds to the clock.
     b = Broadcast("exp", DAY1).start(0).pin(5, "p-A").pin(20, "p-B").interact(30, "like", "v1")
     assert api_any.post({"events": b.events}).status_code == 201
     api_any.project_all()
     review = api_any.get("/api/v1/sessions/exp/review").json
     assert [s["seconds"] for s in review["segments"]] == [15, 10]
-    row = select(session_review.c.body)
+    rows = select(session_review.c.body, session_timeline.c.body).join_from(
+        session_review,
+        session_timeline,
+        session_review.c.session_id == session_timeline.c.session_id,
+    )
     with api_any.runtime.engine.connect() as conn:
-        before = conn.execute(row).scalar_one()
+        before = conn.execute(rows).one()
     later = Broadcast("exp", DAY1).interact(50, "like", "v2")
     assert api_any.post({"events": later.events}).status_code == 201
     api_any.project_all()
@@ -141,5 +146,8 @@ def test_a_live_review_counts_the_open_explanation_to_the_clock_its_row_left_alo
     assert seconds == {"p-A": 15, "p-B": 30}
     document = api_any.get("/api/v1/sessions/exp").json
     assert {p["product_id"]: p["explanation_seconds"] for p in document["products"]} == seconds
+    timeline = api_any.get("/api/v1/sessions/exp/timeline").json
+    assert timeline["segments"] == review["segments"]
+    assert "explaining_since" not in timeline and "explaining_since" not in review
     with api_any.runtime.engine.connect() as conn:
-        assert conn.execute(row).scalar_one() == before
+        assert conn.execute(rows).one() == before
