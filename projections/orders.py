@@ -106,6 +106,13 @@ class OrderTotals:
     # minute -> [paid orders, gmv fen] by the minute the order was paid
     by_minute: dict[int, list[int]] = field(default_factory=dict)
     by_product: dict[str, ProductTotals] = field(default_factory=dict)
+    # the earliest minute of by_minute moved since the timeline last drew (take_moved)
+    moved_from: int | None = None
+
+    def take_moved(self) -> int | None:
+        """The earliest minute of by_minute that moved since the last call (None: none)."""
+        moved, self.moved_from = self.moved_from, None
+        return moved
 
     def product(self, product_id: str) -> ProductTotals:
         totals = self.by_product.get(product_id)
@@ -144,9 +151,12 @@ class OrderTotals:
             if order.buyer_id is not None:
                 _count(product.buyer_orders, order.buyer_id, sign)
         assert order.paid_at is not None
-        minute = self.by_minute.setdefault(minute_of(order.paid_at), [0, 0])
+        at = minute_of(order.paid_at)
+        minute = self.by_minute.setdefault(at, [0, 0])
         minute[0] += sign
         minute[1] += sign * gmv
+        if self.moved_from is None or at < self.moved_from:
+            self.moved_from = at
 
 
 RECENT_PAID = 100  # paid orders kept for the ticker (it shows 20 that still count)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -46,8 +46,6 @@ class _Drawn:
         "cleared",
         "incidents",
         "minutes",
-        "order_revision",
-        "paid",
         "redrawn_from",
         "reported",
         "rows",
@@ -62,8 +60,6 @@ class _Drawn:
         self.rows: list[dict[str, Any]] = []
         # after each minute: (online shown, a reading seen yet, presences open by event time)
         self.after: list[tuple[int, bool, int]] = []
-        self.order_revision = -1
-        self.paid: dict[int, tuple[int, int]] = {}  # minute -> (paid orders, gmv fen)
         self.incidents: dict[int, int] = {}  # minute -> incidents opened in it
         self.reported: tuple[Any, ...] = ()  # _reported_figures when drawn
 
@@ -72,14 +68,18 @@ def timeline_minutes(state: SessionState) -> list[dict[str, Any]]:
     """The timeline's minutes. Every event moves only its own minute and those after it (its
     bucket, the presences open from then on, a reading's difference with the next, the online
     carried forward); the fold notes the earliest (`moved_from`). An order event may move the
-    minute its order was paid in, and an incident the minute it opened in: those are found by
-    comparing with what was drawn. What every minute depends on (the start, the end, which
-    figures the platform reports) redraws them all when it changes."""
+    minute its order was paid in (the order totals note it as it moves), and an incident the
+    minute it opened in (found by comparing with what was drawn). What every minute depends on
+    (the start, the end, which figures the platform reports) redraws them all when it
+    changes."""
     reported = state.reported
     kinds = reported_interaction_kinds(state)
     key = (state.started_at, state.ended_at, reported.revision)
     found = state.derived.get("timeline_minutes")
     since, state.moved_from = state.moved_from, None
+    # The minutes whose paid orders moved (an order event moves the minute its order was paid
+    # in, before and after): noted as they move, not found by comparing every minute.
+    paid_moved = state.orders.totals.take_moved()
     drawn: _Drawn
     if found is None:
         everything, drawn = True, _Drawn()
@@ -97,16 +97,13 @@ def timeline_minutes(state: SessionState) -> list[dict[str, Any]]:
         if incident.opened and incident.opened_at is not None:
             minute = minute_of(incident.opened_at)
             incidents[minute] = incidents.get(minute, 0) + 1
-    paid = drawn.paid
-    if drawn.order_revision != state.orders.revision:
-        paid = {m: (v[0], v[1]) for m, v in state.orders.totals.by_minute.items()}
+    paid = state.orders.totals.by_minute
     if not everything:
-        if paid is not drawn.paid and paid != drawn.paid:
-            since = _earliest_moved(drawn.paid, paid, since)
+        if paid_moved is not None:
+            since = paid_moved if since is None else min(since, paid_moved)
         if incidents != drawn.incidents:
             since = _earliest_moved(drawn.incidents, incidents, since)
         if since is None:  # nothing any minute is drawn from moved
-            drawn.order_revision, drawn.paid = state.orders.revision, paid
             drawn.redrawn_from, drawn.cleared = len(drawn.minutes), False
             state.derived["timeline_minutes"] = (key, drawn)
             return list(drawn.rows)
@@ -135,7 +132,7 @@ def _redraw(
     state: SessionState,
     drawn: _Drawn,
     since: int | None,
-    paid: dict[int, tuple[int, int]],
+    paid: Mapping[int, Sequence[int]],
     incidents: dict[int, int],
     kinds: dict[str, str],
 ) -> _Drawn:
@@ -145,8 +142,7 @@ def _redraw(
     redrawn = drawn
     gone = drawn.minutes[kept:]  # drawn before, from `since` on
     del redrawn.minutes[kept:], redrawn.rows[kept:], redrawn.after[kept:]
-    redrawn.order_revision = state.orders.revision
-    redrawn.paid, redrawn.incidents = paid, incidents
+    redrawn.incidents = incidents
     last_kept = redrawn.minutes[-1] if kept else None
     # every minute after the last one kept is drawn: those the clock filled in since included
     start = None if last_kept is None else last_kept + 1
@@ -227,7 +223,7 @@ def _redraw(
 def _minutes_from(
     state: SessionState,
     start: int | None,
-    paid: dict[int, tuple[int, int]],
+    paid: Mapping[int, Sequence[int]],
     incidents: dict[int, int],
     views: dict[int, int] | None,
     clicks: dict[int, int] | None,
