@@ -173,7 +173,11 @@ def _segments_remembered(state: SessionState) -> list[dict[str, Any]]:
                 None if product is None else (product.name, len(product.click_times)),
             )
         entry = memo.get(segment)
-        if entry is not None and entry[0] == whole:
+        if entry is None:
+            # First seen (a start, or a first run after a restart, works out every segment):
+            # the window's own inputs are looked at once its product's move (None: not yet).
+            entry = (whole, None, segment_figures(state, segment))
+        if entry[0] == whole:
             kept[segment] = entry
             found.append(entry[2])
             continue
@@ -190,9 +194,7 @@ def _segments_remembered(state: SessionState) -> list[dict[str, Any]]:
             ),
             None if product is None else product.name,
         )
-        figures = entry[2] if entry is not None and entry[1] == window else None
-        if figures is None:
-            figures = segment_figures(state, segment)
+        figures = entry[2] if entry[1] == window else segment_figures(state, segment)
         kept[segment] = (whole, window, figures)
         found.append(figures)
     state.derived["segment_figures"] = (None, kept)

@@ -310,14 +310,14 @@ def test_a_run_moving_only_the_clock_sets_the_open_explanation_s_seconds_as_work
 
 _step = st.tuples(
     st.sampled_from(["pin", "unpin", "place", "pay", "cancel", "click", "join", "like"]),
-    st.integers(0, 120),  # seconds into the broadcast: events arrive out of order
-    st.sampled_from(["p-A", "p-B", "p-C"]),
-    st.integers(0, 5),  # which order
+    st.integers(0, 60),  # seconds into the broadcast: events arrive out of order
+    st.sampled_from(["p-A", "p-B"]),
+    st.integers(0, 3),  # which order
 )
 
 
 @settings(max_examples=400, deadline=None)
-@given(steps=st.lists(_step, min_size=1, max_size=40), end=st.booleans())
+@given(steps=st.lists(_step, min_size=1, max_size=60), end=st.booleans())
 def test_products_and_segments_remembered_run_to_run_equal_those_worked_out_anew(
     steps: list[tuple[str, int, str, int]], end: bool
 ) -> None:
@@ -341,7 +341,7 @@ def test_products_and_segments_remembered_run_to_run_equal_those_worked_out_anew
         else:
             b.join(t, f"v{t}") if kind == "join" else b.interact(t, "like", "v1")
     if end:
-        b.end(121)
+        b.end(61)
     state = SessionState(b.session_id)
     for event in b.stored():
         state = fold_session(state, event)
