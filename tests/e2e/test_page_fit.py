@@ -224,7 +224,15 @@ MEASURE = """(selector) => {
 }"""
 
 
+# The web fonts loaded and the page laid out again with them: what a viewer sees. Measured
+# before (a loaded machine, the CJK font still coming), a table's cell was sized for one font
+# and filled with the other.
+SETTLED = """() => document.fonts.ready.then(
+  () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))))"""
+
+
 def fits(page: Page, selector: str) -> None:
+    page.evaluate(SETTLED)
     found = page.evaluate(MEASURE, selector)
     assert found["roots"], f"nothing matched {selector}"
     assert found["wrapped"] == [], found["wrapped"]
@@ -235,6 +243,7 @@ def fits(page: Page, selector: str) -> None:
 def one_line(page: Page, selector: str) -> None:
     """Each element is one line high: its content box is under twice as high as a line of its
     text (boxes as drawn, so a page zoomed on a large display measures the same)."""
+    page.evaluate(SETTLED)
     heights = page.eval_on_selector_all(
         selector,
         """(els) => els.filter((el) => el.textContent.trim()).map((el) => {
