@@ -15,7 +15,11 @@ from service.process.settings import Settings
 
 
 def settings_from(**overrides: Any) -> Settings:
-    """The settings, checked where a mistake would only show later (the time zone)."""
+    """The settings, checked where a mistake would only show later (the time zone, and a
+    database that is not a URL: a path given to --db was a driver's traceback)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     from service.process.runtime import BadTimezone, check_timezone
 
     settings = Settings.from_env(**overrides)
@@ -23,6 +27,13 @@ def settings_from(**overrides: Any) -> Settings:
         check_timezone(settings.timezone)
     except BadTimezone as exc:
         raise click.UsageError(str(exc)) from None
+    try:
+        make_url(settings.database_url)
+    except ArgumentError:
+        raise click.UsageError(
+            f"--db / LIVETALLY_DATABASE_URL: {settings.database_url!r} is not a database URL "
+            "(sqlite:///path/to/file.db, or postgresql://user@host/name)"
+        ) from None
     return settings
 
 

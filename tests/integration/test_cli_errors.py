@@ -86,3 +86,16 @@ def test_simulate_refuses_a_wrong_start_or_url(option: str, value: str, reason: 
         main, ["simulate", option, value], env={"LIVETALLY_TOKEN": "lt_token"}
     )
     assert_plain_failure(result, 2, f"Invalid value for '{option}': {reason}")
+
+
+@pytest.mark.parametrize("command", [["up"], ["db", "upgrade"], ["rebuild"]])
+def test_a_database_that_is_not_a_url_is_a_usage_error_naming_the_option(
+    command: list[str],
+) -> None:
+    result = CliRunner().invoke(main, [*command, "--db", "/tmp/livetally.db"])
+    assert_plain_failure(
+        result,
+        2,
+        "--db / LIVETALLY_DATABASE_URL: '/tmp/livetally.db' is not a database URL "
+        "(sqlite:///path/to/file.db, or postgresql://user@host/name)",
+    )
