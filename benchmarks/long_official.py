@@ -29,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from benchmarks.capacity import reading, wire
+from benchmarks.capacity import pin, reading, wire
 from benchmarks.common import median
 from events.recorder import StoredEvent
 from projections.registry import SessionProjection
@@ -51,9 +51,6 @@ def _iso(seconds: float) -> str:
     )
 
 
-PRODUCTS = 20  # the products a pinned room explains in turn
-
-
 def ticks(hours: float, seed: int = 7, pins_every: float = 0) -> Iterator[list[dict[str, Any]]]:
     """The room's events, 100 ms of broadcast at a time; a product pinned every `pins_every`
     minutes (0: none)."""
@@ -70,9 +67,7 @@ def ticks(hours: float, seed: int = 7, pins_every: float = 0) -> Iterator[list[d
         now = _iso(T0 + tick / 10)
         events = []
         if pins_every and tick % int(pins_every * 600) == 0:
-            n = tick // int(pins_every * 600) % PRODUCTS
-            pin = {"product_id": f"p-{n}", "name": f"商品{n}", "price": "99.00"}
-            events.append(wire("product.pinned", SESSION, now, pin))
+            events.append(pin(SESSION, tick // int(pins_every * 600), now))
         if tick % 600 == 599:  # a reading a minute
             events.append(reading(ROOM, rng, tick // 600 + 1, now))
         if rng.random() < 0.1:

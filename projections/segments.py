@@ -141,6 +141,13 @@ def products_and_segments(state: SessionState) -> tuple[list[dict[str, Any]], li
     return product_figures(state, segments), segments
 
 
+def _explanations(state: SessionState) -> list[Segment]:
+    """explanation_segments, kept until a pin or the end moves them."""
+    return state.remembered(
+        "explanations", (len(state.pin_marks), state.ended_at), explanation_segments
+    )
+
+
 def _segments_remembered(state: SessionState) -> list[dict[str, Any]]:
     """[segment_figures(state, s) for s in explanation_segments(state)], each closed segment's
     taken from the last time it was worked out while what it counts stands as it did: the
@@ -149,9 +156,7 @@ def _segments_remembered(state: SessionState) -> list[dict[str, Any]]:
     room worked out all 60, each summing the orders in its window; an order now moves only
     the segments of its product around it, and a product none of whose inputs moved has its
     segments taken as they were without a look at their windows."""
-    segments = state.remembered(
-        "explanations", (len(state.pin_marks), state.ended_at), explanation_segments
-    )
+    segments = _explanations(state)
     memo: dict[Segment, tuple[Any, Any, dict[str, Any]]]
     memo = state.derived.get("segment_figures", (None, {}))[1]
     kept: dict[Segment, tuple[Any, Any, dict[str, Any]]] = {}
@@ -201,7 +206,12 @@ def _segments_remembered(state: SessionState) -> list[dict[str, Any]]:
     return found
 
 
-Explained = tuple[list[dict[str, Any]], list[dict[str, Any]], int | None]
+class Explained(NamedTuple):
+    """Products and segments without the clock (`explained`)."""
+
+    products: list[dict[str, Any]]
+    segments: list[dict[str, Any]]  # the open one's seconds None
+    explaining_since: int | None  # when the open explanation started (None: none open)
 
 
 def explained(state: SessionState) -> Explained:
@@ -212,25 +222,14 @@ def explained(state: SessionState) -> Explained:
     they were and sets those seconds (at_clock), instead of working out every segment again;
     and the review row, written without them, moves only when the rest does."""
     segments = _segments_remembered(state)
-    products = product_figures(state, segments)
     if not segments or segments[-1]["ended_at"] is not None:
-        return products, segments, None
-    open_ = segments[-1]
-    product_id = open_["product_id"]
-    # Its product's seconds are summed over the segments in order (product_figures): the same
-    # sum stopped before the open one gives the same float once at_clock adds that one.
-    before: float = 0
-    for segment in segments[:-1]:
-        if segment["product_id"] == product_id:
-            before = before + segment["seconds"]
-    products = [
-        {**p, "explanation_seconds": before} if p["product_id"] == product_id else p
-        for p in products
-    ]
-    since = state.remembered(
-        "explanations", (len(state.pin_marks), state.ended_at), explanation_segments
-    )[-1].started_at
-    return products, [*segments[:-1], {**open_, "seconds": None}], since
+        return Explained(product_figures(state, segments), segments, None)
+    closed, open_ = segments[:-1], segments[-1]
+    # Its product's seconds are summed over the segments in order (product_figures): the open
+    # one counted as 0 leaves the sum of those before it, the same float at_clock adds to.
+    products = product_figures(state, [*closed, {**open_, "seconds": 0}])
+    since = _explanations(state)[-1].started_at
+    return Explained(products, [*closed, {**open_, "seconds": None}], since)
 
 
 def at_clock(

@@ -157,8 +157,8 @@ def timeline_body(timeline: dict[str, Any], found: Explained) -> dict[str, Any]:
     every run the clock moved."""
     return {
         **{n: v for n, v in timeline.items() if n not in ("version", "minutes", "segments")},
-        "segments": found[1],
-        "explaining_since": found[2],
+        "segments": found.segments,
+        "explaining_since": found.explaining_since,
     }
 
 
@@ -278,7 +278,7 @@ def products_now(
     products, segments = state.remembered(
         "products_now",
         (products_key, state.session_clock),
-        lambda _: at_clock(found[0], found[1], found[2], state.session_clock),
+        lambda _: at_clock(*found, state.session_clock),
     )
     return products, segments, found
 
@@ -296,8 +296,7 @@ def _review_own(
         state.alerts_changed,
         state.session_clock if state.incidents else None,
     )
-    products, segments, since = found
-    return state.remembered("review", key, lambda _: review_own(state, products, segments, since))
+    return state.remembered("review", key, lambda _: review_own(state, *found))
 
 
 def session_writes(state: SessionState, before: dict[str, Any] | None) -> Writes:
